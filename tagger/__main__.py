@@ -1,0 +1,3 @@
+from tagger.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,143 @@
+"""Canonical fields and the header names that mean them.
+
+Exports come from different BI tools and people, so the same field arrives as
+``最近一次活跃时间``, ``最近活跃时间 `` (trailing space), ``最后登录时间`` or
+``last_active``. tagger matches headers after NFKC normalisation, dropping
+whitespace, zero-width characters, ``_`` and ``-``, and case-folding; the
+aliases below are built in and a project can override any of them in
+``[columns]`` of its config.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+
+REQUIRED_FIELDS: tuple[str, ...] = ("user_id", "register_date", "last_active_date")
+
+DEFAULT_ALIASES: dict[str, tuple[str, ...]] = {
+    "user_id": ("用户ID", "用户编号", "用户id", "会员ID", "会员编号", "账号ID", "uid", "user_id", "userid", "id"),
+    "register_date": (
+        "注册时间", "注册日期", "首次注册时间", "注册时间点", "register_date", "register_time",
+        "registered_at", "signup_date", "reg_date",
+    ),
+    "last_active_date": (
+        "最近一次活跃时间", "最近活跃时间", "最后登录时间", "最近一次登录时间", "最后活跃时间",
+        "最近登录时间", "last_active_date", "last_active", "last_active_time", "last_login", "last_seen",
+    ),
+    "prev_active_date": (
+        "上次活跃时间", "上一次活跃时间", "本月前最近活跃时间", "本月前最后活跃时间", "上月及以前最近活跃时间",
+        "prev_active_date", "previous_active_date", "prev_active",
+    ),
+    "user_key": ("用户唯一标识码", "唯一标识码", "用户唯一标识", "unique_id", "user_key"),
+    "nickname": ("昵称", "用户昵称", "nickname", "nick_name", "nick"),
+    "drove": ("是否开车", "近期是否开车", "本月是否开车", "drove", "is_driving", "driving"),
+    "top_feature_3m": (
+        "近三个月使用最多的功能", "近3个月使用最多的功能", "近三月使用最多的功能", "常用功能",
+        "top_feature_3m", "top_feature",
+    ),
+    "activity_count_3m": (
+        "近三个月参与活动次数", "近3个月参与活动次数", "近三月参与活动次数", "activity_count_3m",
+        "activity_count",
+    ),
+}
+
+FIELD_LABELS: dict[str, dict[str, str]] = {
+    "user_id": {"zh": "用户ID", "en": "user ID"},
+    "register_date": {"zh": "注册时间", "en": "registration date"},
+    "last_active_date": {"zh": "最近一次活跃时间", "en": "last active date"},
+    "prev_active_date": {"zh": "上次活跃时间", "en": "previous active date"},
+    "user_key": {"zh": "用户唯一标识码", "en": "unique user key"},
+    "nickname": {"zh": "昵称", "en": "nickname"},
+    "drove": {"zh": "是否开车", "en": "drove"},
+    "top_feature_3m": {"zh": "近三个月使用最多的功能", "en": "top feature (3 months)"},
+    "activity_count_3m": {"zh": "近三个月参与活动次数", "en": "activities joined (3 months)"},
+}
+
+_IGNORED = re.compile(r"[\s_\-\u200b\u200c\u200d\u2060\ufeff]+")
+
+
+def normalize_header(text: object) -> str:
+    """The form headers are compared in.
+
+    >>> normalize_header(" 注册时间\\n")
+    '注册时间'
+    >>> normalize_header("Last_Active")
+    'lastactive'
+    >>> normalize_header("用户ＩＤ")
+    '用户id'
+    """
+    if text is None:
+        return ""
+    value = unicodedata.normalize("NFKC", str(text))
+    return _IGNORED.sub("", value).casefold()
+
+
+def build_aliases(
+    overrides: Mapping[str, str | Sequence[str]] | None = None,
+    extra: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, tuple[str, ...]]:
+    """Merge the built-in aliases with feature columns (``extra``) and config overrides.
+
+    An override replaces the built-in names for that field: a project that says
+    ``user_id = "会员号"`` means that column and no other.
+    """
+    aliases: dict[str, tuple[str, ...]] = dict(DEFAULT_ALIASES)
+    for field, names in (extra or {}).items():
+        aliases[field] = tuple(names)
+    for field, names in (overrides or {}).items():
+        aliases[field] = (names,) if isinstance(names, str) else tuple(names)
+    return aliases
+
+
+def match_columns(headers: Iterable[object], aliases: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Map each canonical field to the first header that is one of its aliases.
+
+    Aliases are tried in order, so an earlier alias wins over a later one even when
+    the later one appears first in the sheet. A header is used for one field only.
+
+    >>> match_columns(["用户ID", "注册时间 ", "最后登录时间"], DEFAULT_ALIASES)
+    {'user_id': '用户ID', 'register_date': '注册时间 ', 'last_active_date': '最后登录时间'}
+    """
+    by_norm: dict[str, str] = {}
+    for header in headers:
+        if header is None:
+            continue
+        key = normalize_header(header)
+        if key and key not in by_norm:
+            by_norm[key] = str(header)
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+    for field, names in aliases.items():
+        for name in names:
+            header = by_norm.get(normalize_header(name))
+            if header is not None and header not in used:
+                mapping[field] = header
+                used.add(header)
+                break
+    return mapping
+
+
+def missing_required(mapping: Mapping[str, str], required: Iterable[str] = REQUIRED_FIELDS) -> list[str]:
+    """Required fields that no header matched, in their canonical order."""
+    return [field for field in required if field not in mapping]
+
+
+def is_header_row(cells: Sequence[object], aliases: Mapping[str, Sequence[str]]) -> bool:
+    """True when ``cells`` hold a header for every required field."""
+    return not missing_required(match_columns(cells, aliases))
+
+
+def column_letter(index: int) -> str:
+    """Excel column letters for a 0-based index.
+
+    >>> column_letter(0), column_letter(25), column_letter(26), column_letter(16383)
+    ('A', 'Z', 'AA', 'XFD')
+    """
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters

@@ -1,0 +1,233 @@
+"""Presets and project configuration.
+
+A preset (``car_app``, ``ecommerce``, ``social``) is a complete TOML file shipped
+inside the package; a project's ``tagger.toml`` names its preset and overrides
+any part of it. Tables merge key by key; arrays (features, channels, playbook,
+rules) replace the preset's array as a whole, because a half-merged list of
+features would be impossible to reason about.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from tagger.errors import ConfigError
+from tagger.i18n import LANGUAGES, Catalog
+
+DEFAULT_PRESET = "car_app"
+CONFIG_NAME = "tagger.toml"
+HISTORY_NAME = "tagger-history.sqlite"
+
+MESSAGES = Catalog(
+    "config",
+    {
+        "unknown_preset": {
+            "zh": "没有名为 '{name}' 的预设；可用：{available}",
+            "en": "no preset named '{name}'; available: {available}",
+        },
+        "unreadable": {
+            "zh": "配置文件 {path} 不是有效的 TOML：{reason}",
+            "en": "config file {path} is not valid TOML: {reason}",
+        },
+        "missing_file": {"zh": "找不到配置文件 {path}", "en": "config file {path} not found"},
+        "bad_value": {
+            "zh": "配置 {path} 中 {key} 的值 {value!r} 无效：{reason}",
+            "en": "config {path}: {key} = {value!r} is invalid: {reason}",
+        },
+        "no_features": {
+            "zh": "配置 {path} 没有定义任何偏好功能 [[preferences.features]]",
+            "en": "config {path} defines no preference features [[preferences.features]]",
+        },
+    },
+)
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A product feature whose usage share makes a preference tag."""
+
+    key: str
+    labels: Mapping[str, str]
+    columns: tuple[str, ...]
+    keywords: tuple[str, ...] = ()
+
+    def label(self, lang: str) -> str:
+        return self.labels[lang]
+
+    @property
+    def field(self) -> str:
+        """Canonical column field of this feature's usage count."""
+        return f"usage_{self.key}"
+
+
+@dataclass(frozen=True)
+class Channel:
+    key: str
+    labels: Mapping[str, str]
+
+    def label(self, lang: str) -> str:
+        return self.labels[lang]
+
+
+@dataclass
+class Config:
+    """Everything a run needs to know besides the export itself."""
+
+    preset: str = DEFAULT_PRESET
+    project_name: str = ""
+    language: str = "zh"
+    target_active_rate: float = 0.85
+    timezone: str = "Asia/Shanghai"
+    churn_after_months: int = 2
+    preference_threshold: float = 0.3
+    features: tuple[Feature, ...] = ()
+    channels: tuple[Channel, ...] = ()
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    history_path: Path | None = None
+    keep_months: int = 13
+    source: Path | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def base_dir(self) -> Path:
+        """Where relative paths in the config are resolved: the config's folder."""
+        return self.source.parent if self.source else Path.cwd()
+
+    def default_history_path(self) -> Path:
+        return self.history_path or self.base_dir / HISTORY_NAME
+
+
+def available_presets() -> list[str]:
+    """Names of the presets shipped with tagger."""
+    folder = resources.files("tagger") / "templates"
+    return sorted(p.name[: -len(".toml")] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def preset_text(name: str) -> str:
+    """The commented TOML of a preset, as shipped."""
+    if name not in available_presets():
+        raise ConfigError(MESSAGES("unknown_preset", name=name, available=", ".join(available_presets())))
+    return (resources.files("tagger") / "templates" / f"{name}.toml").read_text(encoding="utf-8")
+
+
+def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge tables; any non-table value (arrays included) replaces the base's.
+
+    >>> merge({"a": {"x": 1, "y": 2}, "l": [1]}, {"a": {"y": 3}, "l": [2]})
+    {'a': {'x': 1, 'y': 3}, 'l': [2]}
+    """
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(MESSAGES("missing_file", path=path))
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(MESSAGES("unreadable", path=path, reason=exc)) from None
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """``tagger.toml`` in the working directory, if there is one."""
+    candidate = (start or Path.cwd()) / CONFIG_NAME
+    return candidate if candidate.is_file() else None
+
+
+def load_config(path: Path | str | None = None, preset: str | None = None) -> Config:
+    """Load a preset, overlay the project config on it, and validate the result.
+
+    ``preset`` (e.g. from ``--preset``) wins over the preset the file names.
+    """
+    project: dict[str, Any] = {}
+    source = Path(path) if path else None
+    if source is not None:
+        project = _read_toml(source)
+    name = preset or project.get("project", {}).get("preset") or DEFAULT_PRESET
+    data = merge(tomllib.loads(preset_text(name)), project)
+    return _build(data, name, source)
+
+
+def _check(cond: bool, where: Path | str, key: str, value: object, reason: str) -> None:
+    if not cond:
+        raise ConfigError(MESSAGES("bad_value", path=where, key=key, value=value, reason=reason))
+
+
+def _labels(item: Mapping[str, Any], where: Path | str, key: str) -> dict[str, str]:
+    labels = {lang: item.get(lang) for lang in LANGUAGES}
+    for lang, text in labels.items():
+        _check(isinstance(text, str) and bool(text), where, f"{key}.{lang}", text, "a label is required")
+    return labels  # type: ignore[return-value]
+
+
+def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
+    where: Path | str = source or f"preset {preset}"
+    project = data.get("project", {})
+    lifecycle = data.get("lifecycle", {})
+    prefs = data.get("preferences", {})
+    history = data.get("history", {})
+
+    language = project.get("language", "zh")
+    _check(language in LANGUAGES, where, "project.language", language, "use zh or en")
+    target = project.get("target_active_rate", 0.85)
+    _check(isinstance(target, (int, float)) and 0 < target <= 1, where, "project.target_active_rate",
+           target, "a share between 0 and 1, e.g. 0.85")
+    churn = lifecycle.get("churn_after_months", 2)
+    _check(isinstance(churn, int) and 1 <= churn <= 24, where, "lifecycle.churn_after_months", churn,
+           "a whole number of months from 1 to 24")
+    threshold = prefs.get("threshold", 0.3)
+    _check(isinstance(threshold, (int, float)) and 0 < threshold <= 1, where, "preferences.threshold",
+           threshold, "a share between 0 and 1, e.g. 0.3")
+    keep = history.get("keep_months", 13)
+    _check(isinstance(keep, int) and keep >= 2, where, "history.keep_months", keep, "at least 2")
+
+    features = []
+    for i, item in enumerate(prefs.get("features", [])):
+        key = item.get("key")
+        _check(isinstance(key, str) and key.isidentifier(), where, f"preferences.features[{i}].key", key,
+               "a short identifier such as control")
+        features.append(Feature(
+            key=key,
+            labels=_labels(item, where, f"preferences.features[{i}]"),
+            columns=tuple(item.get("columns", [])),
+            keywords=tuple(item.get("keywords", [])),
+        ))
+    if not features:
+        raise ConfigError(MESSAGES("no_features", path=where))
+    channels = tuple(
+        Channel(key=item.get("key", f"channel{i}"), labels=_labels(item, where, f"channels[{i}]"))
+        for i, item in enumerate(data.get("channels", []))
+    )
+    columns = {
+        field_name: [names] if isinstance(names, str) else list(names)
+        for field_name, names in data.get("columns", {}).items()
+    }
+    history_path = history.get("path")
+    base = source.parent if source else Path.cwd()
+    return Config(
+        preset=preset,
+        project_name=project.get("name", ""),
+        language=language,
+        target_active_rate=float(target),
+        timezone=project.get("timezone", "Asia/Shanghai"),
+        churn_after_months=churn,
+        preference_threshold=float(threshold),
+        features=tuple(features),
+        channels=channels,
+        columns=columns,
+        history_path=(base / history_path) if history_path else None,
+        keep_months=keep,
+        source=source,
+        raw=data,
+    )

@@ -1,0 +1,225 @@
+"""The history store: one SQLite file that remembers every imported month.
+
+Telling awakened from returned users, the four rates, trends and transitions all
+need last month's state, and the monthly exports rarely carry it. So each import
+of month M stores every user's dates and tags in one transaction (``BEGIN
+IMMEDIATE``: a second writer waits instead of failing half-way; a killed process
+leaves no partial month). Per-user rows are kept for the last ``keep_months``
+months; each month's summary numbers are kept forever for the trend table.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from tagger.errors import HistoryError
+from tagger.i18n import Catalog
+from tagger.metrics import MonthMetrics
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS imports (
+    month TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    imported_at TEXT NOT NULL,
+    users_kept INTEGER NOT NULL DEFAULT 1,
+    metrics TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS month_users (
+    month TEXT NOT NULL REFERENCES imports(month) ON DELETE CASCADE,
+    user_id TEXT NOT NULL,
+    register_date TEXT NOT NULL,
+    last_active_date TEXT NOT NULL,
+    segment TEXT NOT NULL,
+    grp TEXT NOT NULL,
+    preference TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (month, user_id)
+) WITHOUT ROWID;
+"""
+USER_COLUMNS = ("user_id", "register_date", "last_active_date", "segment", "group", "preference")
+
+MESSAGES = Catalog(
+    "history",
+    {
+        "other_file": {
+            "zh": "历史库 {db} 中 {month} 月已由另一个文件导入（{source}，{when}）；确认要替换请加 --replace",
+            "en": "month {month} is already in history {db} from a different file ({source}, {when}); "
+                  "pass --replace to replace it",
+        },
+        "locked": {
+            "zh": "历史库 {db} 正被另一个 tagger 进程写入，等待超时；请稍后再试",
+            "en": "history {db} is being written by another tagger run and did not free up in time; try again",
+        },
+        "broken": {
+            "zh": "历史库 {db} 无法使用：{reason}。可将其改名后重新导入各月",
+            "en": "history {db} cannot be used: {reason}. Rename it and import the months again",
+        },
+        "newer": {
+            "zh": "历史库 {db} 由更新版本的 tagger 创建（结构版本 {version}），请升级 tagger",
+            "en": "history {db} was written by a newer tagger (schema {version}); upgrade tagger",
+        },
+    },
+)
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    month: str
+    source: str
+    sha256: str
+    rows: int
+    imported_at: str
+    users_kept: bool
+
+
+class HistoryStore:
+    """A history database; use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(MESSAGES("broken", db=self.path, reason=exc)) from None
+
+    def __enter__(self) -> "HistoryStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; taken up front so concurrent writers queue, not fail."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise HistoryError(MESSAGES("locked", db=self.path)) from None
+            raise
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self.write() as conn:
+            for statement in filter(str.strip, SCHEMA.split(";")):
+                conn.execute(statement)
+            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is None:
+                conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise HistoryError(MESSAGES("newer", db=self.path, version=row[0]))
+
+    # -- reading -------------------------------------------------------------------
+
+    def imports(self) -> list[ImportRecord]:
+        """Every imported month, oldest first."""
+        rows = self.conn.execute(
+            "SELECT month, source, sha256, rows, imported_at, users_kept FROM imports ORDER BY month").fetchall()
+        return [ImportRecord(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+
+    def record(self, month: str) -> ImportRecord | None:
+        return next((r for r in self.imports() if r.month == month), None)
+
+    def has_users(self, month: str) -> bool:
+        record = self.record(month)
+        return bool(record and record.users_kept)
+
+    def users(self, month: str) -> pd.DataFrame:
+        """Per-user rows of ``month`` (empty frame if not kept); dates as datetime64."""
+        frame = pd.read_sql_query(
+            "SELECT user_id, register_date, last_active_date, segment, grp AS 'group', preference "
+            "FROM month_users WHERE month = ?",
+            self.conn, params=(month,), dtype={"user_id": str},
+        )
+        for column in ("register_date", "last_active_date"):
+            frame[column] = pd.to_datetime(frame[column])
+        return frame
+
+    def metrics(self, upto: str | None = None) -> list[MonthMetrics]:
+        """Stored month summaries, oldest first (up to and including ``upto``)."""
+        rows = self.conn.execute("SELECT month, metrics FROM imports ORDER BY month").fetchall()
+        return [MonthMetrics.from_dict(json.loads(m)) for month, m in rows if upto is None or month <= upto]
+
+    # -- writing ---------------------------------------------------------------------
+
+    def save_month(
+        self,
+        month: str,
+        users: pd.DataFrame,
+        *,
+        source: str,
+        sha256: str,
+        metrics: MonthMetrics,
+        replace: bool = False,
+        keep_months: int = 13,
+    ) -> bool:
+        """Store a month in one transaction; returns False when the identical file was already there.
+
+        A different file for a month already imported is refused unless ``replace``.
+        """
+        rows = _user_rows(users)
+        with self.write() as conn:
+            existing = conn.execute(
+                "SELECT source, sha256, imported_at FROM imports WHERE month = ?", (month,)).fetchone()
+            if existing and existing[1] != sha256 and not replace:
+                raise HistoryError(MESSAGES("other_file", db=self.path, month=month,
+                                            source=existing[0], when=existing[2]))
+            conn.execute("DELETE FROM month_users WHERE month = ?", (month,))
+            conn.execute("DELETE FROM imports WHERE month = ?", (month,))
+            conn.execute(
+                "INSERT INTO imports (month, source, sha256, rows, imported_at, users_kept, metrics) "
+                "VALUES (?, ?, ?, ?, ?, 1, ?)",
+                (month, source, sha256, len(users), datetime.now().isoformat(timespec="seconds"),
+                 json.dumps(metrics.to_dict(), ensure_ascii=False)),
+            )
+            conn.executemany(
+                "INSERT INTO month_users (month, user_id, register_date, last_active_date, segment, grp, "
+                "preference) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ((month, *row) for row in rows),
+            )
+            self._prune(conn, keep_months)
+        return not (existing and existing[1] == sha256)
+
+    @staticmethod
+    def _prune(conn: sqlite3.Connection, keep_months: int) -> None:
+        """Drop per-user rows of months beyond the newest ``keep_months``; keep their summaries."""
+        old = [m for (m,) in conn.execute(
+            "SELECT month FROM imports WHERE users_kept = 1 ORDER BY month DESC LIMIT -1 OFFSET ?",
+            (keep_months,))]
+        for month in old:
+            conn.execute("DELETE FROM month_users WHERE month = ?", (month,))
+            conn.execute("UPDATE imports SET users_kept = 0 WHERE month = ?", (month,))
+
+
+def _user_rows(users: pd.DataFrame) -> Iterator[tuple[str, str, str, str, str, str]]:
+    missing = [c for c in USER_COLUMNS if c not in users.columns]
+    if missing:
+        raise ValueError(f"history rows need columns {missing}")
+    register = users["register_date"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    last = users["last_active_date"].fillna(users["register_date"]).dt.strftime("%Y-%m-%d %H:%M:%S")
+    return zip(users["user_id"].astype(str), register, last, users["segment"].astype(str),
+               users["group"].astype(str), users["preference"].fillna("").astype(str))

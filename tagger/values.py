@@ -1,0 +1,261 @@
+"""Turning raw cells into typed columns: user IDs, dates, counts and yes/no flags.
+
+Readers hand over cells as they were stored (text, numbers, dates, ``None``).
+Each parser here is vectorised over a whole column and returns the parsed column
+together with a boolean mask of the cells it could not accept, so the caller can
+name their rows and columns. Nothing is guessed: a form that could mean two dates
+(``1/7/2024``) is refused rather than read one way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+# Serials outside this window are not plausible dates of a user's life in an app
+# (1982-01-01 .. 2119-06-04); a plain number there is more likely a count or an ID.
+SERIAL_MIN, SERIAL_MAX = 29952, 80000
+_ID_NOISE = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000]+")
+_DATE = re.compile(
+    r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+    r"(?:[ T]+(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2})(?:\.\d+)?)?)?"
+    r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
+)
+_COMPACT_DATE = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")
+_SERIAL_TEXT = re.compile(r"^\d{5}(?:\.\d+)?$")
+_COUNT_TEXT = re.compile(r"^(?P<n>[+-]?\d+(?:\.\d+)?)\s*(?:次|个|回)?$")
+TRUE_WORDS = {"是", "有", "开车", "y", "yes", "true", "t", "1", "1.0", "√", "✓"}
+FALSE_WORDS = {"否", "无", "没有", "未开车", "不开车", "n", "no", "false", "f", "0", "0.0", "×", "✗"}
+EMPTY_WORDS = {"", "-", "--", "—", "n/a", "null", "none", "nan", "#n/a"}
+
+
+def _is_blank(series: pd.Series) -> pd.Series:
+    return series.isna() | series.map(lambda v: isinstance(v, str) and not v.strip())
+
+
+def normalize_id(value: object) -> str:
+    """The form IDs are matched in: NFKC (full-width digits), no invisible or blank characters.
+
+    >>> normalize_id("１００１\\u200b ")
+    '1001'
+    """
+    text = unicodedata.normalize("NFKC", str(value))
+    text = _ID_NOISE.sub("", text)
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+def parse_ids(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """User IDs as exact text.
+
+    Returns ``(ids, blank, lossy)``: ``lossy`` marks IDs stored as numbers with 16 or
+    more digits, whose digits after the 15th were already lost in Excel.
+    Integral numbers below that are turned into their digits (``1001.0`` -> ``"1001"``).
+    """
+    values = series.to_numpy(dtype=object)
+    out = np.empty(len(values), dtype=object)
+    lossy = np.zeros(len(values), dtype=bool)
+    for i, v in enumerate(values):
+        if isinstance(v, str):
+            out[i] = normalize_id(v)
+        elif v is None or (isinstance(v, float) and np.isnan(v)):
+            out[i] = ""
+        elif isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+            out[i] = str(int(v))
+            lossy[i] = abs(int(v)) >= 10**15
+        elif isinstance(v, (float, np.floating)) and float(v).is_integer():
+            out[i] = str(int(v))
+            lossy[i] = abs(v) >= 10**15
+        else:
+            out[i] = normalize_id(v)
+    ids = pd.Series(out, index=series.index, dtype=object)
+    return ids, pd.Series(ids == "", index=series.index), pd.Series(lossy, index=series.index)
+
+
+def _from_parts(parts: pd.DataFrame, tz: str) -> pd.Series:
+    """Assemble timestamps from extracted y/m/d/H/M/S text; invalid dates become NaT."""
+    numbers = {
+        "year": pd.to_numeric(parts["y"]), "month": pd.to_numeric(parts["m"]), "day": pd.to_numeric(parts["d"]),
+        "hour": pd.to_numeric(parts["H"]).fillna(0), "minute": pd.to_numeric(parts["M"]).fillna(0),
+        "second": pd.to_numeric(parts["S"]).fillna(0) if "S" in parts else 0,
+    }
+    stamps = pd.to_datetime(pd.DataFrame(numbers), errors="coerce")
+    if "tz" in parts and parts["tz"].notna().any():
+        with_tz = parts["tz"].notna()
+        offsets = parts.loc[with_tz, "tz"].str.replace("Z", "+00:00").str.replace(
+            r"^([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)
+        minutes = offsets.map(lambda o: (1 if o[0] == "+" else -1) * (int(o[1:3]) * 60 + int(o[4:6])))
+        utc = stamps[with_tz] - pd.to_timedelta(minutes, unit="m")
+        local = utc.dt.tz_localize("UTC").dt.tz_convert(tz).dt.tz_localize(None)
+        stamps = stamps.astype("datetime64[ns]")
+        stamps.loc[with_tz] = local.astype("datetime64[ns]")
+    return stamps
+
+
+def parse_dates(series: pd.Series, tz: str = "Asia/Shanghai") -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Dates from real dates, Excel serials, ``2024-07-01``, ``2024/7/1``, ``2024年7月1日``, ``20240701``.
+
+    Times are kept; timezone suffixes (``Z``, ``+08:00``) are converted to ``tz`` and
+    dropped. Returns ``(dates, bad, blank)`` where ``bad`` marks cells that hold
+    something that is not one of the accepted forms.
+
+    >>> d, bad, blank = parse_dates(pd.Series(["2024/7/1", "2024年7月2日 08:30", 45474, None, "1/7/2024"]))
+    >>> [x.strftime("%Y-%m-%d %H:%M") if pd.notna(x) else None for x in d]
+    ['2024-07-01 00:00', '2024-07-02 08:30', '2024-07-01 00:00', None, None]
+    >>> bad.tolist(), blank.tolist()
+    ([False, False, False, False, True], [False, False, False, True, False])
+    """
+    result = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    blank = _is_blank(series)
+    kinds = series.map(_kind)
+
+    real = kinds == "date"
+    if real.any():
+        try:
+            stamps = pd.to_datetime(series[real].to_numpy())
+            if getattr(stamps, "tz", None) is not None:
+                raise TypeError("timezone-aware")
+        except (TypeError, ValueError):
+            stamps = pd.to_datetime(series[real].map(_as_datetime))
+        result[real] = pd.Series(stamps, index=series[real].index).astype("datetime64[ns]")
+    numeric = kinds == "number"
+    if numeric.any():
+        result[numeric] = _from_serial(series[numeric].astype(float))
+    text = (kinds == "text") & ~blank
+    if text.any():
+        raw = series[text].map(lambda s: unicodedata.normalize("NFKC", s).strip())
+        parts = raw.str.extract(_DATE)
+        matched = parts["y"].notna()
+        if matched.any():
+            result[matched[matched].index] = _from_parts(parts[matched], tz)
+        rest = raw[~matched]
+        compact = rest.str.extract(_COMPACT_DATE)
+        is_compact = compact["y"].notna()
+        if is_compact.any():
+            result[is_compact[is_compact].index] = _from_parts(
+                compact[is_compact].assign(H=None, M=None, S=None), tz)
+        serial_text = rest[~is_compact]
+        serial_text = serial_text[serial_text.str.match(_SERIAL_TEXT)]
+        if len(serial_text):
+            result[serial_text.index] = _from_serial(serial_text.astype(float))
+    bad = result.isna() & ~blank
+    return result, bad, blank
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, (dt.datetime, dt.date, pd.Timestamp, np.datetime64)):
+        return "date"
+    if isinstance(value, bool):
+        return "other"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return "other" if isinstance(value, float) and np.isnan(value) else "number"
+    if isinstance(value, str):
+        return "text"
+    return "other"
+
+
+def _as_datetime(value: object) -> pd.Timestamp:
+    if isinstance(value, pd.Timestamp):
+        stamp = value
+    elif isinstance(value, dt.datetime):
+        stamp = pd.Timestamp(value)
+    elif isinstance(value, dt.date):
+        stamp = pd.Timestamp(value.year, value.month, value.day)
+    else:
+        stamp = pd.Timestamp(value)
+    return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
+
+
+def _from_serial(serials: pd.Series) -> pd.Series:
+    ok = serials.between(SERIAL_MIN, SERIAL_MAX)
+    out = pd.Series(pd.NaT, index=serials.index, dtype="datetime64[ns]")
+    out[ok] = EXCEL_EPOCH + pd.to_timedelta(serials[ok], unit="D")
+    return out.dt.round("s")
+
+
+def parse_counts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Usage counts as floats: numbers, ``1,234``, ``12次``; blank/``-``/``--`` are missing (NaN).
+
+    Returns ``(counts, bad)``; negative or unreadable cells are NaN and marked bad.
+
+    >>> c, bad = parse_counts(pd.Series([3, "1,234", "12次", "--", "-5", "many"]))
+    >>> c.tolist()[:3], bad.tolist()
+    ([3.0, 1234.0, 12.0], [False, False, False, False, True, True])
+    """
+    values = series.map(_count_value)
+    counts = pd.to_numeric(values, errors="coerce").astype(float)
+    empty = series.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v))
+                       or (isinstance(v, str) and v.strip().casefold() in EMPTY_WORDS))
+    bad = (counts.isna() & ~empty) | (counts < 0)
+    counts[counts < 0] = np.nan
+    return counts, bad
+
+
+def _count_value(value: object) -> object:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return value
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip().replace(",", "")
+        match = _COUNT_TEXT.match(text)
+        return float(match["n"]) if match else None
+    return None
+
+
+def parse_flags(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Yes/no cells (是/否, Y/N, 1/0, true/false, 有/无) as a nullable boolean column.
+
+    >>> f, bad = parse_flags(pd.Series(["是", "否", "Y", 0, None, "也许"]))
+    >>> f.tolist(), bad.tolist()
+    ([True, False, True, False, <NA>, <NA>], [False, False, False, False, False, True])
+    """
+    def one(value: object) -> object:
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return None
+        text = unicodedata.normalize("NFKC", str(value)).strip().casefold()
+        if text in TRUE_WORDS:
+            return True
+        if text in FALSE_WORDS:
+            return False
+        return None if text in EMPTY_WORDS else "bad"
+
+    raw = series.map(one)
+    bad = raw.map(lambda v: v == "bad")
+    flags = raw.where(~bad, None).astype("boolean")
+    return flags, bad
+
+
+def month_number(dates: pd.Series) -> pd.Series:
+    """Months since year 0 (``year * 12 + month - 1``), so calendar months subtract.
+
+    >>> month_number(pd.Series(pd.to_datetime(["2024-01-31", "2024-02-01"]))).tolist()
+    [24288, 24289]
+    """
+    return (dates.dt.year * 12 + dates.dt.month - 1).astype("Int64")
+
+
+def month_key(number: int) -> str:
+    """``'YYYY-MM'`` of a month number.
+
+    >>> month_key(24294)
+    '2024-07'
+    """
+    year, month0 = divmod(int(number), 12)
+    return f"{year:04d}-{month0 + 1:02d}"
+
+
+def parse_month(text: str) -> int:
+    """Month number of ``'2024-07'``, ``'2024/7'``, ``'202407'`` or ``'2024年7月'``; ValueError otherwise.
+
+    >>> parse_month("2024年7月") == parse_month("2024-07") == parse_month("202407")
+    True
+    """
+    match = re.fullmatch(r"\s*(\d{4})\s*(?:[-/.年_]\s*)?(\d{1,2})\s*月?\s*", unicodedata.normalize("NFKC", text))
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise ValueError(f"not a month: {text!r} (use YYYY-MM, e.g. 2024-07)")
+    return int(match[1]) * 12 + int(match[2]) - 1

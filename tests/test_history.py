@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tagger.errors import HistoryError
+from tagger.history import HistoryStore
+from tagger.metrics import compute_metrics
+from tagger.segments import assign_segments
+
+
+def month_users(n: int = 3) -> pd.DataFrame:
+    return pd.DataFrame({
+        "user_id": [f"11010119900307{i:04d}" for i in range(n)],
+        "register_date": pd.to_datetime(["2024-01-05"] * n),
+        "last_active_date": pd.to_datetime(["2024-07-02"] * n),
+        "segment": ["active"] * n, "group": ["active"] * n, "preference": ["control"] * n,
+    })
+
+
+def metrics(month: str = "2024-07"):
+    tags = assign_segments(pd.Series([1], dtype="Int64"), pd.Series([1], dtype="Int64"), 1)
+    return compute_metrics(tags, month, 0.85)
+
+
+def test_save_and_read_back(tmp_path: Path) -> None:
+    with HistoryStore(tmp_path / "h.sqlite") as store:
+        assert store.save_month("2024-07", month_users(), source="a.xlsx", sha256="x", metrics=metrics())
+        back = store.users("2024-07")
+        assert back["user_id"].tolist() == month_users()["user_id"].tolist()
+        assert back["last_active_date"].iloc[0] == pd.Timestamp("2024-07-02")
+        assert [r.month for r in store.imports()] == ["2024-07"]
+        assert store.metrics()[0].month == "2024-07"
+
+
+def test_same_file_again_is_a_no_op_and_other_file_needs_replace(tmp_path: Path) -> None:
+    with HistoryStore(tmp_path / "h.sqlite") as store:
+        store.save_month("2024-07", month_users(3), source="a.xlsx", sha256="x", metrics=metrics())
+        assert not store.save_month("2024-07", month_users(3), source="a.xlsx", sha256="x", metrics=metrics())
+        with pytest.raises(HistoryError, match="--replace"):
+            store.save_month("2024-07", month_users(2), source="b.xlsx", sha256="y", metrics=metrics())
+        assert len(store.users("2024-07")) == 3
+        store.save_month("2024-07", month_users(2), source="b.xlsx", sha256="y", metrics=metrics(), replace=True)
+        assert len(store.users("2024-07")) == 2
+
+
+def test_old_months_keep_summaries_only(tmp_path: Path) -> None:
+    with HistoryStore(tmp_path / "h.sqlite") as store:
+        for month in ("2024-04", "2024-05", "2024-06", "2024-07"):
+            store.save_month(month, month_users(), source=month, sha256=month, metrics=metrics(month), keep_months=2)
+        assert [r.users_kept for r in store.imports()] == [False, False, True, True]
+        assert store.users("2024-04").empty
+        assert [m.month for m in store.metrics()] == ["2024-04", "2024-05", "2024-06", "2024-07"]
+
+
+def test_wal_mode(tmp_path: Path) -> None:
+    HistoryStore(tmp_path / "h.sqlite").close()
+    with sqlite3.connect(tmp_path / "h.sqlite") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_killed_import_leaves_no_partial_month(tmp_path: Path) -> None:
+    """A process killed in the middle of writing a month leaves the month out entirely."""
+    db = tmp_path / "h.sqlite"
+    script = textwrap.dedent(f"""
+        import os, signal, pandas as pd
+        from tagger.history import HistoryStore
+        import tests.test_history as t
+        store = HistoryStore({str(db)!r})
+        users = t.month_users(50_000)
+        original = store.conn.executemany
+        def killing_executemany(sql, rows):
+            for i, row in enumerate(rows):
+                if i == 20_000:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                store.conn.execute(sql, row)
+        store.conn = type("C", (), {{"execute": store.conn.execute, "executemany": staticmethod(killing_executemany),
+                                    "close": store.conn.close}})()
+        store.save_month("2024-07", users, source="a", sha256="x", metrics=t.metrics())
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[1], capture_output=True)
+    assert proc.returncode == -9, proc.stderr.decode()
+    with HistoryStore(db) as store:
+        assert store.imports() == []
+        assert store.users("2024-07").empty
+
+
+def test_second_writer_waits_then_fails_clearly(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    with HistoryStore(db, timeout=0.2) as store:
+        blocker = sqlite3.connect(db, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        with pytest.raises(HistoryError, match="h.sqlite"):
+            store.save_month("2024-07", month_users(), source="a", sha256="x", metrics=metrics())
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        assert store.imports() == []
+
+
+def test_second_writer_proceeds_once_the_first_commits(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    with HistoryStore(db, timeout=10) as store:
+        blocker = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+        blocker.execute("BEGIN IMMEDIATE")
+        timer = threading.Timer(0.3, lambda: blocker.execute("COMMIT"))
+        timer.start()
+        store.save_month("2024-07", month_users(), source="a", sha256="x", metrics=metrics())
+        timer.join()
+        blocker.close()
+        assert len(store.users("2024-07")) == 3
