@@ -88,7 +88,8 @@ def compute_metrics(
     segment_counts = tags["segment"].value_counts()
     group_counts = tags["group"].value_counts()
     segments = {key: int(segment_counts.get(key, 0)) for key in SEGMENTS}
-    groups = {key: int(group_counts.get(key, 0)) for key in GROUPS if group_counts.get(key, 0) or key in SEGMENTS}
+    groups = {key: int(group_counts.get(key, 0)) for key in GROUPS
+              if group_counts.get(key, 0) or (key in SEGMENTS and key != "churned")}
     unsplit = int(segment_counts.get(UNSPLIT, 0))
     mau = int(tags["active"].sum())
     cumulative = len(tags)

@@ -1,0 +1,314 @@
+"""One run of ``tagger tag``: read -> tag -> record -> write.
+
+The CLI, the wizard and the refresh script all build a :class:`TagOptions` and
+call :func:`run`; nothing here knows about terminals. Progress is reported
+through an optional :class:`Progress` object so each front end can draw it its
+own way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+
+from tagger.config import Config, find_config, load_config
+from tagger.errors import InputError, Location, OutputError
+from tagger.history import HistoryStore
+from tagger.i18n import Catalog, get_language, set_language
+from tagger.metrics import MonthMetrics, compute_metrics
+from tagger.prepare import Users, column_aliases, prepare_users
+from tagger.preferences import tag_preferences
+from tagger.readers import Table, read_export
+from tagger.segments import ACTIVE_SEGMENTS, assign_segments
+from tagger.values import month_key, month_number, parse_month
+
+MESSAGES = Catalog(
+    "pipeline",
+    {
+        "month_ambiguous": {
+            "zh": "文件名中有多个月份（{months}），无法确定报告月份；请用 --month YYYY-MM 指定",
+            "en": "the file name holds several months ({months}); say which with --month YYYY-MM",
+        },
+        "bad_month": {"zh": "--month 的值 '{value}' 不是月份，请写成 2024-07", "en": "--month '{value}' is not a "
+                      "month; write it as 2024-07"},
+        "no_month": {
+            "zh": "无法从文件名或最近活跃时间判断报告月份；请用 --month YYYY-MM 指定",
+            "en": "cannot tell the report month from the file name or the last-active dates; use --month YYYY-MM",
+        },
+        "month_mismatch": {
+            "zh": "文件名是 {named} 月，但有 {count} 个用户在 {latest} 才最近活跃；请用 --month 确认报告月份",
+            "en": "the file name says {named} but {count} users were last active in {latest}; confirm the report "
+                  "month with --month",
+        },
+        "after_month": {
+            "zh": "{count} 个用户的最近活跃时间晚于报告月份 {month}（如第 {row} 行），按本月活跃计",
+            "en": "{count} users were last active after report month {month} (e.g. row {row}); counted as active "
+                  "in {month}",
+        },
+        "registered_after": {
+            "zh": "{count} 个用户注册时间晚于报告月份 {month}（如第 {row} 行），按本月新用户计",
+            "en": "{count} users registered after report month {month} (e.g. row {row}); counted as new in {month}",
+        },
+        "prev_from_export": {
+            "zh": "上月状态取自导出中的“{column}”列",
+            "en": "last month's state comes from the export's '{column}' column",
+        },
+        "prev_from_history": {
+            "zh": "上月状态取自历史库中 {month} 月的导入",
+            "en": "last month's state comes from the {month} import in the history database",
+        },
+        "prev_unknown": {
+            "zh": "缺少上月状态：导出中没有“上次活跃时间”列，历史库中也没有 {month} 月。活跃/唤醒/回流用户无法区分，"
+                  "合并为“老用户活跃(上月状态未知)”，4个比率无法计算。先导入 {month} 月的导出即可补全",
+            "en": "last month's state is unknown: the export has no previous-active column and history has no "
+                  "{month}. Active, awakened and returned users cannot be told apart and are shown as "
+                  "'Active (last month unknown)'; the four rates cannot be computed. Import the {month} export "
+                  "first to fill this in",
+        },
+        "prev_partial": {
+            "zh": "{count} 个老用户不在历史库 {month} 月的数据中，其上月状态未知，未计入比率",
+            "en": "{count} existing users are missing from the {month} history, so their last-month state is "
+                  "unknown and they are left out of the rates",
+        },
+        "same_file": {
+            "zh": "输出文件不能是输入文件本身：{path}",
+            "en": "the output cannot be the input file itself: {path}",
+        },
+        "already_imported": {
+            "zh": "{month} 月的同一文件已在历史库中，已按本次结果覆盖（内容相同）",
+            "en": "the same file for {month} was already in history; stored again (no change)",
+        },
+    },
+)
+
+_MONTH_IN_NAME = re.compile(r"(?<!\d)(20\d{2})\s*[-_.年/]?\s*(0[1-9]|1[0-2]|[1-9](?=\D|$))\s*月?(?!\d)")
+
+
+class Progress(Protocol):
+    """What a front end implements to show progress; every method is optional to honour."""
+
+    def step(self, name: str, total: int | None = None) -> None: ...
+
+    def advance(self, amount: int = 1) -> None: ...
+
+
+class _Silent:
+    def step(self, name: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, amount: int = 1) -> None:
+        pass
+
+
+@dataclass
+class TagOptions:
+    """Everything ``tagger tag`` takes; the CLI flags and the wizard both build one."""
+
+    export: Path
+    month: str | None = None
+    config: Path | None = None
+    preset: str | None = None
+    history: Path | None = None
+    use_history: bool = True
+    replace: bool = False
+    output: Path | None = None
+    lang: str | None = None
+    sheet: str | None = None
+    write: bool = True
+
+
+@dataclass
+class TagResult:
+    """What a run produced: the tagged users, the month's numbers and where things went."""
+
+    options: TagOptions
+    config: Config
+    table: Table
+    users: Users
+    month: str
+    tags: pd.DataFrame
+    metrics: MonthMetrics
+    trend: list[MonthMetrics]
+    prev_tags: pd.DataFrame | None
+    prev_source: str
+    output: Path | None
+    history_path: Path | None
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def month_from_name(path: Path) -> int | None:
+    """The month written in a file name (``用户明细_2024-07.xlsx``, ``202407``, ``2024年7月``).
+
+    >>> month_key(month_from_name(Path("car_app_2024-07.xlsx")))
+    '2024-07'
+    >>> month_from_name(Path("users.xlsx")) is None
+    True
+    """
+    name = unicodedata.normalize("NFKC", path.stem)
+    found = {int(y) * 12 + int(m) - 1 for y, m in _MONTH_IN_NAME.findall(name)}
+    if len(found) > 1:
+        raise InputError(MESSAGES("month_ambiguous", months=", ".join(sorted(map(month_key, found)))),
+                         Location(path))
+    return found.pop() if found else None
+
+
+def resolve_month(options: TagOptions, users: Users) -> int:
+    """``--month``, else the file name's month, else the month of the latest activity."""
+    if options.month:
+        try:
+            return parse_month(options.month)
+        except ValueError:
+            raise InputError(MESSAGES("bad_month", value=options.month)) from None
+    named = month_from_name(options.export)
+    last = month_number(users.frame["last_active_date"].dropna())
+    latest = int(last.max()) if len(last) else None
+    if named is not None:
+        if latest is not None and latest > named:
+            later = int((last > named).sum())
+            if later > max(10, 0.05 * len(last)):
+                raise InputError(MESSAGES("month_mismatch", named=month_key(named), count=later,
+                                          latest=month_key(latest)), Location(options.export))
+        return named
+    if latest is None:
+        raise InputError(MESSAGES("no_month"), Location(options.export))
+    return latest
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def default_output(export: Path) -> Path:
+    """``<export folder>/<export name>_tagged.xlsx``."""
+    return export.with_name(f"{export.stem}_tagged.xlsx")
+
+
+def _state_from_history(store: HistoryStore, users: Users, month: int) -> tuple[pd.Series, dict[str, int], str]:
+    """Last activity before M from the M-1 import; users gone since M-1 are counted per state."""
+    prev_key = month_key(month - 1)
+    stored = store.users(prev_key).set_index("user_id")
+    ids = users.frame["user_id"]
+    prev_month = month_number(stored["last_active_date"]).reindex(ids.to_numpy())
+    prev_month.index = users.frame.index
+    gone = stored.loc[~stored.index.isin(ids.to_numpy()), "segment"]
+    states = gone.map(lambda s: "old_active" if s in ACTIVE_SEGMENTS and s != "new" else s)
+    departed = {str(k): int(v) for k, v in states.value_counts().items()}
+    return prev_month, departed, prev_key
+
+
+def tag_users(users: Users, month: int, config: Config, *, prev_active_month: pd.Series | None,
+              lang: str) -> pd.DataFrame:
+    """Segments and preferences for every user (vectorised; no I/O)."""
+    frame = users.frame
+    segments = assign_segments(
+        month_number(frame["register_date"]),
+        month_number(frame["last_active_date"]),
+        month,
+        prev_active_month=prev_active_month,
+        churn_after=config.churn_after_months,
+        drove=frame["drove"] if "drove" in frame else None,
+    )
+    counts = pd.DataFrame({f.key: frame[f.field] for f in config.features if f.field in frame}, index=frame.index)
+    prefs = tag_preferences(counts, config.features, config.preference_threshold, lang,
+                            top_feature=frame.get("top_feature_3m"))
+    return pd.concat([segments, prefs], axis=1)
+
+
+def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
+    """Tag one export end to end. Raises :class:`tagger.errors.TaggerError` on bad input."""
+    progress = progress or _Silent()
+    config_path = options.config or find_config()
+    config = load_config(config_path, options.preset)
+    lang = options.lang or config.language
+    set_language(lang)
+
+    progress.step("read")
+    table = read_export(options.export, sheet=options.sheet, aliases=column_aliases(config))
+    users = prepare_users(table, config)
+    warnings = [*table.warnings, *users.warnings]
+    month = resolve_month(options, users)
+    mkey = month_key(month)
+    _warn_outside_month(table, users, month, warnings)
+
+    history_path = (options.history or config.default_history_path()) if options.use_history else None
+    store = HistoryStore(history_path) if history_path else None
+    notes: list[str] = []
+    try:
+        progress.step("tag")
+        departed: dict[str, int] = {}
+        prev_tags: pd.DataFrame | None = None
+        if "prev_active_date" in users.frame:
+            # A blank cell means no activity before this month other than registering.
+            prev_active = month_number(users.frame["prev_active_date"]).fillna(
+                month_number(users.frame["register_date"]))
+            prev_source = "export"
+            notes.append(MESSAGES("prev_from_export", column=users.mapping["prev_active_date"]))
+        elif store is not None and store.has_users(month_key(month - 1)):
+            prev_active, departed, prev_key = _state_from_history(store, users, month)
+            prev_source = "history"
+            notes.append(MESSAGES("prev_from_history", month=prev_key))
+        else:
+            prev_active = None
+            prev_source = "none"
+            notes.append(MESSAGES("prev_unknown", month=month_key(month - 1)))
+        if store is not None and store.has_users(month_key(month - 1)):
+            prev_tags = store.users(month_key(month - 1))
+
+        tags = tag_users(users, month, config, prev_active_month=prev_active, lang=lang)
+        metrics = compute_metrics(tags, mkey, config.target_active_rate, departed=departed)
+        if prev_source == "history" and metrics.unknown_prev:
+            notes.append(MESSAGES("prev_partial", count=metrics.unknown_prev, month=month_key(month - 1)))
+        metrics.notes = list(notes)
+
+        if store is not None:
+            progress.step("history")
+            record = users.frame[["user_id", "register_date", "last_active_date"]].assign(
+                segment=tags["segment"], group=tags["group"], preference=tags["primary_key"])
+            fresh = store.save_month(mkey, record, source=options.export.name, sha256=file_sha256(options.export),
+                                     metrics=metrics, replace=options.replace, keep_months=config.keep_months)
+            if not fresh:
+                warnings.append(MESSAGES("already_imported", month=mkey))
+            trend = store.metrics(upto=mkey)
+        else:
+            trend = [metrics]
+    finally:
+        if store is not None:
+            store.close()
+
+    result = TagResult(
+        options=options, config=config, table=table, users=users, month=mkey, tags=tags, metrics=metrics,
+        trend=trend, prev_tags=prev_tags, prev_source=prev_source, output=None,
+        history_path=history_path, warnings=warnings, notes=notes,
+    )
+    if options.write:
+        output = (options.output or default_output(options.export))
+        if output.resolve() == options.export.resolve():
+            raise OutputError(MESSAGES("same_file", path=output))
+        progress.step("write", total=len(tags))
+        from tagger.workbook import write_workbook
+
+        result.output = write_workbook(result, output, progress=progress)
+    return result
+
+
+def _warn_outside_month(table: Table, users: Users, month: int, warnings: list[str]) -> None:
+    frame = users.frame
+    for column, key in (("last_active_date", "after_month"), ("register_date", "registered_after")):
+        later = (month_number(frame[column]) > month).fillna(False).to_numpy(dtype=bool)
+        if later.any():
+            row = table.excel_row(int(later.argmax()))
+            warnings.append(MESSAGES(key, count=int(later.sum()), month=month_key(month), row=row))
+
+
+__all__ = ["TagOptions", "TagResult", "Progress", "run", "tag_users", "resolve_month", "get_language"]

@@ -1,0 +1,142 @@
+"""Rich renderables for the terminal: the run summary and JSON output.
+
+Takes a :class:`rich.console.Console` so tests can record what a person would see.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from tagger.i18n import Catalog
+from tagger.metrics import RATE_BASES, MonthMetrics
+from tagger.segments import GROUPS, SEGMENTS, UNSPLIT
+from tagger.segments import label as segment_label
+
+if TYPE_CHECKING:
+    from tagger.pipeline import TagResult
+
+# Segments that cannot be told apart without last month's state.
+UNSPLIT_PARTS = ("active", "awakened", "returned")
+
+TEXT = Catalog(
+    "report",
+    {
+        "title": {"zh": "{month} 用户分群（{rows} 行）", "en": "Segments for {month} ({rows} rows)"},
+        "segment": {"zh": "分群", "en": "Segment"},
+        "users": {"zh": "人数", "en": "Users"},
+        "share": {"zh": "占比", "en": "Share"},
+        "kpi_title": {"zh": "月活与4大指标", "en": "Active rate and the 4 rates"},
+        "metric": {"zh": "指标", "en": "Metric"},
+        "value": {"zh": "数值", "en": "Value"},
+        "detail": {"zh": "明细", "en": "Detail"},
+        "mau": {"zh": "月活用户 MAU", "en": "MAU"},
+        "cumulative": {"zh": "累计用户", "en": "Cumulative users"},
+        "active_rate": {"zh": "月活率", "en": "Active rate"},
+        "target": {"zh": "目标 / 差距", "en": "Target / gap"},
+        "old_retention": {"zh": "老用户次月留存率", "en": "Old-user retention"},
+        "new_retention": {"zh": "新用户次月留存率", "en": "New-user retention"},
+        "awaken_rate": {"zh": "唤醒率", "en": "Awaken rate"},
+        "return_rate": {"zh": "回流率", "en": "Return rate"},
+        "unknown": {"zh": "未知", "en": "unknown"},
+        "of": {"zh": "{kept} / {base}", "en": "{kept} of {base}"},
+        "written": {"zh": "已写入：{path}", "en": "Written: {path}"},
+        "warning": {"zh": "注意", "en": "Warning"},
+        "note": {"zh": "说明", "en": "Note"},
+    },
+)
+
+
+def _pct(value: float | None) -> str:
+    return TEXT("unknown") if value is None else f"{value:.2%}"
+
+
+def segment_count(m: MonthMetrics, key: str) -> int | None:
+    """Users in a segment or group; None for the three that cannot be told apart without last month."""
+    if key == UNSPLIT:
+        return m.unsplit
+    if m.unsplit and key in UNSPLIT_PARTS:
+        return None
+    return m.groups.get(key, m.segments.get(key, 0))
+
+
+def summary_tables(result: "TagResult") -> tuple[Table, Table]:
+    """The segment table and the KPI table of a run."""
+    m = result.metrics
+    segments = Table(title=TEXT("title", month=m.month, rows=f"{m.rows:,}"), title_justify="left")
+    segments.add_column(TEXT("segment"))
+    segments.add_column(TEXT("users"), justify="right")
+    segments.add_column(TEXT("share"), justify="right")
+    keys = [k for k in SEGMENTS if k != "churned"] + ([UNSPLIT] if m.unsplit else [])
+    keys += [g for g in GROUPS if g.startswith("churned") and m.groups.get(g)]
+    for key in keys:
+        count = segment_count(m, key)
+        if count is None:
+            segments.add_row(segment_label(key), TEXT("unknown"), "")
+        else:
+            segments.add_row(segment_label(key), f"{count:,}", _pct(count / m.cumulative if m.cumulative else None))
+
+    kpis = Table(title=TEXT("kpi_title"), title_justify="left")
+    kpis.add_column(TEXT("metric"))
+    kpis.add_column(TEXT("value"), justify="right")
+    kpis.add_column(TEXT("detail"), justify="right")
+    kpis.add_row(TEXT("mau"), f"{m.mau:,}", "")
+    kpis.add_row(TEXT("cumulative"), f"{m.cumulative:,}", "")
+    gap = m.gap
+    style = "green" if gap is not None and gap >= 0 else "red"
+    kpis.add_row(TEXT("active_rate"), _pct(m.active_rate), "")
+    kpis.add_row(TEXT("target"), _pct(m.target), f"[{style}]{gap:+.2%}[/]" if gap is not None else "")
+    for rate in RATE_BASES:
+        base, kept = m.bases[rate], m.retained[rate]
+        detail = TEXT("of", kept=f"{kept:,}", base=f"{base:,}") if base is not None and kept is not None else ""
+        kpis.add_row(TEXT(rate), _pct(m.rates[rate]), detail)
+    return segments, kpis
+
+
+def print_summary(result: "TagResult", console: Console) -> None:
+    """What a person sees after ``tagger tag``: tables, notes, warnings and the output path."""
+    for table in summary_tables(result):
+        console.print(table)
+    for note in result.notes:
+        console.print(f"[cyan]{TEXT('note')}:[/] {escape(note)}")
+    for warning in result.warnings:
+        console.print(f"[yellow]{TEXT('warning')}:[/] {escape(warning)}")
+    if result.output:
+        console.print(f"[bold green]{escape(TEXT('written', path=result.output))}[/]")
+
+
+def result_json(result: "TagResult") -> dict[str, Any]:
+    """The one JSON object ``--json`` prints."""
+    m = result.metrics
+    segments: dict[str, int | None] = dict(m.segments)
+    if m.unsplit:
+        for key in UNSPLIT_PARTS:
+            segments[key] = None
+        segments[UNSPLIT] = m.unsplit
+    return {
+        "month": m.month,
+        "rows": m.rows,
+        "segments": segments,
+        "groups": m.groups,
+        "mau": m.mau,
+        "cumulative": m.cumulative,
+        "active_rate": m.active_rate,
+        "target": m.target,
+        "gap": m.gap,
+        "rates": m.rates,
+        "bases": m.bases,
+        "quick_ratio": m.quick_ratio,
+        "prev_state_source": result.prev_source,
+        "output": str(result.output) if result.output else None,
+        "history": str(result.history_path) if result.history_path else None,
+        "notes": result.notes,
+        "warnings": result.warnings,
+    }
+
+
+def dump_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
