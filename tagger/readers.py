@@ -533,13 +533,17 @@ def _fill_merged(rows: list[list[object]], merges: Sequence[tuple[tuple[int, int
 
 
 def _object_matrix(rows: list[list[object]], start: int) -> np.ndarray:
-    """``rows[start:]`` as a 2-D object array (calamine's rows are rectangular)."""
-    width = len(rows[0]) if rows else 0
+    """``rows[start:]`` as a 2-D object array (calamine's rows are rectangular).
+
+    >>> _object_matrix([["h"], ["a", "b"], ["c"]], 1).tolist()
+    [['a', 'b'], ['c', '']]
+    """
+    width = max(map(len, rows), default=0)
     if len(rows) <= start:
         return np.empty((0, width), dtype=object)
     matrix = np.array(rows[start:], dtype=object)
     if matrix.ndim != 2:  # ragged rows: never seen from calamine, but do not mis-shape data
-        matrix = np.empty((len(rows) - start, width), dtype=object)
+        matrix = np.full((len(rows) - start, width), "", dtype=object)
         for index, row in enumerate(rows[start:]):
             matrix[index, : len(row)] = row
     return matrix
@@ -664,7 +668,7 @@ def _name_columns(
     names: list[str] = []
     columns: list[int] = []
     letters: dict[str, str] = {}
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, str]] = {}
     generated: list[str] = []
     for index in range(len(has_data)):
         text = _header_text(header[index]) if index < len(header) else ""
@@ -676,9 +680,10 @@ def _name_columns(
             generated.append(letter)
         key = normalize_header(text)
         if key in seen:
-            message = MESSAGES("duplicate_header", first=seen[key], second=letter, header=text, row=header_row)
+            first, header_text = seen[key]
+            message = MESSAGES("duplicate_header", first=first, second=letter, header=header_text, row=header_row)
             raise InputError(message, where=Location(path, sheet, header_row))
-        seen[key] = letter
+        seen[key] = (letter, text)
         names.append(text)
         columns.append(index)
         letters[text] = letter

@@ -174,7 +174,7 @@ def test_duplicate_headers_name_both_letters(tmp_path: Path) -> None:
         read_export(path)
     text = error_text(excinfo)
     assert "dup_headers.xlsx" in text and "明细" in text
-    assert "列 C 和 D" in text and "'手机号 '" in text
+    assert "列 C 和 D 的表头都是 '手机号'（第 1 行）" in text
 
 
 def test_duplicate_headers_in_english(tmp_path: Path) -> None:

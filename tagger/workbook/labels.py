@@ -9,6 +9,8 @@ SHEETS = Catalog(
     {
         "overview": {"zh": "总览", "en": "Overview"},
         "users": {"zh": "用户明细", "en": "Users"},
+        "reach": {"zh": "触达跟踪", "en": "Channel reach"},
+        "unmatched": {"zh": "未匹配人工标注", "en": "Unmatched overrides"},
     },
 )
 
@@ -19,6 +21,23 @@ HEADINGS = Catalog(
         "group": {"zh": "分群细分", "en": "Group"},
         "tags": {"zh": "偏好标签", "en": "Preference tags"},
         "primary": {"zh": "主偏好", "en": "Primary preference"},
+        # Columns people type into; refresh carries them forward by these headings.
+        "override": {"zh": "人工标签", "en": "Manual label"},
+        "remark": {"zh": "备注", "en": "Notes"},
+        # The 触达跟踪 (channel reach) sheet.
+        "reach_date": {"zh": "日期", "en": "Date"},
+        "reach_group": {"zh": "分群", "en": "Group"},
+        "reach_channel": {"zh": "渠道", "en": "Channel"},
+        "reach_content": {"zh": "活动/内容", "en": "Campaign / content"},
+        "reach_targeted": {"zh": "触达人数", "en": "Targeted"},
+        "reach_delivered": {"zh": "送达数", "en": "Delivered"},
+        "reach_clicked": {"zh": "点击数", "en": "Clicked"},
+        "reach_reactivated": {"zh": "回访活跃数", "en": "Reactivated"},
+        "reach_cost": {"zh": "成本", "en": "Cost"},
+        "reach_delivery_rate": {"zh": "送达率", "en": "Delivery rate"},
+        "reach_click_rate": {"zh": "点击率", "en": "Click rate"},
+        "reach_activation_rate": {"zh": "激活率", "en": "Activation rate"},
+        "reach_cost_per_user": {"zh": "单用户激活成本", "en": "Cost per reactivated user"},
         "title": {"zh": "{month} 用户分群总览", "en": "Segment overview, {month}"},
         "segment_table": {"zh": "用户分群", "en": "Segments"},
         "count": {"zh": "人数", "en": "Users"},
