@@ -124,6 +124,20 @@ class TagOptions:
 
 
 @dataclass
+class CarriedEdits:
+    """What people typed into an earlier workbook, written again by ``tagger refresh``.
+
+    Series are aligned with ``TagResult.users.frame`` (one value per user, ``""`` if none).
+    """
+
+    overrides: pd.Series
+    remarks: pd.Series
+    reach_rows: list[dict[str, object]] = field(default_factory=list)
+    strategy_rows: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+    unmatched: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+@dataclass
 class TagResult:
     """What a run produced: the tagged users, the month's numbers and where things went."""
 
@@ -141,6 +155,7 @@ class TagResult:
     history_path: Path | None
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    carried: CarriedEdits | None = None
 
 
 def month_from_name(path: Path) -> int | None:
@@ -311,4 +326,4 @@ def _warn_outside_month(table: Table, users: Users, month: int, warnings: list[s
             warnings.append(MESSAGES(key, count=int(later.sum()), month=month_key(month), row=row))
 
 
-__all__ = ["TagOptions", "TagResult", "Progress", "run", "tag_users", "resolve_month", "get_language"]
+__all__ = ["CarriedEdits", "TagOptions", "TagResult", "Progress", "run", "tag_users", "resolve_month", "get_language"]
