@@ -25,6 +25,7 @@ from tagger.metrics import MonthMetrics, compute_metrics
 from tagger.prepare import Users, column_aliases, prepare_users
 from tagger.preferences import tag_preferences
 from tagger.readers import Table, read_export
+from tagger.rules import apply_rules, load_rules
 from tagger.segments import ACTIVE_SEGMENTS, assign_segments
 from tagger.values import month_key, month_number, parse_month
 
@@ -245,6 +246,7 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
     progress = progress or _Silent()
     config_path = options.config or find_config()
     config = load_config(config_path, options.preset)
+    ruleset = load_rules(config)  # invalid rules stop the run before the export is read
     lang = options.lang or config.language
     set_language(lang)
 
@@ -281,6 +283,7 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
             prev_tags = store.users(month_key(month - 1))
 
         tags = tag_users(users, month, config, prev_active_month=prev_active, lang=lang)
+        tags = apply_rules(tags, users.frame, table.frame, ruleset, lang)  # adds rule, channel, content
         metrics = compute_metrics(tags, mkey, config.target_active_rate, departed=departed)
         if prev_source == "history" and metrics.unknown_prev:
             notes.append(MESSAGES("prev_partial", count=metrics.unknown_prev, month=month_key(month - 1)))
