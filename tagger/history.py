@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +24,7 @@ from tagger.errors import HistoryError
 from tagger.i18n import Catalog
 from tagger.metrics import MonthMetrics
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS imports (
@@ -47,6 +47,51 @@ CREATE TABLE IF NOT EXISTS month_users (
     PRIMARY KEY (month, user_id)
 ) WITHOUT ROWID;
 """
+# Version 2: what people typed into the workbooks and what was sent, so that a deleted or
+# broken workbook loses nothing and past campaigns can be judged against later months.
+SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS overrides (
+    user_id TEXT PRIMARY KEY,
+    label TEXT NOT NULL DEFAULT '',
+    remark TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tracking (
+    row_key TEXT PRIMARY KEY,
+    date TEXT NOT NULL,
+    grp TEXT NOT NULL DEFAULT '',
+    channel TEXT NOT NULL DEFAULT '',
+    content TEXT NOT NULL DEFAULT '',
+    targeted REAL, delivered REAL, clicked REAL, reactivated REAL, cost REAL,
+    extra TEXT NOT NULL DEFAULT '{}',
+    position INTEGER NOT NULL DEFAULT 0,
+    source TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS campaigns (
+    id INTEGER PRIMARY KEY,
+    date TEXT NOT NULL,
+    month TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    grp TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    content TEXT NOT NULL,
+    holdout_share REAL NOT NULL DEFAULT 0,
+    seed INTEGER,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS campaign_users (
+    campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL,
+    holdout INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (campaign_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS campaign_users_user ON campaign_users(user_id);
+"""
+MIGRATIONS: dict[int, str] = {2: SCHEMA_V2}
+TRACKING_NUMBERS = ("targeted", "delivered", "clicked", "reactivated", "cost")
+TRACKING_FIELDS = ("date", "group", "channel", "content", *TRACKING_NUMBERS)
 USER_COLUMNS = ("user_id", "register_date", "last_active_date", "segment", "group", "preference")
 
 MESSAGES = Catalog(
@@ -128,10 +173,18 @@ class HistoryStore:
             for statement in filter(str.strip, SCHEMA.split(";")):
                 conn.execute(statement)
             row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if row is None:
-                conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) > SCHEMA_VERSION:
+            version = 1 if row is None else int(row[0])
+            if version > SCHEMA_VERSION:
                 raise HistoryError(MESSAGES("newer", db=self.path, version=row[0]))
+            # Each step adds tables only, so an older database keeps every month it holds.
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in filter(str.strip, MIGRATIONS[step].split(";")):
+                    conn.execute(statement)
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def schema_version(self) -> int:
+        row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0])
 
     # -- reading -------------------------------------------------------------------
 
@@ -213,6 +266,89 @@ class HistoryStore:
         for month in old:
             conn.execute("DELETE FROM month_users WHERE month = ?", (month,))
             conn.execute("UPDATE imports SET users_kept = 0 WHERE month = ?", (month,))
+
+
+    # -- manual overrides, channel-reach rows and campaigns (schema 2) -----------------
+
+    def overrides(self) -> pd.DataFrame:
+        """Every stored manual label and remark: user_id, label (group key), remark, source, updated_at."""
+        return pd.read_sql_query("SELECT user_id, label, remark, source, updated_at FROM overrides ORDER BY user_id",
+                                 self.conn, dtype={"user_id": str, "label": str, "remark": str})
+
+    def save_overrides(self, edits: pd.DataFrame, *, source: str, seen: Iterable[str] = ()) -> None:
+        """Store the overrides read from a workbook in one transaction.
+
+        ``edits`` has user_id, label and remark. Users listed in ``seen`` (every user
+        the workbook showed) whose cells are now empty lose their stored override:
+        clearing a cell in Excel is an edit too. Users the workbook did not show keep
+        theirs, so nothing typed in an older workbook is lost.
+        """
+        now = datetime.now().isoformat(timespec="seconds")
+        kept = edits[(edits["label"] != "") | (edits["remark"] != "")]
+        cleared = sorted(set(seen) - set(kept["user_id"]))
+        with self.write() as conn:
+            conn.executemany("DELETE FROM overrides WHERE user_id = ?", ((uid,) for uid in cleared))
+            conn.executemany(
+                "INSERT OR REPLACE INTO overrides (user_id, label, remark, source, updated_at) VALUES (?, ?, ?, ?, ?)",
+                ((str(u), str(lab), str(rem), source, now)
+                 for u, lab, rem in zip(kept["user_id"], kept["label"], kept["remark"])))
+
+    def tracking_rows(self) -> list[dict[str, object]]:
+        """Stored 触达跟踪 rows in sheet order; numbers None where nobody entered them."""
+        cursor = self.conn.execute(
+            "SELECT row_key, date, grp, channel, content, targeted, delivered, clicked, reactivated, cost, extra "
+            "FROM tracking ORDER BY position, date, row_key")
+        rows = []
+        for r in cursor.fetchall():
+            row: dict[str, object] = {"key": r[0], **dict(zip(TRACKING_FIELDS, r[1:10]))}
+            row["extra"] = json.loads(r[10])
+            rows.append(row)
+        return rows
+
+    def save_tracking(self, rows: Iterable[Mapping[str, object]], *, source: str) -> None:
+        """Insert or update 触达跟踪 rows by their ``key`` (date, group, channel, content); never deletes."""
+        now = datetime.now().isoformat(timespec="seconds")
+        with self.write() as conn:
+            start = conn.execute("SELECT COALESCE(MAX(position), 0) FROM tracking").fetchone()[0]
+            for offset, row in enumerate(rows, start=1):
+                numbers = [None if row.get(k) is None else float(row[k]) for k in TRACKING_NUMBERS]  # type: ignore[arg-type]
+                existing = conn.execute("SELECT position FROM tracking WHERE row_key = ?", (row["key"],)).fetchone()
+                position = existing[0] if existing else start + offset
+                conn.execute(
+                    "INSERT OR REPLACE INTO tracking (row_key, date, grp, channel, content, targeted, delivered, "
+                    "clicked, reactivated, cost, extra, position, source, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (row["key"], str(row.get("date") or ""), str(row.get("group") or ""),
+                     str(row.get("channel") or ""), str(row.get("content") or ""), *numbers,
+                     json.dumps(row.get("extra") or {}, ensure_ascii=False, default=str), position, source, now))
+
+    def add_campaign(self, *, date: str, month: str, rule: str, group: str, channel: str, content: str,
+                     users: pd.DataFrame, holdout_share: float = 0.0, seed: int | None = None) -> int:
+        """Record one send (and its control group): ``users`` has user_id and holdout (bool). Returns its id."""
+        now = datetime.now().isoformat(timespec="seconds")
+        with self.write() as conn:
+            cursor = conn.execute(
+                "INSERT INTO campaigns (date, month, rule, grp, channel, content, holdout_share, seed, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (date, month, rule, group, channel, content, float(holdout_share), seed, now))
+            campaign_id = int(cursor.lastrowid or 0)
+            conn.executemany(
+                "INSERT INTO campaign_users (campaign_id, user_id, holdout) VALUES (?, ?, ?)",
+                ((campaign_id, str(u), int(bool(h))) for u, h in zip(users["user_id"], users["holdout"])))
+        return campaign_id
+
+    def campaigns(self) -> pd.DataFrame:
+        """Every recorded campaign, oldest first (``group`` is the group key)."""
+        return pd.read_sql_query(
+            "SELECT id, date, month, rule, grp AS 'group', channel, content, holdout_share, seed, created_at "
+            "FROM campaigns ORDER BY date, id", self.conn)
+
+    def campaign_users(self) -> pd.DataFrame:
+        """campaign_id, user_id, holdout (bool) of every recorded campaign."""
+        frame = pd.read_sql_query("SELECT campaign_id, user_id, holdout FROM campaign_users", self.conn,
+                                  dtype={"user_id": str})
+        frame["holdout"] = frame["holdout"].astype(bool)
+        return frame
 
 
 def _user_rows(users: pd.DataFrame) -> Iterator[tuple[str, str, str, str, str, str]]:
