@@ -155,8 +155,21 @@ def load_config(path: Path | str | None = None, preset: str | None = None) -> Co
     if source is not None:
         project = _read_toml(source)
     name = preset or project.get("project", {}).get("preset") or DEFAULT_PRESET
-    data = merge(tomllib.loads(preset_text(name)), project)
+    base = _project_template(project, source) if preset is None else None
+    data = merge(base if base is not None else tomllib.loads(preset_text(name)), project)
     return _build(data, name, source)
+
+
+def _project_template(project: Mapping[str, Any], source: Path | None) -> dict[str, Any] | None:
+    """The preset copy a project keeps beside its config (``[project] template``), if it names one.
+
+    ``tagger init`` copies the preset there so people can edit features and
+    playbooks in place; an explicit ``--preset`` still means the shipped preset.
+    """
+    template = project.get("project", {}).get("template")
+    if not template or source is None:
+        return None
+    return _read_toml(source.parent / str(template))
 
 
 def _check(cond: bool, where: Path | str, key: str, value: object, reason: str) -> None:

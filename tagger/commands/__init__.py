@@ -9,6 +9,15 @@ from __future__ import annotations
 
 from types import ModuleType
 
+# One import and one tuple entry per command, one per line, so additions merge cleanly.
+from tagger.commands import check
+from tagger.commands import demo
+from tagger.commands import init
 from tagger.commands import tag
 
-COMMANDS: tuple[ModuleType, ...] = (tag,)
+COMMANDS: tuple[ModuleType, ...] = (
+    tag,
+    check,
+    init,
+    demo,
+)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -19,6 +21,24 @@ STEPS = Catalog(
         "write": {"zh": "写出工作簿", "en": "Writing the workbook"},
     },
 )
+
+
+HINTS = Catalog(
+    "hints",
+    {
+        "open": {"zh": "打开工作簿：{command}（或在文件管理器中双击它）",
+                 "en": "Open the workbook: {command} (or double-click it in your file manager)"},
+    },
+)
+
+
+def open_hint(path: Path | None, platform: str = sys.platform) -> str:
+    """How to open ``path`` from this terminal, for people who would not know the command."""
+    if platform.startswith("win"):
+        command = f'start "" "{path}"'
+    else:
+        command = f"{'open' if platform == 'darwin' else 'xdg-open'} {shlex.quote(str(path))}"
+    return HINTS("open", command=command)
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:

@@ -1,0 +1,269 @@
+"""Validate an export without writing anything: ``tagger check`` and the wizard's preview.
+
+Ops staff want to know *before* the monthly run whether this month's file will
+go through: which header tagger took for each field, how many rows, which dates,
+which month, what is wrong and where, and what the run would write. This module
+answers with a :class:`CheckReport` (data, no printing) built from the same
+steps :func:`tagger.pipeline.run` takes, but it never writes a workbook and only
+reads the history database through a read-only, immutable connection (no WAL
+side files, no migration).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tagger.columns import FIELD_LABELS, REQUIRED_FIELDS
+from tagger.config import Config, find_config, load_config
+from tagger.errors import TaggerError
+from tagger.history import HistoryStore
+from tagger.i18n import Catalog, get_language
+from tagger.metrics import compute_metrics
+from tagger.pipeline import (
+    Progress,
+    TagOptions,
+    _Silent,
+    _state_from_history,
+    _warn_outside_month,
+    default_output,
+    month_from_name,
+    resolve_month,
+    tag_users,
+)
+from tagger.prepare import DATE_FIELDS, Users, column_aliases, prepare_users
+from tagger.readers import Table, read_export
+from tagger.report import UNSPLIT_PARTS
+from tagger.segments import UNSPLIT
+from tagger.values import month_key, month_number
+
+TEXT = Catalog(
+    "check",
+    {
+        "month_option": {"zh": "--month 参数", "en": "the --month option"},
+        "month_name": {"zh": "文件名", "en": "the file name"},
+        "month_latest": {"zh": "最近活跃时间中最晚的月份", "en": "the latest last-active date"},
+        "prev_export": {"zh": "导出中的“{column}”列", "en": "the export's '{column}' column"},
+        "prev_history": {"zh": "历史库 {path} 中的 {month} 月", "en": "month {month} in history {path}"},
+        "prev_none": {
+            "zh": "无（导出中没有上次活跃时间列，历史库中也没有 {month} 月）：活跃/唤醒/回流无法区分",
+            "en": "none (no previous-active column, and history has no {month}): active, awakened and returned "
+                  "cannot be told apart",
+        },
+    },
+)
+
+
+@dataclass
+class ColumnCheck:
+    """One canonical field and the export column that will feed it."""
+
+    field: str
+    label: str
+    header: str | None
+    letter: str | None
+    required: bool
+    samples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DateRange:
+    """The earliest and latest value of a date column (``YYYY-MM-DD``), and how many cells are blank."""
+
+    field: str
+    label: str
+    header: str
+    first: str | None
+    last: str | None
+    blank: int
+
+
+@dataclass
+class CheckReport:
+    """Everything ``tagger check`` found; ``error`` set means the export cannot be tagged as it is."""
+
+    export: Path
+    sheet: str | None = None
+    header_row: int | None = None
+    rows: int = 0
+    columns: list[ColumnCheck] = field(default_factory=list)
+    other_columns: list[str] = field(default_factory=list)
+    dates: list[DateRange] = field(default_factory=list)
+    month: str | None = None
+    month_source: str | None = None
+    prev_state: str | None = None
+    segments: dict[str, int] = field(default_factory=dict)
+    mau: int | None = None
+    active_rate: float | None = None
+    output: Path | None = None
+    history: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    exit_code: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for ``--json`` (paths as text)."""
+        data = asdict(self)
+        for key in ("export", "output", "history"):
+            data[key] = str(data[key]) if data[key] is not None else None
+        data["ok"] = self.ok
+        return data
+
+
+def check_export(options: TagOptions, progress: Progress | None = None) -> CheckReport:
+    """Validate ``options.export`` the way ``tagger tag`` would read it; never writes a file.
+
+    Stops at the first error (as the run would) and records it in the report
+    instead of raising, so the caller can show everything found up to there.
+
+    >>> from tagger.pipeline import TagOptions
+    >>> report = check_export(TagOptions(export=Path("no-such-file.xlsx")))
+    >>> report.ok, report.exit_code
+    (False, 2)
+    """
+    progress = progress or _Silent()
+    report = CheckReport(export=options.export)
+    try:
+        config = load_config(options.config or find_config(), options.preset)
+        progress.step("read")
+        table = read_export(options.export, sheet=options.sheet, aliases=column_aliases(config))
+        _describe_table(report, table, config)
+        users = prepare_users(table, config)
+        _describe_users(report, table, users)
+        progress.step("tag")
+        _predict(report, options, config, table, users)
+    except TaggerError as exc:
+        report.error = str(exc)
+        report.exit_code = exc.exit_code
+    return report
+
+
+def _label(name: str, config: Config) -> str:
+    lang = get_language()
+    if name in FIELD_LABELS:
+        return FIELD_LABELS[name][lang]
+    feature = next((f for f in config.features if f.field == name), None)
+    return feature.label(lang) if feature else name
+
+
+def _show(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def sample_values(values: list[object], count: int = 3) -> list[str]:
+    """The first few non-blank values of a column, as a person would recognise them."""
+    shown = [_show(v) for v in values if v is not None]
+    return [v for v in shown if v][:count]
+
+
+def _samples(series: pd.Series, count: int = 3) -> list[str]:
+    return sample_values(series.head(50).tolist(), count)
+
+
+def _describe_table(report: CheckReport, table: Table, config: Config) -> None:
+    """Columns found, with letters and sample values, before any value is parsed."""
+    from tagger.columns import match_columns
+
+    report.sheet = table.sheet
+    report.header_row = table.header_row
+    report.rows = len(table.frame)
+    report.warnings.extend(table.warnings)
+    mapping = match_columns(table.frame.columns, column_aliases(config))
+    fields = list(REQUIRED_FIELDS) + [f for f in mapping if f not in REQUIRED_FIELDS]
+    for name in fields:
+        header = mapping.get(name)
+        report.columns.append(ColumnCheck(
+            field=name, label=_label(name, config), header=header,
+            letter=table.letters.get(header) if header else None, required=name in REQUIRED_FIELDS,
+            samples=_samples(table.frame[header]) if header else []))
+    used = set(mapping.values())
+    report.other_columns = [str(c) for c in table.frame.columns if c not in used]
+
+
+def _describe_users(report: CheckReport, table: Table, users: Users) -> None:
+    report.warnings.extend(users.warnings)
+    for name in DATE_FIELDS:
+        if name not in users.frame:
+            continue
+        dates = users.frame[name]
+        known = dates.dropna()
+        report.dates.append(DateRange(
+            field=name, label=FIELD_LABELS[name][get_language()], header=users.mapping[name],
+            first=known.min().strftime("%Y-%m-%d") if len(known) else None,
+            last=known.max().strftime("%Y-%m-%d") if len(known) else None,
+            blank=int(dates.isna().sum())))
+
+
+def _month_source(options: TagOptions) -> str:
+    if options.month:
+        return TEXT("month_option")
+    return TEXT("month_name") if month_from_name(options.export) is not None else TEXT("month_latest")
+
+
+def _predict(report: CheckReport, options: TagOptions, config: Config, table: Table, users: Users) -> None:
+    """The month, last month's state and the segment counts the run would produce."""
+    month = resolve_month(options, users)
+    report.month = month_key(month)
+    report.month_source = _month_source(options)
+    _warn_outside_month(table, users, month, report.warnings)
+    prev_key = month_key(month - 1)
+    history_path = (options.history or config.default_history_path()) if options.use_history else None
+    report.history = history_path
+    prev_active: pd.Series | None = None
+    departed: dict[str, int] = {}
+    if "prev_active_date" in users.frame:
+        prev_active = month_number(users.frame["prev_active_date"]).fillna(
+            month_number(users.frame["register_date"]))
+        report.prev_state = TEXT("prev_export", column=users.mapping["prev_active_date"])
+    else:
+        store = open_history_read_only(history_path) if history_path else None
+        try:
+            if store is not None and store.has_users(prev_key):
+                prev_active, departed, _ = _state_from_history(store, users, month)
+                report.prev_state = TEXT("prev_history", path=history_path, month=prev_key)
+        finally:
+            if store is not None:
+                store.close()
+        if prev_active is None:
+            report.prev_state = TEXT("prev_none", month=prev_key)
+    tags = tag_users(users, month, config, prev_active_month=prev_active, lang=get_language())
+    metrics = compute_metrics(tags, report.month, config.target_active_rate, departed=departed)
+    report.segments = dict(metrics.groups or metrics.segments)
+    if metrics.unsplit:
+        for key in UNSPLIT_PARTS:
+            report.segments.pop(key, None)
+        report.segments[UNSPLIT] = metrics.unsplit
+    report.mau = metrics.mau
+    report.active_rate = metrics.active_rate
+    report.output = options.output or default_output(options.export)
+
+
+def open_history_read_only(path: Path) -> HistoryStore | None:
+    """A :class:`HistoryStore` over an immutable, read-only connection; None when there is no file.
+
+    ``HistoryStore(path)`` creates the file, switches it to WAL and migrates it,
+    all of which write; a check must leave the folder exactly as it found it.
+    """
+    if not path.is_file():
+        return None
+    store = HistoryStore.__new__(HistoryStore)
+    store.path = path
+    try:
+        store.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        store.conn.execute("SELECT 1 FROM imports LIMIT 1")
+    except sqlite3.DatabaseError:
+        return None
+    return store
+
+
+__all__ = ["CheckReport", "ColumnCheck", "DateRange", "check_export", "open_history_read_only"]

@@ -1,0 +1,153 @@
+"""``tagger check``: say whether an export will go through, without writing anything."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from tagger.check import CheckReport, check_export
+from tagger.commands.common import RichProgress, add_common, command_parser
+from tagger.i18n import Catalog
+from tagger.pipeline import TagOptions
+from tagger.report import dump_json
+from tagger.segments import label as segment_label
+
+NAME = "check"
+HELP = "validate an export without writing anything"
+EXAMPLE = ("  tagger check samples/car_app_2024-07.xlsx\n"
+           "  tagger check 用户明细_2024-07.xlsx --sheet 明细 --json")
+
+TEXT = Catalog(
+    "cmd_check",
+    {
+        "title": {"zh": "检查 {file}", "en": "Checking {file}"},
+        "where": {"zh": "工作表 '{sheet}'，表头在第 {row} 行，{rows} 行数据",
+                  "en": "sheet '{sheet}', header on row {row}, {rows} data rows"},
+        "where_text": {"zh": "表头在第 {row} 行，{rows} 行数据", "en": "header on row {row}, {rows} data rows"},
+        "columns": {"zh": "列对应", "en": "Columns"},
+        "field": {"zh": "字段", "en": "Field"},
+        "header": {"zh": "表头", "en": "Header"},
+        "letter": {"zh": "列", "en": "Column"},
+        "samples": {"zh": "示例值", "en": "Sample values"},
+        "required": {"zh": "（必需）", "en": " (required)"},
+        "missing": {"zh": "未找到", "en": "not found"},
+        "others": {"zh": "原样保留的其他列：{names}", "en": "Other columns, carried through: {names}"},
+        "dates": {"zh": "日期范围", "en": "Date ranges"},
+        "from": {"zh": "最早", "en": "Earliest"},
+        "to": {"zh": "最晚", "en": "Latest"},
+        "blank": {"zh": "空白", "en": "Blank"},
+        "month": {"zh": "报告月份：{month}（依据{source}）", "en": "Report month: {month} (from {source})"},
+        "prev": {"zh": "上月状态来源：{source}", "en": "Last month's state: {source}"},
+        "would": {"zh": "运行 tagger tag 将得到", "en": "What tagger tag would produce"},
+        "segment": {"zh": "分群", "en": "Segment"},
+        "users": {"zh": "人数", "en": "Users"},
+        "mau": {"zh": "月活 {mau:,}，月活率 {rate}", "en": "MAU {mau:,}, active rate {rate}"},
+        "output": {"zh": "将写入：{path}", "en": "Would write: {path}"},
+        "history": {"zh": "并记录到历史库：{path}", "en": "and record the month in history: {path}"},
+        "warning": {"zh": "注意", "en": "Warning"},
+        "error": {"zh": "错误", "en": "Error"},
+        "ok": {"zh": "检查通过，未写入任何文件", "en": "Check passed; nothing was written"},
+    },
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = command_parser(
+        subparsers, NAME, HELP,
+        "Read an export the way `tagger tag` would and report the columns matched (field, header, column "
+        "letter), rows, date ranges, the report month, the problems found (with rows) and what the run would "
+        "produce. Writes nothing: no workbook, no history. Exit code 2 when the export cannot be tagged.",
+        EXAMPLE)
+    parser.add_argument("export", type=Path, help="the export file (xlsx, xlsm, xls, ods, csv, tsv, txt)")
+    parser.add_argument("--month", help="report month YYYY-MM (default: from the file name or the latest activity)")
+    parser.add_argument("--sheet", help="sheet to read (default: the visible sheet with the required headers)")
+    parser.add_argument("--history", type=Path, help="history database to look up last month in (read only)")
+    parser.add_argument("-o", "--output", type=Path, help="the workbook the run would write")
+    parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    add_common(parser)
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, out: Console, err: Console) -> int:
+    options = TagOptions(export=args.export, month=args.month, config=args.config, preset=args.preset,
+                         history=args.history, output=args.output, lang=args.lang, sheet=args.sheet, write=False)
+    if args.quiet or args.json:
+        report = check_export(options)
+    else:
+        with RichProgress(err) as progress:
+            report = check_export(options, progress)
+    if args.json:
+        out.file.write(dump_json(report.to_json()) + "\n")
+    elif args.quiet:
+        _print_verdict(report, out, err)
+    else:
+        print_report(report, out)
+        _print_verdict(report, out, err)
+    return report.exit_code
+
+
+def _print_verdict(report: CheckReport, out: Console, err: Console) -> None:
+    if report.ok:
+        out.print(f"[bold green]{TEXT('ok')}[/]")
+    else:
+        err.print(f"[bold red]{TEXT('error')}:[/] {escape(report.error or '')}", soft_wrap=True)
+
+
+def print_report(report: CheckReport, out: Console) -> None:
+    """Everything found, in the order a person fixes things: columns, dates, month, problems, result."""
+    out.print(f"[bold]{escape(TEXT('title', file=report.export))}[/]")
+    if report.header_row is not None:
+        where = (TEXT("where", sheet=report.sheet, row=report.header_row, rows=f"{report.rows:,}") if report.sheet
+                 else TEXT("where_text", row=report.header_row, rows=f"{report.rows:,}"))
+        out.print(escape(where))
+    if report.columns:
+        out.print(_columns_table(report))
+    if report.other_columns:
+        out.print(escape(TEXT("others", names="、".join(report.other_columns))))
+    if report.dates:
+        out.print(_dates_table(report))
+    if report.month:
+        out.print(escape(TEXT("month", month=report.month, source=report.month_source)))
+        out.print(escape(TEXT("prev", source=report.prev_state)))
+    for warning in report.warnings:
+        out.print(f"[yellow]{TEXT('warning')}:[/] {escape(warning)}", soft_wrap=True)
+    if report.ok:
+        _print_outcome(report, out)
+
+
+def _columns_table(report: CheckReport) -> Table:
+    table = Table(title=TEXT("columns"), title_justify="left")
+    for key in ("field", "header", "letter", "samples"):
+        table.add_column(TEXT(key))
+    for column in report.columns:
+        name = column.label + (TEXT("required") if column.required else "")
+        header = escape(column.header) if column.header else f"[red]{TEXT('missing')}[/]"
+        table.add_row(escape(name), header, column.letter or "", escape(", ".join(column.samples)))
+    return table
+
+
+def _dates_table(report: CheckReport) -> Table:
+    table = Table(title=TEXT("dates"), title_justify="left")
+    for key in ("field", "from", "to", "blank"):
+        table.add_column(TEXT(key))
+    for item in report.dates:
+        table.add_row(escape(item.label), item.first or "", item.last or "", f"{item.blank:,}")
+    return table
+
+
+def _print_outcome(report: CheckReport, out: Console) -> None:
+    table = Table(title=TEXT("would"), title_justify="left")
+    table.add_column(TEXT("segment"))
+    table.add_column(TEXT("users"), justify="right")
+    for key, count in report.segments.items():
+        table.add_row(segment_label(key), f"{count:,}")
+    out.print(table)
+    rate = "—" if report.active_rate is None else f"{report.active_rate:.2%}"
+    out.print(escape(TEXT("mau", mau=report.mau or 0, rate=rate)))
+    out.print(escape(TEXT("output", path=report.output)), soft_wrap=True)
+    if report.history:
+        out.print(escape(TEXT("history", path=report.history)), soft_wrap=True)

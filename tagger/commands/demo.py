@@ -1,0 +1,86 @@
+"""``tagger demo``: tag the bundled sample months and say where the workbook is."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from tagger.commands.common import RichProgress, command_parser, open_hint
+from tagger.demo import DEFAULT_FOLDER, DemoResult, run_demo
+from tagger.i18n import Catalog
+from tagger.report import summary_tables
+
+NAME = "demo"
+HELP = "tag the bundled sample months (2024-05..07) into a demo folder"
+EXAMPLE = ("  tagger demo\n"
+           "  tagger demo ~/tagger-demo --lang en")
+
+TEXT = Catalog(
+    "cmd_demo",
+    {
+        "month": {"zh": "示例 {month}", "en": "Sample {month}"},
+        "title": {"zh": "示例月份", "en": "Sample months"},
+        "col_month": {"zh": "月份", "en": "Month"},
+        "col_rows": {"zh": "行数", "en": "Rows"},
+        "col_rate": {"zh": "月活率", "en": "Active rate"},
+        "col_output": {"zh": "工作簿", "en": "Workbook"},
+        "folder": {"zh": "示例项目目录：{folder}（含 tagger.toml 与历史库 {history}）",
+                   "en": "Demo project folder: {folder} (with tagger.toml and the history {history})"},
+        "final": {"zh": "已写入：{path}", "en": "Written: {path}"},
+    },
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = command_parser(
+        subparsers, NAME, HELP,
+        "Copy the three bundled sample exports (car_app_2024-05/06/07.xlsx) into DIR (default: "
+        "./tagger-demo), tag them in sequence into one history database there, and print where the final "
+        "workbook is. Running it again refreshes the same folder (old workbooks go to backups/).",
+        EXAMPLE)
+    parser.add_argument("dir", nargs="?", type=Path, default=DEFAULT_FOLDER,
+                        help=f"demo folder (default: ./{DEFAULT_FOLDER})")
+    parser.add_argument("--lang", choices=("zh", "en"), help="language of sheets, labels and messages")
+    parser.add_argument("--verbose", "-v", action="store_true", help="show tracebacks for errors")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only the final workbook path")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, out: Console, err: Console) -> int:
+    @contextmanager
+    def bars(month: str) -> Iterator[RichProgress | None]:
+        if args.quiet:
+            yield None
+            return
+        err.print(f"[bold]{TEXT('month', month=month)}[/]")
+        with RichProgress(err) as progress:
+            yield progress
+
+    demo = run_demo(args.dir, lang=args.lang, progress=bars)
+    if args.quiet:
+        out.print(str(demo.final.resolve() if demo.final else ""), markup=False, soft_wrap=True)
+        return 0
+    for table in summary_tables(demo.results[-1]):
+        out.print(table)
+    out.print(_months_table(demo))
+    out.print(escape(TEXT("folder", folder=demo.folder, history=demo.history.name)))
+    out.print(escape(open_hint(demo.final)), soft_wrap=True)
+    out.print(f"[bold green]{escape(TEXT('final', path=demo.final.resolve() if demo.final else None))}[/]", soft_wrap=True)
+    return 0
+
+
+def _months_table(demo: DemoResult) -> Table:
+    table = Table(title=TEXT("title"), title_justify="left")
+    for key in ("col_month", "col_rows", "col_rate", "col_output"):
+        table.add_column(TEXT(key), justify="right" if key in ("col_rows", "col_rate") else "left")
+    for result in demo.results:
+        rate = result.metrics.active_rate
+        table.add_row(result.month, f"{result.metrics.rows:,}", "—" if rate is None else f"{rate:.2%}",
+                      escape(str(result.output)))
+    return table

@@ -1,0 +1,209 @@
+"""A project's ``tagger.toml``: what ``tagger init`` and the wizard write.
+
+The file is meant to be opened and edited by ops staff, so it is rendered by
+hand (not dumped): every key a person changes comes with a comment saying what
+it means, and the preset itself is copied beside it (``[project] template``)
+for the parts people rarely touch (features, channels, playbooks). Writing goes
+through :func:`tagger.files.atomic_output`, so Ctrl-C never leaves half a file
+and a replaced file is first copied to ``backups/``.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from tagger import __version__
+from tagger.columns import DEFAULT_ALIASES, FIELD_LABELS, REQUIRED_FIELDS, build_aliases, match_columns
+from tagger.config import CONFIG_NAME, DEFAULT_PRESET, HISTORY_NAME, Config, load_config, preset_text
+from tagger.errors import OutputError
+from tagger.files import atomic_output
+from tagger.i18n import Catalog
+
+MESSAGES = Catalog(
+    "project",
+    {
+        "exists": {
+            "zh": "{path} 已存在，未做改动；要覆盖请加 --force（旧文件会先备份到 backups/）",
+            "en": "{path} already exists and was left alone; add --force to replace it (the old file is "
+                  "backed up to backups/ first)",
+        },
+    },
+)
+
+
+@dataclass
+class ProjectSettings:
+    """The answers a project's ``tagger.toml`` records (everything else comes from the preset)."""
+
+    preset: str = DEFAULT_PRESET
+    language: str = "zh"
+    target_active_rate: float = 0.85
+    churn_after_months: int = 2
+    threshold: float = 0.3
+    history_path: str = HISTORY_NAME
+    keep_months: int = 13
+    template: str | None = None
+    columns: dict[str, str | list[str]] = field(default_factory=dict)
+    matched: dict[str, str] = field(default_factory=dict)
+    feature_labels: dict[str, str] = field(default_factory=dict)
+    source_note: str | None = None
+
+    @classmethod
+    def from_config(cls, config: Config) -> "ProjectSettings":
+        """Start from a loaded config (a preset, or an existing project file)."""
+        history = config.raw.get("history", {}).get("path", HISTORY_NAME)
+        return cls(
+            preset=config.preset, language=config.language, target_active_rate=config.target_active_rate,
+            churn_after_months=config.churn_after_months, threshold=config.preference_threshold,
+            history_path=str(history), keep_months=config.keep_months,
+            template=config.raw.get("project", {}).get("template") if config.source else None,
+            columns={k: (v[0] if len(v) == 1 else list(v)) for k, v in config.columns.items()},
+            feature_labels={f.field: f.label("zh") for f in config.features},
+        )
+
+
+def _value(value: object) -> str:
+    """A TOML literal: JSON strings, numbers and arrays of strings are valid TOML too."""
+    if isinstance(value, float):
+        return repr(round(value, 6))
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _field_label(name: str, settings: ProjectSettings) -> str:
+    if name in FIELD_LABELS:
+        return f"{FIELD_LABELS[name]['zh']} / {FIELD_LABELS[name]['en']}"
+    return settings.feature_labels.get(name, name)
+
+
+def _columns_block(settings: ProjectSettings) -> list[str]:
+    lines = [
+        "[columns]",
+        "# Which header of your export holds each field. tagger already knows the usual names",
+        "# (用户ID, 注册时间, 最近一次活跃时间 …); a line here replaces them for that field.",
+        "# A list accepts any of several headers; [] means \"never use this field\".",
+    ]
+    for name, header in settings.columns.items():
+        lines.append(f"{name} = {_value(header)}  # {_field_label(name, settings)}")
+    shown = [name for name in settings.matched if name not in settings.columns]
+    if shown:
+        lines.append("# Matched automatically in the last export (uncomment to pin the header):")
+    for name in shown:
+        lines.append(f"# {name} = {_value(settings.matched[name])}  # {_field_label(name, settings)}")
+    if not settings.columns and not shown:
+        for name in REQUIRED_FIELDS:
+            lines.append(f"# {name} = {_value(DEFAULT_ALIASES[name][0])}  # {_field_label(name, settings)}")
+    return lines
+
+
+def render_config(settings: ProjectSettings, *, written_by: str = "tagger init") -> str:
+    """The commented TOML of a project config; :func:`tomllib.loads` reads it back to the same values."""
+    stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
+    template_line = (f"template = {_value(settings.template)}  # the preset copied beside this file; edit it "
+                     "for features, channels and playbooks" if settings.template else
+                     "# template = \"car_app.toml\"  # a preset copy beside this file to use instead of the "
+                     "shipped one")
+    lines = [
+        f"# tagger project settings, written by `{written_by}` (tagger {__version__}) on {stamp}.",
+        "# `tagger tag EXPORT`, `tagger refresh` and the wizard read this file when it sits in the folder",
+        "# they run in (or pass --config PATH). Change any value below; anything not set here comes from",
+        "# the preset.",
+        *([f"# {settings.source_note}"] if settings.source_note else []),
+        "",
+        "[project]",
+        "# Preset this project starts from: car_app, ecommerce or social.",
+        f"preset = {_value(settings.preset)}",
+        template_line,
+        "# Language of sheet names, labels and messages: \"zh\" (中文) or \"en\".",
+        f"language = {_value(settings.language)}",
+        "# Target monthly active rate (月活率目标 = 当月活跃用户 / 累计用户), a share between 0 and 1.",
+        f"target_active_rate = {_value(float(settings.target_active_rate))}",
+        "",
+        "[lifecycle]",
+        "# Months without activity after which a user is 流失 (churned); fewer is 休眠 (dormant).",
+        "# car_app and the source article use 2, e-commerce 3, social apps 1.",
+        f"churn_after_months = {int(settings.churn_after_months)}",
+        "",
+        "[preferences]",
+        "# A feature becomes a preference tag when it makes up at least this share of a user's",
+        "# usage over the last three months (0.3 = 30%).",
+        f"threshold = {_value(float(settings.threshold))}",
+        "",
+        *_columns_block(settings),
+        "",
+        "[history]",
+        "# The history database that remembers every imported month (relative to this file).",
+        f"path = {_value(settings.history_path)}",
+        "# Months of per-user history kept for trends and transitions.",
+        f"keep_months = {int(settings.keep_months)}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def minimal_overrides(headers: Sequence[object], wanted: Mapping[str, str | None],
+                      extra: Mapping[str, Sequence[str]]) -> dict[str, str | list[str]]:
+    """The fewest ``[columns]`` lines that make ``headers`` map exactly as ``wanted``.
+
+    Built-in aliases stay in charge of every field they already get right, so
+    next month's export may use another usual name; a field set to None gets
+    ``[]`` only when a built-in alias would otherwise pick a header for it.
+
+    >>> minimal_overrides(["会员号", "注册时间", "最近活跃时间"],
+    ...                   {"user_id": "会员号", "register_date": "注册时间", "last_active_date": "最近活跃时间"}, {})
+    {'user_id': '会员号'}
+    """
+    overrides: dict[str, str | list[str]] = {}
+    for _ in range(len(wanted) + 1):
+        got = match_columns(headers, build_aliases(overrides, extra))
+        wrong = [f for f, header in wanted.items() if got.get(f) != header]
+        if not wrong:
+            break
+        for name in wrong:
+            overrides[name] = [] if wanted[name] is None else str(wanted[name])
+    return overrides
+
+
+def write_text_atomically(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` via a temp file and rename (backing up an existing file)."""
+    with atomic_output(path) as temp:
+        temp.write_text(text, encoding="utf-8")
+    return path
+
+
+@dataclass
+class InitResult:
+    config: Path
+    template: Path
+    replaced: list[Path]
+
+
+def init_project(folder: Path, preset: str | None = None, *, force: bool = False) -> InitResult:
+    """Write ``tagger.toml`` and a copy of the preset into ``folder``; refuse to overwrite unless ``force``."""
+    name = preset or DEFAULT_PRESET
+    template_text = preset_text(name)  # raises ConfigError for an unknown preset, before writing anything
+    folder.mkdir(parents=True, exist_ok=True)
+    config_path, template_path = folder / CONFIG_NAME, folder / f"{name}.toml"
+    existing = [p for p in (config_path, template_path) if p.exists()]
+    if existing and not force:
+        raise OutputError(MESSAGES("exists", path=existing[0]))
+    settings = ProjectSettings.from_config(load_config(None, name))
+    settings.template = template_path.name
+    write_text_atomically(template_path, template_text)
+    write_text_atomically(config_path, render_config(settings))
+    tomllib.loads(config_path.read_text(encoding="utf-8"))  # what we wrote must read back
+    return InitResult(config=config_path, template=template_path, replaced=existing)
+
+
+def all_fields(extra: Iterable[str]) -> list[str]:
+    """Canonical fields in the order a person reads them: required, then optional, then usage counts."""
+    optional = [f for f in DEFAULT_ALIASES if f not in REQUIRED_FIELDS]
+    return [*REQUIRED_FIELDS, *optional, *[f for f in extra if f not in DEFAULT_ALIASES]]
+
+
+__all__ = ["ProjectSettings", "InitResult", "render_config", "minimal_overrides", "init_project",
+           "write_text_atomically", "all_fields"]
