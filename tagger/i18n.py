@@ -42,7 +42,7 @@ class Catalog:
         self.texts = dict(texts)
         CATALOGS[name] = self
 
-    def __call__(self, key: str, lang: str | None = None, **values: object) -> str:
+    def __call__(self, key: str, /, lang: str | None = None, **values: object) -> str:
         text = self.texts[key][lang or _current]
         return text.format(**values) if values else text
 
