@@ -59,9 +59,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: Console | None = None,
     if getattr(args, "lang", None):
         set_language(args.lang)
     handler: Handler | None = getattr(args, "handler", None)
-    if handler is None:
-        parser.print_help()
-        return 0
+    if handler is None:  # bare `tagger`: people who never used a command line get the wizard
+        args = parser.parse_args(["wizard"])
+        handler = args.handler
     try:
         return handler(args, out, err)
     except TaggerError as exc:

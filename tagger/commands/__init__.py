@@ -14,10 +14,12 @@ from tagger.commands import check
 from tagger.commands import demo
 from tagger.commands import init
 from tagger.commands import tag
+from tagger.commands import wizard
 
 COMMANDS: tuple[ModuleType, ...] = (
     tag,
     check,
     init,
     demo,
+    wizard,
 )
