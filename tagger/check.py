@@ -22,7 +22,7 @@ from tagger.columns import FIELD_LABELS, REQUIRED_FIELDS
 from tagger.config import Config, find_config, load_config
 from tagger.errors import TaggerError
 from tagger.history import HistoryStore
-from tagger.i18n import Catalog, get_language
+from tagger.i18n import Catalog, get_language, set_language
 from tagger.metrics import compute_metrics
 from tagger.pipeline import (
     Progress,
@@ -133,6 +133,7 @@ def check_export(options: TagOptions, progress: Progress | None = None) -> Check
     report = CheckReport(export=options.export)
     try:
         config = load_config(options.config or find_config(), options.preset)
+        set_language(options.lang or config.language)
         progress.step("read")
         table = read_export(options.export, sheet=options.sheet, aliases=column_aliases(config))
         _describe_table(report, table, config)

@@ -592,6 +592,9 @@ def execute(plan: Plan, console: Console) -> TagResult:
     with _config_for_run(plan) as config:
         with RichProgress(console) as progress:
             result = run(replace(plan.options, config=config), progress)
+    # The temp file is gone now; point at the saved config (or none) for whoever reads the result.
+    result.options = replace(plan.options, config=plan.config_path if plan.save else None)
+    result.config.source = plan.config_path if plan.save else None
     return result
 
 

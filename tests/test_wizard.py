@@ -153,6 +153,31 @@ def test_no_terminal_exits_at_once(tmp_path: Path, argv: list[str]) -> None:
     assert listing(tmp_path) == []
 
 
+def test_sheet_choice_shows_row_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import xlsxwriter
+
+    export = tmp_path / "两表_2024-07.xlsx"
+    book = xlsxwriter.Workbook(str(export))
+    book.add_worksheet("说明").write_row(0, 0, ["这个工作簿有两个表"])
+    sheet = book.add_worksheet("明细")
+    rows = [["用户ID", "注册时间", "最近一次活跃时间"], ["1", "2024-07-01", "2024-07-02"],
+            ["2", "2023-01-01", "2024-07-03"]]
+    for index, row in enumerate(rows):
+        sheet.write_row(index, 0, row)
+    book.close()
+    shown: list[list[str]] = []
+    original = Prompter.select
+
+    def recording_select(self: Prompter, message: str, choices: list, default: object = None) -> object:
+        shown.append([str(choice.title) for choice in choices])
+        return original(self, message, choices, default)
+
+    monkeypatch.setattr(Prompter, "select", recording_select)
+    result, _ = drive(ENTER + DOWN + ENTER + ENTER + ENTER + SETTINGS_DEFAULTS, tmp_path)
+    assert ["说明（1 行）", "明细（3 行）"] in shown
+    assert result.table.sheet == "明细" and result.metrics.rows == 2
+
+
 def test_candidates_are_newest_first_without_outputs(tmp_path: Path) -> None:
     for index, name in enumerate(["a.csv", "b.xlsx", "b_tagged.xlsx", "~$b.xlsx", "notes.md"]):
         path = tmp_path / name
