@@ -323,8 +323,9 @@ class Wizard:
         self.ask = prompter
         self.folder = folder or Path.cwd()
         self.export = export
-        self.config_path = config or (self.folder / CONFIG_NAME)
-        existing = config if config is not None and config.is_file() else find_config(self.folder)
+        # The config goes where `tagger tag` will look for it: the folder the person works in.
+        self.config_path = config or (Path.cwd() / CONFIG_NAME)
+        existing = config if config is not None and config.is_file() else find_config()
         self.config = load_config(existing)
         self.settings = ProjectSettings.from_config(self.config)
         if lang:
@@ -529,6 +530,7 @@ class Wizard:
         month = self.pick_month(export, columns)
         mapping = self.map_columns(columns)
         self.pick_settings()
+        mapping = {name: header for name, header in mapping.items() if name in self._fields()}  # preset may change
         history, output = self.pick_paths(export)
         self.settings.columns = minimal_overrides(columns.headers, mapping, self._extra())
         self.settings.matched = {k: v for k, v in mapping.items() if v and k not in self.settings.columns}
