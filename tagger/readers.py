@@ -30,6 +30,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -178,6 +179,11 @@ MESSAGES = Catalog(
         "unclosed_quote": {
             "zh": "第 {row} 行开始的引号一直没有闭合，文件在引号内结束",
             "en": "the quote opened in row {row} is never closed; the file ends inside it",
+        },
+        "quote_swallowed": {
+            "zh": "第 {row} 行的引号没有正确闭合，后面的换行和内容被并进了这一行（只解析出 {found} 个字段，表头有 {expected} 个）",
+            "en": "a quote in row {row} is not closed properly, so the following line breaks and text were "
+            "merged into that row ({found} fields found, the header has {expected})",
         },
         "field_too_large": {
             "zh": "第 {row} 行附近有一个超过 {limit} 个字符的字段，通常是某个引号没有闭合",
@@ -511,7 +517,7 @@ def _state_key(meta: calamine.SheetMetadata) -> str:
     return "state_very_hidden"
 
 
-def _fill_merged(rows: list[list[object]], merges: Sequence[tuple[tuple[int, int], tuple[int, int]]]) -> None:
+def _fill_merged(rows: list[list[Any]], merges: Sequence[tuple[tuple[int, int], tuple[int, int]]]) -> None:
     """Copy each merged range's top-left value into its other cells, within ``rows``.
 
     Excel keeps a merged value only in the top-left cell, so a header merged across
@@ -532,7 +538,7 @@ def _fill_merged(rows: list[list[object]], merges: Sequence[tuple[tuple[int, int
                     row[col] = value
 
 
-def _object_matrix(rows: list[list[object]], start: int) -> np.ndarray:
+def _object_matrix(rows: Sequence[Sequence[object]], start: int) -> np.ndarray:
     """``rows[start:]`` as a 2-D object array (calamine's rows are rectangular).
 
     >>> _object_matrix([["h"], ["a", "b"], ["c"]], 1).tolist()
@@ -852,15 +858,16 @@ def _check_field_counts(path: Path, encoding: str, delimiter: str, header: int, 
         return
     for record, fields in _records(path, encoding, delimiter, suspects):
         if any(fields):
-            message = MESSAGES(
-                "ragged_row",
-                row=record + 1,
-                found=len(fields),
-                header_row=header + 1,
-                expected=width,
-                delimiter=_show_delimiter(delimiter),
-            )
+            message = _ragged_message(record + 1, fields, header + 1, width, delimiter)
             raise InputError(message, where=Location(path, row=record + 1))
+
+
+def _ragged_message(row: int, fields: Sequence[str], header_row: int, width: int, delimiter: str) -> str:
+    """A short record holding a line break is a quote that swallowed the lines after it."""
+    if len(fields) < width and any("\n" in value or "\r" in value for value in fields):
+        return MESSAGES("quote_swallowed", row=row, found=len(fields), expected=width)
+    shown = _show_delimiter(delimiter)
+    return MESSAGES("ragged_row", row=row, found=len(fields), header_row=header_row, expected=width, delimiter=shown)
 
 
 def _fast_field_counts(path: Path, encoding: str, delimiter: str) -> np.ndarray | None:

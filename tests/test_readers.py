@@ -15,6 +15,7 @@ import xlsxwriter
 
 from tagger.errors import InputError
 from tagger.i18n import placeholders, set_language
+from tagger import readers
 from tagger.readers import MESSAGES, SheetInfo, list_sheets, read_export
 
 HEADER = ["用户ID", "昵称", "注册时间", "最近一次活跃时间"]
@@ -278,7 +279,7 @@ def test_openpyxl_written_dates_come_back_as_datetime(tmp_path: Path) -> None:
 
 
 def test_empty_rows_dropped_row_numbers_kept(tmp_path: Path) -> None:
-    rows: list[list[object]] = [HEADER, ["1", "a", "x", "y"], [], ["3", "c", "x", "y"], [], [], ["6", "f", "x", "y"]]
+    rows: list[Sequence[object]] = [HEADER, ["1", "a", "x", "y"], [], ["3", "c", "x", "y"], [], [], ["6", "f", "x", "y"]]
 
     def write(book: Any, sheet: Any) -> None:
         rows_writer(rows)(book, sheet)
@@ -336,7 +337,7 @@ def test_xls_and_ods_files(tmp_path: Path, fmt: str) -> None:
     )
     table = read_export(tmp_path / "out" / f"export.{fmt}")
     assert table.sheet == "明细" and table.header_row == 2
-    assert table.frame.loc[3].tolist() == ["110101199003071234", "NA", dt.date(2024, 7, 1), None]
+    assert list(table.frame.loc[3]) == ["110101199003071234", "NA", dt.date(2024, 7, 1), None]
     assert list(table.frame.index) == [3, 5]
     assert table.warnings == ["删除了 1 个空行（第 4 行）"]
 
@@ -428,8 +429,8 @@ def test_csv_encodings(tmp_path: Path, encoding: str) -> None:
     assert table.encoding == encoding
     assert table.delimiter == ","
     assert list(table.frame.columns) == ["用户ID", "昵称", "性别", "注册时间", "最近一次活跃时间"]
-    assert table.frame.loc[2].tolist() == ["110101199003071234", "NA", "男", "2024-07-01", "2024-07-20"]
-    assert table.frame.loc[3].tolist() == ["013912345678", "null", "女", None, "2024-07-21"]
+    assert list(table.frame.loc[2]) == ["110101199003071234", "NA", "男", "2024-07-01", "2024-07-20"]
+    assert list(table.frame.loc[3]) == ["013912345678", "null", "女", None, "2024-07-21"]
     assert table.sheet is None and table.header_row == 1 and table.letters["性别"] == "C"
 
 
@@ -447,7 +448,7 @@ def test_utf16_unicode_text_is_tab_separated(tmp_path: Path) -> None:
     path.write_bytes(text.encode("utf-16"))  # BOM FF FE + little endian, as Excel writes it
     table = read_export(path)
     assert table.encoding == "utf-16" and table.delimiter == "\t"
-    assert table.frame.loc[2].tolist() == ["1001", "None", "2024/7/1", "2024/7/20"]
+    assert list(table.frame.loc[2]) == ["1001", "None", "2024/7/1", "2024/7/20"]
     assert table.frame.loc[3, "昵称"] == "a\tb"
 
 
@@ -497,7 +498,7 @@ def test_csv_sentinels_ids_and_phones_stay_exact(tmp_path: Path) -> None:
 def test_csv_title_rows_blank_lines_and_row_numbers(tmp_path: Path) -> None:
     path = tmp_path / "titled.csv"
     path.write_text(
-        "2024年7月用户明细,,,\n,,,\n用户ID,昵称,注册时间,最近一次活跃时间\n1,a,x,y\n\n,,,\n5,\"多行\n昵称\",x,y\n6,f,x,y\n,,,\n\n",
+        "2024年7月用户明细\n\n用户ID,昵称,注册时间,最近一次活跃时间\n1,a,x,y\n\n,,,\n5,\"多行\n昵称\",x,y\n6,f,x,y\n,,,\n\n",
         encoding="utf-8",
     )
     table = read_export(path)
@@ -539,7 +540,21 @@ def test_unclosed_quote_names_the_row(tmp_path: Path) -> None:
     path.write_text('用户ID,昵称,注册时间,最近一次活跃时间\n1,a,x,y\n2,"b,x,y\n3,c,x,y\n', encoding="utf-8")
     with pytest.raises(InputError) as excinfo:
         read_export(path)
-    assert "第 3 行" in error_text(excinfo)
+    assert "第 3 行的引号没有正确闭合" in error_text(excinfo)
+
+
+def test_decode_errors_across_chunk_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The chunk boundary falls inside 四, right before the bad byte: the decoder holds
+    # part of 四 when it fails, and the reported offset must allow for that.
+    prefix = "用户ID,注册时间,最近一次活跃时间\n1,张三丰李".encode("utf-8")
+    path = tmp_path / "chunks.csv"
+    path.write_bytes(prefix + "四".encode("utf-8") + b"\xff,y\n")
+    monkeypatch.setattr(readers, "_CHUNK", len(prefix) + 1)
+    with pytest.raises(InputError) as excinfo:
+        read_export(path)
+    where = excinfo.value.where
+    assert where is not None and where.row == 2
+    assert f"字节 {len(prefix) + 3}" in error_text(excinfo)
 
 
 def test_undecodable_bytes_name_the_row(tmp_path: Path) -> None:
