@@ -324,9 +324,15 @@ class HistoryStore:
 
     def add_campaign(self, *, date: str, month: str, rule: str, group: str, channel: str, content: str,
                      users: pd.DataFrame, holdout_share: float = 0.0, seed: int | None = None) -> int:
-        """Record one send (and its control group): ``users`` has user_id and holdout (bool). Returns its id."""
+        """Record one send (and its control group): ``users`` has user_id and holdout (bool). Returns its id.
+
+        The same (date, rule, group, channel, content) recorded again replaces the
+        earlier record: running ``tagger contacts`` twice on a day is a redo, not two sends.
+        """
         now = datetime.now().isoformat(timespec="seconds")
         with self.write() as conn:
+            conn.execute("DELETE FROM campaigns WHERE date = ? AND rule = ? AND grp = ? AND channel = ? "
+                         "AND content = ?", (date, rule, group, channel, content))
             cursor = conn.execute(
                 "INSERT INTO campaigns (date, month, rule, grp, channel, content, holdout_share, seed, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

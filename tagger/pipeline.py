@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -157,6 +157,10 @@ class TagResult:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     carried: CarriedEdits | None = None
+    # Filled by ``tagger refresh``: the 复盘 review (tagger.campaigns.Review) and the 预警 sheet
+    # (tagger.alerts.Alerts); None for a plain ``tagger tag`` run.
+    review: Any = None
+    alerts: Any = None
 
 
 def month_from_name(path: Path) -> int | None:

@@ -11,8 +11,10 @@ from types import ModuleType
 
 # One import and one tuple entry per command, one per line, so additions merge cleanly.
 from tagger.commands import check
+from tagger.commands import contacts
 from tagger.commands import demo
 from tagger.commands import init
+from tagger.commands import refresh
 from tagger.commands import tag
 from tagger.commands import wizard
 
@@ -22,4 +24,6 @@ COMMANDS: tuple[ModuleType, ...] = (
     init,
     demo,
     wizard,
+    refresh,
+    contacts,
 )

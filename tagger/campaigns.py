@@ -1,0 +1,253 @@
+"""Closing the loop: did the users we contacted come back, and did contacting them make a difference?
+
+For every campaign recorded by ``tagger contacts``, a later export tells who is
+active again: a contacted user counts as back (回访活跃) when their last activity
+in the new export is on or after the campaign date. A user missing from the new
+export counts as not back. Rates are then summed per channel, group, rule and
+content.
+
+With a holdout (control group), the lift is the difference of the two
+proportions, back-rate(contacted) − back-rate(holdout), with a **Wald** interval
+from the normal approximation::
+
+    se = sqrt(p1 (1 - p1) / n1 + p0 (1 - p0) / n0)
+    lift ± z · se          (z = 1.96 for 95 %)
+
+Wald is what a reader can recompute by hand in Excel; it is too narrow for very
+small groups or rates near 0 or 1 (Newcombe's hybrid score interval behaves
+better there), so the review flags groups under ``MIN_GROUP`` users instead of
+trusting their interval.
+
+The 复盘 review also needs what ops did to the tags: the share of computed
+groups ops overrode by hand (tag accuracy), and the costs they typed into
+触达跟踪 (cost per reactivated user per channel).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+
+from tagger.config import Config
+from tagger.i18n import LANGUAGES
+from tagger.segments import GROUPS, LABELS, SEGMENTS, UNSPLIT
+
+CONFIDENCE = 0.95
+MIN_GROUP = 30  # below this many users per arm the normal approximation is not trusted
+BREAKDOWNS = ("channel", "group", "rule", "content")
+
+
+@dataclass(frozen=True)
+class Lift:
+    """Difference of two proportions and its Wald confidence interval."""
+
+    lift: float
+    low: float
+    high: float
+    confidence: float = CONFIDENCE
+
+
+def wald_lift(back: int, contacted: int, control_back: int, control: int,
+              confidence: float = CONFIDENCE) -> Lift | None:
+    """Lift of the contacted group's back-rate over the holdout's, with a Wald interval.
+
+    >>> l = wald_lift(40, 100, 20, 100)
+    >>> round(l.lift, 4), round(l.low, 4), round(l.high, 4)
+    (0.2, 0.076, 0.324)
+    """
+    if contacted <= 0 or control <= 0:
+        return None
+    p1, p0 = back / contacted, control_back / control
+    se = float(np.sqrt(p1 * (1 - p1) / contacted + p0 * (1 - p0) / control))
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    lift = p1 - p0
+    return Lift(lift, lift - z * se, lift + z * se, confidence)
+
+
+# --------------------------------------------------------------------------- 触达跟踪 row identity
+
+
+def _spellings(keys: Sequence[str]) -> dict[str, str]:
+    return {text.casefold(): key for key in keys for text in (key, *(LABELS(key, lang) for lang in LANGUAGES))}
+
+
+_GROUP_SPELLINGS = _spellings((*GROUPS, *SEGMENTS, UNSPLIT))
+
+
+def group_key(text: object) -> str:
+    """Group key for a label typed in either language (``休眠用户`` → ``dormant``); other text as typed."""
+    value = str(text or "").strip()
+    return _GROUP_SPELLINGS.get(value.casefold(), value)
+
+
+def channel_key(text: object, config: Config) -> str:
+    """Channel key for a channel label in either language; other text as typed."""
+    value = str(text or "").strip()
+    for channel in config.channels:
+        if value.casefold() in {channel.key.casefold(), *(t.casefold() for t in channel.labels.values())}:
+            return channel.key
+    return value
+
+
+def day_text(value: object) -> str:
+    """A date cell as ``YYYY-MM-DD`` (text that is not a date is kept, trimmed)."""
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value or "").strip()
+    try:
+        return pd.Timestamp(text).strftime("%Y-%m-%d") if text else ""
+    except (ValueError, TypeError):
+        return text
+
+
+def reach_key(row: Mapping[str, object], config: Config) -> str:
+    """Identity of a 触达跟踪 row: (date, group, channel, content), whatever language it was typed in."""
+    return "|".join((day_text(row.get("date")), group_key(row.get("group")).casefold(),
+                     channel_key(row.get("channel"), config).casefold(), str(row.get("content") or "").strip()))
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def evaluate(campaigns: pd.DataFrame, members: pd.DataFrame, users: pd.DataFrame) -> pd.DataFrame:
+    """Per campaign: contacted, back, rate, holdout, holdout_back, holdout_rate, lift, low, high.
+
+    ``users`` is the new export (user_id, last_active_date). Campaigns dated after
+    the export's latest activity cannot be judged yet and are left out.
+    """
+    columns = ["id", "date", "rule", "group", "channel", "content", "contacted", "back", "rate", "holdout",
+               "holdout_back", "holdout_rate", "lift", "low", "high"]
+    if campaigns.empty or users.empty:
+        return pd.DataFrame(columns=columns)
+    as_of = users["last_active_date"].max()
+    dated = campaigns.assign(start=pd.to_datetime(campaigns["date"]))
+    dated = dated[dated["start"] <= as_of]
+    last = users.drop_duplicates("user_id").set_index("user_id")["last_active_date"]
+    joined = members.merge(dated[["id", "start"]], left_on="campaign_id", right_on="id")
+    joined["back"] = (joined["user_id"].map(last) >= joined["start"]).fillna(False).astype(int)
+    counts = joined.groupby(["campaign_id", "holdout"])["back"].agg(["size", "sum"]).unstack("holdout", fill_value=0)
+    get = lambda stat, arm: counts[(stat, arm)] if (stat, arm) in counts.columns else 0  # noqa: E731
+    table = dated.set_index("id")[["date", "rule", "group", "channel", "content"]].copy()
+    table["contacted"] = get("size", False)
+    table["back"] = get("sum", False)
+    table["holdout"] = get("size", True)
+    table["holdout_back"] = get("sum", True)
+    table = table.fillna({"contacted": 0, "back": 0, "holdout": 0, "holdout_back": 0})
+    return _with_rates(table.reset_index(), columns)
+
+
+def _with_rates(table: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    for c in ("contacted", "back", "holdout", "holdout_back"):
+        table[c] = table[c].astype(int)
+    table["rate"] = np.where(table["contacted"] > 0, table["back"] / table["contacted"].where(
+        table["contacted"] > 0, 1), np.nan)
+    table["holdout_rate"] = np.where(table["holdout"] > 0, table["holdout_back"] / table["holdout"].where(
+        table["holdout"] > 0, 1), np.nan)
+    lifts = [wald_lift(b, n, hb, h) for b, n, hb, h in
+             zip(table["back"], table["contacted"], table["holdout_back"], table["holdout"])]
+    table["lift"] = [x.lift if x else np.nan for x in lifts]
+    table["low"] = [x.low if x else np.nan for x in lifts]
+    table["high"] = [x.high if x else np.nan for x in lifts]
+    return table[columns] if columns else table
+
+
+def breakdown(evaluated: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Sums and rates of evaluated campaigns per ``by`` (channel, group, rule or content)."""
+    if evaluated.empty:
+        return pd.DataFrame(columns=[by, "campaigns", "contacted", "back", "rate", "holdout", "holdout_back",
+                                     "holdout_rate", "lift", "low", "high"])
+    sums = evaluated.groupby(by, sort=True).agg(
+        campaigns=("id", "size"), contacted=("contacted", "sum"), back=("back", "sum"),
+        holdout=("holdout", "sum"), holdout_back=("holdout_back", "sum")).reset_index()
+    return _with_rates(sums)
+
+
+# --------------------------------------------------------------------------- 复盘 review
+
+
+@dataclass
+class Review:
+    """Everything the 复盘 sheet shows: target, strategy effect, tag accuracy, channels, rules."""
+
+    month: str
+    active_rate: float | None
+    target: float
+    campaigns: pd.DataFrame
+    by: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tag_accuracy: pd.DataFrame = field(default_factory=pd.DataFrame)
+    overridden: int = 0
+    users: int = 0
+    channel_costs: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def achievement(self) -> float | None:
+        """Active rate as a share of the target (1.0 = target met)."""
+        return None if self.active_rate is None or not self.target else self.active_rate / self.target
+
+    @property
+    def override_share(self) -> float | None:
+        """Share of users whose computed group ops overrode: the lower, the more accurate the tags."""
+        return self.overridden / self.users if self.users else None
+
+
+def tag_accuracy(computed: pd.Series, override: pd.Series) -> pd.DataFrame:
+    """Per computed group: users, overridden (a manual label different from the computed one), share."""
+    changed = (override != "") & (override != computed)
+    table = pd.DataFrame({"group": computed, "changed": changed}).groupby("group", sort=False).agg(
+        users=("changed", "size"), overridden=("changed", "sum")).reset_index()
+    table["share"] = table["overridden"] / table["users"]
+    return table.sort_values("group", key=lambda s: s.map({g: i for i, g in enumerate(GROUPS)})).reset_index(
+        drop=True)
+
+
+def channel_costs(reach_rows: Sequence[Mapping[str, object]], config: Config) -> pd.DataFrame:
+    """Per channel from 触达跟踪: targeted, reactivated, cost, and cost per reactivated user."""
+    if not reach_rows:
+        return pd.DataFrame(columns=["channel", "targeted", "reactivated", "cost", "cost_per_user"])
+    frame = pd.DataFrame([{"channel": channel_key(r.get("channel"), config) or str(r.get("channel") or ""),
+                           **{k: pd.to_numeric(r.get(k), errors="coerce") for k in ("targeted", "reactivated",
+                                                                                     "cost")}}
+                          for r in reach_rows])
+    table = frame.groupby("channel", sort=True)[["targeted", "reactivated", "cost"]].sum(min_count=1).reset_index()
+    table["cost_per_user"] = table["cost"] / table["reactivated"].where(table["reactivated"] > 0)
+    return table
+
+
+def build_review(month: str, active_rate: float | None, target: float, evaluated: pd.DataFrame,
+                 computed_group: pd.Series, override: pd.Series, reach_rows: Sequence[Mapping[str, object]],
+                 config: Config) -> Review:
+    """Assemble the review from the evaluated campaigns, the overrides and the 触达跟踪 rows."""
+    accuracy = tag_accuracy(computed_group, override)
+    return Review(
+        month=month, active_rate=active_rate, target=target, campaigns=evaluated,
+        by={name: breakdown(evaluated, name) for name in BREAKDOWNS},
+        tag_accuracy=accuracy, overridden=int(accuracy["overridden"].sum()), users=int(len(computed_group)),
+        channel_costs=channel_costs(reach_rows, config))
+
+
+def fill_reach_rows(rows: list[dict[str, object]], evaluated: pd.DataFrame, config: Config) -> list[dict[str, object]]:
+    """Put the computable numbers into 触达跟踪 rows: 回访活跃数 always, 触达人数 where ops left it empty."""
+    if evaluated.empty:
+        return rows
+    keyed = evaluated.assign(key=[reach_key({"date": d, "group": g, "channel": c, "content": t}, config)
+                                  for d, g, c, t in zip(evaluated["date"], evaluated["group"],
+                                                        evaluated["channel"], evaluated["content"])])
+    sums = keyed.groupby("key")[["contacted", "back"]].sum()
+    for row in rows:
+        key = reach_key(row, config)
+        if key in sums.index:
+            row["reactivated"] = int(sums.at[key, "back"])
+            if row.get("targeted") in (None, ""):
+                row["targeted"] = int(sums.at[key, "contacted"])
+    return rows
+
+
+__all__ = ["Lift", "wald_lift", "evaluate", "breakdown", "Review", "build_review", "tag_accuracy",
+           "channel_costs", "fill_reach_rows", "reach_key", "group_key", "channel_key", "day_text"]

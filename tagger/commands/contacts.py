@@ -1,0 +1,106 @@
+"""``tagger contacts``: one contact list per channel from the rules, recorded as campaigns."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from tagger.commands.common import RichProgress, add_common, command_parser
+from tagger.contacts import ContactOptions, ContactsResult, make_contacts
+from tagger.i18n import Catalog
+from tagger.pipeline import TagOptions
+
+NAME = "contacts"
+HELP = "write one contact list per channel from the rules and record the campaigns"
+EXAMPLE = ("  tagger contacts 用户明细_2024-07.xlsx\n"
+           "  tagger contacts 用户明细_2024-07.xlsx --holdout 10 --seed 7 --out-dir 触达名单/")
+
+TEXT = Catalog(
+    "contacts_cli",
+    {
+        "title": {"zh": "{date} 触达名单", "en": "Contact lists, {date}"},
+        "channel": {"zh": "渠道", "en": "Channel"},
+        "users": {"zh": "人数", "en": "Users"},
+        "files": {"zh": "文件", "en": "Files"},
+        "campaigns": {"zh": "已记录 {count} 个批次（对照组 {holdout} 人）到历史库",
+                      "en": "{count} campaigns recorded in history ({holdout} users held out)"},
+        "not_recorded": {"zh": "未记录到历史库（--no-history）", "en": "not recorded (--no-history)"},
+    },
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = command_parser(
+        subparsers, NAME, HELP,
+        "Tag an export, pick users with the [[rules]] of the config, and write one list per channel (xlsx and "
+        "UTF-8 csv guarded against formula injection). Each campaign (date, rule, group, channel, content, user "
+        "IDs) is recorded in the history database and as a 触达跟踪 row for the next refresh.",
+        EXAMPLE)
+    parser.add_argument("export", type=Path, help="the export file (xlsx, xlsm, xls, ods, csv, tsv, txt)")
+    parser.add_argument("--month", help="report month YYYY-MM (default: from the file name or the latest activity)")
+    parser.add_argument("--sheet", help="sheet to read (default: the visible sheet with the required headers)")
+    parser.add_argument("--history", type=Path, help="history database (default: tagger-history.sqlite)")
+    parser.add_argument("--no-history", action="store_true", help="do not read or write the history database")
+    parser.add_argument("--replace", action="store_true", help="replace a month already imported from another file")
+    parser.add_argument("--out-dir", type=Path, help="folder for the lists (default: contacts_<date> beside EXPORT)")
+    parser.add_argument("--holdout", type=float, default=0.0, metavar="PCT",
+                        help="keep this %% of each rule's users uncontacted as a control group (e.g. 10)")
+    parser.add_argument("--seed", type=int, default=20240501, help="seed of the holdout draw (reproducible)")
+    parser.add_argument("--date", help="campaign date YYYY-MM-DD (default: today)")
+    parser.add_argument("--format", default="xlsx,csv", help="xlsx, csv or both (default: xlsx,csv)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    add_common(parser)
+    parser.set_defaults(handler=handle)
+
+
+def options_from(args: argparse.Namespace) -> ContactOptions:
+    tag = TagOptions(export=args.export, month=args.month, config=args.config, preset=args.preset,
+                     history=args.history, use_history=not args.no_history, replace=args.replace,
+                     lang=args.lang, sheet=args.sheet, write=False)
+    formats = tuple(f.strip().lower() for f in args.format.split(",") if f.strip())
+    return ContactOptions(tag=tag, out_dir=args.out_dir, holdout=args.holdout, seed=args.seed, date=args.date,
+                          formats=formats)
+
+
+def as_json(done: ContactsResult) -> dict[str, object]:
+    return {
+        "out_dir": str(done.out_dir),
+        "lists": [{"channel": c.channel, "label": c.label, "users": c.users, "files": [str(f) for f in c.files]}
+                  for c in done.lists],
+        "campaigns": [{"id": c.id, "date": c.date, "rule": c.rule, "group": c.group, "channel": c.channel,
+                       "content": c.content, "contacted": len(c.contacted), "holdout": len(c.holdout)}
+                      for c in done.campaigns],
+    }
+
+
+def handle(args: argparse.Namespace, out: Console, err: Console) -> int:
+    options = options_from(args)
+    if args.quiet or args.json:
+        done = make_contacts(options)
+    else:
+        with RichProgress(err) as progress:
+            done = make_contacts(options, progress)
+    if args.json:
+        out.file.write(json.dumps(as_json(done), ensure_ascii=False) + "\n")
+        return 0
+    if args.quiet:
+        out.print(str(done.out_dir), markup=False)
+        return 0
+    day = done.campaigns[0].date if done.campaigns else (args.date or "")
+    table = Table(title=TEXT("title", date=day), title_justify="left")
+    for name, justify in (("channel", "left"), ("users", "right"), ("files", "left")):
+        table.add_column(TEXT(name), justify=justify)  # type: ignore[arg-type]
+    for item in done.lists:
+        table.add_row(escape(item.label), f"{item.users:,}", escape("\n".join(f.name for f in item.files)))
+    out.print(table)
+    held = sum(len(c.holdout) for c in done.campaigns)
+    recorded = done.result.history_path is not None
+    out.print(TEXT("campaigns", count=len(done.campaigns), holdout=held) if recorded else TEXT("not_recorded"))
+    for warning in done.result.warnings:
+        err.print(f"[yellow]![/] {escape(warning)}")
+    return 0

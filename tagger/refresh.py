@@ -1,0 +1,576 @@
+"""``tagger refresh``: re-tag a newer export and carry forward everything people typed.
+
+Ops staff work in last week's workbook: they type 人工标签 overrides and 备注,
+add 触达跟踪 rows, sort, filter, hide rows, insert columns and rename tabs. A
+refresh must keep all of it. So the old workbook is opened **read-only** (it is
+never saved, so it stays byte-identical) and everything is found by heading and
+normalised user ID, never by position:
+
+* Users sheet(s): any sheet whose header row holds a user-ID header and the
+  人工标签 heading (in either language), whatever the tab is called now.
+* 触达跟踪: the sheet whose header row holds the date, group, channel and
+  content headings.
+* 未匹配人工标注: overrides for users absent from an earlier export, read back so
+  they are never dropped.
+
+Text stays text: a cell typed as the string ``=1+1`` is carried as that string
+and written with ``write_string`` (copying the value into a new cell would make
+it a formula; see hazard A2). Two different overrides for one user stop the run
+and name both cells. Everything read is stored in the history database first,
+which is the source of truth: with a deleted or broken workbook, refresh warns
+and carries what the database holds.
+
+The new workbook goes to a temporary file that is renamed into place; the old
+workbook is first copied to ``backups/``; if the target is open in Excel (a
+``~$name.xlsx`` owner file beside it) the new file is kept under another name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tagger.campaigns import build_review, day_text, evaluate, fill_reach_rows, group_key, reach_key
+from tagger.columns import column_letter, normalize_header
+from tagger.config import Config
+from tagger.errors import InputError, Location, OutputError, TaggerError
+from tagger.files import backup, sibling_name
+from tagger.history import TRACKING_FIELDS, TRACKING_NUMBERS, HistoryStore
+from tagger.i18n import LANGUAGES, Catalog
+from tagger.pipeline import CarriedEdits, Progress, TagOptions, TagResult, default_output, run
+from tagger.prepare import column_aliases
+from tagger.rules import apply_rules, load_rules
+from tagger.segments import GROUPS, LABELS, SEGMENTS
+from tagger.segments import label as segment_label
+from tagger.values import normalize_id, parse_ids
+from tagger.workbook.labels import HEADINGS
+
+MESSAGES = Catalog(
+    "refresh",
+    {
+        "conflict": {
+            "zh": "用户 {user} 有两个不同的人工标签：{first}（'{first_label}'）与 {second}（'{second_label}'）；"
+                  "请保留一个后重新运行",
+            "en": "user {user} has two different manual labels: {first} ('{first_label}') and {second} "
+                  "('{second_label}'); keep one and run again",
+        },
+        "bad_label": {
+            "zh": "人工标签 '{value}' 不是有效的分群；可用：{allowed}",
+            "en": "manual label '{value}' is not a valid group; valid: {allowed}",
+        },
+        "lossy_id": {
+            "zh": "{where} 的用户ID已被 Excel 存为数字（超过15位的部分已丢失），该行的人工标注无法匹配",
+            "en": "{where}: the user ID was stored as a number by Excel (digits after the 15th are lost); "
+                  "that row's edits cannot be matched",
+        },
+        "no_workbook": {
+            "zh": "上次的工作簿 {path} 不存在；改用历史库中保存的人工标注和触达记录",
+            "en": "last workbook {path} does not exist; using the overrides and reach rows stored in history",
+        },
+        "broken_workbook": {
+            "zh": "上次的工作簿 {path} 无法读取（{reason}）；改用历史库中保存的人工标注和触达记录",
+            "en": "last workbook {path} cannot be read ({reason}); using the overrides and reach rows stored "
+                  "in history",
+        },
+        "no_users_sheet": {
+            "zh": "上次的工作簿 {path} 中没有同时含“用户ID”和“{heading}”表头的工作表；没有可带入的人工标签",
+            "en": "last workbook {path} has no sheet whose header holds a user ID and '{heading}'; no overrides "
+                  "to carry",
+        },
+        "carried": {
+            "zh": "已带入：{overrides} 个人工标签、{remarks} 条备注、{reach} 行触达跟踪；{unmatched} 个人工标注的用户"
+                  "不在本次导出中（见“未匹配人工标注”）",
+            "en": "carried: {overrides} manual labels, {remarks} notes, {reach} channel-reach rows; {unmatched} "
+                  "overrides are for users not in this export (see 'Unmatched overrides')",
+        },
+        "locked": {
+            "zh": "{path} 正在被{who}打开（存在 {lock}），无法替换；新文件已保存为 {kept}",
+            "en": "{path} is open{who} ({lock} exists) and cannot be replaced; the new file was kept as {kept}",
+        },
+        "someone": {"zh": "他人", "en": ""},
+        "by_user": {"zh": " {user} ", "en": " by {user}"},
+        "backup": {"zh": "上次的工作簿已备份到 {path}", "en": "last workbook backed up to {path}"},
+        "busy": {
+            "zh": "另一个 tagger refresh 正在运行（锁文件 {lock}）；本次未执行",
+            "en": "another tagger refresh is running (lock file {lock}); this run did nothing",
+        },
+        "no_export": {
+            "zh": "文件夹 {folder} 中没有导出文件（xlsx/xls/ods/csv）",
+            "en": "folder {folder} holds no export (xlsx/xls/ods/csv)",
+        },
+        "same_file": {
+            "zh": "输出文件不能是输入文件本身：{path}",
+            "en": "the output cannot be the input file itself: {path}",
+        },
+        "unmatched_id": {"zh": "用户ID", "en": "User ID"},
+        "unmatched_source": {"zh": "来源工作簿", "en": "Source workbook"},
+        "unmatched_updated": {"zh": "更新时间", "en": "Updated"},
+        "manual": {"zh": "人工", "en": "manual"},
+    },
+)
+
+EXPORT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt")
+TAGGED_SUFFIX = "_tagged"
+HEADER_SCAN_ROWS = 10
+LOCK_NAME = ".tagger-refresh.lock"
+REACH_FIELDS = {f"reach_{name}": name for name in TRACKING_FIELDS}
+# Headings of the reach sheet that hold formulas the writer recreates; never carried.
+REACH_COMPUTED = ("reach_delivery_rate", "reach_click_rate", "reach_activation_rate", "reach_cost_per_user")
+
+
+@dataclass
+class RefreshOptions:
+    """``tagger refresh``: the tagging options plus the workbook to read edits from."""
+
+    tag: TagOptions
+    workbook: Path | None = None
+
+
+@dataclass
+class LastWorkbook:
+    """What people typed into the last workbook, found by heading and user ID."""
+
+    path: Path
+    overrides: pd.DataFrame  # user_id, label (group key), remark, where
+    seen: set[str] = field(default_factory=set)
+    reach_rows: list[dict[str, Any]] = field(default_factory=list)
+    strategy_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RefreshOutcome:
+    """A refresh's result plus what happened to the files."""
+
+    result: TagResult
+    backup: Path | None = None
+    kept_as: Path | None = None
+
+
+# --------------------------------------------------------------------------- reading the old workbook
+
+
+def _spellings(key: str) -> set[str]:
+    return {normalize_header(HEADINGS(key, lang)) for lang in LANGUAGES}
+
+
+def valid_labels() -> dict[str, str]:
+    """Every label a person may type as 人工标签 (either language, or the key) → group key."""
+    keys = (*GROUPS, *SEGMENTS)
+    return {normalize_header(text): key for key in keys
+            for text in (key, *(LABELS(key, lang) for lang in LANGUAGES))}
+
+
+def cell_text(cell: Any) -> str:
+    """A cell as text, exactly as typed: text stays text (``=1+1`` typed as text is ``"=1+1"``).
+
+    A real formula is carried as its formula text, never as a formula; numbers lose
+    a trailing ``.0``; dates become ``YYYY-MM-DD``.
+    """
+    value = getattr(cell, "value", cell)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.datetime, dt.date)):
+        return day_text(value)
+    return str(value).strip()
+
+
+def _header_row(rows: list[tuple[Any, ...]], needed: list[set[str]]) -> tuple[int, list[str]] | None:
+    """(0-based index, normalised headings) of the first row holding every one of ``needed``."""
+    for index, row in enumerate(rows):
+        names = [normalize_header(getattr(c, "value", None)) for c in row]
+        if all(any(n in spellings for n in names) for spellings in needed):
+            return index, names
+    return None
+
+
+def _find(names: list[str], spellings: set[str]) -> int | None:
+    return next((i for i, n in enumerate(names) if n in spellings), None)
+
+
+def read_last_workbook(path: Path, config: Config) -> LastWorkbook:
+    """Read edits from ``path`` without modifying it (openpyxl read-only; never saved)."""
+    import openpyxl
+
+    id_spellings = {normalize_header(a) for a in column_aliases(config)["user_id"]}
+    id_spellings |= {normalize_header(MESSAGES("unmatched_id", lang)) for lang in LANGUAGES}
+    last = LastWorkbook(path, pd.DataFrame(columns=["user_id", "label", "remark", "where"]))
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        frames = []
+        for ws in book.worksheets:
+            head = list(ws.iter_rows(min_row=1, max_row=HEADER_SCAN_ROWS))
+            users_header = _header_row(head, [id_spellings, _spellings("override")])
+            if users_header is not None:
+                frames.append(_read_users_sheet(ws, users_header, id_spellings, path, last))
+                continue
+            reach_header = _header_row(head, [_spellings(k) for k in
+                                              ("reach_date", "reach_group", "reach_channel", "reach_content")])
+            if reach_header is not None:
+                last.reach_rows.extend(_read_reach_sheet(ws, reach_header, config))
+    finally:
+        book.close()
+    if frames:
+        last.overrides = _check_conflicts(pd.concat(frames, ignore_index=True), path)
+    else:
+        last.warnings.append(MESSAGES("no_users_sheet", path=path.name, heading=HEADINGS("override")))
+    return last
+
+
+def _read_users_sheet(ws: Any, header: tuple[int, list[str]], id_spellings: set[str], path: Path,
+                      last: LastWorkbook) -> pd.DataFrame:
+    """Overrides and remarks of one sheet: user_id, label, remark, where (sheet and row for messages)."""
+    index, names = header
+    id_col = _find(names, id_spellings)
+    label_col = _find(names, _spellings("override"))
+    remark_col = _find(names, _spellings("remark"))
+    labels = valid_labels()
+    records = []
+    for excel_row, row in enumerate(ws.iter_rows(min_row=index + 2), start=index + 2):
+        cells = {c: row[c] if c is not None and c < len(row) else None for c in (id_col, label_col, remark_col)}
+        raw_id = getattr(cells[id_col], "value", None)
+        label_text = cell_text(cells[label_col]) if cells[label_col] is not None else ""
+        remark = cell_text(cells[remark_col]) if remark_col is not None and cells[remark_col] is not None else ""
+        if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
+            continue
+        ids, _, lossy = parse_ids(pd.Series([raw_id], dtype=object))
+        where = Location(path, ws.title, excel_row)
+        if lossy.iloc[0]:
+            last.warnings.append(MESSAGES("lossy_id", where=where))
+            continue
+        user = normalize_id(ids.iloc[0])
+        last.seen.add(user)
+        key = ""
+        if label_text:
+            key = labels.get(normalize_header(label_text), "")
+            if not key:
+                allowed = "、".join(dict.fromkeys(LABELS(k) for k in labels.values()))
+                letter = column_letter(label_col) if label_col is not None else None
+                raise InputError(MESSAGES("bad_label", value=label_text, allowed=allowed),
+                                 Location(path, ws.title, excel_row, HEADINGS("override"), letter))
+        records.append({"user_id": user, "label": key, "label_text": label_text, "remark": remark,
+                        "where": where})
+    return pd.DataFrame(records, columns=["user_id", "label", "label_text", "remark", "where"])
+
+
+def _check_conflicts(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """One row per user; two different labels for one user stop the run, naming both cells."""
+    labelled = frame[frame["label"] != ""]
+    distinct = labelled.drop_duplicates(["user_id", "label"])
+    clash = distinct[distinct["user_id"].duplicated(keep=False)]
+    if not clash.empty:
+        first, second = clash.iloc[0], clash[clash["user_id"] == clash.iloc[0]["user_id"]].iloc[1]
+        raise InputError(MESSAGES("conflict", user=first["user_id"], first=first["where"],
+                                  first_label=first["label_text"], second=second["where"],
+                                  second_label=second["label_text"]))
+    grouped = frame.groupby("user_id", sort=False).agg(
+        label=("label", lambda s: next((v for v in s if v), "")),
+        remark=("remark", lambda s: "；".join(dict.fromkeys(v for v in s if v))),
+        where=("where", "first")).reset_index()
+    return grouped
+
+
+def _table_span(names: list[str], first: int) -> range:
+    """Columns of the table that starts at ``first``: up to the first empty heading (summaries sit beyond)."""
+    stop = first
+    while stop < len(names) and names[stop]:
+        stop += 1
+    return range(first, stop)
+
+
+def _read_reach_sheet(ws: Any, header: tuple[int, list[str]], config: Config) -> list[dict[str, Any]]:
+    """Rows of 触达跟踪 as dicts (date, group, channel, content, numbers, extra columns by heading).
+
+    Only the table under the header is read (a summary beside it, after an empty
+    column, is the writer's, not ops'). Rows with neither a date, a number nor an
+    extra value are the writer's pre-filled playbook rows and are written again
+    anyway, so they are not carried.
+    """
+    index, names = header
+    headings = [cell_text(c) for c in list(ws.iter_rows(min_row=index + 1, max_row=index + 1))[0]]
+    date_col = _find(names, _spellings("reach_date"))
+    span = _table_span(names, date_col if date_col is not None else 0)
+    known: dict[int, str] = {}
+    for key in (*REACH_FIELDS, *REACH_COMPUTED):
+        col = _find([n if i in span else "" for i, n in enumerate(names)], _spellings(key))
+        if col is not None:
+            known[col] = REACH_FIELDS.get(key, "")
+    rows = []
+    for row in ws.iter_rows(min_row=index + 2, max_col=span.stop):
+        entry = _reach_entry(row, span, known, headings)
+        typed = entry.get("date") or entry["extra"] or any(entry.get(k) is not None for k in TRACKING_NUMBERS)
+        if not typed or normalize_header(entry.get("channel")) in _spellings("reach_channel"):
+            continue
+        entry["key"] = reach_key(entry, config)
+        rows.append(entry)
+    return rows
+
+
+def _reach_entry(row: tuple[Any, ...], span: range, known: dict[int, str], headings: list[str]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"extra": {}}
+    for col in span:
+        cell = row[col] if col < len(row) else None
+        if cell is None or getattr(cell, "value", None) is None:
+            continue
+        name = known.get(col)
+        if name == "":
+            continue  # a rate the writer recreates as a formula
+        if name in TRACKING_NUMBERS:
+            value = cell.value
+            entry[name] = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        elif name == "date":
+            entry[name] = day_text(cell.value)
+        elif name is not None:
+            entry[name] = cell_text(cell)
+        elif col < len(headings) and headings[col]:
+            entry["extra"][headings[col]] = cell_text(cell)
+    return entry
+
+
+# --------------------------------------------------------------------------- applying the edits
+
+
+def apply_overrides(result: TagResult, overrides: pd.DataFrame) -> pd.DataFrame:
+    """Add ``override`` (group key), ``remark``, ``effective_group`` and ``group_source`` to the tags.
+
+    A manual label wins over the computed group (``group_source`` = ``manual``);
+    ``segment`` and ``group`` stay as computed, so the month's numbers are facts,
+    not opinions. Returns the overrides for users absent from this export.
+    """
+    ids = result.users.frame["user_id"].astype(str)
+    table = overrides.drop_duplicates("user_id", keep="last").set_index("user_id")
+    label = ids.map(table["label"]).fillna("").astype(object) if len(table) else pd.Series("", index=ids.index)
+    remark = ids.map(table["remark"]).fillna("").astype(object) if len(table) else pd.Series("", index=ids.index)
+    tags = result.tags
+    tags["override"] = label.to_numpy()
+    tags["remark"] = remark.to_numpy()
+    manual = tags["override"] != ""
+    tags["effective_group"] = tags["group"].where(~manual, tags["override"])
+    tags["group_source"] = pd.Series("computed", index=tags.index).where(~manual, "manual")
+    return overrides[~overrides["user_id"].isin(set(ids))].reset_index(drop=True)
+
+
+def apply_stored_overrides(result: TagResult, store: HistoryStore) -> pd.DataFrame:
+    """Apply the overrides the history database holds, then re-run the rules on the effective groups."""
+    unmatched = apply_overrides(result, store.overrides())
+    rerun_rules(result)
+    return unmatched
+
+
+def rerun_rules(result: TagResult) -> None:
+    """Rules see the effective group: a user ops moved by hand gets that group's action."""
+    ruleset = load_rules(result.config)
+    if not ruleset or "effective_group" not in result.tags:
+        return
+    lang = result.options.lang or result.config.language
+    tags = result.tags
+    seen = tags.assign(group=tags["effective_group"])
+    ruled = apply_rules(seen, result.users.frame, result.table.frame, ruleset, lang)
+    for column in ("rule", "channel", "channel_key", "content"):
+        tags[column] = ruled[column]
+
+
+def _carried(result: TagResult, unmatched: pd.DataFrame, reach_rows: list[dict[str, Any]],
+             strategy_rows: dict[str, list[dict[str, Any]]]) -> CarriedEdits:
+    tags = result.tags
+    names = {key: segment_label(key) for key in tags["override"].unique() if key}
+    overrides = tags["override"].map(lambda k: names.get(k, "")).set_axis(result.users.frame.index)
+    remarks = tags["remark"].set_axis(result.users.frame.index)
+    orphans = pd.DataFrame({
+        MESSAGES("unmatched_id"): unmatched["user_id"].astype(str),
+        HEADINGS("override"): unmatched["label"].map(lambda k: segment_label(k) if k else ""),
+        HEADINGS("remark"): unmatched["remark"],
+        MESSAGES("unmatched_source"): unmatched.get("source", pd.Series("", index=unmatched.index)),
+        MESSAGES("unmatched_updated"): unmatched.get("updated_at", pd.Series("", index=unmatched.index)),
+    })
+    return CarriedEdits(overrides=overrides, remarks=remarks, reach_rows=reach_rows, strategy_rows=strategy_rows,
+                        unmatched=orphans)
+
+
+def _display_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reach rows as the sheet shows them: real dates, group labels in the run's language."""
+    shown = []
+    for row in rows:
+        out = {k: v for k, v in row.items() if k != "key"}
+        try:
+            out["date"] = dt.date.fromisoformat(str(row.get("date")))
+        except ValueError:
+            out["date"] = row.get("date") or ""
+        key = group_key(row.get("group"))
+        out["group"] = segment_label(key) if key in (*GROUPS, *SEGMENTS) else row.get("group") or ""
+        shown.append(out)
+    return shown
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def lock_owner(target: Path) -> tuple[Path, str] | None:
+    """Excel's / WPS's owner file ``~$name.xlsx`` beside ``target`` and the user name it holds."""
+    lock = target.with_name("~$" + target.name)
+    if not lock.exists():
+        return None
+    try:
+        data = lock.read_bytes()[:165]
+        size = data[0] if data else 0
+        name = data[1:1 + size].decode("gbk", errors="ignore").strip("\x00 ")
+        if not name and len(data) > 56:
+            name = data[56:].decode("utf-16-le", errors="ignore").split("\x00")[0].strip()
+    except OSError:
+        name = ""
+    return lock, name
+
+
+def refresh(options: RefreshOptions, progress: Progress | None = None) -> RefreshOutcome:
+    """Re-tag ``options.tag.export`` and write a workbook carrying the edits of ``options.workbook``."""
+    tag_options = replace(options.tag, write=False, replace=True)
+    output = options.tag.output or default_output(options.tag.export)
+    if output.resolve() == options.tag.export.resolve():
+        raise OutputError(MESSAGES("same_file", path=output))
+    result = run(tag_options, progress)
+    last = _read_or_warn(options.workbook, result)
+    store = HistoryStore(result.history_path) if result.history_path else None
+    try:
+        overrides, reach_rows = _merge_with_history(store, last, result)
+        unmatched = apply_overrides(result, overrides)
+        rerun_rules(result)
+        evaluated = _evaluate(store, result)
+        reach_rows = fill_reach_rows(reach_rows, evaluated, result.config)
+        if store is not None and not evaluated.empty:
+            store.save_tracking([r for r in reach_rows if r.get("reactivated") is not None], source="evaluation")
+    finally:
+        if store is not None:
+            store.close()
+    result.carried = _carried(result, unmatched, _display_rows(reach_rows), last.strategy_rows if last else {})
+    result.review = build_review(result.month, result.metrics.active_rate, result.metrics.target, evaluated,
+                                 result.tags["group"], result.tags["override"], reach_rows, result.config)
+    from tagger.alerts import compute_alerts
+
+    result.alerts = compute_alerts(result)
+    result.notes.append(MESSAGES("carried", overrides=int((result.tags["override"] != "").sum()),
+                                 remarks=int((result.tags["remark"] != "").sum()), reach=len(reach_rows),
+                                 unmatched=len(unmatched)))
+    return _write(result, options.workbook, output, progress)
+
+
+def _read_or_warn(path: Path | None, result: TagResult) -> LastWorkbook | None:
+    if path is None:
+        return None
+    if not path.exists():
+        result.warnings.append(MESSAGES("no_workbook", path=path))
+        return None
+    try:
+        last = read_last_workbook(path, result.config)
+    except TaggerError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any unreadable file: warn and fall back to the database
+        result.warnings.append(MESSAGES("broken_workbook", path=path, reason=f"{type(exc).__name__}: {exc}"))
+        return None
+    result.warnings.extend(last.warnings)
+    return last
+
+
+def _merge_with_history(store: HistoryStore | None, last: LastWorkbook | None,
+                        result: TagResult) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Store what the workbook holds, then read back the full set (the database is the source of truth)."""
+    empty = pd.DataFrame(columns=["user_id", "label", "remark", "source", "updated_at"])
+    if store is None:
+        if last is None:
+            return empty, []
+        return last.overrides.assign(source=last.path.name, updated_at=""), last.reach_rows
+    if last is not None:
+        store.save_overrides(last.overrides, source=last.path.name, seen=last.seen)
+        store.save_tracking(last.reach_rows, source=last.path.name)
+    rows = store.tracking_rows()
+    return store.overrides(), rows
+
+
+def _evaluate(store: HistoryStore | None, result: TagResult) -> pd.DataFrame:
+    if store is None:
+        return evaluate(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
+    users = result.users.frame[["user_id", "last_active_date"]]
+    return evaluate(store.campaigns(), store.campaign_users(), users)
+
+
+def _write(result: TagResult, last: Path | None, output: Path, progress: Progress | None) -> RefreshOutcome:
+    from tagger.workbook import write_workbook
+
+    outcome = RefreshOutcome(result)
+    if last is not None and last.exists() and last.resolve() != output.resolve():
+        outcome.backup = backup(last)
+    target = output
+    owner = lock_owner(output)
+    if owner is not None:
+        target = sibling_name(output)
+        who = MESSAGES("by_user", user=owner[1]) if owner[1] else MESSAGES("someone")
+        result.warnings.append(MESSAGES("locked", path=output.name, who=who, lock=owner[0].name, kept=target))
+        outcome.kept_as = target
+    if progress is not None:
+        progress.step("write", total=len(result.tags))
+    result.output = write_workbook(result, target, progress=progress)
+    return outcome
+
+
+# --------------------------------------------------------------------------- --auto
+
+
+def newest(folder: Path, *, workbooks: bool) -> Path | None:
+    """Newest export (or newest tagged workbook) in ``folder``; Excel owner files and temp files skipped."""
+    def wanted(p: Path) -> bool:
+        if not p.is_file() or p.name.startswith(("~$", ".")) or p.suffix.lower() not in EXPORT_SUFFIXES:
+            return False
+        tagged = p.stem.endswith(TAGGED_SUFFIX) or " (新" in p.stem
+        return tagged if workbooks else not tagged
+
+    candidates = [p for p in folder.iterdir() if wanted(p)]
+    return max(candidates, key=lambda p: (p.stat().st_mtime, p.name)) if candidates else None
+
+
+def auto_inputs(folder: Path) -> tuple[Path, Path | None]:
+    """(newest export, newest tagged workbook) of a folder, for cron."""
+    export = newest(folder, workbooks=False)
+    if export is None:
+        raise InputError(MESSAGES("no_export", folder=folder))
+    return export, newest(folder, workbooks=True)
+
+
+@contextmanager
+def run_lock(path: Path) -> Iterator[Path]:
+    """Hold an exclusive ``fcntl.flock`` on ``path`` for the run; a second run fails at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+", encoding="utf-8")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise RefreshBusy(MESSAGES("busy", lock=path)) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield path
+    finally:
+        handle.close()
+
+
+class RefreshBusy(TaggerError):
+    """Another refresh holds the lock."""
+
+    exit_code = 3
+
+
+__all__ = ["RefreshOptions", "RefreshOutcome", "LastWorkbook", "refresh", "read_last_workbook",
+           "apply_overrides", "apply_stored_overrides", "auto_inputs", "run_lock", "lock_owner", "RefreshBusy",
+           "cell_text", "valid_labels"]

@@ -1,0 +1,255 @@
+"""``tagger refresh``: edits typed into last week's workbook survive, however a person handled the file.
+
+The "last workbook" here is built the way tagger lays it out (a Users sheet whose header holds the
+user ID, 人工标签 and 备注, and a 触达跟踪 sheet), then edited with openpyxl the way a person edits in
+Excel: rows sorted, a column inserted, rows hidden, a tab renamed, overrides and notes typed (one of
+them the text ``=1+1``), tracking rows added.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from tagger.errors import InputError
+from tagger.history import HistoryStore
+from tagger.i18n import set_language
+from tagger.pipeline import TagOptions
+from tagger.refresh import RefreshOptions, auto_inputs, newest, read_last_workbook, refresh
+from tagger.config import load_config
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def export(tmp_path: Path, samples: Path) -> Path:
+    """The first 400 users of the July sample, under a name that carries the month."""
+    target = tmp_path / "用户明细_2024-07.csv"
+    lines = (samples / "car_app_2024-07.csv").read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    target.write_text("".join(lines[:401]), encoding="utf-8-sig")
+    return target
+
+
+def sample_ids(export: Path, n: int) -> list[str]:
+    with export.open(encoding="utf-8-sig", newline="") as handle:
+        return [row["用户ID"] for _, row in zip(range(n), csv.DictReader(handle))]
+
+
+def make_last(path: Path, ids: list[str], *, users_title: str = "用户明细") -> Path:
+    """A workbook shaped like tagger's: Users sheet (ID ... 人工标签 备注) and 触达跟踪."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = users_title
+    ws.append(["用户ID", "昵称", "用户分群", "分群细分", "人工标签", "备注"])
+    for i, uid in enumerate(ids):
+        ws.append([uid, f"车友{i}", "活跃用户", "活跃用户", None, None])
+    reach = book.create_sheet("触达跟踪")
+    reach.append(["日期", "分群", "渠道", "活动/内容", "触达人数", "送达数", "点击数", "回访活跃数", "成本", "送达率"])
+    reach.append([datetime(2024, 7, 1), "休眠用户", "push", "车辆状态提醒", 120, 110, 30, None, 50, "=F2/E2"])
+    book.save(path)
+    return path
+
+
+def person_edits(path: Path, ids: list[str]) -> None:
+    """What an ops person does in a week, saved with openpyxl."""
+    book = openpyxl.load_workbook(path)
+    ws = book["用户明细"]
+    ws.title = "明细(运营改名)"
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    rows.sort(key=lambda r: str(r[0]), reverse=True)  # sorted by ID, descending
+    for r, values in enumerate(rows, start=2):
+        for c, value in enumerate(values, start=1):
+            ws.cell(r, c).value = value
+    ws.insert_cols(2)  # a helper column of their own
+    ws.cell(1, 2).value = "跟进人"
+    by_id = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
+    label_col, remark_col = 6, 7
+    ws.cell(by_id[ids[0]], label_col).value = "休眠用户"
+    ws.cell(by_id[ids[1]], label_col).value = "Churned, still driving"  # English label is fine too
+    ws.cell(by_id[ids[1]], remark_col).value = "电话回访：换车了"
+    formula_text = ws.cell(by_id[ids[2]], remark_col)
+    formula_text.value = "=1+1"
+    formula_text.data_type = "s"  # typed as text ('=1+1), not a formula
+    ws.cell(by_id[ids[3]], 2).value = "王五"
+    for r in (by_id[ids[0]], by_id[ids[4]]):
+        ws.row_dimensions[r].hidden = True
+    ws.append(["999000999", None, "幽灵", None, None, "活跃用户", "已注销？"])  # not in the new export
+    reach = book["触达跟踪"]
+    reach.append([datetime(2024, 7, 8), "流失用户", "短信", "=HYPERLINK(\"x\")", 80, 75, 5, None, 40])
+    reach.cell(reach.max_row, 4).data_type = "s"
+    reach.append([datetime(2024, 7, 9), "Dormant", "WeChat service account", "社区话题", None, None, None, None,
+                  None])
+    book.save(path)
+
+
+def do_refresh(export: Path, last: Path | None, out: Path, history: Path | None, **extra) -> object:
+    options = TagOptions(export=export, output=out, history=history, use_history=history is not None, **extra)
+    return refresh(RefreshOptions(options, workbook=last))
+
+
+def test_refresh_keeps_every_edit_and_never_touches_last(tmp_path: Path, export: Path) -> None:
+    ids = sample_ids(export, 30)
+    last = make_last(tmp_path / "LAST.xlsx", ids)
+    person_edits(last, ids)
+    before = sha(last)
+    outcome = do_refresh(export, last, tmp_path / "OUT.xlsx", tmp_path / "h.sqlite")
+    result = outcome.result
+
+    assert sha(last) == before  # read-only: byte-identical
+    assert outcome.backup is not None and outcome.backup.parent.name == "backups" and sha(outcome.backup) == before
+    assert result.output == tmp_path / "OUT.xlsx" and result.output.exists()
+
+    frame = result.users.frame.set_index("user_id")
+    tags = result.tags.set_index(result.users.frame["user_id"])
+    carried = result.carried
+    overrides = carried.overrides.set_axis(frame.index)
+    remarks = carried.remarks.set_axis(frame.index)
+    assert overrides[ids[0]] == "休眠用户"  # hidden row, sorted sheet, renamed tab, inserted column
+    assert overrides[ids[1]] == "有开车无APP活跃"
+    assert remarks[ids[1]] == "电话回访：换车了"
+    assert remarks[ids[2]] == "=1+1" and isinstance(remarks[ids[2]], str)
+    assert tags.loc[ids[0], "effective_group"] == "dormant" and tags.loc[ids[0], "group_source"] == "manual"
+    assert tags.loc[ids[5], "group_source"] == "computed"
+    assert tags.loc[ids[0], "group"] != "dormant" or tags.loc[ids[0], "segment"] == "dormant"  # computed kept
+    assert (overrides != "").sum() == 2
+
+    assert carried.unmatched.iloc[:, 0].tolist() == ["999000999"]
+    assert carried.unmatched.iloc[0, 1] == "活跃用户"
+    contents = [row["content"] for row in carried.reach_rows]
+    assert contents == ["车辆状态提醒", "=HYPERLINK(\"x\")", "社区话题"]
+    assert carried.reach_rows[0]["targeted"] == 120 and carried.reach_rows[0]["cost"] == 50
+    assert "送达率" not in carried.reach_rows[0]["extra"]  # formulas are recreated, not carried
+
+    with HistoryStore(tmp_path / "h.sqlite") as store:  # the database holds it all too
+        stored = store.overrides().set_index("user_id")
+        assert stored.loc[ids[0], "label"] == "dormant" and stored.loc["999000999", "label"] == "active"
+        assert stored.loc[ids[2], "remark"] == "=1+1"
+        assert len(store.tracking_rows()) == 3
+
+
+def test_deleted_or_broken_workbook_falls_back_to_history(tmp_path: Path, export: Path) -> None:
+    ids = sample_ids(export, 10)
+    last = make_last(tmp_path / "LAST.xlsx", ids)
+    person_edits(last, ids)
+    do_refresh(export, last, tmp_path / "OUT.xlsx", tmp_path / "h.sqlite")
+    last.unlink()
+    result = do_refresh(export, last, tmp_path / "OUT2.xlsx", tmp_path / "h.sqlite").result
+    assert any("LAST.xlsx" in w and "history" in w or "历史库" in w for w in result.warnings)
+    overrides = result.carried.overrides.set_axis(result.users.frame["user_id"])
+    assert overrides[ids[0]] == "休眠用户"
+    assert len(result.carried.reach_rows) == 3 and len(result.carried.unmatched) == 1
+
+    last.write_bytes(b"PK\x03\x04 not really a zip")
+    result = do_refresh(export, last, tmp_path / "OUT3.xlsx", tmp_path / "h.sqlite").result
+    assert any("无法读取" in w for w in result.warnings)
+    assert result.carried.overrides.set_axis(result.users.frame["user_id"])[ids[0]] == "休眠用户"
+
+
+def test_cleared_override_is_cleared(tmp_path: Path, export: Path) -> None:
+    ids = sample_ids(export, 10)
+    last = make_last(tmp_path / "LAST.xlsx", ids)
+    person_edits(last, ids)
+    do_refresh(export, last, tmp_path / "OUT.xlsx", tmp_path / "h.sqlite")
+    book = openpyxl.load_workbook(last)
+    ws = book.worksheets[0]
+    for row in ws.iter_rows(min_row=2):
+        if row[0].value == ids[0]:
+            row[5].value = None
+    book.save(last)
+    result = do_refresh(export, last, tmp_path / "OUT.xlsx", tmp_path / "h.sqlite").result
+    overrides = result.carried.overrides.set_axis(result.users.frame["user_id"])
+    assert overrides[ids[0]] == "" and overrides[ids[1]] == "有开车无APP活跃"
+
+
+def test_conflicting_overrides_name_both_rows(tmp_path: Path, export: Path) -> None:
+    set_language("en")
+    ids = sample_ids(export, 5)
+    last = make_last(tmp_path / "LAST.xlsx", ids)
+    book = openpyxl.load_workbook(last)
+    ws = book["用户明细"]
+    ws.cell(2, 5).value = "休眠用户"
+    ws.append([ids[0], "dup", None, None, "回流用户", None])  # row 7: same user, another label
+    book.save(last)
+    with pytest.raises(InputError) as caught:
+        read_last_workbook(last, load_config(preset="car_app"))
+    message = str(caught.value)
+    assert ids[0] in message and "row 2" in message and "row 7" in message
+    assert "休眠用户" in message and "回流用户" in message
+
+
+def test_invalid_label_names_the_cell(tmp_path: Path, export: Path) -> None:
+    set_language("en")
+    ids = sample_ids(export, 3)
+    last = make_last(tmp_path / "LAST.xlsx", ids)
+    book = openpyxl.load_workbook(last)
+    book["用户明细"].cell(3, 5).value = "高价值"
+    book.save(last)
+    with pytest.raises(InputError, match=r"sheet '用户明细', row 3, column E.*'高价值' is not a valid group"):
+        read_last_workbook(last, load_config(preset="car_app"))
+
+
+def test_numeric_ids_typed_by_excel_still_match(tmp_path: Path, export: Path) -> None:
+    last = make_last(tmp_path / "LAST.xlsx", ["1001", "1002"])
+    book = openpyxl.load_workbook(last)
+    ws = book["用户明细"]
+    ws.cell(2, 1).value = 1001  # Excel turned the ID into a number
+    ws.cell(2, 5).value = "新用户"
+    ws.cell(3, 1).value = "１００２\u200b"  # full-width digits and a zero-width space
+    ws.cell(3, 5).value = "New"
+    book.save(last)
+    found = read_last_workbook(last, load_config(preset="car_app")).overrides
+    assert sorted(zip(found["user_id"], found["label"])) == [("1001", "new"), ("1002", "new")]
+
+
+def test_locked_target_keeps_the_new_file_under_another_name(tmp_path: Path, export: Path) -> None:
+    ids = sample_ids(export, 5)
+    last = make_last(tmp_path / "LAST.xlsx", ids)
+    out = tmp_path / "OUT.xlsx"
+    out.write_bytes(b"the file open in Excel")
+    owner = tmp_path / "~$OUT.xlsx"
+    owner.write_bytes(bytes([4]) + b"alice".ljust(53, b" ")[:4] + b"\x00" * 160)
+    outcome = do_refresh(export, last, out, tmp_path / "h.sqlite")
+    assert out.read_bytes() == b"the file open in Excel"
+    assert outcome.kept_as == tmp_path / "OUT (新).xlsx" and outcome.kept_as.exists()
+    assert outcome.result.output == outcome.kept_as
+    assert any("OUT.xlsx" in w and "~$OUT.xlsx" in w and "OUT (新).xlsx" in w for w in outcome.result.warnings)
+    openpyxl.load_workbook(outcome.kept_as, read_only=True).close()  # a complete workbook
+
+
+def test_no_history_carries_from_the_workbook_alone(tmp_path: Path, export: Path) -> None:
+    ids = sample_ids(export, 10)
+    last = make_last(tmp_path / "LAST.xlsx", ids)
+    person_edits(last, ids)
+    result = do_refresh(export, last, tmp_path / "OUT.xlsx", None).result
+    assert result.carried.overrides.set_axis(result.users.frame["user_id"])[ids[0]] == "休眠用户"
+    assert len(result.carried.unmatched) == 1 and len(result.carried.reach_rows) == 3
+
+
+def test_auto_picks_newest_export_and_workbook(tmp_path: Path, export: Path) -> None:
+    import os
+    import time
+
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    old = folder / "用户明细_2024-06.csv"
+    new = folder / "用户明细_2024-07.csv"
+    shutil.copy(export, old)
+    shutil.copy(export, new)
+    (folder / "~$用户明细_2024-07.xlsx").write_bytes(b"owner")
+    tagged = folder / "用户明细_2024-06_tagged.xlsx"
+    tagged.write_bytes(b"x")
+    now = time.time()
+    os.utime(old, (now - 100, now - 100))
+    os.utime(tagged, (now - 50, now - 50))
+    os.utime(new, (now - 10, now - 10))
+    os.utime(folder / "~$用户明细_2024-07.xlsx", (now, now))
+    assert auto_inputs(folder) == (new, tagged)
+    assert newest(tmp_path / "drop", workbooks=True) == tagged

@@ -1,0 +1,86 @@
+"""``tagger refresh`` on the command line, ``--auto`` and ``scripts/weekly_refresh.sh`` (log, lock, exit codes)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+SCRIPT = ROOT / "scripts" / "weekly_refresh.sh"
+
+
+@pytest.fixture
+def folder(tmp_path: Path, samples: Path) -> Path:
+    """An export drop folder holding a 300-user July export."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    lines = (samples / "car_app_2024-07.csv").read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    (drop / "用户明细_2024-07.csv").write_text("".join(lines[:301]), encoding="utf-8-sig")
+    return drop
+
+
+def test_refresh_command(tmp_path: Path, folder: Path, run_cli) -> None:
+    export = folder / "用户明细_2024-07.csv"
+    code, out, err = run_cli("refresh", export, "-o", folder / "first.xlsx", "--history", tmp_path / "h.sqlite")
+    assert code == 0, err
+    code, out, err = run_cli("refresh", export, "--workbook", folder / "first.xlsx", "-o", folder / "second.xlsx",
+                             "--history", tmp_path / "h.sqlite", "--lang", "en")
+    assert code == 0, err
+    assert "backed up" in out and (folder / "second.xlsx").exists()
+    assert len(list((folder / "backups").glob("first.*.xlsx"))) == 1
+
+
+def test_refresh_needs_an_export_or_auto(run_cli) -> None:
+    code, out, err = run_cli("refresh", "--lang", "en")
+    assert code == 2 and "--auto" in err
+
+
+def test_auto_mode_writes_a_log_and_refuses_a_second_run(tmp_path: Path, folder: Path, run_cli) -> None:
+    code, out, err = run_cli("refresh", "--auto", folder, "--history", tmp_path / "h.sqlite", "-q")
+    assert code == 0, err
+    assert (folder / "用户明细_2024-07_tagged.xlsx").exists()
+    log = (folder / "tagger-refresh.log").read_text(encoding="utf-8")
+    assert "用户明细_2024-07.csv" in log and " OK " in log
+
+    with (folder / ".tagger-refresh.lock").open("a") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        code, out, err = run_cli("refresh", "--auto", folder, "--history", tmp_path / "h.sqlite", "--lang", "en")
+    assert code == 3
+    assert "another tagger refresh is running" in err
+    assert "ERROR another tagger refresh is running" in (folder / "tagger-refresh.log").read_text(encoding="utf-8")
+
+
+def _script(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TAGGER": f"{sys.executable} -m tagger", "PYTHONPATH": str(ROOT)}
+    return subprocess.run(["bash", str(SCRIPT), str(folder), *args], capture_output=True, text=True, env=env,
+                          timeout=300)
+
+
+def test_weekly_script_runs_and_never_twice_at_once(tmp_path: Path, folder: Path) -> None:
+    done = _script(folder, "--history", str(tmp_path / "h.sqlite"))
+    assert done.returncode == 0, done.stderr
+    assert "".join(done.stdout.split()).endswith("用户明细_2024-07_tagged.xlsx")  # rich may wrap the path
+
+    with (folder / ".tagger-refresh.lock").open("a") as held:  # a first run still going
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        second = _script(folder, "--history", str(tmp_path / "h.sqlite"), "--lang", "en")
+    assert second.returncode == 3
+    assert "another tagger refresh is running" in second.stderr
+
+    missing = _script(tmp_path / "nowhere")
+    assert missing.returncode == 2 and "folder not found" in missing.stderr
+
+
+def test_weekly_script_fails_when_the_folder_has_no_export(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "~$locked.xlsx").write_bytes(b"owner")
+    done = _script(empty, "--no-history", "--lang", "en")
+    assert done.returncode == 2 and "holds no export" in done.stderr
+    assert "ERROR" in (empty / "tagger-refresh.log").read_text(encoding="utf-8")
