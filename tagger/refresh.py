@@ -220,6 +220,10 @@ def read_last_workbook(path: Path, config: Config) -> LastWorkbook:
                                               ("reach_date", "reach_group", "reach_channel", "reach_content")])
             if reach_header is not None:
                 last.reach_rows.extend(_read_reach_sheet(ws, reach_header, config))
+                continue
+            group, plays = _read_group_sheet(ws)
+            if group:
+                last.strategy_rows[group] = plays
     finally:
         book.close()
     if frames:
@@ -294,9 +298,9 @@ def _read_reach_sheet(ws: Any, header: tuple[int, list[str]], config: Config) ->
     """Rows of 触达跟踪 as dicts (date, group, channel, content, numbers, extra columns by heading).
 
     Only the table under the header is read (a summary beside it, after an empty
-    column, is the writer's, not ops'). Rows with neither a date, a number nor an
-    extra value are the writer's pre-filled playbook rows and are written again
-    anyway, so they are not carried.
+    column, is the writer's, not ops'). Every row with a date, group, channel or
+    content is carried, pre-filled playbook rows included: the writer writes
+    exactly the carried rows, so ops' deletions and edits of those rows stick.
     """
     index, names = header
     headings = [cell_text(c) for c in list(ws.iter_rows(min_row=index + 1, max_row=index + 1))[0]]
@@ -310,8 +314,8 @@ def _read_reach_sheet(ws: Any, header: tuple[int, list[str]], config: Config) ->
     rows = []
     for row in ws.iter_rows(min_row=index + 2, max_col=span.stop):
         entry = _reach_entry(row, span, known, headings)
-        typed = entry.get("date") or entry["extra"] or any(entry.get(k) is not None for k in TRACKING_NUMBERS)
-        if not typed or normalize_header(entry.get("channel")) in _spellings("reach_channel"):
+        filled = any(entry.get(k) for k in ("date", "group", "channel", "content"))
+        if not filled or normalize_header(entry.get("channel")) in _spellings("reach_channel"):
             continue
         entry["key"] = reach_key(entry, config)
         rows.append(entry)
@@ -337,6 +341,62 @@ def _reach_entry(row: tuple[Any, ...], span: range, known: dict[int, str], headi
         elif col < len(headings) and headings[col]:
             entry["extra"][headings[col]] = cell_text(cell)
     return entry
+
+
+PLAYBOOK_SCAN_ROWS = 120
+PLAYBOOK_MAX_ROWS = 500
+
+
+def _sheet_group(ws: Any) -> str:
+    """The group a strategy sheet is for: by its tab name, else (renamed tab) by its title cell."""
+    from tagger.workbook.labels import SHEETS
+
+    keys = (*GROUPS, *SEGMENTS, "active_unsplit")
+    by_tab = {normalize_header(SHEETS(f"g_{k}", lang)): k for k in keys for lang in LANGUAGES
+              if f"g_{k}" in SHEETS.texts}
+    found = by_tab.get(normalize_header(ws.title))
+    if found:
+        return found
+    first = next(ws.iter_rows(min_row=1, max_row=1, max_col=1), ())
+    title = cell_text(first[0]) if first else ""
+    for sep in ("：", ":"):
+        if sep in title:
+            key = group_key(title.split(sep, 1)[0])
+            return key if key in keys else ""
+    return ""
+
+
+def _read_group_sheet(ws: Any) -> tuple[str, list[dict[str, str]]]:
+    """(group, playbook rows keyed by field) of a strategy sheet; ("", []) for any other sheet.
+
+    The playbook table is found by its headings (either language), so rows and
+    columns around it may move; its rows run until the group's user list starts.
+    """
+    try:
+        from tagger.workbook.groups import PLAY_COLUMNS, TEXT as GROUP_TEXT
+    except ImportError:  # a writer without strategy sheets
+        return "", []
+    head = list(ws.iter_rows(min_row=1, max_row=PLAYBOOK_SCAN_ROWS))
+    header = _header_row(head, [{normalize_header(GROUP_TEXT(k, lang)) for lang in LANGUAGES}
+                                for k in PLAY_COLUMNS])
+    if header is None:
+        return "", []
+    group = _sheet_group(ws)
+    if not group:
+        return "", []
+    index, names = header
+    cols = {k: _find(names, {normalize_header(GROUP_TEXT(k, lang)) for lang in LANGUAGES}) for k in PLAY_COLUMNS}
+    stops = {normalize_header(GROUP_TEXT("users", lang, n="")).split("（")[0].split("(")[0] for lang in LANGUAGES}
+    stops |= {normalize_header(GROUP_TEXT("no_play", lang)) for lang in LANGUAGES}
+    plays = []
+    for row in ws.iter_rows(min_row=index + 2, max_row=index + 1 + PLAYBOOK_MAX_ROWS):
+        first = normalize_header(getattr(row[0], "value", None)) if row else ""
+        if first and any(first.startswith(stop) for stop in stops if stop):
+            break
+        values = {k: cell_text(row[c]) for k, c in cols.items() if c is not None and c < len(row)}
+        if any(values.values()):
+            plays.append(values)
+    return group, plays
 
 
 # --------------------------------------------------------------------------- applying the edits
@@ -400,16 +460,21 @@ def _carried(result: TagResult, unmatched: pd.DataFrame, reach_rows: list[dict[s
 
 
 def _display_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Reach rows as the sheet shows them: real dates, group labels in the run's language."""
+    """Reach rows as the sheet shows them, keyed by the ``reach_*`` heading keys the writer reads.
+
+    Dates become real dates and group keys labels in the run's language; columns
+    ops added stay under ``extra`` (kept in history, shown if the writer shows them).
+    """
     shown = []
     for row in rows:
-        out = {k: v for k, v in row.items() if k != "key"}
+        out: dict[str, Any] = {f"reach_{name}": row.get(name) for name in TRACKING_FIELDS}
         try:
-            out["date"] = dt.date.fromisoformat(str(row.get("date")))
+            out["reach_date"] = dt.date.fromisoformat(str(row.get("date")))
         except ValueError:
-            out["date"] = row.get("date") or ""
+            out["reach_date"] = row.get("date") or ""
         key = group_key(row.get("group"))
-        out["group"] = segment_label(key) if key in (*GROUPS, *SEGMENTS) else row.get("group") or ""
+        out["reach_group"] = segment_label(key) if key in (*GROUPS, *SEGMENTS) else row.get("group") or ""
+        out["extra"] = dict(row.get("extra") or {})
         shown.append(out)
     return shown
 

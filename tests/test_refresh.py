@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import shutil
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -123,10 +123,13 @@ def test_refresh_keeps_every_edit_and_never_touches_last(tmp_path: Path, export:
 
     assert carried.unmatched.iloc[:, 0].tolist() == ["999000999"]
     assert carried.unmatched.iloc[0, 1] == "活跃用户"
-    contents = [row["content"] for row in carried.reach_rows]
+    contents = [row["reach_content"] for row in carried.reach_rows]
     assert contents == ["车辆状态提醒", "=HYPERLINK(\"x\")", "社区话题"]
-    assert carried.reach_rows[0]["targeted"] == 120 and carried.reach_rows[0]["cost"] == 50
-    assert "送达率" not in carried.reach_rows[0]["extra"]  # formulas are recreated, not carried
+    first = carried.reach_rows[0]
+    assert first["reach_targeted"] == 120 and first["reach_cost"] == 50 and first["reach_group"] == "休眠用户"
+    assert first["reach_date"] == date(2024, 7, 1)
+    assert carried.reach_rows[2]["reach_group"] == "休眠用户"  # typed as "Dormant"
+    assert "送达率" not in first["extra"]  # formulas are recreated, not carried
 
     with HistoryStore(tmp_path / "h.sqlite") as store:  # the database holds it all too
         stored = store.overrides().set_index("user_id")
@@ -253,3 +256,58 @@ def test_auto_picks_newest_export_and_workbook(tmp_path: Path, export: Path) -> 
     os.utime(folder / "~$用户明细_2024-07.xlsx", (now, now))
     assert auto_inputs(folder) == (new, tagged)
     assert newest(tmp_path / "drop", workbooks=True) == tagged
+
+
+def _cell_by_heading(ws, heading: str) -> int:
+    for row in ws.iter_rows(min_row=1, max_row=10):
+        for cell in row:
+            if cell.value == heading:
+                return cell.column
+    raise AssertionError(f"no heading {heading} on {ws.title}")
+
+
+def test_round_trip_through_the_written_workbook(tmp_path: Path, export: Path) -> None:
+    """tagger writes, a person edits the real workbook, refresh writes it again with every edit."""
+    pytest.importorskip("tagger.workbook.groups")
+    pytest.importorskip("tagger.workbook.reach")
+    history = tmp_path / "h.sqlite"
+    first = do_refresh(export, None, tmp_path / "LAST.xlsx", history).result.output
+    ids = sample_ids(export, 5)
+
+    book = openpyxl.load_workbook(first)
+    users = next(ws for ws in book.worksheets if ws.title == "用户明细")
+    users.title = "明细"
+    id_col, label_col = _cell_by_heading(users, "用户ID"), _cell_by_heading(users, "人工标签")
+    remark_col = _cell_by_heading(users, "备注")
+    users.insert_cols(2)
+    label_col, remark_col = label_col + 1, remark_col + 1
+    rows = {users.cell(r, id_col).value: r for r in range(2, users.max_row + 1)}
+    users.cell(rows[ids[0]], label_col).value = "回流用户"
+    text = users.cell(rows[ids[1]], remark_col)
+    text.value = "=1+1"
+    text.data_type = "s"
+    users.row_dimensions[rows[ids[0]]].hidden = True
+    reach = book["触达跟踪"]
+    date_col = _cell_by_heading(reach, "日期")
+    header_row = next(c.row for row in reach.iter_rows(min_row=1, max_row=10) for c in row if c.value == "日期")
+    reach.cell(header_row + 1, date_col).value = datetime(2024, 7, 3)
+    reach.cell(header_row + 1, date_col + 4).value = 321  # 触达人数
+    dormant = book["休眠用户"]
+    strategy = next(c for row in dormant.iter_rows(min_row=1, max_row=120) for c in row if c.value == "策略")
+    dormant.cell(strategy.row + 1, strategy.column).value = "运营改过的策略"
+    book.save(first)
+
+    out = do_refresh(export, first, tmp_path / "OUT.xlsx", history).result.output
+    book = openpyxl.load_workbook(out)
+    users = book["用户明细"]
+    id_col, label_col = _cell_by_heading(users, "用户ID"), _cell_by_heading(users, "人工标签")
+    remark_col = _cell_by_heading(users, "备注")
+    rows = {users.cell(r, id_col).value: r for r in range(2, users.max_row + 1)}
+    assert users.cell(rows[ids[0]], label_col).value == "回流用户"
+    carried_text = users.cell(rows[ids[1]], remark_col)
+    assert carried_text.value == "=1+1" and carried_text.data_type == "s"  # still text, not a formula
+    reach = book["触达跟踪"]
+    values = [c.value for row in reach.iter_rows() for c in row]
+    assert 321 in values
+    dormant = book["休眠用户"]
+    assert "运营改过的策略" in [c.value for row in dormant.iter_rows(min_row=1, max_row=120) for c in row]

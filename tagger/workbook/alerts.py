@@ -1,0 +1,284 @@
+"""The 预警 (Alerts) and 复盘 (Review) sheets of a refresh.
+
+Both are reports of numbers Python computed (:mod:`tagger.alerts`,
+:mod:`tagger.campaigns`); they hold no inputs, so they are written as plain
+values, top to bottom (the workbook is in ``constant_memory`` mode, where rows
+must come in order). User text goes through ``write_string``, never ``write``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from tagger.i18n import Catalog, get_language
+from tagger.segments import GROUPS, SEGMENTS
+from tagger.segments import label as segment_label
+
+if TYPE_CHECKING:
+    from tagger.pipeline import TagResult
+
+SHEET_NAMES = Catalog("report_sheets", {
+    "alerts": {"zh": "预警", "en": "Alerts"},
+    "review": {"zh": "复盘", "en": "Review"},
+})
+
+TEXT = Catalog(
+    "alerts_sheet",
+    {
+        "alerts_title": {"zh": "{month} 预警（数据截至 {as_of}）", "en": "Alerts for {month} (data up to {as_of})"},
+        "projection": {"zh": "月末预测（按月初至今的日均速度直线外推）",
+                       "en": "Month-end projection (straight line from the month-to-date pace)"},
+        "item": {"zh": "项目", "en": "Item"},
+        "value": {"zh": "数值", "en": "Value"},
+        "as_of": {"zh": "数据截至", "en": "Data up to"},
+        "days": {"zh": "已过天数 / 当月天数", "en": "Days elapsed / days in month"},
+        "active": {"zh": "本月已活跃用户", "en": "Active so far this month"},
+        "cumulative": {"zh": "平台累计用户", "en": "Cumulative users"},
+        "rate": {"zh": "当前月活率", "en": "Active rate so far"},
+        "projected_active": {"zh": "预计月末活跃用户", "en": "Projected active users at month end"},
+        "projected_rate": {"zh": "预计月末月活率", "en": "Projected month-end active rate"},
+        "previous_rate": {"zh": "上月月活率", "en": "Last month's active rate"},
+        "target": {"zh": "目标月活率", "en": "Target active rate"},
+        "gap": {"zh": "预计与目标差距", "en": "Projected gap to target"},
+        "per_day": {"zh": "达标每日还需新增活跃", "en": "Extra active users needed per remaining day"},
+        "levels": {"zh": "预警级别", "en": "Warning levels"},
+        "level": {"zh": "级别", "en": "Level"},
+        "condition": {"zh": "条件", "en": "Condition"},
+        "users": {"zh": "人数", "en": "Users"},
+        "action": {"zh": "建议动作", "en": "Suggested action"},
+        "idle_rule": {"zh": "{days} 天未活跃", "en": "{days} days without activity"},
+        "drop_rule": {"zh": "活跃度下降 {drop:.0%}", "en": "Activity down {drop:.0%}"},
+        "mix": {"zh": "即将休眠用户：按偏好与建议渠道", "en": "About to go dormant: by preference and channel"},
+        "preference": {"zh": "主偏好", "en": "Primary preference"},
+        "channel": {"zh": "建议渠道", "en": "Suggested channel"},
+        "content": {"zh": "建议内容", "en": "Suggested content"},
+        "none": {"zh": "（无）", "en": "(none)"},
+        "list": {"zh": "即将休眠用户（上月活跃、本月尚未活跃）：{n} 人",
+                 "en": "About to go dormant (active last month, not yet this month): {n}"},
+        "user_id": {"zh": "用户ID", "en": "User ID"},
+        "group": {"zh": "分群", "en": "Group"},
+        "last_active": {"zh": "最近活跃", "en": "Last active"},
+        "idle_days": {"zh": "间隔天数", "en": "Days idle"},
+        "review_title": {"zh": "{month} 复盘", "en": "Review, {month}"},
+        "target_section": {"zh": "活跃目标达成", "en": "Active-rate target"},
+        "achievement": {"zh": "达成率（月活率 / 目标）", "en": "Achievement (rate / target)"},
+        "by_group": {"zh": "分群策略效果", "en": "Strategy effect per group"},
+        "by_channel": {"zh": "渠道效果", "en": "Channel effect"},
+        "by_rule": {"zh": "自动规则准确度", "en": "Rule accuracy"},
+        "by_content": {"zh": "内容效果", "en": "Content effect"},
+        "accuracy": {"zh": "标签准确度（人工改标占比越低越准）", "en": "Tag accuracy (the fewer manual corrections, the better)"},
+        "overridden": {"zh": "人工改标人数", "en": "Corrected by hand"},
+        "share": {"zh": "改标占比", "en": "Share corrected"},
+        "all_users": {"zh": "全部用户", "en": "All users"},
+        "campaigns": {"zh": "批次", "en": "Campaigns"},
+        "contacted": {"zh": "触达人数", "en": "Contacted"},
+        "back": {"zh": "回访活跃数", "en": "Came back"},
+        "activation": {"zh": "激活率", "en": "Activation rate"},
+        "holdout": {"zh": "对照组人数", "en": "Holdout"},
+        "holdout_rate": {"zh": "对照组激活率", "en": "Holdout rate"},
+        "lift": {"zh": "提升", "en": "Lift"},
+        "low": {"zh": "95%置信下限", "en": "95% CI low"},
+        "high": {"zh": "95%置信上限", "en": "95% CI high"},
+        "verdict": {"zh": "判断", "en": "Verdict"},
+        "group_heading": {"zh": "分群", "en": "Group"},
+        "channel_heading": {"zh": "渠道", "en": "Channel"},
+        "rule_heading": {"zh": "规则", "en": "Rule"},
+        "content_heading": {"zh": "内容", "en": "Content"},
+        "effective": {"zh": "有效", "en": "Works"},
+        "harmful": {"zh": "反效果", "en": "Backfires"},
+        "unclear": {"zh": "差异不显著", "en": "No clear difference"},
+        "no_control": {"zh": "无对照组", "en": "No holdout"},
+        "small": {"zh": "样本过小", "en": "Too few users"},
+        "cost": {"zh": "成本", "en": "Cost"},
+        "cost_per_user": {"zh": "单用户激活成本", "en": "Cost per reactivated user"},
+        "no_campaigns": {"zh": "（历史库中还没有可评估的触达批次；用 tagger contacts 生成名单并记录）",
+                         "en": "(no campaign to judge yet; record some with tagger contacts)"},
+        "method": {"zh": "说明：回访活跃 = 触达日期当天或之后有活跃；提升 = 触达组激活率 − 对照组激活率，"
+                         "95% 置信区间用正态近似（Wald）。",
+                   "en": "Came back = active on or after the campaign date; lift = contacted rate − holdout rate, "
+                         "95% interval by the normal approximation (Wald)."},
+    },
+)
+
+EFFECT_COLUMNS = ("campaigns", "contacted", "back", "activation", "holdout", "holdout_rate", "lift", "low", "high")
+FIELD = {"activation": "rate"}
+PCT = {"activation", "holdout_rate", "lift", "low", "high", "share"}
+
+
+class _Sheet:
+    """Rows written strictly top to bottom, with the workbook's named formats."""
+
+    def __init__(self, ws: Any, styles: Any) -> None:
+        self.ws, self.styles, self.row = ws, styles, 0
+
+    def fmt(self, name: str) -> Any:
+        try:
+            return self.styles[name]
+        except KeyError:
+            return None
+
+    def cells(self, values: Sequence[Any], kinds: Sequence[str] | None = None, style: str | None = None) -> None:
+        for col, value in enumerate(values):
+            kind = kinds[col] if kinds else "text"
+            fmt = self.fmt(style or kind)
+            if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+                continue
+            if isinstance(value, str):
+                if value:
+                    self.ws.write_string(self.row, col, value, self.fmt(style or "text"))
+            elif isinstance(value, (pd.Timestamp,)):
+                self.ws.write_datetime(self.row, col, value.to_pydatetime(), self.fmt("day"))
+            else:
+                self.ws.write_number(self.row, col, float(value), fmt)
+        self.row += 1
+
+    def title(self, text: str, style: str = "title") -> None:
+        self.ws.write_string(self.row, 0, text, self.fmt(style))
+        self.row += 1
+
+    def gap(self) -> None:
+        self.row += 1
+
+
+def _group_text(key: object) -> str:
+    return segment_label(str(key)) if key in (*GROUPS, *SEGMENTS) else str(key)
+
+
+def write_alerts(ws: Any, styles: Any, result: "TagResult") -> None:
+    """Fill the 预警 sheet from ``result.alerts``."""
+    alerts = result.alerts
+    sheet = _Sheet(ws, styles)
+    for col, width in enumerate((22, 16, 16, 18, 36, 18, 12, 14)):
+        ws.set_column(col, col, width)
+    p = alerts.projection
+    as_of = p.as_of.strftime("%Y-%m-%d") if p.as_of is not None else "-"
+    sheet.title(TEXT("alerts_title", month=alerts.month, as_of=as_of))
+    sheet.gap()
+    sheet.title(TEXT("projection"), "section")
+    sheet.cells([TEXT("item"), TEXT("value")], style="header")
+    gap = None if p.projected_rate is None else p.projected_rate - p.target
+    for key, value, kind in (("days", f"{p.day} / {p.days}", "text"), ("active", p.active, "int"),
+                             ("cumulative", p.cumulative, "int"), ("rate", p.rate, "pct"),
+                             ("projected_active", p.projected_active, "int"),
+                             ("projected_rate", p.projected_rate, "pct"), ("previous_rate", p.previous_rate, "pct"),
+                             ("target", p.target, "pct"), ("gap", gap, "pct"),
+                             ("per_day", p.needed_per_day, "ratio")):
+        sheet.cells([TEXT(key), value], ["text", kind])
+    sheet.gap()
+    _levels(sheet, alerts)
+    sheet.gap()
+    sheet.title(TEXT("mix"), "section")
+    sheet.cells([TEXT("preference"), TEXT("channel"), TEXT("users")], style="header")
+    for pref, channel, users in alerts.by_preference_channel.itertuples(index=False):
+        sheet.cells([pref or TEXT("none"), channel or TEXT("none"), users], ["text", "text", "int"])
+    sheet.gap()
+    _at_risk(sheet, alerts.at_risk)
+
+
+def _levels(sheet: _Sheet, alerts: Any) -> None:
+    sheet.title(TEXT("levels"), "section")
+    sheet.cells([TEXT("level"), TEXT("condition"), TEXT("users"), TEXT("action")], style="header")
+    for level, count in alerts.levels:
+        rule = TEXT("idle_rule", days=level.idle_days) if level.idle_days is not None else \
+            TEXT("drop_rule", drop=level.activity_drop)
+        per_user = level.idle_days is not None or level.current_column is not None
+        sheet.cells([level.name, rule, count if per_user else None, level.action], ["text", "text", "int", "text"])
+    for message in alerts.messages:
+        sheet.title(message, "note")
+
+
+def _at_risk(sheet: _Sheet, users: pd.DataFrame) -> None:
+    sheet.title(TEXT("list", n=f"{len(users):,}"), "section")
+    heads = ("user_id", "group", "preference", "channel", "content", "last_active", "idle_days", "level")
+    sheet.cells([TEXT(h) for h in heads[:-1]] + [TEXT("level")], style="header")
+    kinds = ["text"] * 5 + ["day", "int", "text"]
+    for uid, group, pref, channel, content, last, idle, level in users[
+            ["user_id", "group", "preference", "channel", "content", "last_active_date", "idle_days",
+             "level"]].itertuples(index=False):
+        sheet.cells([str(uid), _group_text(group), pref, channel, content, last, idle, level], kinds)
+
+
+def _effect_table(sheet: _Sheet, title: str, table: pd.DataFrame, by: str, labels: Any = str,
+                  extra: pd.DataFrame | None = None) -> None:
+    sheet.title(title, "section")
+    heads = [TEXT(f"{by}_heading")]
+    heads += [TEXT(c) for c in EFFECT_COLUMNS] + [TEXT("verdict")]
+    if extra is not None:
+        heads += [TEXT("cost"), TEXT("cost_per_user")]
+    sheet.cells(heads, style="header")
+    kinds = ["text"] + ["pct" if c in PCT else "int" for c in EFFECT_COLUMNS] + ["text", "ratio", "ratio"]
+    costs = extra.set_index("channel") if extra is not None and len(extra) else None
+    for record in table.to_dict("records"):
+        values = [labels(record[by])] + [record[FIELD.get(c, c)] for c in EFFECT_COLUMNS] + [_verdict(record)]
+        if extra is not None:
+            found = costs is not None and record[by] in costs.index
+            values += [costs.at[record[by], "cost"] if found else None,
+                       costs.at[record[by], "cost_per_user"] if found else None]
+        sheet.cells(values, kinds)
+
+
+def _verdict(record: dict[str, Any]) -> str:
+    from tagger.campaigns import MIN_GROUP
+
+    if not record.get("holdout"):
+        return TEXT("no_control")
+    if record["holdout"] < MIN_GROUP or record["contacted"] < MIN_GROUP:
+        return TEXT("small")
+    if record["low"] > 0:
+        return TEXT("effective")
+    if record["high"] < 0:
+        return TEXT("harmful")
+    return TEXT("unclear")
+
+
+def write_review(ws: Any, styles: Any, result: "TagResult") -> None:
+    """Fill the 复盘 sheet from ``result.review``."""
+    review = result.review
+    sheet = _Sheet(ws, styles)
+    for col, width in enumerate((26, 10, 12, 12, 12, 12, 14, 10, 12, 12, 14, 12, 16)):
+        ws.set_column(col, col, width)
+    sheet.title(TEXT("review_title", month=review.month))
+    sheet.title(TEXT("method"), "note")
+    sheet.gap()
+    sheet.title(TEXT("target_section"), "section")
+    sheet.cells([TEXT("item"), TEXT("value")], style="header")
+    for key, value in (("rate", review.active_rate), ("target", review.target), ("achievement", review.achievement),
+                       ("gap", None if review.active_rate is None else review.active_rate - review.target)):
+        sheet.cells([TEXT(key), value], ["text", "pct"])
+    sheet.gap()
+    if review.campaigns.empty:
+        sheet.title(TEXT("no_campaigns"), "note")
+        sheet.gap()
+    else:
+        _effect_table(sheet, TEXT("by_group"), review.by["group"], "group", _group_text)
+        sheet.gap()
+        _effect_table(sheet, TEXT("by_channel"), review.by["channel"], "channel", _channel_text(result),
+                      extra=review.channel_costs)
+        sheet.gap()
+        _effect_table(sheet, TEXT("by_rule"), review.by["rule"], "rule")
+        sheet.gap()
+        _effect_table(sheet, TEXT("by_content"), review.by["content"], "content")
+        sheet.gap()
+    _accuracy(sheet, review)
+
+
+def _channel_text(result: "TagResult") -> Any:
+    lang = get_language()
+    names = {c.key: c.label(lang) for c in result.config.channels}
+    return lambda key: names.get(str(key), str(key))
+
+
+def _accuracy(sheet: _Sheet, review: Any) -> None:
+    sheet.title(TEXT("accuracy"), "section")
+    sheet.cells([TEXT("group"), TEXT("users"), TEXT("overridden"), TEXT("share")], style="header")
+    kinds = ["text", "int", "int", "pct"]
+    sheet.cells([TEXT("all_users"), review.users, review.overridden, review.override_share], kinds)
+    for record in review.tag_accuracy.to_dict("records"):
+        sheet.cells([_group_text(record["group"]), record["users"], record["overridden"], record["share"]], kinds)
+
+
+__all__ = ["SHEET_NAMES", "write_alerts", "write_review"]

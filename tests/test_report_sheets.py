@@ -1,0 +1,78 @@
+"""The 预警 and 复盘 sheets, written on their own and read back with openpyxl."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+import xlsxwriter
+
+from tagger.alerts import compute_alerts
+from tagger.campaigns import build_review, evaluate
+from tagger.pipeline import TagOptions, run
+from tagger.workbook.alerts import SHEET_NAMES, write_alerts, write_review
+from tagger.workbook.styles import Styles
+from tests.test_alerts import mid_month_export
+from tests.test_campaigns import known  # noqa: F401 - fixture
+
+
+def write_both(result, path: Path) -> openpyxl.Workbook:
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False})
+    styles = Styles(book)
+    write_alerts(book.add_worksheet(SHEET_NAMES("alerts")), styles, result)
+    write_review(book.add_worksheet(SHEET_NAMES("review")), styles, result)
+    book.close()
+    return openpyxl.load_workbook(path)
+
+
+def column_values(ws, col: int = 1) -> list[object]:
+    return [ws.cell(r, col).value for r in range(1, ws.max_row + 1)]
+
+
+def test_alert_and_review_sheets(tmp_path: Path, known) -> None:  # noqa: F811
+    result = run(TagOptions(export=mid_month_export(tmp_path), use_history=False, write=False))
+    result.alerts = compute_alerts(result)
+    evaluated = evaluate(*known)
+    override = pd.Series([""] * len(result.tags), index=result.tags.index)
+    override.iloc[0] = "dormant"
+    result.review = build_review(result.month, result.metrics.active_rate, result.metrics.target, evaluated,
+                                 result.tags["group"], override, [], result.config)
+    book = write_both(result, tmp_path / "r.xlsx")
+
+    alerts = book["预警"]
+    first = column_values(alerts)
+    assert first[0] == "2024-07 预警（数据截至 2024-07-15）"
+    assert "即将休眠用户（上月活跃、本月尚未活跃）：3 人" in first
+    listed = first.index("即将休眠用户（上月活跃、本月尚未活跃）：3 人")
+    assert sorted(first[listed + 2: listed + 5]) == ["R1", "R2", "R3"]
+    assert all(alerts.cell(r, 1).data_type == "s" for r in range(listed + 2, listed + 5))
+    row = first.index("预计月末活跃用户") + 1
+    assert alerts.cell(row, 2).value == 11
+    levels = first.index("二级预警") + 1
+    assert (alerts.cell(levels, 2).value, alerts.cell(levels, 3).value) == ("60 天未活跃", 1)
+
+    review = book["复盘"]
+    first = column_values(review)
+    by_channel = first.index("渠道效果") + 1
+    heads = [review.cell(by_channel + 1, c).value for c in range(1, 14)]
+    assert heads[:5] == ["渠道", "批次", "触达人数", "回访活跃数", "激活率"]
+    push = next(r for r in range(by_channel + 2, by_channel + 5) if review.cell(r, 1).value == "push")
+    values = {h: review.cell(push, i + 1).value for i, h in enumerate(heads)}
+    assert values["激活率"] == pytest.approx(0.4) and values["提升"] == pytest.approx(0.2)
+    assert values["95%置信下限"] == pytest.approx(0.07604, abs=1e-5) and values["判断"] == "有效"
+    sms = next(r for r in range(by_channel + 2, by_channel + 5) if review.cell(r, 1).value == "短信")
+    assert review.cell(sms, heads.index("判断") + 1).value == "无对照组"
+    accuracy = first.index("标签准确度（人工改标占比越低越准）") + 2
+    assert [review.cell(accuracy + 1, c).value for c in range(1, 5)] == ["全部用户", 11, 1, pytest.approx(1 / 11)]
+
+
+def test_review_without_campaigns_says_so(tmp_path: Path) -> None:
+    result = run(TagOptions(export=mid_month_export(tmp_path), use_history=False, write=False))
+    result.alerts = compute_alerts(result)
+    empty = evaluate(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
+    result.review = build_review(result.month, 0.5, 0.85, empty, result.tags["group"],
+                                 pd.Series("", index=result.tags.index), [], result.config)
+    book = write_both(result, tmp_path / "r.xlsx")
+    assert any("tagger contacts" in str(v) for v in column_values(book["复盘"]))
