@@ -62,6 +62,7 @@ MESSAGES = Catalog(
 # Export columns worth handing to a sending tool when present (besides the user ID).
 CONTACT_FIELDS = ("user_key", "nickname")
 CONTACT_HEADERS = ("手机号", "手机", "电话", "phone", "mobile", "openid", "unionid", "邮箱", "email")
+CONTACTS_SOURCE = "tagger contacts"  # how 触达跟踪 rows recorded here are marked in history
 CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n")
 XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
@@ -287,7 +288,7 @@ def record(store: HistoryStore, campaigns: list[Campaign], month: str, share: fl
         entry = rows.setdefault(key, {**row, "key": key, "targeted": 0})
         entry["targeted"] = int(entry["targeted"]) + len(c.contacted)  # type: ignore[call-overload]
     if rows:
-        store.save_tracking(rows.values(), source="tagger contacts")
+        store.save_tracking(rows.values(), source=CONTACTS_SOURCE)
 
 
 def make_contacts(options: ContactOptions, progress: Progress | None = None) -> ContactsResult:

@@ -296,12 +296,12 @@ class HistoryStore:
     def tracking_rows(self) -> list[dict[str, object]]:
         """Stored 触达跟踪 rows in sheet order; numbers None where nobody entered them."""
         cursor = self.conn.execute(
-            "SELECT row_key, date, grp, channel, content, targeted, delivered, clicked, reactivated, cost, extra "
-            "FROM tracking ORDER BY position, date, row_key")
+            "SELECT row_key, date, grp, channel, content, targeted, delivered, clicked, reactivated, cost, extra, "
+            "source, updated_at FROM tracking ORDER BY position, date, row_key")
         rows = []
         for r in cursor.fetchall():
             row: dict[str, object] = {"key": r[0], **dict(zip(TRACKING_FIELDS, r[1:10]))}
-            row["extra"] = json.loads(r[10])
+            row.update(extra=json.loads(r[10]), source=r[11], updated_at=r[12])
             rows.append(row)
         return rows
 

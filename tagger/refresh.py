@@ -41,6 +41,7 @@ import pandas as pd
 from tagger.campaigns import build_review, day_text, evaluate, fill_reach_rows, group_key, reach_key
 from tagger.columns import column_letter, normalize_header
 from tagger.config import Config
+from tagger.contacts import CONTACTS_SOURCE
 from tagger.errors import InputError, Location, OutputError, TaggerError
 from tagger.files import backup, sibling_name
 from tagger.history import TRACKING_FIELDS, TRACKING_NUMBERS, HistoryStore
@@ -121,6 +122,7 @@ EXPORT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt")
 TAGGED_SUFFIX = "_tagged"
 HEADER_SCAN_ROWS = 10
 LOCK_NAME = ".tagger-refresh.lock"
+
 REACH_FIELDS = {f"reach_{name}": name for name in TRACKING_FIELDS}
 # Headings of the reach sheet that hold formulas the writer recreates; never carried.
 REACH_COMPUTED = ("reach_delivery_rate", "reach_click_rate", "reach_activation_rate", "reach_cost_per_user")
@@ -512,9 +514,7 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
         unmatched = apply_overrides(result, overrides)
         rerun_rules(result)
         evaluated = _evaluate(store, result)
-        reach_rows = fill_reach_rows(reach_rows, evaluated, result.config)
-        if store is not None and not evaluated.empty:
-            store.save_tracking([r for r in reach_rows if r.get("reactivated") is not None], source="evaluation")
+        reach_rows = fill_reach_rows(reach_rows, evaluated, result.config)  # recomputed every run, not stored
     finally:
         if store is not None:
             store.close()
@@ -549,17 +549,27 @@ def _read_or_warn(path: Path | None, result: TagResult) -> LastWorkbook | None:
 
 def _merge_with_history(store: HistoryStore | None, last: LastWorkbook | None,
                         result: TagResult) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Store what the workbook holds, then read back the full set (the database is the source of truth)."""
+    """Store what the workbook holds, then read back the full set (the database is the source of truth).
+
+    触达跟踪 follows the workbook (its order, its deletions) plus the rows ``tagger
+    contacts`` recorded after the workbook was last saved; without a workbook,
+    every stored row.
+    """
     empty = pd.DataFrame(columns=["user_id", "label", "remark", "source", "updated_at"])
     if store is None:
         if last is None:
             return empty, []
         return last.overrides.assign(source=last.path.name, updated_at=""), last.reach_rows
-    if last is not None:
-        store.save_overrides(last.overrides, source=last.path.name, seen=last.seen)
-        store.save_tracking(last.reach_rows, source=last.path.name)
-    rows = store.tracking_rows()
-    return store.overrides(), rows
+    stored = store.tracking_rows()
+    if last is None:
+        return store.overrides(), stored
+    saved = dt.datetime.fromtimestamp(last.path.stat().st_mtime).isoformat(timespec="seconds")
+    keys = {row["key"] for row in last.reach_rows}
+    newer = [row for row in stored if row["key"] not in keys and row.get("source") == CONTACTS_SOURCE
+             and str(row.get("updated_at") or "") >= saved]
+    store.save_overrides(last.overrides, source=last.path.name, seen=last.seen)
+    store.save_tracking(last.reach_rows, source=last.path.name)
+    return store.overrides(), [*last.reach_rows, *newer]
 
 
 def _evaluate(store: HistoryStore | None, result: TagResult) -> pd.DataFrame:

@@ -311,3 +311,36 @@ def test_round_trip_through_the_written_workbook(tmp_path: Path, export: Path) -
     assert 321 in values
     dormant = book["休眠用户"]
     assert "运营改过的策略" in [c.value for row in dormant.iter_rows(min_row=1, max_row=120) for c in row]
+
+
+def test_campaigns_come_back_as_tracking_rows_with_reactivated_filled(tmp_path: Path, export: Path) -> None:
+    """contacts after the workbook was saved → the next refresh shows its rows with 回访活跃数 computed."""
+    import os
+
+    from tagger.contacts import ContactOptions, make_contacts
+
+    config = tmp_path / "tagger.toml"
+    config.write_text('[[rules]]\nname = "休眠召回"\nsegment = "dormant"\nchannel = "push"\ncontent = "车辆状态"\n',
+                      encoding="utf-8")
+    history = tmp_path / "h.sqlite"
+    last = make_last(tmp_path / "LAST.xlsx", sample_ids(export, 5))
+    os.utime(last, (1_700_000_000, 1_700_000_000))  # saved before the campaign
+    sent = make_contacts(ContactOptions(tag=TagOptions(export=export, config=config, history=history),
+                                        out_dir=tmp_path / "lists", date="2024-07-01"))
+    contacted = sent.campaigns[0].contacted
+    result = do_refresh(export, last, tmp_path / "OUT.xlsx", history, config=config).result
+    rows = {r["reach_content"]: r for r in result.carried.reach_rows}
+    assert set(rows) == {"车辆状态提醒", "车辆状态"}
+    frame = result.users.frame.set_index("user_id")
+    back = int((frame.loc[contacted, "last_active_date"] >= "2024-07-01").sum())
+    assert rows["车辆状态"]["reach_targeted"] == len(contacted)
+    assert rows["车辆状态"]["reach_reactivated"] == back
+    review = result.review.by["channel"].set_index("channel")
+    assert review.loc["push", "contacted"] == len(contacted) and review.loc["push", "back"] == back
+
+    # Ops delete the campaign row from the newer workbook: it stays deleted (and stays in history).
+    newer = make_last(tmp_path / "NEWER.xlsx", sample_ids(export, 5))
+    result = do_refresh(export, newer, tmp_path / "OUT2.xlsx", history, config=config).result
+    assert [r["reach_content"] for r in result.carried.reach_rows] == ["车辆状态提醒"]
+    with HistoryStore(history) as store:
+        assert "车辆状态" in {r["content"] for r in store.tracking_rows()}
