@@ -39,6 +39,10 @@ MESSAGES = Catalog(
             "zh": "配置 {path} 中 {key} 的值 {value!r} 无效：{reason}",
             "en": "config {path}: {key} = {value!r} is invalid: {reason}",
         },
+        "bad_playbook": {
+            "zh": "配置 {path} 中 playbook[{index}] 的 {key} = {value!r} 无效：{reason}",
+            "en": "config {path}: playbook[{index}].{key} = {value!r} is invalid: {reason}",
+        },
         "no_features": {
             "zh": "配置 {path} 没有定义任何偏好功能 [[preferences.features]]",
             "en": "config {path} defines no preference features [[preferences.features]]",
@@ -74,6 +78,37 @@ class Channel:
         return self.labels[lang]
 
 
+# Keys a playbook row may name; kept here (not imported) so config stays at the bottom of the
+# import graph. tests/test_config_playbook.py checks them against tagger.segments and tagger.metrics.
+PLAY_GROUPS: tuple[str, ...] = (
+    "new", "last_month_new", "active", "awakened", "returned", "dormant",
+    "churned_driving", "churned_not_driving", "churned", "active_unsplit",
+)
+PLAY_GOALS: tuple[str, ...] = ("active_rate", "old_retention", "new_retention", "awaken_rate", "return_rate")
+PLAY_STATUSES: tuple[str, ...] = ("planned", "running", "done", "paused")
+PLAY_TEXTS: tuple[str, ...] = ("strategy", "content", "cadence", "owner")
+
+
+@dataclass(frozen=True)
+class Play:
+    """One row of a group's playbook: which strategy, through which channel, measured how.
+
+    ``preference`` (a feature key, or ``""``) narrows the row to the group's users with
+    that primary preference; the workbook suggests each user the most specific row.
+    """
+
+    group: str
+    goal: str
+    channel: str
+    texts: Mapping[str, Mapping[str, str]]
+    status: str = "planned"
+    preference: str = ""
+
+    def text(self, name: str, lang: str) -> str:
+        """``strategy``, ``content``, ``cadence`` or ``owner`` in ``lang``."""
+        return self.texts.get(name, {}).get(lang, "")
+
+
 @dataclass
 class Config:
     """Everything a run needs to know besides the export itself."""
@@ -87,6 +122,7 @@ class Config:
     preference_threshold: float = 0.3
     features: tuple[Feature, ...] = ()
     channels: tuple[Channel, ...] = ()
+    playbook: tuple[Play, ...] = ()
     columns: dict[str, list[str]] = field(default_factory=dict)
     history_path: Path | None = None
     keep_months: int = 13
@@ -222,6 +258,7 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
         Channel(key=item.get("key", f"channel{i}"), labels=_labels(item, where, f"channels[{i}]"))
         for i, item in enumerate(data.get("channels", []))
     )
+    playbook = _playbook(data.get("playbook", []), where, features, channels)
     columns = {
         field_name: [names] if isinstance(names, str) else list(names)
         for field_name, names in data.get("columns", {}).items()
@@ -238,9 +275,53 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
         preference_threshold=float(threshold),
         features=tuple(features),
         channels=channels,
+        playbook=playbook,
         columns=columns,
         history_path=(base / history_path) if history_path else None,
         keep_months=keep,
         source=source,
         raw=data,
     )
+
+
+def _play_text(value: object, where: Path | str, index: int, key: str) -> dict[str, str]:
+    """A playbook text: one string for every language, or a table ``{ zh = "…", en = "…" }``."""
+    if isinstance(value, str):
+        return {lang: value for lang in LANGUAGES}
+    if isinstance(value, Mapping) and all(isinstance(value.get(lang), str) for lang in LANGUAGES):
+        return {lang: value[lang] for lang in LANGUAGES}
+    raise ConfigError(MESSAGES("bad_playbook", path=where, index=index, key=key, value=value,
+                               reason='a text, or { zh = "…", en = "…" }'))
+
+
+def _playbook(items: object, where: Path | str, features: list[Feature],
+              channels: tuple[Channel, ...]) -> tuple[Play, ...]:
+    """Validate ``[[playbook]]`` rows: known group, goal, channel, status and preference keys."""
+    if not isinstance(items, list):
+        raise ConfigError(MESSAGES("bad_playbook", path=where, index=0, key="playbook", value=items,
+                                   reason="use [[playbook]] tables"))
+    allowed = {
+        "group": PLAY_GROUPS,
+        "goal": PLAY_GOALS,
+        "status": PLAY_STATUSES,
+        "channel": tuple(c.key for c in channels),
+        "preference": ("", *(f.key for f in features)),
+    }
+    plays = []
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise ConfigError(MESSAGES("bad_playbook", path=where, index=index, key="playbook", value=item,
+                                       reason="each row is a table"))
+        values = {"status": "planned", "preference": "", **{k: item.get(k) for k in ("group", "goal", "channel")},
+                  **{k: item[k] for k in ("status", "preference") if k in item}}
+        for key, choices in allowed.items():
+            if values[key] not in choices:
+                raise ConfigError(MESSAGES("bad_playbook", path=where, index=index, key=key, value=values[key],
+                                           reason="use one of " + ", ".join(c for c in choices if c)))
+        texts = {name: _play_text(item.get(name, ""), where, index, name) for name in PLAY_TEXTS}
+        if not texts["strategy"]["zh"]:
+            raise ConfigError(MESSAGES("bad_playbook", path=where, index=index, key="strategy", value="",
+                                       reason="every row names its strategy"))
+        plays.append(Play(group=values["group"], goal=values["goal"], channel=values["channel"], texts=texts,
+                          status=values["status"], preference=values["preference"]))
+    return tuple(plays)

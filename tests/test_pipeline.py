@@ -52,15 +52,16 @@ def test_prev_active_column_and_history_agree(samples: Path, tmp_path: Path) -> 
 
 def test_written_workbook_round_trip(samples: Path, tmp_path: Path) -> None:
     result = tag(samples / "car_app_2024-07.csv", tmp_path, use_history=False)
-    book = openpyxl.load_workbook(result.output)
-    assert book.sheetnames == ["总览", "用户明细"]
+    book = openpyxl.load_workbook(result.output, data_only=True)  # computed cells are formulas with cached values
+    assert book.sheetnames == ["总览", "目标拆解", "用户明细", "新用户", "上月新用户", "活跃用户", "唤醒用户", "回流用户",
+                               "休眠用户", "流失-有开车", "流失-无开车", "偏好分析", "分群流转", "触达跟踪", "参数", "说明"]
     users = book["用户明细"]
     header = [c.value for c in users[1]]
     source = pd.read_csv(samples / "car_app_2024-07.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert header[: len(source.columns)] == list(source.columns)
-    assert header[len(source.columns):] == ["用户分群", "分群细分", "偏好标签", "主偏好"]
+    assert header[len(source.columns): len(source.columns) + 4] == ["用户分群", "分群细分", "偏好标签", "主偏好"]
     assert users.max_row == len(source) + 1
-    assert users.freeze_panes == "A2"
+    assert users.freeze_panes == "B2"
     assert users.auto_filter.ref.startswith("A1:")
     ids = [row[0].value for row in users.iter_rows(min_row=2, max_row=6)]
     assert ids == source["用户ID"].head(5).tolist()
@@ -83,7 +84,8 @@ def test_written_workbook_round_trip(samples: Path, tmp_path: Path) -> None:
 def test_english_labels(samples: Path, tmp_path: Path) -> None:
     result = tag(samples / "car_app_2024-07.csv", tmp_path, use_history=False, lang="en")
     book = openpyxl.load_workbook(result.output, read_only=True)
-    assert book.sheetnames == ["Overview", "Users"]
+    assert book.sheetnames[:3] == ["Overview", "Forecast", "Users"]
+    assert book.sheetnames[-3:] == ["Channel reach", "Parameters", "Notes"]
     assert "Segment" in [c.value for c in next(book["Users"].iter_rows(max_row=1))]
 
 

@@ -1,17 +1,32 @@
-"""The workbook tagger writes: one module per sheet, one function that writes them all."""
+"""The workbook tagger writes: one module per sheet, one function that writes them all.
+
+Sheets, in order: 总览, 目标拆解, 用户明细 (+ 用户明细(2)… past a million rows), one strategy
+sheet per group, 偏好分析, 分群流转, 触达跟踪, 参数, 说明 (and 未匹配人工标注 when a refresh
+carried overrides it could not place). Sheets are added in that order first, because
+formulas name sheets that are filled later; ``constant_memory`` only needs each sheet's own
+rows in order.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import xlsxwriter
 
 from tagger.files import atomic_output
-from tagger.workbook.overview import write_overview
+from tagger.workbook.analysis import write_preferences, write_transitions
+from tagger.workbook.forecast_sheet import write_forecast
+from tagger.workbook.groups import sheet_name, write_group_sheet
+from tagger.workbook.labels import SHEETS
+from tagger.workbook.notes import write_notes
+from tagger.workbook.overview import shown_groups, write_overview
+from tagger.workbook.params import write_params
+from tagger.workbook.reach import write_reach
 from tagger.workbook.styles import Styles
-from tagger.workbook.users import write_users
+from tagger.workbook.unmatched import write_unmatched
+from tagger.workbook.users import plan_users, write_users
 
 if TYPE_CHECKING:
     from tagger.pipeline import Progress, TagResult
@@ -22,6 +37,19 @@ WORKBOOK_OPTIONS = {
     "strings_to_urls": False,
     "strings_to_numbers": False,
 }
+SUMMARY_SHEETS = ("overview", "forecast", "prefs", "transitions", "reach", "params", "notes")
+
+
+def sheet_order(result: "TagResult") -> list[str]:
+    """Names of the sheets ``write_workbook`` writes for ``result``, in order."""
+    from tagger.workbook.users import sheet_names
+
+    names = [SHEETS("overview"), SHEETS("forecast"), *(n for n, _, _ in sheet_names(len(result.tags)))]
+    names += [sheet_name(g) for g in shown_groups(result)]
+    names += [SHEETS(k) for k in ("prefs", "transitions", "reach", "params", "notes")]
+    if result.carried is not None and len(result.carried.unmatched):
+        names.append(SHEETS("unmatched"))
+    return names
 
 
 def write_workbook(result: "TagResult", path: Path, progress: "Progress | None" = None) -> Path:
@@ -32,11 +60,43 @@ def write_workbook(result: "TagResult", path: Path, progress: "Progress | None" 
     with atomic_output(Path(path)) as temp:
         workbook = xlsxwriter.Workbook(str(temp), WORKBOOK_OPTIONS)
         workbook.set_properties({"title": f"tagger {result.month}", "created": datetime.now()})
-        styles = Styles(workbook)
-        write_overview(workbook, styles, result)
-        write_users(workbook, styles, result, progress)
+        _write_all(workbook, result, progress)
         workbook.close()
     return Path(path)
 
 
-__all__ = ["write_workbook", "WORKBOOK_OPTIONS"]
+def _write_all(workbook: Any, result: "TagResult", progress: "Progress") -> None:
+    styles = Styles(workbook)
+    plan = plan_users(result)
+    groups = shown_groups(result)
+    sheets = {key: workbook.add_worksheet(SHEETS(key)) for key in ("overview", "forecast")}
+    write_users(workbook, styles, plan, progress)
+    group_sheets = {g: workbook.add_worksheet(sheet_name(g)) for g in groups}
+    sheets.update({key: workbook.add_worksheet(SHEETS(key)) for key in SUMMARY_SHEETS if key not in sheets})
+    unmatched = None
+    if result.carried is not None and len(result.carried.unmatched):
+        unmatched = workbook.add_worksheet(SHEETS("unmatched"))
+
+    write_params(workbook, sheets["params"], styles, result)
+    cells = write_overview(sheets["overview"], styles, result, plan, workbook)
+    write_forecast(workbook, sheets["forecast"], styles, result, cells)
+    for group, ws in group_sheets.items():
+        write_group_sheet(workbook, ws, styles, result, plan, group, cells.groups[group])
+    write_preferences(workbook, sheets["prefs"], styles, result, plan, groups, cells.groups, cells.cumulative)
+    write_transitions(sheets["transitions"], styles, result, plan, groups)
+    write_reach(sheets["reach"], styles, result)
+    write_notes(sheets["notes"], styles, result)
+    if unmatched is not None:
+        write_unmatched(unmatched, styles, result)
+    for key in SUMMARY_SHEETS:
+        ws = sheets[key]
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+    for ws in group_sheets.values():
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+    sheets["overview"].activate()
+
+
+__all__ = ["write_workbook", "sheet_order", "WORKBOOK_OPTIONS"]

@@ -1,22 +1,33 @@
-"""The Users sheet (用户明细): every input column, then the tags.
+"""The Users sheet (用户明细): every input column, then the tags as live formulas.
 
-Written row by row in xlsxwriter's ``constant_memory`` mode so a million-row
-export stays under ~1.5 GB. IDs and every text cell go through ``write_string``
-(user data is never a formula or a link); the parsed date columns are written as
-real dates. Past Excel's 1,048,576 rows the sheet continues on ``用户明细(2)``.
+Written row by row in xlsxwriter's ``constant_memory`` mode so a million-row export
+stays flat in memory. IDs and every text cell go through ``write_string`` (user data is
+never a formula or a link); the parsed date and count columns are written as real dates
+and numbers, because the formulas read them. Every computed column is a formula from
+:mod:`tagger.formulas` carrying the value Python computed. Past Excel's 1,048,576 rows the
+sheet continues on ``用户明细(2)`` with the same columns, so no row is ever dropped.
+
+:class:`UsersPlan` is built before anything is written: the summary sheets need its
+column letters and sheet names for their ``COUNTIF`` formulas.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
+from tagger import formulas as fx
+from tagger.i18n import Catalog, get_language
 from tagger.segments import label as segment_label
+from tagger.values import month_number, parse_month
+from tagger.workbook.grid import join_plus, sheet_ref
 from tagger.workbook.labels import HEADINGS, SHEETS
 from tagger.workbook.styles import Styles
 
@@ -25,6 +36,17 @@ if TYPE_CHECKING:
 
 EXCEL_MAX_ROWS = 1_048_576
 EPOCH = np.datetime64("1899-12-30T00:00:00", "s")
+DATE_FIELDS = ("register_date", "last_active_date", "prev_active_date")
+
+TEXT = Catalog(
+    "users_sheet",
+    {
+        "not_in_prev": {"zh": "不在上月数据", "en": "not in last month"},
+        "override_title": {"zh": "人工标签", "en": "Manual label"},
+        "override_prompt": {"zh": "从列表中选择分群；留空表示采用自动分群", "en": "Pick a group; leave empty to keep the computed one"},
+        "override_error": {"zh": "请从下拉列表中选择有效的分群名称", "en": "Choose one of the listed group names"},
+    },
+)
 
 
 def excel_serials(dates: pd.Series) -> list[float | None]:
@@ -34,7 +56,170 @@ def excel_serials(dates: pd.Series) -> list[float | None]:
     return [None if np.isnan(s) else float(s) for s in serials]
 
 
+@dataclass
+class Column:
+    """One column of the Users sheet: its values (constants, or the cached values of a formula)."""
+
+    key: str
+    heading: str
+    kind: str  # text | date | number | auto | formula | input
+    values: Sequence[Any]
+    width: float
+    style: str | None = None
+    template: list[str] = field(default_factory=list)  # formula split on fx.ROW
+
+
+@dataclass
+class UsersPlan:
+    """The Users sheet(s) before writing: columns, letters and sheet names."""
+
+    columns: list[Column]
+    letters: dict[str, str]
+    sheets: list[tuple[str, int, int]]
+    rows: int
+
+    def ranges(self, key: str) -> list[str]:
+        """Whole-column references to ``key`` on every Users sheet (headers never match a label)."""
+        letter = self.letters[key]
+        return [f"{sheet_ref(name)}!${letter}:${letter}" for name, _, _ in self.sheets]
+
+    def countif(self, key: str, criterion: str) -> str:
+        return join_plus(f"COUNTIF({r},{criterion})" for r in self.ranges(key))
+
+    def countifs(self, *pairs: tuple[str, str]) -> str:
+        per_sheet = [", ".join(f"{self._on(sheet, key)},{crit}" for key, crit in pairs) for sheet in self.sheets]
+        return join_plus(f"COUNTIFS({args})" for args in per_sheet)
+
+    def counta(self, key: str) -> str:
+        """Filled cells below the header."""
+        return join_plus(f"(COUNTA({r})-1)" for r in self.ranges(key))
+
+    def _on(self, sheet: tuple[str, int, int], key: str) -> str:
+        letter = self.letters[key]
+        return f"{sheet_ref(sheet[0])}!${letter}:${letter}"
+
+
+def sheet_names(rows: int) -> Iterator[tuple[str, int, int]]:
+    """(name, first, stop) for each Users sheet needed to hold ``rows`` data rows."""
+    per_sheet = EXCEL_MAX_ROWS - 1
+    base = SHEETS("users")
+    for part, start in enumerate(range(0, max(rows, 1), per_sheet)):
+        yield (base if part == 0 else f"{base}({part + 1})"), start, min(start + per_sheet, rows)
+
+
+def _source_columns(result: "TagResult") -> list[Column]:
+    """The export's own columns, with the parsed dates and counts the formulas read."""
+    raw = result.table.frame
+    users = result.users
+    frame = users.frame
+    by_header = {header: name for name, header in users.mapping.items()}
+    count_fields = {header: f"usage_{key}" for key, header in users.feature_columns.items()}
+    columns = []
+    for index, header in enumerate(raw.columns):
+        name = by_header.get(header)
+        heading = str(header)
+        width = min(max(len(heading) * 2 + 2, 10), 40)
+        key = name or f"col{index}"
+        if name == "user_id":
+            values = [v if isinstance(v, str) else i for v, i in zip(raw[header], frame["user_id"])]
+            columns.append(Column(key, heading, "text", values, 21))
+        elif name in DATE_FIELDS:
+            columns.append(Column(key, heading, "date", excel_serials(frame[name]), 20, "date"))
+        elif header in count_fields:
+            columns.append(Column(count_fields[header], heading, "number",
+                                  _counts_as_read(raw[header], frame[count_fields[header]]), max(width, 10)))
+        else:
+            columns.append(Column(key, heading, "auto", raw[header].tolist(), width))
+    return columns
+
+
+def _counts_as_read(raw: pd.Series, parsed: pd.Series) -> list[Any]:
+    """Parsed counts (``12次`` → 12); unreadable cells keep their text, which formulas count as 0."""
+    out: list[Any] = []
+    for value, number in zip(raw.tolist(), parsed.tolist()):
+        if number == number and number is not None:  # not NaN
+            out.append(float(number))
+        elif value is None or (isinstance(value, float) and value != value) or value == "":
+            out.append(None)
+        else:
+            out.append(str(value))
+    return out
+
+
+def plan_users(result: "TagResult") -> UsersPlan:
+    """Columns and letters of the Users sheet for ``result``."""
+    lang = get_language()
+    columns = _source_columns(result)
+    tags = result.tags
+    month = parse_month(result.month)
+    frame = result.users.frame
+    keys = [c.key for c in columns]
+    letters = {c.key: xl_col_to_name(i) for i, c in enumerate(columns)}
+
+    def add(key: str, kind: str, values: Sequence[Any], width: float, style: str | None = None) -> None:
+        letters[key] = xl_col_to_name(len(columns))
+        columns.append(Column(key, HEADINGS(key), kind, values, width, style))
+        keys.append(key)
+
+    labels = {key: segment_label(key) for key in set(tags["segment"]) | set(tags["group"])}
+    group_labels = tags["group"].map(labels)
+    age = (month - month_number(frame["register_date"])).astype(int).to_numpy()
+    add("segment", "formula", tags["segment"].map(labels).tolist(), 14, "text")
+    add("group", "formula", group_labels.tolist(), 16, "text")
+    add("tags", "formula", tags["tags"].tolist(), 20, "text")
+    add("primary", "formula", tags["primary"].tolist(), 12, "text")
+    add("why", "formula", fx.explain(tags, age, month, group_labels, lang), 40, "text")
+    carried = result.carried
+    add("override", "input", carried.overrides.tolist() if carried is not None else [""] * len(tags), 14, "input")
+    add("remark", "input", carried.remarks.tolist() if carried is not None else [""] * len(tags), 24, "input")
+    yes, no = fx.WORDS("yes"), fx.WORDS("no")
+    add("active", "formula", np.where(tags["active"].to_numpy(bool), yes, no).tolist(), 9, "center")
+    add("age", "formula", age.tolist(), 9)
+    add("idle", "formula", [None if v is pd.NA else int(v) for v in tags["idle_months"].tolist()], 9)
+    add("prev_state", "formula", [fx.prev_state_label(k, lang) for k in tags["prev_group"]], 14, "text")
+    count_features = [f for f in result.config.features if f.key in result.users.feature_columns]
+    if count_features:
+        counts = frame[[f.field for f in count_features]].fillna(0.0).astype(float)
+        add("total", "formula", counts.sum(axis=1).tolist(), 10)
+    prev_kind = result.prev_source
+    prev_key = "prev_active_date" if prev_kind == "export" else None
+    if prev_kind == "history" and result.prev_tags is not None:
+        stored = result.prev_tags.set_index("user_id")["last_active_date"]
+        add("prev_hist", "date", excel_serials(stored.reindex(frame["user_id"].to_numpy()).reset_index(drop=True)),
+            20, "date")
+        prev_key = "prev_hist"
+    if result.prev_tags is not None:
+        stored_group = result.prev_tags.set_index("user_id")["group"]
+        prev_groups = stored_group.reindex(frame["user_id"].to_numpy())
+        add("prev_group_hist", "text",
+            [segment_label(g) if isinstance(g, str) and g else TEXT("not_in_prev") for g in prev_groups], 16)
+
+    cells = fx.UserCells(
+        register=letters["register_date"], last=letters["last_active_date"],
+        prev=letters.get(prev_key) if prev_key else None,
+        prev_kind=prev_kind if prev_key and prev_key in letters else "none",
+        drove=letters.get("drove"), counts=[letters[f.field] for f in count_features],
+        top=letters.get("top_feature_3m"), age=letters["age"], active=letters["active"], idle=letters["idle"],
+        segment=letters["segment"], group=letters["group"], prev_state=letters["prev_state"],
+        total=letters.get("total"), primary=letters["primary"], tags=letters["tags"], why=letters["why"],
+        features=result.config.features, count_features=count_features,
+    )
+    templates = {
+        "age": fx.age(cells), "active": fx.active(cells, lang), "idle": fx.idle(cells, lang),
+        "segment": fx.segment(cells, lang), "group": fx.group(cells, lang),
+        "prev_state": fx.prev_state(cells, lang), "primary": fx.primary(cells, lang),
+        "tags": fx.tags(cells, lang), "why": fx.why(cells, lang),
+    }
+    if count_features:
+        templates["total"] = fx.total(cells)
+    for column in columns:
+        if column.key in templates:
+            column.template = templates[column.key].split(fx.ROW)
+    return UsersPlan(columns=columns, letters=letters, sheets=list(sheet_names(len(tags))), rows=len(tags))
+
+
 def _cell_writer(ws: Worksheet, styles: Styles) -> Callable[[int, int, Any], None]:
+    """Writer for carried-through columns: text stays text, numbers numbers, dates dates."""
     text = styles["text"]
     date = styles["date"]
 
@@ -57,84 +242,104 @@ def _cell_writer(ws: Worksheet, styles: Styles) -> Callable[[int, int, Any], Non
     return write
 
 
-def user_columns(result: "TagResult") -> tuple[list[str], list[list[Any]], list[str]]:
-    """Headings, column values and kinds (``text``/``date``/``auto``) of the Users sheet."""
-    raw = result.table.frame
-    mapping = result.users.mapping
-    frame = result.users.frame
-    by_header = {header: field for field, header in mapping.items()}
-    headings: list[str] = []
-    columns: list[list[Any]] = []
-    kinds: list[str] = []
-    for header in raw.columns:
-        field = by_header.get(header)
-        headings.append(str(header))
-        if field == "user_id":
-            columns.append([v if isinstance(v, str) else i for v, i in zip(raw[header], frame["user_id"])])
-            kinds.append("text")
-        elif field in ("register_date", "last_active_date", "prev_active_date"):
-            columns.append(excel_serials(frame[field]))
-            kinds.append("date")
-        else:
-            columns.append(raw[header].tolist())
-            kinds.append("auto")
-    tags = result.tags
-    segment_names = {key: segment_label(key) for key in tags["segment"].unique()}
-    group_names = {key: segment_label(key) for key in tags["group"].unique()}
-    headings += [HEADINGS("segment"), HEADINGS("group"), HEADINGS("tags"), HEADINGS("primary")]
-    columns += [
-        tags["segment"].map(segment_names).tolist(),
-        tags["group"].map(group_names).tolist(),
-        tags["tags"].tolist(),
-        tags["primary"].tolist(),
-    ]
-    kinds += ["text"] * 4
-    return headings, columns, kinds
+class UsersWorksheet(Worksheet):
+    """A worksheet that takes tagger's per-row formulas as they are.
+
+    xlsxwriter runs ~30 regular expressions over every formula to add ``_xlfn.`` prefixes
+    to functions newer than Excel 2007; on ten long formulas per row that is most of the
+    write time (≈ 0.4 ms a formula). :mod:`tagger.formulas` only uses Excel 2007
+    functions, so there is nothing to prefix: only the leading ``=`` is dropped.
+    """
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        return formula[1:] if formula.startswith("=") else formula
 
 
-def sheet_names(rows: int) -> Iterator[tuple[str, int, int]]:
-    """(name, first, stop) for each Users sheet needed to hold ``rows`` data rows."""
-    per_sheet = EXCEL_MAX_ROWS - 1
-    base = SHEETS("users")
-    for part, start in enumerate(range(0, max(rows, 1), per_sheet)):
-        yield (base if part == 0 else f"{base}({part + 1})"), start, min(start + per_sheet, rows)
-
-
-def write_users(workbook: Any, styles: Styles, result: "TagResult", progress: "Progress") -> list[str]:
-    """Write the Users sheet(s); returns the sheet names used."""
-    headings, columns, kinds = user_columns(result)
-    rows = len(result.tags)
+def write_users(workbook: Any, styles: Styles, plan: UsersPlan, progress: "Progress") -> list[str]:
+    """Write the Users sheet(s) of ``plan``; returns the sheet names used."""
     names = []
-    for name, start, stop in sheet_names(rows):
-        ws = workbook.add_worksheet(name)
+    for name, start, stop in plan.sheets:
+        ws = workbook.add_worksheet(name, worksheet_class=UsersWorksheet)
         names.append(name)
-        _write_part(ws, styles, headings, columns, kinds, start, stop, progress)
+        _write_part(ws, styles, plan, start, stop, progress)
     return names
 
 
-def _write_part(ws: Worksheet, styles: Styles, headings: list[str], columns: list[list[Any]], kinds: list[str],
-                start: int, stop: int, progress: "Progress") -> None:
-    text, date, header = styles["text"], styles["date"], styles["header"]
-    write_auto = _cell_writer(ws, styles)
-    ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, max(stop - start, 1), len(headings) - 1)
-    for col, (heading, kind) in enumerate(zip(headings, kinds)):
-        width = 20 if kind == "date" else min(max(len(heading) * 2 + 2, 10), 40)
-        ws.set_column(col, col, width)
-        ws.write_string(0, col, heading, header)
-    write_string, write_number = ws.write_string, ws.write_number
+def _writers(ws: Worksheet, styles: Styles, plan: UsersPlan) -> list[Callable[[int, int, Any], None]]:
+    """One cell writer per column, chosen once rather than per cell."""
+    auto = _cell_writer(ws, styles)
+    out: list[Callable[[int, int, Any], None]] = []
+    for column in plan.columns:
+        fmt = styles[column.style] if column.style else None
+        if column.kind == "formula":
+            out.append(_formula_writer(ws, column.template, fmt))
+        elif column.kind in ("text", "input"):
+            out.append(_string_writer(ws, styles["text"] if column.kind == "text" else fmt))
+        elif column.kind in ("date", "number"):
+            out.append(_number_writer(ws, fmt if column.kind == "date" else None, auto))
+        else:
+            out.append(auto)
+    return out
+
+
+def _formula_writer(ws: Worksheet, parts: list[str], fmt: Any) -> Callable[[int, int, Any], None]:
+    write_formula = ws.write_formula
+
+    def write(row: int, col: int, value: Any) -> None:
+        write_formula(row, col, str(row + 1).join(parts), fmt, "" if value is None else value)
+
+    return write
+
+
+def _string_writer(ws: Worksheet, fmt: Any) -> Callable[[int, int, Any], None]:
+    write_string = ws.write_string
+
+    def write(row: int, col: int, value: Any) -> None:
+        if value is not None and value == value and value != "":
+            write_string(row, col, str(value), fmt)
+
+    return write
+
+
+def _number_writer(ws: Worksheet, fmt: Any, fallback: Callable[[int, int, Any], None]) -> Callable[[int, int, Any], None]:
+    write_number = ws.write_number
+
+    def write(row: int, col: int, value: Any) -> None:
+        if isinstance(value, float):
+            write_number(row, col, value, fmt)
+        elif value is not None:
+            fallback(row, col, value)
+
+    return write
+
+
+def _write_part(ws: Worksheet, styles: Styles, plan: UsersPlan, start: int, stop: int,
+                progress: "Progress") -> None:
+    header = styles["header"]
+    computed = styles["header_computed"]
+    editable = styles["header_input"]
+    ws.freeze_panes(1, 1)
+    ws.autofilter(0, 0, max(stop - start, 1), len(plan.columns) - 1)
+    ws.set_row(0, 32)
+    for col, column in enumerate(plan.columns):
+        fmt = styles["input"] if column.kind == "input" else None
+        ws.set_column(col, col, column.width, fmt)
+        head = computed if column.kind == "formula" else editable if column.kind == "input" else header
+        ws.write_string(0, col, column.heading, head)
+    override = plan.columns[[c.key for c in plan.columns].index("override")]
+    col_override = [c.key for c in plan.columns].index("override")
+    ws.data_validation(1, col_override, max(stop - start, 1), col_override, {
+        "validate": "list", "source": "=LabelList", "ignore_blank": True,
+        "input_title": override.heading, "input_message": TEXT("override_prompt"),
+        "error_title": override.heading, "error_message": TEXT("override_error"), "error_type": "warning",
+    })
+    writers = _writers(ws, styles, plan)
+    values = [c.values for c in plan.columns]
+    pairs = list(zip(range(len(values)), writers, values))
     for i in range(start, stop):
         row = i - start + 1
-        for col, kind in enumerate(kinds):
-            value = columns[col][i]
-            if value is None or value == "":
-                continue
-            if kind == "text":
-                write_string(row, col, value, text)
-            elif kind == "date":
-                write_number(row, col, value, date)
-            else:
-                write_auto(row, col, value)
+        for col, write, column in pairs:
+            write(row, col, column[i])
         if row % 10_000 == 0:
             progress.advance(10_000)
     progress.advance((stop - start) % 10_000)

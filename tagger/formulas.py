@@ -1,0 +1,304 @@
+"""Excel twins of the per-user rules, written next to the Python values they must reproduce.
+
+The Users sheet carries every computed cell as a formula *and* the value Python computed
+(``write_formula(..., value=)``): a person editing a date in Excel or WPS sees the segment
+change, and a reader that never recalculates (pandas, previews) still sees the right value.
+So each formula here mirrors one rule, step for step:
+
+==================  ===========================================  ====================================
+column              Python rule                                  formula below
+==================  ===========================================  ====================================
+注册月数 age        ``M - month_number(register)``               :func:`age`
+本月活跃 active     ``segments.assign_segments`` ``active``      :func:`active`
+间隔月数 idle       ``assign_segments`` ``idle_months``          :func:`idle`
+用户分群 segment    ``assign_segments`` ``np.select`` order      :func:`segment`
+分群细分 group      churned split by ``values.parse_flags``      :func:`group`
+上月状态 prev       ``assign_segments`` ``prev_group``           :func:`prev_state`
+使用次数 total      ``preferences.usage_shares`` row total       :func:`total`
+主偏好 primary      ``tag_preferences`` argmax / fallback        :func:`primary`
+偏好标签 tags       ``tag_preferences`` ``、``-joined tags        :func:`tags`
+分群说明 why        :func:`explain` (below)                      :func:`why`
+==================  ===========================================  ====================================
+
+Months are ``YEAR*12+MONTH-1`` exactly as :func:`tagger.values.month_number`; the report
+month, churn window and threshold are named cells on the 参数 sheet. Formulas use only
+functions Excel 2010, WPS and LibreOffice share (nested IF, SUMPRODUCT over array
+constants, no IFS/TEXTJOIN/dynamic arrays) and never format dates with TEXT(), whose
+codes depend on the locale. ``tests/test_recalc.py`` recalculates them in LibreOffice.
+
+Templates hold :data:`ROW` where the row number goes; :func:`fill` puts it in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from tagger.config import Feature
+from tagger.i18n import Catalog
+from tagger.preferences import SEPARATOR
+from tagger.segments import UNSPLIT
+from tagger.segments import label as segment_label
+from tagger.values import FALSE_WORDS, TRUE_WORDS
+
+# Named cells on the 参数 sheet.
+REPORT_MONTH = "ReportMonth"
+MONTH_NO = "MonthNo"
+CHURN_AFTER = "ChurnAfter"
+THRESHOLD = "Threshold"
+TARGET = "Target"
+
+ROW = "\x00"  # never occurs in a formula or a label
+
+WORDS = Catalog(
+    "formulas",
+    {
+        "yes": {"zh": "是", "en": "Yes"},
+        "no": {"zh": "否", "en": "No"},
+        "unknown": {"zh": "未知", "en": "unknown"},
+        "why_new": {"zh": "本月注册 → ", "en": "registered this month → "},
+        "why_last_month_new": {"zh": "上月注册，本月活跃 → ", "en": "registered last month, active now → "},
+        "why_active": {"zh": "上月、本月均活跃 → ", "en": "active last month and this month → "},
+        "why_unsplit": {"zh": "本月活跃，上月状态未知 → ", "en": "active, last month unknown → "},
+        "why_back": {"zh": "上次活跃 {month}，间隔 {n} 个月 → ", "en": "last active {month}, idle months: {n} → "},
+        "why_idle": {"zh": "最近活跃 {month}，{n} 个月未活跃 → ", "en": "last active {month}, inactive months: {n} → "},
+    },
+)
+
+
+def quote(text: str) -> str:
+    """An Excel string literal (``"`` doubled)."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def fill(template: str, row: int) -> str:
+    """The formula of one row (1-based Excel row number)."""
+    return template.replace(ROW, str(row))
+
+
+def month_no(cell: str) -> str:
+    """``values.month_number`` in Excel: months since year 0."""
+    return f"(YEAR({cell})*12+MONTH({cell})-1)"
+
+
+def month_text(number: str) -> str:
+    """``values.month_key`` in Excel (``2024-05``) from a month number, without locale-bound TEXT()."""
+    return f'INT(({number})/12)&"-"&RIGHT("0"&(MOD({number},12)+1),2)'
+
+
+def month_key_of(number: int) -> str:
+    year, month0 = divmod(int(number), 12)
+    return f"{year:04d}-{month0 + 1:02d}"
+
+
+@dataclass
+class UserCells:
+    """Column letters of one Users row: the inputs the rules read and the columns they fill.
+
+    ``prev_kind`` says where the last activity before M comes from, as the pipeline
+    decided: ``export`` (a blank cell means "only registered"), ``history`` (a blank cell
+    means unknown) or ``none`` (unknown for everyone).
+    """
+
+    register: str
+    last: str
+    prev: str | None
+    prev_kind: str
+    drove: str | None
+    counts: list[str]
+    top: str | None
+    age: str
+    active: str
+    idle: str
+    segment: str
+    group: str
+    prev_state: str
+    total: str | None
+    primary: str
+    tags: str
+    why: str
+    features: Sequence[Feature] = field(default_factory=tuple)
+    count_features: Sequence[Feature] = field(default_factory=tuple)
+
+    def at(self, letter: str) -> str:
+        return f"{letter}{ROW}"
+
+
+# -- lifecycle --------------------------------------------------------------------------
+
+
+def age(c: UserCells) -> str:
+    """Months since registration (≤ 0: registered in M, i.e. ``reg_a >= month``)."""
+    return f"={MONTH_NO}-{month_no(c.at(c.register))}"
+
+
+def active(c: UserCells, lang: str) -> str:
+    """Active in M: registered in M, or the last activity (clipped to M) falls in M."""
+    yes, no = quote(WORDS("yes", lang)), quote(WORDS("no", lang))
+    last = c.at(c.last)
+    return (f"=IF({c.at(c.age)}<=0,{yes},IF({last}=\"\",{no},"
+            f"IF({month_no(last)}>={MONTH_NO},{yes},{no})))")
+
+
+def _gap_before(c: UserCells) -> str:
+    """Inactive months between the last activity before M and M (``gap_before``); "" if unknown."""
+    if c.prev_kind == "none" or c.prev is None:
+        return '""'
+    prev, age_ = c.at(c.prev), c.at(c.age)
+    blank = f"{age_}-1" if c.prev_kind == "export" else '""'
+    since = f"{MONTH_NO}-{month_no(prev)}"
+    return f'IF({prev}="",{blank},IF({since}<1,"",MIN({since},{age_})-1))'
+
+
+def idle(c: UserCells, lang: str) -> str:
+    """``idle_months``: gap before M for an active user, months since the last activity otherwise."""
+    yes = quote(WORDS("yes", lang))
+    age_, last = c.at(c.age), c.at(c.last)
+    return (f'=IF({age_}<=0,"",IF({c.at(c.active)}={yes},IF({age_}=1,0,{_gap_before(c)}),'
+            f'IF({last}="",{age_},MIN({age_},{MONTH_NO}-{month_no(last)}))))')
+
+
+def segment(c: UserCells, lang: str) -> str:
+    """The ``np.select`` of :func:`tagger.segments.assign_segments`, branch for branch."""
+    q = {key: quote(segment_label(key, lang)) for key in
+         ("new", "last_month_new", "active", "awakened", "returned", "dormant", "churned", UNSPLIT)}
+    yes = quote(WORDS("yes", lang))
+    age_, idle_ = c.at(c.age), c.at(c.idle)
+    return (f"=IF({age_}<=0,{q['new']},IF({c.at(c.active)}={yes},IF({age_}=1,{q['last_month_new']},"
+            f"IF({idle_}=\"\",{q[UNSPLIT]},IF({idle_}<=0,{q['active']},IF({idle_}<{CHURN_AFTER},"
+            f"{q['awakened']},{q['returned']})))),IF({idle_}<{CHURN_AFTER},{q['dormant']},{q['churned']})))")
+
+
+def _flag_in(cell: str, words: set[str]) -> str:
+    """``values.parse_flags`` membership: trimmed text equal (case-insensitively) to one of ``words``."""
+    items = ",".join(quote(w) for w in sorted(words))
+    return f'SUMPRODUCT(--(TRIM({cell}&"")={{{items}}}))>0'
+
+
+def group(c: UserCells, lang: str) -> str:
+    """Churned users split by 是否开车 (unknown stays 流失用户), everyone else keeps the segment."""
+    seg = c.at(c.segment)
+    if c.drove is None:
+        return f"={seg}"
+    drove = c.at(c.drove)
+    churned = quote(segment_label("churned", lang))
+    return (f"=IF({seg}={churned},IF({_flag_in(drove, TRUE_WORDS)},{quote(segment_label('churned_driving', lang))},"
+            f"IF({_flag_in(drove, FALSE_WORDS)},{quote(segment_label('churned_not_driving', lang))},{seg})),{seg})")
+
+
+def prev_state(c: UserCells, lang: str) -> str:
+    """``prev_group``, the base of the four rates: the user's state in M-1."""
+    yes = quote(WORDS("yes", lang))
+    age_, idle_ = c.at(c.age), c.at(c.idle)
+    gap = f"({idle_}-({c.at(c.active)}<>{yes}))"
+    return (f"=IF({age_}<=0,\"\",IF({age_}=1,{quote(segment_label('new', lang))},"
+            f"IF({idle_}=\"\",{quote(WORDS('unknown', lang))},IF({gap}<=0,{quote(segment_label('old_active', lang))},"
+            f"IF({gap}<{CHURN_AFTER},{quote(segment_label('dormant', lang))},"
+            f"{quote(segment_label('churned', lang))})))))")
+
+
+def prev_state_label(key: str, lang: str) -> str:
+    """Display text of a ``prev_group`` key, as :func:`prev_state` writes it."""
+    if key == "":
+        return ""
+    if key == "unknown":
+        return WORDS("unknown", lang)
+    return segment_label(key, lang)
+
+
+# -- preferences -------------------------------------------------------------------------
+
+
+def total(c: UserCells) -> str:
+    """Row total of the usage counts (text and blanks count 0, as NaN does in pandas)."""
+    return "=" + "+".join(f"N({c.at(col)})" for col in c.counts)
+
+
+def _fallback(c: UserCells, lang: str) -> str:
+    """``preferences.match_feature`` on 近三个月使用最多的功能: first feature with a keyword in the text."""
+    if c.top is None:
+        return '""'
+    top = c.at(c.top)
+    out = '""'
+    for feature in reversed(c.features):
+        words = [w for w in (*feature.keywords, *feature.labels.values()) if w]
+        if not words:
+            continue
+        items = ",".join(quote(w) for w in words)
+        out = f"IF(SUMPRODUCT(--ISNUMBER(SEARCH({{{items}}},{top})))>0,{quote(feature.label(lang))},{out})"
+    return out
+
+
+def primary(c: UserCells, lang: str) -> str:
+    """Largest share (first feature on ties) when there are counts, else the top-feature fallback."""
+    if not c.counts:
+        return "=" + _fallback(c, lang)
+    cells = [f"N({c.at(col)})" for col in c.counts]
+    biggest = f"MAX({','.join(cells)})"
+    labels = [quote(f.label(lang)) for f in c.count_features]
+    pick = labels[-1]
+    for cell, lab in zip(reversed(cells[:-1]), reversed(labels[:-1])):
+        pick = f"IF({cell}={biggest},{lab},{pick})"
+    return f"=IF({c.at(c.total)}>0,{pick},{_fallback(c, lang)})"
+
+
+def tags(c: UserCells, lang: str) -> str:
+    """Every feature whose share reaches the threshold, ``、``-joined in template order."""
+    if not c.counts:
+        return f"={c.at(c.primary)}"
+    tot = c.at(c.total)
+    parts = "&".join(f'IF(N({c.at(col)})/{tot}>={THRESHOLD},{quote(SEPARATOR + f.label(lang))},"")'
+                     for col, f in zip(c.counts, c.count_features))
+    return f"=IF({tot}>0,MID({parts},2,999),{c.at(c.primary)})"
+
+
+# -- the "why" column ---------------------------------------------------------------------
+
+
+def why(c: UserCells, lang: str) -> str:
+    """The segment in words; the Python twin is :func:`explain`."""
+    yes = quote(WORDS("yes", lang))
+    age_, idle_, grp = c.at(c.age), c.at(c.idle), c.at(c.group)
+
+    def words(key: str, number: str | None = None) -> str:
+        if number is None:
+            return quote(WORDS(key, lang))
+        head, rest = WORDS(key, lang).split("{month}")
+        middle, tail = rest.split("{n}")
+        return f"{quote(head)}&{month_text(number)}&{quote(middle)}&{idle_}&{quote(tail)}"
+
+    back = words("why_back", f"{MONTH_NO}-{idle_}-1")
+    gone = words("why_idle", f"{MONTH_NO}-{idle_}")
+    return (f"=IF({age_}<=0,{words('why_new')},IF({c.at(c.active)}={yes},IF({age_}=1,{words('why_last_month_new')},"
+            f"IF({idle_}=\"\",{words('why_unsplit')},IF({idle_}<=0,{words('why_active')},{back}))),{gone}))&{grp}")
+
+
+def explain(tags_frame: pd.DataFrame, age_months: np.ndarray, month: int, group_labels: pd.Series,
+            lang: str) -> list[str]:
+    """Python twin of :func:`why`: e.g. ``上次活跃 2024-05，间隔 1 个月 → 唤醒用户``.
+
+    ``age_months`` is :func:`age` per user, ``group_labels`` the 分群细分 text.
+    """
+    active_ = tags_frame["active"].to_numpy(dtype=bool)
+    idle_ = tags_frame["idle_months"]
+    out: list[str] = []
+    fixed = {key: WORDS(key, lang) for key in ("why_new", "why_last_month_new", "why_active", "why_unsplit")}
+    back, gone = WORDS("why_back", lang), WORDS("why_idle", lang)
+    for a, act, n, grp in zip(age_months, active_, idle_.to_numpy(dtype=object), group_labels.to_numpy()):
+        if a <= 0:
+            head = fixed["why_new"]
+        elif act and a == 1:
+            head = fixed["why_last_month_new"]
+        elif act and (n is None or n is pd.NA):
+            head = fixed["why_unsplit"]
+        elif act and n <= 0:
+            head = fixed["why_active"]
+        elif act:
+            head = back.format(month=month_key_of(month - n - 1), n=n)
+        else:
+            head = gone.format(month=month_key_of(month - n), n=n)
+        out.append(head + str(grp))
+    return out

@@ -1,0 +1,248 @@
+"""One strategy sheet per group (新用户 … 流失-无开车): size and trend, preference mix,
+the playbook rows for the group and the group's users with a suggested channel and content.
+
+Counts are formulas over the Users sheet; months from history are constants. The user
+list is a snapshot of this run (a formula cannot list rows without dynamic arrays), and
+each user is suggested the group's most specific playbook row: the one for their main
+preference, else the group's general row. The playbook table is an input: the status and
+channel cells have dropdowns, and ``tagger refresh`` carries edited rows forward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tagger import formulas as fx
+from tagger.config import PLAY_TEXTS, Config, Play
+from tagger.i18n import Catalog, get_language
+from tagger.report import segment_count
+from tagger.segments import UNSPLIT
+from tagger.segments import label as segment_label
+from tagger.workbook.grid import Grid
+from tagger.workbook.labels import HEADINGS, SHEETS
+from tagger.workbook.params import status_label
+from tagger.workbook.styles import Styles
+from tagger.workbook.users import UsersPlan
+
+if TYPE_CHECKING:
+    from tagger.pipeline import TagResult
+
+TEXT = Catalog(
+    "group_sheets",
+    {
+        "title": {"zh": "{group}：规模、偏好与策略", "en": "{group}: size, preferences and plays"},
+        "size": {"zh": "规模与趋势", "en": "Size and trend"},
+        "mix": {"zh": "偏好构成（可多选）", "en": "Preference mix (a user may hold several)"},
+        "playbook": {"zh": "策略打法（可编辑，状态与渠道有下拉）", "en": "Playbook (editable; status and channel have dropdowns)"},
+        "users": {"zh": "本群用户（{n} 人，本次运行的快照）", "en": "Users in this group ({n}, as of this run)"},
+        "month": {"zh": "月份", "en": "Month"},
+        "count": {"zh": "人数", "en": "Users"},
+        "share": {"zh": "占累计用户", "en": "Share of all users"},
+        "feature": {"zh": "偏好标签", "en": "Preference"},
+        "holders": {"zh": "人数", "en": "Users"},
+        "holder_share": {"zh": "占本群", "en": "Share of group"},
+        "goal": {"zh": "目标指标", "en": "Goal metric"},
+        "strategy": {"zh": "策略", "en": "Strategy"},
+        "preference": {"zh": "适用偏好", "en": "For preference"},
+        "channel": {"zh": "渠道", "en": "Channel"},
+        "content": {"zh": "内容", "en": "Content"},
+        "cadence": {"zh": "频次", "en": "Cadence"},
+        "owner": {"zh": "负责人", "en": "Owner"},
+        "status": {"zh": "状态", "en": "Status"},
+        "all": {"zh": "全部", "en": "All"},
+        "user_id": {"zh": "用户ID", "en": "User ID"},
+        "nickname": {"zh": "昵称", "en": "Nickname"},
+        "suggested_channel": {"zh": "建议渠道", "en": "Suggested channel"},
+        "suggested_content": {"zh": "建议内容", "en": "Suggested content"},
+        "no_play": {"zh": "（模板中没有该群的策略，可在上表补充）", "en": "(no play for this group in the template; add one above)"},
+        "def_new": {"zh": "当月新注册的用户", "en": "Registered this month"},
+        "def_last_month_new": {"zh": "上月注册、本月仍活跃的用户（考核新用户黏性）",
+                               "en": "Registered last month and active this month (new-user stickiness)"},
+        "def_active": {"zh": "上月和本月都活跃的老用户", "en": "Existing users active last month and this month"},
+        "def_awakened": {"zh": "休眠后（未满流失判定月数）本月重新活跃", "en": "Back this month after a dormant spell"},
+        "def_returned": {"zh": "流失后（≥ 流失判定月数未活跃）本月重新活跃", "en": "Back this month after being churned"},
+        "def_dormant": {"zh": "上月活跃（或未满流失判定月数）但本月未活跃", "en": "Not active this month, inactive for less than the churn window"},
+        "def_churned_driving": {"zh": "已流失，但仍在开车（可用行车报告、车辆状态、福利活动唤醒）",
+                                "en": "Churned but still driving (driving reports, vehicle status, perks)"},
+        "def_churned_not_driving": {"zh": "已流失且不再开车（重点做用户调研）",
+                                    "en": "Churned and no longer driving (research why)"},
+        "def_churned": {"zh": "已流失（是否开车未知）", "en": "Churned (driving unknown)"},
+        "def_active_unsplit": {"zh": "本月活跃的老用户，缺少上月状态无法细分", "en": "Active existing users whose last month is unknown"},
+    },
+)
+
+PLAY_COLUMNS: tuple[str, ...] = ("goal", "strategy", "preference", "channel", "content", "cadence", "owner", "status")
+# Where a group without its own plays borrows suggestions from.
+FALLBACK: dict[str, tuple[str, ...]] = {
+    UNSPLIT: ("active",),
+    "churned": ("churned_driving", "churned_not_driving"),
+    "churned_driving": ("churned",),
+    "churned_not_driving": ("churned",),
+    "returned": ("awakened",),
+    "awakened": ("returned",),
+}
+
+
+def sheet_name(group: str) -> str:
+    return SHEETS(f"g_{group}")
+
+
+def plays_for(config: Config, group: str) -> list[Play]:
+    """The group's own plays, else those of the group it borrows from."""
+    for key in (group, *FALLBACK.get(group, ())):
+        found = [p for p in config.playbook if p.group == key]
+        if found:
+            return found
+    return []
+
+
+def suggestion(plays: Sequence[Play], preference: str) -> Play | None:
+    """The play for this preference, else the group's general play, else the first."""
+    for play in plays:
+        if play.preference and play.preference == preference:
+            return play
+    general = [p for p in plays if not p.preference]
+    return general[0] if general else (plays[0] if plays else None)
+
+
+def play_row(play: Play, config: Config, lang: str) -> dict[str, str]:
+    """A play as the texts shown in the playbook table."""
+    channels = {c.key: c.label(lang) for c in config.channels}
+    features = {f.key: f.label(lang) for f in config.features}
+    return {
+        "goal": HEADINGS(play.goal) if play.goal != "active_rate" else HEADINGS("active_rate"),
+        "preference": features.get(play.preference, TEXT("all")),
+        "channel": channels.get(play.channel, play.channel),
+        "status": status_label(play.status),
+        **{name: play.text(name, lang) for name in PLAY_TEXTS},
+    }
+
+
+def carried_row(row: Mapping[str, object]) -> dict[str, str]:
+    """A playbook row carried from an edited workbook, keyed by field name or by heading."""
+    by_heading = {TEXT(k): k for k in PLAY_COLUMNS}
+    out: dict[str, str] = {}
+    for key, value in row.items():
+        name = key if key in PLAY_COLUMNS else by_heading.get(str(key))
+        if name and value is not None:
+            out[name] = str(value)
+    return out
+
+
+def write_group_sheet(workbook: Any, ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan, group: str,
+                      count_cell: str) -> None:
+    """Fill one group's strategy sheet."""
+    lang = get_language()
+    name = sheet_name(group)
+    grid = Grid(ws, name)
+    label = segment_label(group)
+    qlabel = fx.quote(label)
+    tags = result.tags
+    members = np.flatnonzero(tags["group"].to_numpy() == group)
+    config = result.config
+
+    for col, width in enumerate((22, 22, 14, 16, 40, 20, 14, 10)):
+        ws.set_column(col, col, width)
+    grid.text(0, 0, TEXT("title", group=label), styles["title"])
+    grid.text(1, 0, TEXT(f"def_{group}"), styles["subtitle"])
+
+    top = 3
+    grid.text(top, 0, TEXT("size"), styles["section"])
+    grid.row(top + 1, 0, [TEXT("month"), TEXT("count"), TEXT("share")], styles["header"])
+    months = [t for t in result.trend if t.month < result.month][-11:]
+    for i, t in enumerate(months):
+        count = segment_count(t, group)
+        grid.text(top + 2 + i, 0, t.month)
+        grid.value(top + 2 + i, 1, count, styles["int"])
+        grid.value(top + 2 + i, 2, count / t.cumulative if count is not None and t.cumulative else None,
+                   styles["pct"])
+    row = top + 2 + len(months)
+    m = result.metrics
+    grid.text(row, 0, m.month, styles["label"])
+    grid.formula(row, 1, "=" + count_cell, len(members), styles["int"])
+    cum = plan.counta("user_id")
+    grid.formula(row, 2, f'=IF(({cum})>0,{grid.ref(row, 1, sheet=False)}/({cum}),"")',
+                 len(members) / m.cumulative if m.cumulative else None, styles["pct"])
+    size_rows = len(months) + 1
+
+    grid.text(top, 4, TEXT("mix"), styles["section"])
+    grid.row(top + 1, 4, [TEXT("feature"), TEXT("holders"), TEXT("holder_share")], styles["header"])
+    member_tags = tags["tags"].to_numpy()[members]
+    count_ref = grid.ref(row, 1, sheet=False)
+    for i, feature in enumerate(config.features):
+        text = feature.label(lang)
+        held = int(sum(text in str(t) for t in member_tags))
+        r = top + 2 + i
+        grid.text(r, 4, text)
+        grid.formula(r, 5, "=" + plan.countifs(("group", qlabel), ("tags", fx.quote(f"*{text}*"))), held,
+                     styles["int"])
+        grid.formula(r, 6, f'=IF({count_ref}>0,{grid.ref(r, 5, sheet=False)}/{count_ref},"")',
+                     held / len(members) if len(members) else None, styles["pct"])
+    row = top + 2 + max(size_rows, len(config.features)) + 1
+
+    row = _write_playbook(grid, ws, styles, result, group, row, lang)
+    row += 1
+    plays = plays_for(config, group)
+    grid.text(row, 0, TEXT("users", n=f"{len(members):,}"), styles["section"])
+    header_row = row + 1
+    heads = ["user_id", "nickname", "primary", "suggested_channel", "suggested_content", "feature"]
+    grid.row(header_row, 0, [TEXT(h) if h != "primary" else HEADINGS("primary") for h in heads], styles["header"])
+    grid.flush()
+    ws.autofilter(header_row, 0, header_row + max(len(members), 1), len(heads) - 1)
+    _write_members(ws, styles, result, members, plays, header_row + 1, lang)
+
+
+def _write_playbook(grid: Grid, ws: Any, styles: Styles, result: "TagResult", group: str, row: int,
+                    lang: str) -> int:
+    """The playbook table with dropdowns; returns the next free row."""
+    config = result.config
+    grid.text(row, 0, TEXT("playbook"), styles["section"])
+    grid.row(row + 1, 0, [TEXT(k) for k in PLAY_COLUMNS], styles["header_input"])
+    carried = (result.carried.strategy_rows.get(group) if result.carried is not None else None) or []
+    rows = [carried_row(r) for r in carried] or [play_row(p, config, lang) for p in plays_for(config, group)]
+    first = row + 2
+    blank_rows = 3
+    for i, values in enumerate(rows):
+        for col, key in enumerate(PLAY_COLUMNS):
+            grid.text(first + i, col, values.get(key, ""), styles["input_text"])
+    for i in range(len(rows), len(rows) + blank_rows):
+        for col in range(len(PLAY_COLUMNS)):
+            grid.blank(first + i, col, styles["input_text"])
+    last = first + len(rows) + blank_rows - 1
+    status_col, channel_col = PLAY_COLUMNS.index("status"), PLAY_COLUMNS.index("channel")
+    ws.data_validation(first, status_col, last, status_col, {"validate": "list", "source": "=StatusList"})
+    ws.data_validation(first, channel_col, last, channel_col, {"validate": "list", "source": "=ChannelList"})
+    if not rows:
+        grid.text(last + 1, 0, TEXT("no_play"), styles["subtitle"])
+        return last + 2
+    return last + 1
+
+
+def _write_members(ws: Any, styles: Styles, result: "TagResult", members: np.ndarray, plays: Sequence[Play],
+                   first_row: int, lang: str) -> None:
+    """The group's users, streamed row by row after the summary."""
+    frame = result.users.frame
+    ids = frame["user_id"].to_numpy()[members]
+    nicks = frame["nickname"].to_numpy()[members] if "nickname" in frame else np.full(len(members), "")
+    tag_text = result.tags["tags"].to_numpy()[members]
+    primary = result.tags["primary"].to_numpy()[members]
+    keys = result.tags["primary_key"].to_numpy()[members]
+    channels = {c.key: c.label(lang) for c in result.config.channels}
+    picks = {key: suggestion(plays, key) for key in set(keys)}
+    text = styles["text"]
+    write = ws.write_string
+    for offset in range(len(members)):
+        row = first_row + offset
+        play = picks[keys[offset]]
+        write(row, 0, str(ids[offset]), text)
+        for col, value in ((1, nicks[offset]), (2, primary[offset]), (5, tag_text[offset])):
+            if isinstance(value, str) and value:
+                write(row, col, value, text)
+        if play is not None:
+            write(row, 3, channels.get(play.channel, play.channel), text)
+            content = play.text("content", lang)
+            if content:
+                write(row, 4, content, text)

@@ -1,0 +1,140 @@
+"""The 参数 (Parameters) sheet: the named cells every formula reads, and the dropdown lists.
+
+Changing 报告月份, 流失判定月数, 偏好阈值 or 目标月活率 here recalculates every segment,
+tag and rate in the workbook, because the formulas name these cells (``MonthNo``,
+``ChurnAfter``, ``Threshold``, ``Target``) instead of repeating the numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tagger import formulas as fx
+from tagger.config import PLAY_STATUSES
+from tagger.i18n import Catalog, get_language
+from tagger.segments import label as segment_label
+from tagger.values import parse_month
+from tagger.workbook.grid import Grid
+from tagger.workbook.labels import SHEETS
+from tagger.workbook.styles import Styles
+
+if TYPE_CHECKING:
+    from tagger.pipeline import TagResult
+
+# Groups a person may pick (manual labels, channel-reach rows), in display order.
+PICKABLE_GROUPS: tuple[str, ...] = (
+    "new", "last_month_new", "active", "awakened", "returned", "dormant",
+    "churned_driving", "churned_not_driving", "churned",
+)
+
+TEXT = Catalog(
+    "params_sheet",
+    {
+        "title": {"zh": "参数（公式引用的命名单元格，修改后全表重算）",
+                  "en": "Parameters (named cells the formulas read; edit them and the workbook recalculates)"},
+        "name": {"zh": "参数", "en": "Parameter"},
+        "value": {"zh": "值", "en": "Value"},
+        "defined_name": {"zh": "名称", "en": "Name"},
+        "meaning": {"zh": "含义", "en": "Meaning"},
+        "report_month": {"zh": "报告月份", "en": "Report month"},
+        "report_month_help": {"zh": "本工作簿的月份 M；分群按自然月计算", "en": "Month M of this workbook; segments use calendar months"},
+        "month_no": {"zh": "月序号", "en": "Month number"},
+        "month_no_help": {"zh": "年×12+月-1，公式用它计算月份差", "en": "year×12+month−1; formulas subtract these"},
+        "churn": {"zh": "流失判定月数", "en": "Churn after (months)"},
+        "churn_help": {"zh": "连续这么多个自然月未活跃即为流失；更少为休眠", "en": "Inactive this many calendar months = churned; fewer = dormant"},
+        "threshold": {"zh": "偏好阈值", "en": "Preference threshold"},
+        "threshold_help": {"zh": "某功能占近三月使用次数的比例达到此值即打上偏好标签", "en": "A feature's share of 3-month usage that makes it a preference tag"},
+        "target": {"zh": "目标月活率", "en": "Target active rate"},
+        "target_help": {"zh": "月活率 = 当月活跃用户 / 平台累计用户", "en": "Active rate = active users this month / all registered users"},
+        "lists": {"zh": "下拉列表", "en": "Dropdown lists"},
+        "groups": {"zh": "分群", "en": "Groups"},
+        "channels": {"zh": "渠道", "en": "Channels"},
+        "statuses": {"zh": "策略状态", "en": "Play status"},
+        "features": {"zh": "偏好功能", "en": "Preference features"},
+        "feature": {"zh": "偏好标签", "en": "Tag"},
+        "count_column": {"zh": "次数列", "en": "Count column"},
+        "keywords": {"zh": "关键词（无次数时匹配“近三个月使用最多的功能”）",
+                     "en": "Keywords (matched in the top-feature text when there are no counts)"},
+        "not_in_export": {"zh": "（导出中没有）", "en": "(not in the export)"},
+        "status_planned": {"zh": "待启动", "en": "Planned"},
+        "status_running": {"zh": "进行中", "en": "Running"},
+        "status_done": {"zh": "已完成", "en": "Done"},
+        "status_paused": {"zh": "暂停", "en": "Paused"},
+    },
+)
+
+
+@dataclass
+class ParamCells:
+    """Where the parameter values live (for the notes sheet)."""
+
+    month_no: int
+
+
+def status_label(key: str) -> str:
+    return TEXT(f"status_{key}")
+
+
+def write_params(workbook: Any, ws: Any, styles: Styles, result: "TagResult") -> ParamCells:
+    """Fill the 参数 sheet and define the names the formulas use."""
+    name = SHEETS("params")
+    grid = Grid(ws, name)
+    config = result.config
+    month = parse_month(result.month)
+    year, month0 = divmod(month, 12)
+    grid.text(0, 0, TEXT("title"), styles["title"])
+    grid.row(2, 0, [TEXT("name"), TEXT("value"), TEXT("defined_name"), TEXT("meaning")], styles["header"])
+    report = (dt.date(year, month0 + 1, 1) - dt.date(1899, 12, 30)).days
+    rows: list[tuple[str, str, Any, str, str, str | None]] = [
+        ("report_month", fx.REPORT_MONTH, report, "input_month", "report_month_help", None),
+        ("month_no", fx.MONTH_NO, month, "int", "month_no_help",
+         f"=YEAR({fx.REPORT_MONTH})*12+MONTH({fx.REPORT_MONTH})-1"),
+        ("churn", fx.CHURN_AFTER, config.churn_after_months, "input_int", "churn_help", None),
+        ("threshold", fx.THRESHOLD, config.preference_threshold, "input_pct", "threshold_help", None),
+        ("target", fx.TARGET, config.target_active_rate, "input_pct", "target_help", None),
+    ]
+    for offset, (key, defined, value, fmt, help_key, formula) in enumerate(rows):
+        row = 3 + offset
+        grid.text(row, 0, TEXT(key), styles["label"])
+        if formula:
+            grid.formula(row, 1, formula, value, styles[fmt])
+        else:
+            grid.number(row, 1, value, styles[fmt])
+        grid.text(row, 2, defined)
+        grid.text(row, 3, TEXT(help_key), styles["wrap"])
+        workbook.define_name(defined, f"={grid.ref(row, 1)}")
+
+    top = 10
+    grid.text(top, 0, TEXT("lists"), styles["section"])
+    lists = {
+        "GroupList": [segment_label(k) for k in PICKABLE_GROUPS],
+        "ChannelList": [c.label(get_language()) for c in config.channels],
+        "StatusList": [status_label(k) for k in PLAY_STATUSES],
+    }
+    headings = [TEXT("groups"), TEXT("channels"), TEXT("statuses")]
+    for col, ((list_name, values), heading) in enumerate(zip(lists.items(), headings)):
+        grid.text(top + 1, col, heading, styles["header"])
+        for offset, value in enumerate(values):
+            grid.text(top + 2 + offset, col, value)
+        last = top + 1 + max(len(values), 1)
+        workbook.define_name(list_name, f"={grid.area(top + 2, col, last, col)}")
+        if list_name == "GroupList":
+            workbook.define_name("LabelList", f"={grid.area(top + 2, col, last, col)}")
+
+    row = top + 3 + max(len(v) for v in lists.values())
+    grid.text(row, 0, TEXT("features"), styles["section"])
+    grid.row(row + 1, 0, [TEXT("feature"), TEXT("count_column")], styles["header"])
+    grid.text(row + 1, 3, TEXT("keywords"), styles["header"])
+    for offset, feature in enumerate(config.features):
+        header = result.users.feature_columns.get(feature.key, TEXT("not_in_export"))
+        grid.row(row + 2 + offset, 0, [feature.label(get_language()), header])
+        grid.text(row + 2 + offset, 3, "、".join(feature.keywords))
+    ws.set_column(0, 0, 22)
+    ws.set_column(1, 1, 22)
+    ws.set_column(2, 2, 18)
+    ws.set_column(3, 3, 60)
+    grid.flush()
+    return ParamCells(month_no=month)
+
