@@ -28,7 +28,6 @@ workbook is first copied to ``backups/``; if the target is open in Excel (a
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -628,7 +627,7 @@ def run_lock(path: Path) -> Iterator[Path]:
     handle = open(path, "a+", encoding="utf-8")
     try:
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock_exclusive(handle.fileno())
         except OSError:
             raise RefreshBusy(MESSAGES("busy", lock=path)) from None
         handle.seek(0)
@@ -638,6 +637,18 @@ def run_lock(path: Path) -> Iterator[Path]:
         yield path
     finally:
         handle.close()
+
+
+def _lock_exclusive(fd: int) -> None:
+    """Non-blocking exclusive lock: ``fcntl.flock`` on POSIX, ``msvcrt.locking`` on Windows."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 class RefreshBusy(TaggerError):

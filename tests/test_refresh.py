@@ -344,3 +344,26 @@ def test_campaigns_come_back_as_tracking_rows_with_reactivated_filled(tmp_path: 
     assert [r["reach_content"] for r in result.carried.reach_rows] == ["车辆状态提醒"]
     with HistoryStore(history) as store:
         assert "车辆状态" in {r["content"] for r in store.tracking_rows()}
+
+
+def test_rename_failure_keeps_the_new_file_and_says_so(tmp_path: Path, export: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows refuses to replace a file Excel holds open even without a ~$ file: the rename fails."""
+    import os
+
+    from tagger.errors import OutputError
+
+    out = tmp_path / "OUT.xlsx"
+    out.write_bytes(b"open elsewhere")
+    real_replace = os.replace
+
+    def refusing(src, dst):  # type: ignore[no-untyped-def]
+        if Path(dst) == out:
+            raise PermissionError(13, "Permission denied")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", refusing)
+    with pytest.raises(OutputError, match=r"cannot replace .*OUT\.xlsx.*kept as .*OUT \(新\)\.xlsx"):
+        do_refresh(export, None, out, None, lang="en")
+    assert out.read_bytes() == b"open elsewhere"
+    openpyxl.load_workbook(tmp_path / "OUT (新).xlsx", read_only=True).close()
