@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from tagger.columns import FIELD_LABELS, REQUIRED_FIELDS
+from tagger.columns import FIELD_LABELS, REQUIRED_FIELDS, match_columns
 from tagger.config import Config, find_config, load_config
 from tagger.errors import TaggerError
 from tagger.history import HistoryStore
@@ -173,8 +173,6 @@ def _samples(series: pd.Series, count: int = 3) -> list[str]:
 
 def _describe_table(report: CheckReport, table: Table, config: Config) -> None:
     """Columns found, with letters and sample values, before any value is parsed."""
-    from tagger.columns import match_columns
-
     report.sheet = table.sheet
     report.header_row = table.header_row
     report.rows = len(table.frame)

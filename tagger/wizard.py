@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import python_calamine as calamine
 import questionary
@@ -36,9 +36,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from tagger.check import sample_values
-from tagger.columns import FIELD_LABELS, REQUIRED_FIELDS, build_aliases, match_columns, normalize_header
+from tagger.columns import FIELD_LABELS, REQUIRED_FIELDS, build_aliases, match_columns
 from tagger.commands.common import RichProgress, open_hint
-from tagger.config import CONFIG_NAME, Config, available_presets, find_config, load_config
+from tagger.config import CONFIG_NAME, available_presets, find_config, load_config
 from tagger.errors import InputError, TaggerError
 from tagger.files import atomic_output
 from tagger.i18n import Catalog, get_language, set_language
@@ -53,7 +53,6 @@ EXPORT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt")
 NONE = "__none__"
 OTHER = "__other__"
 CONFIRM = "__confirm__"
-T = TypeVar("T")
 
 TEXT = Catalog(
     "wizard",

@@ -24,7 +24,7 @@ def test_demo_tags_three_months_into_one_history(run_cli, tmp_path: Path) -> Non
     for month in ("2024-05", "2024-06", "2024-07"):
         assert (folder / f"car_app_{month}_tagged.xlsx").is_file()
     assert (folder / "tagger-history.sqlite").is_file() and (folder / "tagger.toml").is_file()
-    assert "回流用户" in out and "xdg-open" in out or "open" in out
+    assert "回流用户" in out and ("xdg-open" in out or "open " in out)
     workbook = openpyxl.load_workbook(final, read_only=True)
     assert len(workbook.sheetnames) >= 2
     workbook.close()

@@ -30,7 +30,8 @@ def test_every_command_has_help_with_an_example(command: object) -> None:
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.NAME)
 def test_every_command_is_in_the_readme(command: object) -> None:
-    assert f"`tagger {command.NAME}" in README, f"README.md does not document `tagger {command.NAME}`"  # type: ignore[attr-defined]
+    name = command.NAME  # type: ignore[attr-defined]
+    assert f"`tagger {name}" in README, f"README.md does not document `tagger {name}`"
 
 
 def test_help_lists_every_command(run_cli, capsys: pytest.CaptureFixture[str]) -> None:

@@ -71,7 +71,8 @@ def handle(args: argparse.Namespace, out: Console, err: Console) -> int:
     out.print(_months_table(demo))
     out.print(escape(TEXT("folder", folder=demo.folder, history=demo.history.name)))
     out.print(escape(open_hint(demo.final)), soft_wrap=True)
-    out.print(f"[bold green]{escape(TEXT('final', path=demo.final.resolve() if demo.final else None))}[/]", soft_wrap=True)
+    final = demo.final.resolve() if demo.final else None
+    out.print(f"[bold green]{escape(TEXT('final', path=final))}[/]", soft_wrap=True)
     return 0
 
 
