@@ -223,3 +223,22 @@ def test_pipeline_adds_rule_columns(tmp_path: Path, samples: Path) -> None:
     assert fired.equals(expected)
     assert set(result.tags.loc[fired, "content"]) == {"车辆状态提醒"}
     assert set(result.tags.loc[~fired, "channel"]) == {""}
+
+
+def test_users_sheet_shows_which_rule_fired(tmp_path: Path, samples: Path) -> None:
+    import openpyxl
+
+    lines = (samples / "car_app_2024-07.csv").read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    export = tmp_path / "用户明细_2024-07.csv"
+    export.write_text("".join(lines[:301]), encoding="utf-8-sig")
+    (tmp_path / "tagger.toml").write_text(
+        '[[rules]]\nname = "休眠召回"\nsegment = "dormant"\nchannel = "短信"\ncontent = "=1+1 福利"\n', encoding="utf-8")
+    result = run(TagOptions(export=export, use_history=False, config=tmp_path / "tagger.toml",
+                            output=tmp_path / "out.xlsx"))
+    ws = openpyxl.load_workbook(result.output)["用户明细"]
+    heads = [c.value for c in ws[1]]
+    rule, channel, content = (heads.index(h) + 1 for h in ("触发规则", "规则渠道", "规则内容"))
+    fired = [r for r in range(2, ws.max_row + 1) if ws.cell(r, rule).value]
+    assert len(fired) == int((result.tags["rule"] != "").sum()) > 0
+    assert {ws.cell(r, channel).value for r in fired} == {"短信"}
+    assert all(ws.cell(r, content).data_type == "s" and ws.cell(r, content).value == "=1+1 福利" for r in fired)

@@ -122,6 +122,8 @@ class _Sheet:
             return None
 
     def cells(self, values: Sequence[Any], kinds: Sequence[str] | None = None, style: str | None = None) -> None:
+        if style == "header":
+            self.ws.set_row(self.row, 30)  # headings wrap onto two lines
         for col, value in enumerate(values):
             kind = kinds[col] if kinds else "text"
             fmt = self.fmt(style or kind)
@@ -129,7 +131,8 @@ class _Sheet:
                 continue
             if isinstance(value, str):
                 if value:
-                    self.ws.write_string(self.row, col, value, self.fmt(style or "text"))
+                    self.ws.write_string(self.row, col, value, self.fmt(style or ("center" if kind == "center"
+                                                                                    else "text")))
             elif isinstance(value, (pd.Timestamp,)):
                 self.ws.write_datetime(self.row, col, value.to_pydatetime(), self.fmt("day"))
             else:
@@ -137,7 +140,8 @@ class _Sheet:
         self.row += 1
 
     def title(self, text: str, style: str = "title") -> None:
-        self.ws.write_string(self.row, 0, text, self.fmt(style))
+        # Notes are left unwrapped so a long line runs across the empty cells to its right.
+        self.ws.write_string(self.row, 0, text, self.fmt("subtitle" if style == "note" else style))
         self.row += 1
 
     def gap(self) -> None:
@@ -152,7 +156,7 @@ def write_alerts(ws: Any, styles: Any, result: "TagResult") -> None:
     """Fill the 预警 sheet from ``result.alerts``."""
     alerts = result.alerts
     sheet = _Sheet(ws, styles)
-    for col, width in enumerate((22, 16, 16, 18, 36, 18, 12, 14)):
+    for col, width in enumerate((22, 16, 16, 18, 36, 14, 10, 14)):
         ws.set_column(col, col, width)
     p = alerts.projection
     as_of = p.as_of.strftime("%Y-%m-%d") if p.as_of is not None else "-"
@@ -195,7 +199,7 @@ def _at_risk(sheet: _Sheet, users: pd.DataFrame) -> None:
     sheet.title(TEXT("list", n=f"{len(users):,}"), "section")
     heads = ("user_id", "group", "preference", "channel", "content", "last_active", "idle_days", "level")
     sheet.cells([TEXT(h) for h in heads[:-1]] + [TEXT("level")], style="header")
-    kinds = ["text"] * 5 + ["day", "int", "text"]
+    kinds = ["text"] * 5 + ["day", "center", "text"]
     for uid, group, pref, channel, content, last, idle, level in users[
             ["user_id", "group", "preference", "channel", "content", "last_active_date", "idle_days",
              "level"]].itertuples(index=False):
@@ -210,7 +214,7 @@ def _effect_table(sheet: _Sheet, title: str, table: pd.DataFrame, by: str, label
     if extra is not None:
         heads += [TEXT("cost"), TEXT("cost_per_user")]
     sheet.cells(heads, style="header")
-    kinds = ["text"] + ["pct" if c in PCT else "int" for c in EFFECT_COLUMNS] + ["text", "ratio", "ratio"]
+    kinds = ["text"] + ["pct" if c in PCT else "int" for c in EFFECT_COLUMNS] + ["center", "ratio", "ratio"]
     costs = extra.set_index("channel") if extra is not None and len(extra) else None
     for record in table.to_dict("records"):
         values = [labels(record[by])] + [record[FIELD.get(c, c)] for c in EFFECT_COLUMNS] + [_verdict(record)]
@@ -239,7 +243,7 @@ def write_review(ws: Any, styles: Any, result: "TagResult") -> None:
     """Fill the 复盘 sheet from ``result.review``."""
     review = result.review
     sheet = _Sheet(ws, styles)
-    for col, width in enumerate((26, 10, 12, 12, 12, 12, 14, 10, 12, 12, 14, 12, 16)):
+    for col, width in enumerate((26, 8, 11, 12, 10, 11, 13, 10, 12, 12, 14, 10, 16)):
         ws.set_column(col, col, width)
     sheet.title(TEXT("review_title", month=review.month))
     sheet.title(TEXT("method"), "note")

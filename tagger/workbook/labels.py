@@ -46,6 +46,10 @@ HEADINGS = Catalog(
         "prev_hist": {"zh": "上次活跃时间(历史)", "en": "Last active before (history)"},
         "prev_group_hist": {"zh": "上月分群(历史)", "en": "Last month's group (history)"},
         # Columns people type into; refresh carries them forward by these headings.
+        # The trigger rule that fired for the user (tagger.rules), shown when the config has rules.
+        "rule": {"zh": "触发规则", "en": "Rule fired"},
+        "rule_channel": {"zh": "规则渠道", "en": "Rule channel"},
+        "rule_content": {"zh": "规则内容", "en": "Rule content"},
         "override": {"zh": "人工标签", "en": "Manual label"},
         "remark": {"zh": "备注", "en": "Notes"},
         # The 触达跟踪 (channel reach) sheet.

@@ -194,6 +194,11 @@ def plan_users(result: "TagResult") -> UsersPlan:
         add("prev_group_hist", "text",
             [segment_label(g) if isinstance(g, str) and g else TEXT("not_in_prev") for g in prev_groups], 16)
 
+    if "rule" in tags and (tags["rule"] != "").any():  # which [[rules]] fired, when the config has rules
+        add("rule", "text", tags["rule"].tolist(), 18, "text")
+        add("rule_channel", "text", tags["channel"].tolist(), 12, "text")
+        add("rule_content", "text", tags["content"].tolist(), 28, "text")
+
     cells = fx.UserCells(
         register=letters["register_date"], last=letters["last_active_date"],
         prev=letters.get(prev_key) if prev_key else None,
