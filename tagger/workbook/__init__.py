@@ -2,7 +2,7 @@
 
 Sheets, in order: 总览, 目标拆解, 用户明细 (+ 用户明细(2)… past a million rows), one strategy
 sheet per group, 偏好分析, 分群流转, 触达跟踪, 参数, 说明 (and 未匹配人工标注 when a refresh
-carried overrides it could not place). Sheets are added in that order first, because
+carried overrides it could not place, and 预警/复盘 when a refresh computed them). Sheets are added in that order first, because
 formulas name sheets that are filled later; ``constant_memory`` only needs each sheet's own
 rows in order.
 """
@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import xlsxwriter
 
 from tagger.files import atomic_output
+from tagger.workbook.alerts import SHEET_NAMES as REPORT_SHEETS
+from tagger.workbook.alerts import write_alerts, write_review
 from tagger.workbook.analysis import write_preferences, write_transitions
 from tagger.workbook.forecast_sheet import write_forecast
 from tagger.workbook.groups import sheet_name, write_group_sheet
@@ -47,9 +49,15 @@ def sheet_order(result: "TagResult") -> list[str]:
     names = [SHEETS("overview"), SHEETS("forecast"), *(n for n, _, _ in sheet_names(len(result.tags)))]
     names += [sheet_name(g) for g in shown_groups(result)]
     names += [SHEETS(k) for k in ("prefs", "transitions", "reach", "params", "notes")]
+    names += [REPORT_SHEETS(k) for k in _reports(result)]
     if result.carried is not None and len(result.carried.unmatched):
         names.append(SHEETS("unmatched"))
     return names
+
+
+def _reports(result: "TagResult") -> list[str]:
+    """The refresh-only sheets (预警, 复盘) this result carries."""
+    return [k for k in ("alerts", "review") if getattr(result, k, None) is not None]
 
 
 def write_workbook(result: "TagResult", path: Path, progress: "Progress | None" = None) -> Path:
@@ -73,6 +81,7 @@ def _write_all(workbook: Any, result: "TagResult", progress: "Progress") -> None
     write_users(workbook, styles, plan, progress)
     group_sheets = {g: workbook.add_worksheet(sheet_name(g)) for g in groups}
     sheets.update({key: workbook.add_worksheet(SHEETS(key)) for key in SUMMARY_SHEETS if key not in sheets})
+    reports = {k: workbook.add_worksheet(REPORT_SHEETS(k)) for k in _reports(result)}
     unmatched = None
     if result.carried is not None and len(result.carried.unmatched):
         unmatched = workbook.add_worksheet(SHEETS("unmatched"))
@@ -86,6 +95,10 @@ def _write_all(workbook: Any, result: "TagResult", progress: "Progress") -> None
     write_transitions(sheets["transitions"], styles, result, plan, groups)
     write_reach(sheets["reach"], styles, result)
     write_notes(sheets["notes"], styles, result)
+    if "alerts" in reports:
+        write_alerts(reports["alerts"], styles, result)
+    if "review" in reports:
+        write_review(reports["review"], styles, result)
     if unmatched is not None:
         write_unmatched(unmatched, styles, result)
     for key in SUMMARY_SHEETS:

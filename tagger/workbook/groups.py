@@ -232,6 +232,9 @@ def _write_members(ws: Any, styles: Styles, result: "TagResult", members: np.nda
     keys = result.tags["primary_key"].to_numpy()[members]
     channels = {c.key: c.label(lang) for c in result.config.channels}
     picks = {key: suggestion(plays, key) for key in set(keys)}
+    # Trigger rules (tagger.rules, applied by refresh) name a channel and content per user; they win.
+    ruled_channel = _column(result, "channel", members)
+    ruled_content = _column(result, "content", members)
     text = styles["text"]
     write = ws.write_string
     for offset in range(len(members)):
@@ -241,8 +244,20 @@ def _write_members(ws: Any, styles: Styles, result: "TagResult", members: np.nda
         for col, value in ((1, nicks[offset]), (2, primary[offset]), (5, tag_text[offset])):
             if isinstance(value, str) and value:
                 write(row, col, value, text)
-        if play is not None:
+        if ruled_channel[offset]:
+            write(row, 3, ruled_channel[offset], text)
+            if ruled_content[offset]:
+                write(row, 4, ruled_content[offset], text)
+        elif play is not None:
             write(row, 3, channels.get(play.channel, play.channel), text)
             content = play.text("content", lang)
             if content:
                 write(row, 4, content, text)
+
+
+def _column(result: "TagResult", name: str, members: np.ndarray) -> list[str]:
+    """A text column of the tags for the members ("" where absent)."""
+    if name not in result.tags:
+        return [""] * len(members)
+    values = result.tags[name].to_numpy()[members]
+    return [v if isinstance(v, str) else "" for v in values]
