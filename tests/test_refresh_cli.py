@@ -84,3 +84,11 @@ def test_weekly_script_fails_when_the_folder_has_no_export(tmp_path: Path) -> No
     done = _script(empty, "--no-history", "--lang", "en")
     assert done.returncode == 2 and "holds no export" in done.stderr
     assert "ERROR" in (empty / "tagger-refresh.log").read_text(encoding="utf-8")
+
+
+def test_manual_refresh_refuses_to_overlap_the_cron_job(tmp_path: Path, folder: Path, run_cli) -> None:
+    with (folder / ".tagger-refresh.lock").open("a") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        code, out, err = run_cli("refresh", folder / "用户明细_2024-07.csv", "--no-history", "--lang", "en")
+    assert code == 3 and "another tagger refresh is running" in err
+    assert not (folder / "用户明细_2024-07_tagged.xlsx").exists()

@@ -18,6 +18,7 @@ from tagger.commands.common import RichProgress, command_parser
 from tagger.commands.tag import add_tag_arguments, options_from, show
 from tagger.errors import InputError, TaggerError
 from tagger.i18n import Catalog
+from tagger.pipeline import default_output
 from tagger.refresh import LOCK_NAME, RefreshOptions, RefreshOutcome, auto_inputs, refresh, run_lock
 
 NAME = "refresh"
@@ -62,7 +63,9 @@ def handle(args: argparse.Namespace, out: Console, err: Console) -> int:
         return _auto(args, out, err)
     if args.export is None:
         raise InputError(TEXT("need_export"))
-    outcome = _run(args, err)
+    # The same lock as --auto, in the folder written to: a manual run and the cron job never overlap.
+    with run_lock((args.output or default_output(args.export)).parent / LOCK_NAME):
+        outcome = _run(args, err)
     _report(outcome, args, out, err)
     return 0
 
