@@ -48,6 +48,7 @@ from .columns import (
 )
 from .errors import InputError, Location
 from .i18n import Catalog, get_language
+from .preflight import check_archive
 
 __all__ = ["MESSAGES", "SheetInfo", "Table", "list_sheets", "read_export"]
 
@@ -369,7 +370,14 @@ def _extension_warnings(path: Path, kind: str) -> list[str]:
 
 
 def _open_workbook(path: Path, kind: str) -> calamine.CalamineWorkbook:
-    """Open with calamine; from the bytes when the extension would mislead calamine's own choice."""
+    """Open with calamine; from the bytes when the extension would mislead calamine's own choice.
+
+    A zip-based workbook is first checked by :func:`tagger.preflight.check_archive`:
+    calamine aborts the whole process on some hostile files (a cell bomb), so they
+    must be refused before it sees them.
+    """
+    if kind == "zip":
+        check_archive(path)
     try:
         if path.suffix.lower() in EXCEL_SUFFIXES[kind]:
             return calamine.CalamineWorkbook.from_path(str(path))
