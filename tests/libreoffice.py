@@ -46,6 +46,23 @@ def convert(source: Path, outdir: Path, fmt: str, profile: Path, timeout: int = 
     return target
 
 
+def convert_many(sources: list[Path], outdir: Path, fmt: str, profile: Path, timeout: int = 600) -> list[Path]:
+    """Convert several files in one LibreOffice start (each start costs seconds)."""
+    user = profile / "user"
+    user.mkdir(parents=True, exist_ok=True)
+    (user / "registrymodifications.xcu").write_text(PROFILE_SETTINGS, encoding="utf-8")
+    outdir.mkdir(parents=True, exist_ok=True)
+    command = [soffice() or "soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+               "--convert-to", fmt, "--outdir", str(outdir), *map(str, sources)]
+    env = {**os.environ, "HOME": str(profile)}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+    targets = [outdir / f"{s.stem}.{fmt.split(':')[0]}" for s in sources]
+    missing = [t.name for t in targets if not t.exists()]
+    if done.returncode != 0 or missing:
+        raise RuntimeError(f"LibreOffice failed ({done.returncode}), missing {missing}: {done.stdout} {done.stderr}")
+    return targets
+
+
 def formula_cells(path: Path) -> dict[tuple[str, str], str]:
     """(sheet, cell) → formula text of every formula cell."""
     book = openpyxl.load_workbook(path, read_only=True)
