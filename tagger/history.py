@@ -24,7 +24,7 @@ from tagger.errors import HistoryError
 from tagger.i18n import Catalog
 from tagger.metrics import MonthMetrics
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS imports (
@@ -89,7 +89,18 @@ CREATE TABLE IF NOT EXISTS campaign_users (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS campaign_users_user ON campaign_users(user_id);
 """
-MIGRATIONS: dict[int, str] = {2: SCHEMA_V2}
+# Version 3: the full text of cells longer than Excel's 32,767 characters, which the workbook
+# shows truncated (tagger.sanitize), so nothing an export held is lost.
+SCHEMA_V3 = """
+CREATE TABLE IF NOT EXISTS long_texts (
+    month TEXT NOT NULL REFERENCES imports(month) ON DELETE CASCADE,
+    user_id TEXT NOT NULL,
+    header TEXT NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (month, user_id, header)
+) WITHOUT ROWID;
+"""
+MIGRATIONS: dict[int, str] = {2: SCHEMA_V2, 3: SCHEMA_V3}
 TRACKING_NUMBERS = ("targeted", "delivered", "clicked", "reactivated", "cost")
 TRACKING_FIELDS = ("date", "group", "channel", "content", *TRACKING_NUMBERS)
 USER_COLUMNS = ("user_id", "register_date", "last_active_date", "segment", "group", "preference")
@@ -229,10 +240,12 @@ class HistoryStore:
         metrics: MonthMetrics,
         replace: bool = False,
         keep_months: int = 13,
+        long_texts: Iterable[tuple[str, str, str]] = (),
     ) -> bool:
         """Store a month in one transaction; returns False when the identical file was already there.
 
         A different file for a month already imported is refused unless ``replace``.
+        ``long_texts`` are (user_id, header, full text) of cells the workbook truncates.
         """
         rows = _user_rows(users)
         with self.write() as conn:
@@ -254,8 +267,16 @@ class HistoryStore:
                 "preference) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 ((month, *row) for row in rows),
             )
+            conn.execute("DELETE FROM long_texts WHERE month = ?", (month,))
+            conn.executemany("INSERT OR REPLACE INTO long_texts (month, user_id, header, text) VALUES (?, ?, ?, ?)",
+                             ((month, str(u), str(h), str(t)) for u, h, t in long_texts))
             self._prune(conn, keep_months)
         return not (existing and existing[1] == sha256)
+
+    def long_texts(self, month: str) -> pd.DataFrame:
+        """Full text of the cells of ``month`` the workbook shows truncated: user_id, header, text."""
+        return pd.read_sql_query("SELECT user_id, header, text FROM long_texts WHERE month = ? ORDER BY user_id, header",
+                                 self.conn, params=(month,), dtype={"user_id": str})
 
     @staticmethod
     def _prune(conn: sqlite3.Connection, keep_months: int) -> None:
@@ -265,6 +286,7 @@ class HistoryStore:
             (keep_months,))]
         for month in old:
             conn.execute("DELETE FROM month_users WHERE month = ?", (month,))
+            conn.execute("DELETE FROM long_texts WHERE month = ?", (month,))
             conn.execute("UPDATE imports SET users_kept = 0 WHERE month = ?", (month,))
 
 

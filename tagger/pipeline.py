@@ -298,7 +298,8 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
             record = users.frame[["user_id", "register_date", "last_active_date"]].assign(
                 segment=tags["segment"], group=tags["group"], preference=tags["primary_key"])
             fresh = store.save_month(mkey, record, source=options.export.name, sha256=file_sha256(options.export),
-                                     metrics=metrics, replace=options.replace, keep_months=config.keep_months)
+                                     metrics=metrics, replace=options.replace, keep_months=config.keep_months,
+                                     long_texts=users.long_texts)
             if not fresh:
                 warnings.append(MESSAGES("already_imported", month=mkey))
             trend = store.metrics(upto=mkey)

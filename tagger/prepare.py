@@ -9,6 +9,8 @@ warnings that name the rows.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -19,10 +21,24 @@ from tagger.config import Config
 from tagger.errors import InputError, Location
 from tagger.i18n import Catalog, get_language
 from tagger.readers import Table
-from tagger.values import parse_counts, parse_dates, parse_flags, parse_ids
+from tagger.sanitize import EXCEL_MAX_CHARS, clean_frame
+from tagger.values import (
+    PLAUSIBLE_FROM,
+    ambiguous_date,
+    parse_counts,
+    parse_dates,
+    parse_flags,
+    parse_ids,
+    timezone_cells,
+)
 
 DATE_FIELDS = ("register_date", "last_active_date", "prev_active_date")
 MAX_LISTED = 5
+# A row whose user-ID cell (or, with a blank ID, any cell) says one of these is a totals row.
+TOTAL_WORDS = frozenset({"合计", "总计", "小计", "汇总", "总数", "共计", "累计", "total", "totals", "grandtotal",
+                         "subtotal", "sum"})
+_TOTAL_PREFIX = ("合计", "总计", "小计", "汇总", "共计", "total", "grandtotal", "subtotal")
+_TOTAL_SEARCH = re.compile(r"合计|总计|小计|汇总|总数|共计|累计|total|sum", re.IGNORECASE)
 
 MESSAGES = Catalog(
     "prepare",
@@ -42,9 +58,50 @@ MESSAGES = Catalog(
                   "and import again",
         },
         "lossy_id": {
-            "zh": "用户ID以数字存储，超过15位的部分已被 Excel 改写（共 {count} 行）；请把该列设为文本后重新导出",
-            "en": "user ID stored as a number: Excel has already changed digits after the 15th ({count} rows); "
-                  "export the column as text",
+            "zh": "用户ID '{value}' 以数字存储，超过15位的部分已被 Excel 改写（共 {count} 行：{rows}）；"
+                  "请在导出时把该列设为文本（或在 Excel 中设为文本格式后重新导出）",
+            "en": "user ID '{value}' is stored as a number, so Excel has already changed the digits after the 15th "
+                  "({count} rows: {rows}); export the column as text (format it as Text in Excel and export again)",
+        },
+        "ambiguous_date": {
+            "zh": "日期 '{value}' 的日月顺序不明确：可能是 {first}，也可能是 {second}（共 {count} 个单元格）。"
+                  "请在导出中使用 2024-07-01 这样的年-月-日格式",
+            "en": "the date '{value}' is ambiguous: it could be {first} or {second} ({count} cells). Export dates "
+                  "as year-month-day, e.g. 2024-07-01",
+        },
+        "timezone": {
+            "zh": "有 {count} 个带时区的时间（第 {rows} 行，如 '{value}'），已换算为 {tz} 时间",
+            "en": "{count} timestamps carry a timezone (rows {rows}, e.g. '{value}'); converted to {tz}",
+        },
+        "future_dates": {
+            "zh": "有 {count} 个晚于今天的日期（第 {rows} 行，如 '{value}'），请核对",
+            "en": "{count} dates lie in the future (rows {rows}, e.g. '{value}'); check them",
+        },
+        "implausible_dates": {
+            "zh": "有 {count} 个早于 1982 年的日期（第 {rows} 行，如 '{value}'），请核对。1900 年初的日期通常是把 0–60 "
+                  "这样的小数字设成了日期格式；Excel 的 1900-02-29（序列号 60）并不存在",
+            "en": "{count} dates are before 1982 (rows {rows}, e.g. '{value}'); check them. Dates early in 1900 "
+                  "usually are small numbers (0-60) given a date format; Excel's 1900-02-29 (serial 60) does not "
+                  "exist",
+        },
+        "totals_rows": {
+            "zh": "第 {rows} 行是合计/总计行（'{label}'），已排除，不计为用户",
+            "en": "row {rows} is a totals row ('{label}'); excluded, not counted as a user",
+        },
+        "control_chars": {
+            "zh": "{count} 个单元格含控制字符或无效字符（第 {rows} 行），已删除（无效字符替换为 �），否则 Excel 无法打开工作簿",
+            "en": "{count} cells hold control or invalid characters (rows {rows}); removed (invalid ones replaced "
+                  "by �), since Excel could not open the workbook otherwise",
+        },
+        "truncated": {
+            "zh": "{count} 个单元格超过 Excel 上限 {limit} 个字符（第 {rows} 行，最长 {length} 个字符），"
+                  "工作簿中已截断；完整文本保存在历史库中",
+            "en": "{count} cells exceed Excel's limit of {limit} characters (rows {rows}, longest {length}); "
+                  "truncated in the workbook, the full text is kept in the history database",
+        },
+        "bad_activity": {
+            "zh": "有 {count} 个无法识别的次数（第 {rows} 行，如 '{value}'），按空值处理",
+            "en": "{count} unreadable counts (rows {rows}, e.g. '{value}'), treated as empty",
         },
         "bad_date": {
             "zh": "无法识别的日期 '{value}'（共 {count} 个单元格）。可用格式：2024-07-01、2024/7/1、2024年7月1日、"
@@ -61,14 +118,14 @@ MESSAGES = Catalog(
             "en": "{count} users were last active before they registered (rows {rows}); registration is used",
         },
         "bad_counts": {
-            "zh": "列 {column} 有 {count} 个无法识别的次数（如第 {rows} 行的 '{value}'），按空值处理",
-            "en": "column {column} has {count} unreadable counts (e.g. row {rows}: '{value}'), treated as empty",
+            "zh": "列 {column} 有 {count} 个无法识别或为负数的次数（{cells}），按空值处理",
+            "en": "column {column} has {count} unreadable or negative counts ({cells}), treated as empty",
         },
         "bad_flags": {
-            "zh": "列 {column} 有 {count} 个既不是“是”也不是“否”的值（如第 {rows} 行的 '{value}'），按未知处理",
-            "en": "column {column} has {count} values that are neither yes nor no (e.g. row {rows}: '{value}'), "
-                  "treated as unknown",
+            "zh": "列 {column} 有 {count} 个既不是“是”也不是“否”的值（{cells}），按未知处理",
+            "en": "column {column} has {count} values that are neither yes nor no ({cells}), treated as unknown",
         },
+        "cell": {"zh": "第 {row} 行 '{value}'", "en": "row {row}: '{value}'"},
         "no_counts": {
             "zh": "没有找到任何功能使用次数列（{columns}），偏好只能依据“近三个月使用最多的功能”",
             "en": "no feature usage count columns found ({columns}); preferences can only use the top feature",
@@ -85,11 +142,15 @@ class Users:
     mapping: dict[str, str]
     feature_columns: dict[str, str]
     warnings: list[str] = field(default_factory=list)
+    # Cells cut at Excel's 32,767 characters: (user_id, header, full text), kept in history.
+    long_texts: list[tuple[str, str, str]] = field(default_factory=list)
+    # Source rows left out as totals rows (合计/总计).
+    excluded_rows: list[int] = field(default_factory=list)
 
 
 def _rows(table: Table, mask: pd.Series) -> list[int]:
-    positions = [i for i, flag in enumerate(mask.to_numpy()) if flag][:MAX_LISTED]
-    return [table.excel_row(i) for i in positions]
+    positions = mask.to_numpy(dtype=bool).nonzero()[0][:MAX_LISTED]
+    return [table.excel_row(int(i)) for i in positions]
 
 
 def _fmt_rows(rows: Sequence[int], total: int) -> str:
@@ -108,7 +169,11 @@ def column_aliases(config: Config) -> dict[str, tuple[str, ...]]:
 
 
 def prepare_users(table: Table, config: Config) -> Users:
-    """Map and parse the table; raise :class:`InputError` for anything that would make tags wrong."""
+    """Map and parse the table; raise :class:`InputError` for anything that would make tags wrong.
+
+    The table's frame is cleaned in place first (totals rows dropped, control characters
+    removed, over-long cells truncated), so the workbook shows exactly what was tagged.
+    """
     lang = get_language()
     mapping = match_columns(table.frame.columns, column_aliases(config))
     missing = missing_required(mapping)
@@ -117,19 +182,28 @@ def prepare_users(table: Table, config: Config) -> Users:
         seen = ", ".join(str(c) for c in table.frame.columns[:20])
         raise InputError(MESSAGES("missing", fields=names, seen=seen), Location(table.path, table.sheet))
 
+    warnings: list[str] = []
+    id_header = mapping["user_id"]
+    ids, blank, lossy = parse_ids(table.frame[id_header])
+    excluded = _drop_totals(table, id_header, ids, blank, warnings)
+    if excluded:
+        ids, blank, lossy = (series.drop(index=excluded) for series in (ids, blank, lossy))
+    cleaned = clean_frame(table.frame)
+    _warn_cleaned(table, cleaned, warnings)
     raw = table.frame
     frame = pd.DataFrame(index=raw.index)
-    warnings: list[str] = []
 
-    id_header = mapping["user_id"]
-    ids, blank, lossy = parse_ids(raw[id_header])
     if blank.any():
         rows = _rows(table, blank)
         raise InputError(MESSAGES("blank_id", count=int(blank.sum()), rows=_fmt_rows(rows, int(blank.sum()))),
                          _where(table, id_header, rows[0]))
     if lossy.any():
         rows = _rows(table, lossy)
-        raise InputError(MESSAGES("lossy_id", count=int(lossy.sum())), _where(table, id_header, rows[0]))
+        count = int(lossy.sum())
+        raise InputError(MESSAGES("lossy_id", value=ids[lossy].iloc[0], count=count, rows=_fmt_rows(rows, count)),
+                         _where(table, id_header, rows[0]))
+    if cleaned.characters.get(str(id_header)):
+        ids, _, _ = parse_ids(raw[id_header])  # the cleaned text, parsed again (only when it changed)
     duplicated = ids.duplicated(keep=False)
     if duplicated.any():
         first_id = ids[duplicated].iloc[0]
@@ -139,6 +213,7 @@ def prepare_users(table: Table, config: Config) -> Users:
                          _where(table, id_header, rows[0]))
     frame["user_id"] = ids
 
+    today = pd.Timestamp.now(tz=config.timezone).tz_localize(None).normalize() + pd.Timedelta(days=1)
     for name in DATE_FIELDS:
         if name not in mapping:
             continue
@@ -146,19 +221,32 @@ def prepare_users(table: Table, config: Config) -> Users:
         dates, bad, empty = parse_dates(raw[header], config.timezone)
         if bad.any():
             rows = _rows(table, bad)
-            value = raw[header].iloc[[i for i, f in enumerate(bad.to_numpy()) if f][0]]
-            raise InputError(MESSAGES("bad_date", value=value, count=int(bad.sum())),
-                             _where(table, header, rows[0]))
+            value = raw[header].iloc[_first(bad)]
+            readings = ambiguous_date(value)
+            if readings:
+                message = MESSAGES("ambiguous_date", value=value, first=readings[0], second=readings[1],
+                                   count=int(bad.sum()))
+            else:
+                message = MESSAGES("bad_date", value=value, count=int(bad.sum()))
+            raise InputError(message, _where(table, header, rows[0]))
         if name == "register_date" and empty.any():
             rows = _rows(table, empty)
             raise InputError(MESSAGES("blank_register", count=int(empty.sum()),
                                       rows=_fmt_rows(rows, int(empty.sum()))), _where(table, header, rows[0]))
         frame[name] = dates
+        zoned = timezone_cells(raw[header])
+        if zoned.any():
+            warnings.append(_rows_warning(table, header, zoned, "timezone", tz=config.timezone))
+        for mask, key in ((dates >= today, "future_dates"), (dates < PLAUSIBLE_FROM, "implausible_dates")):
+            mask = mask.fillna(False).astype(bool)
+            if mask.any():
+                warnings.append(_rows_warning(table, header, mask, key))
 
     early = frame["last_active_date"].notna() & (
         frame["last_active_date"].dt.normalize() < frame["register_date"].dt.normalize())
     if early.any():
-        warnings.append(str(Location(table.path, table.sheet)) + ": " + MESSAGES(
+        where = _where(table, mapping["last_active_date"])
+        warnings.append(str(where) + ": " + MESSAGES(
             "active_before_register", count=int(early.sum()), rows=_fmt_rows(_rows(table, early), int(early.sum()))))
 
     if "drove" in mapping:
@@ -185,16 +273,97 @@ def prepare_users(table: Table, config: Config) -> Users:
         if name in mapping:
             frame[name] = raw[mapping[name]].map(lambda v: "" if v is None else str(v))
     if "activity_count_3m" in mapping:
-        frame["activity_count_3m"], _ = parse_counts(raw[mapping["activity_count_3m"]])
-    return Users(frame=frame, mapping=mapping, feature_columns=feature_columns, warnings=warnings)
+        header = mapping["activity_count_3m"]
+        frame["activity_count_3m"], bad = parse_counts(raw[header])
+        if bad.any():
+            warnings.append(_rows_warning(table, header, bad, "bad_activity"))
+    long_texts = [(str(frame.at[row, "user_id"]), column, text) for row, column, text in cleaned.full_text]
+    return Users(frame=frame, mapping=mapping, feature_columns=feature_columns, warnings=warnings,
+                 long_texts=long_texts, excluded_rows=list(excluded))
+
+
+def _first(mask: pd.Series) -> int:
+    return int(mask.to_numpy(dtype=bool).argmax())
+
+
+def _is_total(value: object) -> bool:
+    """``合计``, ``总计：``, ``Total``, ``合计(2,000人)`` … as a totals label.
+
+    >>> [_is_total(v) for v in ("合计", " 总计： ", "Grand Total", "合计(2000人)", "合计张", "1001", None)]
+    [True, True, True, True, False, False, False]
+    """
+    if not isinstance(value, str):
+        return False
+    text = re.sub(r"[\s:：_\-]+", "", unicodedata.normalize("NFKC", value)).casefold()
+    if text in TOTAL_WORDS:
+        return True
+    return any(text.startswith(p) and re.fullmatch(r"[(（\[].*[)）\]]", text[len(p):] or "x") for p in _TOTAL_PREFIX)
+
+
+def _drop_totals(table: Table, id_header: str, ids: pd.Series, blank: pd.Series, warnings: list[str]) -> list[int]:
+    """Drop totals rows (合计/总计) from ``table.frame``; returns their source rows.
+
+    A totals row has a totals label in its ID cell, or a blank ID and a totals label in
+    some other cell. Only rows whose ID is blank or not digits are looked at, so a
+    million-row export costs one vectorised test of the ID column.
+    """
+    suspects = blank.copy()
+    if _TOTAL_SEARCH.search("\n".join(ids.tolist())):  # one search over the column, then the cells
+        suspects |= ids.str.contains(_TOTAL_SEARCH, na=False)
+    if not suspects.any():
+        return []
+    frame = table.frame
+    rows: list[int] = []
+    label = ""
+    for row in frame.index[suspects.to_numpy(dtype=bool)]:
+        cells = frame.loc[row]
+        if _is_total(cells[id_header]):
+            hit = cells[id_header]
+        elif blank[row]:
+            hit = next((v for v in cells.tolist() if _is_total(v)), None)
+        else:
+            hit = None
+        if hit is not None:
+            rows.append(int(row))
+            label = label or str(hit).strip()
+    if rows:
+        table.frame = frame.drop(index=rows)
+        warnings.append(str(Location(table.path, table.sheet)) + ": " + MESSAGES(
+            "totals_rows", rows=_fmt_rows(rows[:MAX_LISTED], len(rows)), label=label))
+    return rows
+
+
+def _warn_cleaned(table: Table, cleaned, warnings: list[str]) -> None:
+    for key, by_column in (("control_chars", cleaned.characters), ("truncated", cleaned.truncated)):
+        for header, entries in by_column.items():
+            rows = [entry[0] if isinstance(entry, tuple) else entry for entry in entries]
+            extra = {"limit": f"{EXCEL_MAX_CHARS:,}", "length": f"{max(e[1] for e in entries):,}"} \
+                if key == "truncated" else {}
+            warnings.append(str(_where(table, header)) + ": " + MESSAGES(
+                key, count=len(rows), rows=_fmt_rows(rows[:MAX_LISTED], len(rows)), **extra))
+
+
+def _rows_warning(table: Table, header: str, mask: pd.Series, key: str, **extra: object) -> str:
+    rows = _rows(table, mask)
+    count = int(mask.sum())
+    value = table.frame[header].iloc[_first(mask)]
+    return str(_where(table, header)) + ": " + MESSAGES(
+        key, count=count, rows=_fmt_rows(rows, count), value=_show(value), **extra)
+
+
+def _show(value: object) -> str:
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    return str(value)
 
 
 def _cell_warning(table: Table, header: str, bad: pd.Series, key: str) -> str:
-    rows = _rows(table, bad)
-    position = next(i for i, f in enumerate(bad.to_numpy()) if f)
-    value = table.frame[header].iloc[position]
-    return str(_where(table, header)) + ": " + MESSAGES(
-        key, column=header, count=int(bad.sum()), rows=rows[0], value=value)
+    """``column X has N … (row 5 '12x', row 9 '-5', …)``: the first few cells by row and value."""
+    positions = [int(i) for i in bad.to_numpy(dtype=bool).nonzero()[0][:MAX_LISTED]]
+    cells = [MESSAGES("cell", row=table.excel_row(i), value=table.frame[header].iloc[i]) for i in positions]
+    count = int(bad.sum())
+    shown = ("、" if get_language() == "zh" else ", ").join(cells) + (" …" if count > len(cells) else "")
+    return str(_where(table, header)) + ": " + MESSAGES(key, column=header, count=count, cells=shown)
 
 
 __all__ = ["Users", "prepare_users", "column_aliases", "REQUIRED_FIELDS"]

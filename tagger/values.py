@@ -96,6 +96,52 @@ def _from_parts(parts: pd.DataFrame, tz: str) -> pd.Series:
     return stamps
 
 
+_AMBIGUOUS = re.compile(r"^\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{4})(?:\s.*)?$")
+_TZ_SUFFIX = re.compile(r"\d\s*(?:Z|[+-]\d{2}:?\d{2})\s*$", re.M)
+# Dates before this are not plausible for a user of an app; Excel day 0-60 (1900-01-00 .. the
+# fictitious 1900-02-29) is what a date format on a small number shows.
+PLAUSIBLE_FROM = pd.Timestamp("1982-01-01")
+
+
+def ambiguous_date(value: object) -> tuple[str, str] | None:
+    """The two readings of a day/month-order-ambiguous date such as ``1/7/2024``, else None.
+
+    >>> ambiguous_date("1/7/2024")
+    ('2024-01-07', '2024-07-01')
+    >>> ambiguous_date("13/7/2024") is None, ambiguous_date("2024/7/1") is None
+    (True, True)
+    """
+    if not isinstance(value, str):
+        return None
+    match = _AMBIGUOUS.match(unicodedata.normalize("NFKC", value))
+    if not match:
+        return None
+    first, second, year = int(match[1]), int(match[2]), int(match[3])
+    readings = []
+    for month, day in ((first, second), (second, first)):
+        try:
+            readings.append(dt.date(year, month, day).isoformat())
+        except ValueError:
+            pass
+    return (readings[0], readings[1]) if len(readings) == 2 and readings[0] != readings[1] else None
+
+
+def timezone_cells(series: pd.Series) -> pd.Series:
+    """Text cells that end in a timezone (``Z``, ``+08:00``), which :func:`parse_dates` converts.
+
+    >>> timezone_cells(pd.Series(["2024-07-31T16:30:00Z", "2024-07-01", 45474, "2024-07-01 08:00+0800"])).tolist()
+    [True, False, False, True]
+    """
+    found = pd.Series(False, index=series.index)
+    texts = [v for v in series.to_numpy() if type(v) is str]
+    if not texts or not _TZ_SUFFIX.search("\n".join(texts)):  # one search over the column first
+        return found
+    for position, value in enumerate(series.to_numpy()):
+        if type(value) is str and _TZ_SUFFIX.search(value):
+            found.iloc[position] = True
+    return found
+
+
 def parse_dates(series: pd.Series, tz: str = "Asia/Shanghai") -> tuple[pd.Series, pd.Series, pd.Series]:
     """Dates from real dates, Excel serials, ``2024-07-01``, ``2024/7/1``, ``2024年7月1日``, ``20240701``.
 
