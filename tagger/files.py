@@ -45,6 +45,7 @@ def backup(path: Path, keep: int = KEEP_BACKUPS) -> Path | None:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = folder / f"{path.stem}.{stamp}{path.suffix}"
     shutil.copy2(path, target)
+    os.chmod(target, 0o600)  # backups hold the same personal data as the workbook: owner only
     olds = sorted(folder.glob(f"{path.stem}.*{path.suffix}"))
     for old in olds[:-keep] if keep else []:
         old.unlink(missing_ok=True)

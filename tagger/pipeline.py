@@ -23,6 +23,7 @@ from tagger.history import HistoryStore
 from tagger.i18n import Catalog, get_language, set_language
 from tagger.metrics import MonthMetrics, compute_metrics
 from tagger.prepare import Users, column_aliases, prepare_users
+from tagger.privacy import mask_frame, mask_text
 from tagger.preferences import tag_preferences
 from tagger.readers import Table, read_export
 from tagger.rules import apply_rules, load_rules
@@ -122,6 +123,7 @@ class TagOptions:
     lang: str | None = None
     sheet: str | None = None
     write: bool = True
+    mask_pii: bool = False  # mask phone and ID-card numbers in every output (tagger.privacy)
 
 
 @dataclass
@@ -257,6 +259,8 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
     progress.step("read")
     table = read_export(options.export, sheet=options.sheet, aliases=column_aliases(config))
     users = prepare_users(table, config)
+    if options.mask_pii:
+        _mask_pii(table, users)
     warnings = [*table.warnings, *users.warnings]
     month = resolve_month(options, users)
     mkey = month_key(month)
@@ -309,6 +313,8 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
         if store is not None:
             store.close()
 
+    if options.mask_pii:
+        warnings = [mask_text(line) for line in warnings]
     result = TagResult(
         options=options, config=config, table=table, users=users, month=mkey, tags=tags, metrics=metrics,
         trend=trend, prev_tags=prev_tags, prev_source=prev_source, output=None,
@@ -323,6 +329,13 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
 
         result.output = write_workbook(result, output, progress=progress)
     return result
+
+
+def _mask_pii(table: Table, users: Users) -> None:
+    """``--mask-pii``: mask the export's cells (all but the user-ID key) and the parsed text columns."""
+    mask_frame(table.frame, keep={users.mapping["user_id"]})
+    mask_frame(users.frame, keep={"user_id"})
+    users.warnings = [mask_text(line) for line in users.warnings]
 
 
 def _warn_outside_month(table: Table, users: Users, month: int, warnings: list[str]) -> None:

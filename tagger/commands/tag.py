@@ -9,7 +9,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from tagger.commands.common import RichProgress, add_common, command_parser
+from tagger.errors import TaggerError
 from tagger.pipeline import TagOptions, TagResult, run
+from tagger.privacy import mask_text
 from tagger.report import dump_json, print_summary, result_json
 
 NAME = "tag"
@@ -29,6 +31,8 @@ def add_tag_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replace", action="store_true", help="replace a month already imported from another file")
     parser.add_argument("-o", "--output", type=Path, help="workbook to write (default: <export>_tagged.xlsx)")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of tables")
+    parser.add_argument("--mask-pii", action="store_true",
+                        help="mask phone (138****8000) and ID-card numbers (110101********1234) in every output")
     add_common(parser)
 
 
@@ -46,7 +50,7 @@ def options_from(args: argparse.Namespace) -> TagOptions:
     return TagOptions(
         export=args.export, month=args.month, config=args.config, preset=args.preset,
         history=args.history, use_history=not args.no_history, replace=args.replace,
-        output=args.output, lang=args.lang, sheet=args.sheet,
+        output=args.output, lang=args.lang, sheet=args.sheet, mask_pii=args.mask_pii,
     )
 
 
@@ -64,10 +68,15 @@ def show(result: TagResult, args: argparse.Namespace, out: Console, err: Console
 
 def handle(args: argparse.Namespace, out: Console, err: Console) -> int:
     options = options_from(args)
-    if args.quiet or args.json:
-        result = run(options)
-    else:
-        with RichProgress(err) as progress:
-            result = run(options, progress)
+    try:
+        if args.quiet or args.json:
+            result = run(options)
+        else:
+            with RichProgress(err) as progress:
+                result = run(options, progress)
+    except TaggerError as exc:
+        if options.mask_pii:  # error lines quote cell values: mask them too
+            exc.args = (mask_text(str(exc)),)
+        raise
     show(result, args, out, err)
     return 0
