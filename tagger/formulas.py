@@ -50,6 +50,11 @@ MONTH_NO = "MonthNo"
 CHURN_AFTER = "ChurnAfter"
 THRESHOLD = "Threshold"
 TARGET = "Target"
+# Lists on the 参数 sheet (kept out of the per-row formulas, which are written a million times).
+KW_ALL = "KwAll"  # every feature keyword, features in template order
+KW_LABEL = "KwLabel"  # the label of each keyword's feature, row for row
+YES_WORDS = "YesWords"  # values.TRUE_WORDS
+NO_WORDS = "NoWords"  # values.FALSE_WORDS
 
 ROW = "\x00"  # never occurs in a formula or a label
 
@@ -172,10 +177,14 @@ def segment(c: UserCells, lang: str) -> str:
             f"{q['awakened']},{q['returned']})))),IF({idle_}<{CHURN_AFTER},{q['dormant']},{q['churned']})))")
 
 
-def _flag_in(cell: str, words: set[str]) -> str:
-    """``values.parse_flags`` membership: trimmed text equal (case-insensitively) to one of ``words``."""
-    items = ",".join(quote(w) for w in sorted(words))
-    return f'SUMPRODUCT(--(TRIM({cell}&"")={{{items}}}))>0'
+def flag_words() -> dict[str, list[str]]:
+    """The yes/no spellings of ``values.parse_flags``, as the 参数 sheet lists them."""
+    return {YES_WORDS: sorted(TRUE_WORDS), NO_WORDS: sorted(FALSE_WORDS)}
+
+
+def _flag_in(cell: str, name: str) -> str:
+    """``values.parse_flags`` membership: trimmed text equal (case-insensitively) to a listed word."""
+    return f'SUMPRODUCT(--(TRIM({cell}&"")={name}))>0'
 
 
 def group(c: UserCells, lang: str) -> str:
@@ -185,8 +194,8 @@ def group(c: UserCells, lang: str) -> str:
         return f"={seg}"
     drove = c.at(c.drove)
     churned = quote(segment_label("churned", lang))
-    return (f"=IF({seg}={churned},IF({_flag_in(drove, TRUE_WORDS)},{quote(segment_label('churned_driving', lang))},"
-            f"IF({_flag_in(drove, FALSE_WORDS)},{quote(segment_label('churned_not_driving', lang))},{seg})),{seg})")
+    return (f"=IF({seg}={churned},IF({_flag_in(drove, YES_WORDS)},{quote(segment_label('churned_driving', lang))},"
+            f"IF({_flag_in(drove, NO_WORDS)},{quote(segment_label('churned_not_driving', lang))},{seg})),{seg})")
 
 
 def prev_state(c: UserCells, lang: str) -> str:
@@ -217,19 +226,20 @@ def total(c: UserCells) -> str:
     return "=" + "+".join(f"N({c.at(col)})" for col in c.counts)
 
 
+def keyword_table(features: Sequence[Feature], lang: str) -> list[tuple[str, str]]:
+    """(keyword, feature label) in ``match_feature``'s order: the first keyword found names the feature."""
+    return [(word, feature.label(lang)) for feature in features
+            for word in (*feature.keywords, *feature.labels.values()) if word]
+
+
 def _fallback(c: UserCells, lang: str) -> str:
-    """``preferences.match_feature`` on 近三个月使用最多的功能: first feature with a keyword in the text."""
-    if c.top is None:
+    """``preferences.match_feature`` on 近三个月使用最多的功能: the feature of the first keyword in the text.
+
+    ``INDEX(…,0)`` makes Excel 2010 evaluate the array without Ctrl+Shift+Enter.
+    """
+    if c.top is None or not keyword_table(c.features, lang):
         return '""'
-    top = c.at(c.top)
-    out = '""'
-    for feature in reversed(c.features):
-        words = [w for w in (*feature.keywords, *feature.labels.values()) if w]
-        if not words:
-            continue
-        items = ",".join(quote(w) for w in words)
-        out = f"IF(SUMPRODUCT(--ISNUMBER(SEARCH({{{items}}},{top})))>0,{quote(feature.label(lang))},{out})"
-    return out
+    return f'IFERROR(INDEX({KW_LABEL},MATCH(1,INDEX(--ISNUMBER(SEARCH({KW_ALL},{c.at(c.top)})),0),0)),"")'
 
 
 def primary(c: UserCells, lang: str) -> str:

@@ -57,6 +57,9 @@ TEXT = Catalog(
         "count_column": {"zh": "次数列", "en": "Count column"},
         "keywords": {"zh": "关键词（无次数时匹配“近三个月使用最多的功能”）",
                      "en": "Keywords (matched in the top-feature text when there are no counts)"},
+        "keyword": {"zh": "关键词", "en": "Keyword"},
+        "YesWords": {"zh": "视为“开车”", "en": "Means yes"},
+        "NoWords": {"zh": "视为“未开车”", "en": "Means no"},
         "not_in_export": {"zh": "（导出中没有）", "en": "(not in the export)"},
         "status_planned": {"zh": "待启动", "en": "Planned"},
         "status_running": {"zh": "进行中", "en": "Running"},
@@ -71,6 +74,28 @@ class ParamCells:
     """Where the parameter values live (for the notes sheet)."""
 
     month_no: int
+
+
+def _word_lists(workbook: Any, grid: Grid, styles: Styles, result: "TagResult") -> None:
+    """Keyword → preference and yes/no spellings, right of the parameters; the formulas name them."""
+    left, top = 5, 2
+    table = fx.keyword_table(result.config.features, get_language())
+    grid.row(top, left, [TEXT("keyword"), TEXT("feature")], styles["header"])
+    for i, (word, label) in enumerate(table):
+        grid.text(top + 1 + i, left, word)
+        grid.text(top + 1 + i, left + 1, label)
+    if table:
+        last = top + len(table)
+        workbook.define_name(fx.KW_ALL, f"={grid.area(top + 1, left, last, left)}")
+        workbook.define_name(fx.KW_LABEL, f"={grid.area(top + 1, left + 1, last, left + 1)}")
+    for offset, (name, words) in enumerate(fx.flag_words().items()):
+        col = left + 3 + offset
+        grid.text(top, col, TEXT(name), styles["header"])
+        for i, word in enumerate(words):
+            grid.text(top + 1 + i, col, word)
+        workbook.define_name(name, f"={grid.area(top + 1, col, top + len(words), col)}")
+    for col, width in ((left, 14), (left + 1, 14), (left + 3, 10), (left + 4, 10)):
+        grid.ws.set_column(col, col, width)
 
 
 def status_label(key: str) -> str:
@@ -131,6 +156,7 @@ def write_params(workbook: Any, ws: Any, styles: Styles, result: "TagResult") ->
         header = result.users.feature_columns.get(feature.key, TEXT("not_in_export"))
         grid.row(row + 2 + offset, 0, [feature.label(get_language()), header])
         grid.text(row + 2 + offset, 3, "、".join(feature.keywords))
+    _word_lists(workbook, grid, styles, result)
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 22)
     ws.set_column(2, 2, 18)
