@@ -25,6 +25,7 @@ from tagger.workbook.grid import Grid
 from tagger.workbook.labels import HEADINGS, SHEETS
 from tagger.workbook.params import status_label
 from tagger.workbook.styles import Styles
+from tagger.workbook import users as users_sheet
 from tagger.workbook.users import UsersPlan
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ TEXT = Catalog(
         "owner": {"zh": "负责人", "en": "Owner"},
         "status": {"zh": "状态", "en": "Status"},
         "all": {"zh": "全部", "en": "All"},
+        "users_cut": {"zh": "；本表只放得下前 {shown} 人，完整名单请在“{sheet}”按分群细分筛选",
+                      "en": "; this sheet holds the first {shown}, filter {sheet} by group for everyone"},
         "user_id": {"zh": "用户ID", "en": "User ID"},
         "nickname": {"zh": "昵称", "en": "Nickname"},
         "suggested_channel": {"zh": "建议渠道", "en": "Suggested channel"},
@@ -186,8 +189,13 @@ def write_group_sheet(workbook: Any, ws: Any, styles: Styles, result: "TagResult
     row = _write_playbook(grid, ws, styles, result, group, row, lang)
     row += 1
     plays = plays_for(config, group)
-    grid.text(row, 0, TEXT("users", n=f"{len(members):,}"), styles["section"])
     header_row = row + 1
+    room = users_sheet.EXCEL_MAX_ROWS - header_row - 1
+    title = TEXT("users", n=f"{len(members):,}")
+    if len(members) > room:  # a sheet holds 1,048,576 rows; 用户明细 (filter 分群细分) has everyone
+        title += TEXT("users_cut", shown=f"{room:,}", sheet=SHEETS("users"))
+        members = members[:room]
+    grid.text(row, 0, title, styles["section"])
     heads = ["user_id", "nickname", "primary", "suggested_channel", "suggested_content", "feature"]
     grid.row(header_row, 0, [TEXT(h) if h != "primary" else HEADINGS("primary") for h in heads], styles["header"])
     grid.flush()

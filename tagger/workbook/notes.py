@@ -90,7 +90,7 @@ def _lines(text: str, width: float) -> int:
     total = 0
     for part in text.split("\n"):
         columns = sum(2 if ord(ch) > 0x2E80 else 1 for ch in part)
-        total += max(1, -(-columns // int(width * 0.95)))
+        total += max(1, -(-columns // int(width * 1.1)))
     return total
 
 
@@ -119,6 +119,6 @@ def write_notes(ws: Any, styles: Styles, result: "TagResult") -> None:
         items.append(("warnings", "\n".join(result.warnings)))
     for i, (key, text) in enumerate(items):
         ws.set_row(3 + i, 16 * _lines(text, NOTE_WIDTH) + 4)
-        grid.text(3 + i, 0, TEXT(key), styles["label"])
+        grid.text(3 + i, 0, TEXT(key), styles["label_top"])
         grid.text(3 + i, 1, text, styles["wrap"])
     grid.flush()

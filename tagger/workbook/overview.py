@@ -72,7 +72,8 @@ def write_overview(ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan
     m = result.metrics
     cells = OverviewCells()
     ws.set_column(0, 0, 34)
-    ws.set_column(1, 3, 13)
+    ws.set_column(1, 1, 13)
+    ws.set_column(2, 3, 12)
     ws.set_column(4, 24, 11.5)
     grid.text(0, 0, HEADINGS("title", month=m.month), styles["title"])
     grid.text(1, 0, " ".join(result.notes[:1]), styles["subtitle"])
@@ -92,7 +93,7 @@ def write_overview(ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan
         row = seg_top + 1 + offset
         label = segment_label(key)
         grid.text(row, 0, label)
-        grid.text(row, 1, key)
+        grid.text(row, 1, key, styles["small"])
         count = int(group_counts.get(key, 0))
         grid.formula(row, 2, "=" + plan.countif("group", fx.quote(label)), count, styles["int"])
         cell = grid.ref(row, 2, sheet=False)
@@ -264,8 +265,8 @@ def _write_charts(workbook: Any, ws: Any, grid: Grid, keys: list[str], seg_top: 
     })
     mix.set_title({"name": HEADINGS("segment_mix"), "name_font": {"size": 12}})
     mix.set_legend({"none": True})
-    mix.set_y_axis({"reverse": True, "interval_unit": 1})
-    mix.set_size({"width": 620, "height": 330})
+    mix.set_y_axis({"reverse": True, "interval_unit": 1, "num_font": {"size": 9}})
+    mix.set_size({"width": 620, "height": 340})
     ws.insert_chart(2, 5, mix, {"x_offset": 8, "y_offset": 4})
 
     trend = workbook.add_chart({"type": "line"})

@@ -94,7 +94,7 @@ def _word_lists(workbook: Any, grid: Grid, styles: Styles, result: "TagResult") 
         for i, word in enumerate(words):
             grid.text(top + 1 + i, col, word)
         workbook.define_name(name, f"={grid.area(top + 1, col, top + len(words), col)}")
-    for col, width in ((left, 14), (left + 1, 14), (left + 3, 10), (left + 4, 10)):
+    for col, width in ((left, 14), (left + 1, 14), (left + 3, 13), (left + 4, 13)):
         grid.ws.set_column(col, col, width)
 
 

@@ -35,6 +35,8 @@ FORMATS: dict[str, dict[str, Any]] = {
     "input_money": {"bg_color": "#FFF2CC", "num_format": "#,##0.00", "border": 1, "border_color": "#BFBFBF"},
     "center": {"align": "center"},
     "label": {"bold": True},
+    "small": {"font_size": 8, "font_color": "#595959"},
+    "label_top": {"bold": True, "valign": "top"},
     "wrap": {"text_wrap": True, "valign": "top"},
     "money": {"num_format": "#,##0.00"},
     "num1": {"num_format": "#,##0.0"},
