@@ -23,6 +23,11 @@ import pandas as pd
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
+try:
+    from xlsxwriter.worksheet import CellFormulaTuple
+except ImportError:  # pragma: no cover - older or newer xlsxwriter
+    CellFormulaTuple = None  # type: ignore[assignment,misc]
+
 from tagger import formulas as fx
 from tagger.i18n import Catalog, get_language
 from tagger.segments import label as segment_label
@@ -250,14 +255,26 @@ def _cell_writer(ws: Worksheet, styles: Styles) -> Callable[[int, int, Any], Non
 class UsersWorksheet(Worksheet):
     """A worksheet that takes tagger's per-row formulas as they are.
 
-    xlsxwriter runs ~30 regular expressions over every formula to add ``_xlfn.`` prefixes
-    to functions newer than Excel 2007; on ten long formulas per row that is most of the
-    write time (≈ 0.4 ms a formula). :mod:`tagger.formulas` only uses Excel 2007
-    functions, so there is nothing to prefix: only the leading ``=`` is dropped.
+    For every formula xlsxwriter searches for dynamic-array functions and runs ~30 regular
+    expressions to add ``_xlfn.`` prefixes to functions newer than Excel 2007; on ten long
+    formulas per row that was most of the write time (≈ 0.4 ms a formula). The formulas of
+    :mod:`tagger.formulas` only use Excel 2007 functions, so there is nothing to detect or
+    prefix: the cell is stored as ``write_formula`` would store it, minus those searches.
+    ``tests/test_workbook.py`` and ``tests/test_recalc.py`` read the result back.
     """
 
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
         return formula[1:] if formula.startswith("=") else formula
+
+    def _write_formula(self, row: int, col: int, formula: str, cell_format: Any = None, value: Any = 0) -> int:
+        if not hasattr(self, "table") or CellFormulaTuple is None:  # another xlsxwriter layout: the slow path
+            return super()._write_formula(row, col, formula, cell_format, value)
+        if self._check_dimensions(row, col):
+            return -1
+        if self.constant_memory and row > self.previous_row:
+            self._write_single_row(row)
+        self.table[row][col] = CellFormulaTuple(self._prepare_formula(formula), cell_format, value)
+        return 0
 
 
 def write_users(workbook: Any, styles: Styles, plan: UsersPlan, progress: "Progress") -> list[str]:
