@@ -67,6 +67,8 @@ def write_workbook(result: "TagResult", path: Path, progress: "Progress | None" 
     progress = progress or _Silent()
     with atomic_output(Path(path)) as temp:
         workbook = xlsxwriter.Workbook(str(temp), WORKBOOK_OPTIONS)
+        if len(result.tags) > 200_000:  # a million rows of formulas is > 4 GB of sheet XML: needs ZIP64
+            workbook.use_zip64()
         workbook.set_properties({"title": f"tagger {result.month}", "created": datetime.now()})
         _write_all(workbook, result, progress)
         workbook.close()
