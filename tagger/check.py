@@ -11,7 +11,6 @@ side files, no migration).
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,20 +25,20 @@ from tagger.i18n import Catalog, get_language, set_language
 from tagger.metrics import compute_metrics
 from tagger.pipeline import (
     Progress,
+    SilentProgress,
     TagOptions,
-    _Silent,
-    _state_from_history,
-    _warn_outside_month,
     default_output,
+    last_month_state,
     month_from_name,
     resolve_month,
     tag_users,
+    warn_outside_month,
 )
 from tagger.prepare import DATE_FIELDS, Users, column_aliases, prepare_users
 from tagger.readers import Table, read_export
 from tagger.report import UNSPLIT_PARTS
 from tagger.segments import UNSPLIT
-from tagger.values import month_key, month_number
+from tagger.values import month_key
 
 TEXT = Catalog(
     "check",
@@ -129,7 +128,7 @@ def check_export(options: TagOptions, progress: Progress | None = None) -> Check
     >>> report.ok, report.exit_code
     (False, 2)
     """
-    progress = progress or _Silent()
+    progress = progress or SilentProgress()
     report = CheckReport(export=options.export)
     try:
         config = load_config(options.config or find_config(), options.preset)
@@ -175,7 +174,6 @@ def _describe_table(report: CheckReport, table: Table, config: Config) -> None:
     """Columns found, with letters and sample values, before any value is parsed."""
     report.sheet = table.sheet
     report.header_row = table.header_row
-    report.rows = len(table.frame)
     report.warnings.extend(table.warnings)
     mapping = match_columns(table.frame.columns, column_aliases(config))
     fields = list(REQUIRED_FIELDS) + [f for f in mapping if f not in REQUIRED_FIELDS]
@@ -190,6 +188,7 @@ def _describe_table(report: CheckReport, table: Table, config: Config) -> None:
 
 
 def _describe_users(report: CheckReport, table: Table, users: Users) -> None:
+    report.rows = len(users.frame)  # after totals rows and empty rows are left out
     report.warnings.extend(users.warnings)
     for name in DATE_FIELDS:
         if name not in users.frame:
@@ -214,29 +213,23 @@ def _predict(report: CheckReport, options: TagOptions, config: Config, table: Ta
     month = resolve_month(options, users)
     report.month = month_key(month)
     report.month_source = _month_source(options)
-    _warn_outside_month(table, users, month, report.warnings)
+    warn_outside_month(table, users, month, report.warnings)
     prev_key = month_key(month - 1)
     history_path = (options.history or config.default_history_path()) if options.use_history else None
     report.history = history_path
-    prev_active: pd.Series | None = None
-    departed: dict[str, int] = {}
-    if "prev_active_date" in users.frame:
-        prev_active = month_number(users.frame["prev_active_date"]).fillna(
-            month_number(users.frame["register_date"]))
-        report.prev_state = TEXT("prev_export", column=users.mapping["prev_active_date"])
-    else:
-        store = open_history_read_only(history_path) if history_path else None
-        try:
-            if store is not None and store.has_users(prev_key):
-                prev_active, departed, _ = _state_from_history(store, users, month)
-                report.prev_state = TEXT("prev_history", path=history_path, month=prev_key)
-        finally:
-            if store is not None:
-                store.close()
-        if prev_active is None:
-            report.prev_state = TEXT("prev_none", month=prev_key)
-    tags = tag_users(users, month, config, prev_active_month=prev_active, lang=get_language())
-    metrics = compute_metrics(tags, report.month, config.target_active_rate, departed=departed)
+    store = HistoryStore.open_read_only(history_path) if history_path else None
+    try:
+        state = last_month_state(users, month, store)
+    finally:
+        if store is not None:
+            store.close()
+    report.prev_state = {
+        "export": lambda: TEXT("prev_export", column=users.mapping.get("prev_active_date")),
+        "history": lambda: TEXT("prev_history", path=history_path, month=prev_key),
+        "none": lambda: TEXT("prev_none", month=prev_key),
+    }[state.source]()
+    tags = tag_users(users, month, config, prev_active_month=state.prev_active, lang=get_language())
+    metrics = compute_metrics(tags, report.month, config.target_active_rate, departed=state.departed)
     report.segments = dict(metrics.groups or metrics.segments)
     if metrics.unsplit:
         for key in UNSPLIT_PARTS:
@@ -247,22 +240,4 @@ def _predict(report: CheckReport, options: TagOptions, config: Config, table: Ta
     report.output = options.output or default_output(options.export)
 
 
-def open_history_read_only(path: Path) -> HistoryStore | None:
-    """A :class:`HistoryStore` over an immutable, read-only connection; None when there is no file.
-
-    ``HistoryStore(path)`` creates the file, switches it to WAL and migrates it,
-    all of which write; a check must leave the folder exactly as it found it.
-    """
-    if not path.is_file():
-        return None
-    store = HistoryStore.__new__(HistoryStore)
-    store.path = path
-    try:
-        store.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
-        store.conn.execute("SELECT 1 FROM imports LIMIT 1")
-    except sqlite3.DatabaseError:
-        return None
-    return store
-
-
-__all__ = ["CheckReport", "ColumnCheck", "DateRange", "check_export", "open_history_read_only"]
+__all__ = ["CheckReport", "ColumnCheck", "DateRange", "check_export"]

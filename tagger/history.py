@@ -154,6 +154,25 @@ class HistoryStore:
         except sqlite3.DatabaseError as exc:
             raise HistoryError(MESSAGES("broken", db=self.path, reason=exc)) from None
 
+    @classmethod
+    def open_read_only(cls, path: str | Path) -> "HistoryStore | None":
+        """The store over an immutable, read-only connection; None when there is no usable file.
+
+        Opening normally creates the file, switches it to WAL and migrates it, all of
+        which write; ``tagger check`` must leave the folder exactly as it found it.
+        """
+        path = Path(path)
+        if not path.is_file():
+            return None
+        store = cls.__new__(cls)
+        store.path = path
+        try:
+            store.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+            store.conn.execute("SELECT 1 FROM imports LIMIT 1")
+        except sqlite3.DatabaseError:
+            return None
+        return store
+
     def __enter__(self) -> "HistoryStore":
         return self
 
@@ -305,7 +324,7 @@ class HistoryStore:
         clearing a cell in Excel is an edit too. Users the workbook did not show keep
         theirs, so nothing typed in an older workbook is lost.
         """
-        now = datetime.now().isoformat(timespec="seconds")
+        now = datetime.now().isoformat(timespec="microseconds")
         kept = edits[(edits["label"] != "") | (edits["remark"] != "")]
         cleared = sorted(set(seen) - set(kept["user_id"]))
         with self.write() as conn:
@@ -329,7 +348,7 @@ class HistoryStore:
 
     def save_tracking(self, rows: Iterable[Mapping[str, object]], *, source: str) -> None:
         """Insert or update 触达跟踪 rows by their ``key`` (date, group, channel, content); never deletes."""
-        now = datetime.now().isoformat(timespec="seconds")
+        now = datetime.now().isoformat(timespec="microseconds")
         with self.write() as conn:
             start = conn.execute("SELECT COALESCE(MAX(position), 0) FROM tracking").fetchone()[0]
             for offset, row in enumerate(rows, start=1):
@@ -351,7 +370,7 @@ class HistoryStore:
         The same (date, rule, group, channel, content) recorded again replaces the
         earlier record: running ``tagger contacts`` twice on a day is a redo, not two sends.
         """
-        now = datetime.now().isoformat(timespec="seconds")
+        now = datetime.now().isoformat(timespec="microseconds")
         with self.write() as conn:
             conn.execute("DELETE FROM campaigns WHERE date = ? AND rule = ? AND grp = ? AND channel = ? "
                          "AND content = ?", (date, rule, group, channel, content))

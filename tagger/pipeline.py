@@ -100,7 +100,9 @@ class Progress(Protocol):
     def advance(self, amount: int = 1) -> None: ...
 
 
-class _Silent:
+class SilentProgress:
+    """The progress of a run nobody watches."""
+
     def step(self, name: str, total: int | None = None) -> None:
         pass
 
@@ -163,6 +165,8 @@ class TagResult:
     # (tagger.alerts.Alerts); None for a plain ``tagger tag`` run.
     review: Any = None
     alerts: Any = None
+    # Last month's users missing from this export, per M-1 state (they stay in their rate base).
+    departed: dict[str, int] = field(default_factory=dict)
 
 
 def month_from_name(path: Path) -> int | None:
@@ -216,17 +220,42 @@ def default_output(export: Path) -> Path:
     return export.with_name(f"{export.stem}_tagged.xlsx")
 
 
-def _state_from_history(store: HistoryStore, users: Users, month: int) -> tuple[pd.Series, dict[str, int], str]:
-    """Last activity before M from the M-1 import; users gone since M-1 are counted per state."""
-    prev_key = month_key(month - 1)
-    stored = store.users(prev_key).set_index("user_id")
-    ids = users.frame["user_id"]
-    prev_month = month_number(stored["last_active_date"]).reindex(ids.to_numpy())
-    prev_month.index = users.frame.index
-    gone = stored.loc[~stored.index.isin(ids.to_numpy()), "segment"]
+@dataclass
+class LastMonthState:
+    """Each user's last activity before M and where that knowledge came from."""
+
+    prev_active: pd.Series | None  # month numbers aligned with the users; None when unknown for all
+    source: str  # "export", "history" or "none"
+    note: str
+    departed: dict[str, int] = field(default_factory=dict)  # M-1 users missing now, per M-1 state
+    prev_tags: pd.DataFrame | None = None  # M-1's stored users, for transitions
+
+
+def departed_states(stored: pd.DataFrame, ids: pd.Series) -> dict[str, int]:
+    """Last month's users who are not in this export, counted per M-1 state (their rate base)."""
+    gone = stored.loc[~stored["user_id"].isin(ids.to_numpy()), "segment"]
     states = gone.map(lambda s: "old_active" if s in ACTIVE_SEGMENTS and s != "new" else s)
-    departed = {str(k): int(v) for k, v in states.value_counts().items()}
-    return prev_month, departed, prev_key
+    return {str(k): int(v) for k, v in states.value_counts().items()}
+
+
+def last_month_state(users: Users, month: int, store: HistoryStore | None) -> LastMonthState:
+    """From the export's previous-active column, else the M-1 import in history, else unknown."""
+    prev_key = month_key(month - 1)
+    prev_tags = store.users(prev_key) if store is not None and store.has_users(prev_key) else None
+    frame = users.frame
+    if "prev_active_date" in frame:
+        # A blank cell means no activity before this month other than registering.
+        prev_active = month_number(frame["prev_active_date"]).fillna(month_number(frame["register_date"]))
+        return LastMonthState(prev_active, "export",
+                              MESSAGES("prev_from_export", column=users.mapping["prev_active_date"]),
+                              prev_tags=prev_tags)
+    if prev_tags is not None:
+        stored = prev_tags.set_index("user_id")
+        prev_active = month_number(stored["last_active_date"]).reindex(frame["user_id"].to_numpy())
+        prev_active.index = frame.index
+        return LastMonthState(prev_active, "history", MESSAGES("prev_from_history", month=prev_key),
+                              departed_states(prev_tags, frame["user_id"]), prev_tags)
+    return LastMonthState(None, "none", MESSAGES("prev_unknown", month=prev_key))
 
 
 def tag_users(users: Users, month: int, config: Config, *, prev_active_month: pd.Series | None,
@@ -249,7 +278,7 @@ def tag_users(users: Users, month: int, config: Config, *, prev_active_month: pd
 
 def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
     """Tag one export end to end. Raises :class:`tagger.errors.TaggerError` on bad input."""
-    progress = progress or _Silent()
+    progress = progress or SilentProgress()
     config_path = options.config or find_config()
     config = load_config(config_path, options.preset)
     ruleset = load_rules(config)  # invalid rules stop the run before the export is read
@@ -264,36 +293,19 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
     warnings = [*table.warnings, *users.warnings]
     month = resolve_month(options, users)
     mkey = month_key(month)
-    _warn_outside_month(table, users, month, warnings)
+    warn_outside_month(table, users, month, warnings)
 
     history_path = (options.history or config.default_history_path()) if options.use_history else None
     store = HistoryStore(history_path) if history_path else None
     notes: list[str] = []
     try:
         progress.step("tag")
-        departed: dict[str, int] = {}
-        prev_tags: pd.DataFrame | None = None
-        if "prev_active_date" in users.frame:
-            # A blank cell means no activity before this month other than registering.
-            prev_active = month_number(users.frame["prev_active_date"]).fillna(
-                month_number(users.frame["register_date"]))
-            prev_source = "export"
-            notes.append(MESSAGES("prev_from_export", column=users.mapping["prev_active_date"]))
-        elif store is not None and store.has_users(month_key(month - 1)):
-            prev_active, departed, prev_key = _state_from_history(store, users, month)
-            prev_source = "history"
-            notes.append(MESSAGES("prev_from_history", month=prev_key))
-        else:
-            prev_active = None
-            prev_source = "none"
-            notes.append(MESSAGES("prev_unknown", month=month_key(month - 1)))
-        if store is not None and store.has_users(month_key(month - 1)):
-            prev_tags = store.users(month_key(month - 1))
-
-        tags = tag_users(users, month, config, prev_active_month=prev_active, lang=lang)
+        state = last_month_state(users, month, store)
+        notes.append(state.note)
+        tags = tag_users(users, month, config, prev_active_month=state.prev_active, lang=lang)
         tags = apply_rules(tags, users.frame, table.frame, ruleset, lang)  # adds rule, channel, content
-        metrics = compute_metrics(tags, mkey, config.target_active_rate, departed=departed)
-        if prev_source == "history" and metrics.unknown_prev:
+        metrics = compute_metrics(tags, mkey, config.target_active_rate, departed=state.departed)
+        if state.source == "history" and metrics.unknown_prev:
             notes.append(MESSAGES("prev_partial", count=metrics.unknown_prev, month=month_key(month - 1)))
         metrics.notes = list(notes)
 
@@ -317,7 +329,7 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
         warnings = [mask_text(line) for line in warnings]
     result = TagResult(
         options=options, config=config, table=table, users=users, month=mkey, tags=tags, metrics=metrics,
-        trend=trend, prev_tags=prev_tags, prev_source=prev_source, output=None,
+        trend=trend, prev_tags=state.prev_tags, prev_source=state.source, departed=state.departed, output=None,
         history_path=history_path, warnings=warnings, notes=notes,
     )
     if options.write:
@@ -338,7 +350,7 @@ def _mask_pii(table: Table, users: Users) -> None:
     users.warnings = [mask_text(line) for line in users.warnings]
 
 
-def _warn_outside_month(table: Table, users: Users, month: int, warnings: list[str]) -> None:
+def warn_outside_month(table: Table, users: Users, month: int, warnings: list[str]) -> None:
     frame = users.frame
     for column, key in (("last_active_date", "after_month"), ("register_date", "registered_after")):
         later = (month_number(frame[column]) > month).fillna(False).to_numpy(dtype=bool)

@@ -562,7 +562,7 @@ def _merge_with_history(store: HistoryStore | None, last: LastWorkbook | None,
     stored = store.tracking_rows()
     if last is None:
         return store.overrides(), stored
-    saved = dt.datetime.fromtimestamp(last.path.stat().st_mtime).isoformat(timespec="seconds")
+    saved = dt.datetime.fromtimestamp(last.path.stat().st_mtime).isoformat(timespec="microseconds")
     keys = {row["key"] for row in last.reach_rows}
     newer = [row for row in stored if row["key"] not in keys and row.get("source") == CONTACTS_SOURCE
              and str(row.get("updated_at") or "") >= saved]

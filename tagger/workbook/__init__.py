@@ -62,9 +62,9 @@ def _reports(result: "TagResult") -> list[str]:
 
 def write_workbook(result: "TagResult", path: Path, progress: "Progress | None" = None) -> Path:
     """Write the tagged workbook to ``path`` (atomically, backing up an existing file)."""
-    from tagger.pipeline import _Silent
+    from tagger.pipeline import SilentProgress
 
-    progress = progress or _Silent()
+    progress = progress or SilentProgress()
     with atomic_output(Path(path)) as temp:
         workbook = xlsxwriter.Workbook(str(temp), WORKBOOK_OPTIONS)
         if len(result.tags) > 200_000:  # a million rows of formulas is > 4 GB of sheet XML: needs ZIP64

@@ -15,7 +15,7 @@ from tagger import formulas as fx
 from tagger.i18n import get_language
 from tagger.metrics import RATE_BASES, UNKNOWN_TOLERANCE, MonthMetrics
 from tagger.report import segment_count
-from tagger.segments import ACTIVE_SEGMENTS, UNSPLIT
+from tagger.segments import UNSPLIT
 from tagger.segments import label as segment_label
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import HEADINGS, SHEETS
@@ -54,16 +54,6 @@ def shown_groups(result: "TagResult") -> list[str]:
     if "drove" not in result.users.frame and "churned" not in extra:
         extra.insert(0, "churned")
     return [*SHOWN_GROUPS, *extra]
-
-
-def departed_by_state(result: "TagResult") -> dict[str, int]:
-    """Last month's users missing from this export, per M-1 state (as ``pipeline._state_from_history``)."""
-    if result.prev_source != "history" or result.prev_tags is None:
-        return {}
-    stored = result.prev_tags
-    gone = stored.loc[~stored["user_id"].isin(result.users.frame["user_id"].to_numpy()), "segment"]
-    states = gone.map(lambda s: "old_active" if s in ACTIVE_SEGMENTS and s != "new" else s)
-    return {str(k): int(v) for k, v in states.value_counts().items()}
 
 
 def write_overview(ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan, workbook: Any) -> OverviewCells:
@@ -160,7 +150,7 @@ def _write_rates(grid: Grid, styles: Styles, result: "TagResult", plan: UsersPla
     m = result.metrics
     tags = result.tags
     yes = fx.quote(fx.WORDS("yes"))
-    departed = departed_by_state(result)
+    departed = result.departed
     grid.text(row, 0, HEADINGS("rates"), styles["section"])
     row += 1
     grid.row(row, 0, [HEADINGS("rate"), HEADINGS("base"), HEADINGS("retained"), HEADINGS("value")],
@@ -288,4 +278,4 @@ def _write_charts(workbook: Any, ws: Any, grid: Grid, keys: list[str], seg_top: 
     ws.insert_chart(20, 5, trend, {"x_offset": 8, "y_offset": 10})
 
 
-__all__ = ["write_overview", "OverviewCells", "shown_groups", "departed_by_state"]
+__all__ = ["write_overview", "OverviewCells", "shown_groups"]

@@ -185,7 +185,7 @@ def plan_users(result: "TagResult") -> UsersPlan:
     count_features = [f for f in result.config.features if f.key in result.users.feature_columns]
     if count_features:
         counts = frame[[f.field for f in count_features]].fillna(0.0).astype(float)
-        add("total", "formula", counts.sum(axis=1).tolist(), 10)
+        add("usage_total", "formula", counts.sum(axis=1).tolist(), 10)
     prev_kind = result.prev_source
     prev_key = "prev_active_date" if prev_kind == "export" else None
     if prev_kind == "history" and result.prev_tags is not None:
@@ -211,7 +211,7 @@ def plan_users(result: "TagResult") -> UsersPlan:
         drove=letters.get("drove"), counts=[letters[f.field] for f in count_features],
         top=letters.get("top_feature_3m"), age=letters["age"], active=letters["active"], idle=letters["idle"],
         segment=letters["segment"], group=letters["group"], prev_state=letters["prev_state"],
-        total=letters.get("total"), primary=letters["primary"], tags=letters["tags"], why=letters["why"],
+        total=letters.get("usage_total"), primary=letters["primary"], tags=letters["tags"], why=letters["why"],
         features=result.config.features, count_features=count_features,
     )
     templates = {
@@ -221,7 +221,7 @@ def plan_users(result: "TagResult") -> UsersPlan:
         "tags": fx.tags(cells, lang), "why": fx.why(cells, lang),
     }
     if count_features:
-        templates["total"] = fx.total(cells)
+        templates["usage_total"] = fx.total(cells)
     for column in columns:
         if column.key in templates:
             column.template = templates[column.key].split(fx.ROW)
