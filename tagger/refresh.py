@@ -45,6 +45,7 @@ from tagger.errors import InputError, Location, OutputError, TaggerError
 from tagger.files import backup, sibling_name
 from tagger.history import TRACKING_FIELDS, TRACKING_NUMBERS, HistoryStore
 from tagger.i18n import LANGUAGES, Catalog
+from tagger.preflight import check_archive
 from tagger.pipeline import CarriedEdits, Progress, TagOptions, TagResult, default_output, run
 from tagger.prepare import column_aliases
 from tagger.rules import apply_rules, load_rules
@@ -534,6 +535,11 @@ def _read_or_warn(path: Path | None, result: TagResult) -> LastWorkbook | None:
         return None
     if not path.exists():
         result.warnings.append(MESSAGES("no_workbook", path=path))
+        return None
+    try:
+        check_archive(path)  # zip/XML bombs and damaged archives are never handed to openpyxl
+    except InputError as exc:
+        result.warnings.append(MESSAGES("broken_workbook", path=path, reason=exc.message))
         return None
     try:
         last = read_last_workbook(path, result.config)

@@ -8,6 +8,8 @@ abort the process, which must not take the test session with it.
 
 from __future__ import annotations
 
+import json
+
 import os
 import random
 import subprocess
@@ -276,3 +278,16 @@ def test_every_preflight_message_has_both_languages() -> None:
     for key, texts in preflight.MESSAGES.texts.items():
         assert set(texts) == {"zh", "en"}, key
         assert placeholders(texts["zh"]) == placeholders(texts["en"]), key
+
+
+def test_refresh_never_parses_a_hostile_last_workbook(run_cli, samples: Path, tmp_path: Path) -> None:
+    """Last week's workbook gets the same pre-check; refresh then carries from history and says why."""
+    base = write_xlsx(tmp_path / "base.xlsx")
+    last = rewrite_zip(base, tmp_path / "LAST.xlsx", {SST: LOL})
+    before = last.read_bytes()
+    code, out, err = run_cli("refresh", samples / "car_app_2024-07.csv", "--workbook", last,
+                             "-o", tmp_path / "OUT.xlsx", "--no-history", "--json")
+    assert code == 0, err
+    warning = next(w for w in json.loads(out)["warnings"] if "LAST.xlsx" in w)
+    assert "<!DOCTYPE" in warning and "xl/sharedStrings.xml" in warning
+    assert last.read_bytes() == before and (tmp_path / "OUT.xlsx").exists()

@@ -54,6 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--date", help="campaign date YYYY-MM-DD (default: today)")
     parser.add_argument("--format", default="xlsx,csv", help="xlsx, csv or both (default: xlsx,csv)")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument("--mask-pii", action="store_true",
+                        help="mask phone and ID-card numbers in the lists (IDs stay whole: they are the upload key)")
     add_common(parser)
     parser.set_defaults(handler=handle)
 
@@ -61,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def options_from(args: argparse.Namespace) -> ContactOptions:
     tag = TagOptions(export=args.export, month=args.month, config=args.config, preset=args.preset,
                      history=args.history, use_history=not args.no_history, replace=args.replace,
-                     lang=args.lang, sheet=args.sheet, write=False)
+                     lang=args.lang, sheet=args.sheet, write=False, mask_pii=args.mask_pii)
     formats = tuple(f.strip().lower() for f in args.format.split(",") if f.strip())
     return ContactOptions(tag=tag, out_dir=args.out_dir, holdout=args.holdout, seed=args.seed, date=args.date,
                           formats=formats)

@@ -61,7 +61,7 @@ def show(result: TagResult, args: argparse.Namespace, out: Console, err: Console
         for line in result.warnings:
             err.print(f"[yellow]![/] {escape(line)}")
     elif args.quiet:
-        out.print(str(result.output), markup=False)
+        out.print(str(result.output), markup=False, highlight=False, soft_wrap=True)
     else:
         print_summary(result, out)
 
