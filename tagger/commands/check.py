@@ -10,7 +10,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from tagger.check import CheckReport, check_export
-from tagger.commands.common import RichProgress, add_common, command_parser
+from tagger.commands.common import (
+    RichProgress,
+    add_common,
+    add_export_arguments,
+    command_parser,
+)
 from tagger.i18n import Catalog
 from tagger.pipeline import TagOptions
 from tagger.report import dump_json
@@ -62,9 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "letter), rows, date ranges, the report month, the problems found (with rows) and what the run would "
         "produce. Writes nothing: no workbook, no history. Exit code 2 when the export cannot be tagged.",
         EXAMPLE)
-    parser.add_argument("export", type=Path, help="the export file (xlsx, xlsm, xls, ods, csv, tsv, txt)")
-    parser.add_argument("--month", help="report month YYYY-MM (default: from the file name or the latest activity)")
-    parser.add_argument("--sheet", help="sheet to read (default: the visible sheet with the required headers)")
+    add_export_arguments(parser)
     parser.add_argument("--history", type=Path, help="history database to look up last month in (read only)")
     parser.add_argument("-o", "--output", type=Path, help="the workbook the run would write")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")

@@ -8,7 +8,13 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from tagger.i18n import Catalog
 
@@ -39,6 +45,13 @@ def open_hint(path: Path | None, platform: str = sys.platform) -> str:
     else:
         command = f"{'open' if platform == 'darwin' else 'xdg-open'} {shlex.quote(str(path))}"
     return HINTS("open", command=command)
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    """The export to read and how to read it, for every command that reads one."""
+    parser.add_argument("export", type=Path, help="the export file (xlsx, xlsm, xls, ods, csv, tsv, txt)")
+    parser.add_argument("--month", help="report month YYYY-MM (default: from the file name or the latest activity)")
+    parser.add_argument("--sheet", help="sheet to read (default: the visible sheet with the required headers)")
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:

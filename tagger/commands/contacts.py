@@ -10,7 +10,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tagger.commands.common import RichProgress, add_common, command_parser
+from tagger.commands.common import (
+    RichProgress,
+    add_common,
+    add_export_arguments,
+    command_parser,
+)
 from tagger.contacts import ContactOptions, ContactsResult, make_contacts
 from tagger.i18n import Catalog
 from tagger.pipeline import TagOptions
@@ -41,9 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "UTF-8 csv guarded against formula injection). Each campaign (date, rule, group, channel, content, user "
         "IDs) is recorded in the history database and as a 触达跟踪 row for the next refresh.",
         EXAMPLE)
-    parser.add_argument("export", type=Path, help="the export file (xlsx, xlsm, xls, ods, csv, tsv, txt)")
-    parser.add_argument("--month", help="report month YYYY-MM (default: from the file name or the latest activity)")
-    parser.add_argument("--sheet", help="sheet to read (default: the visible sheet with the required headers)")
+    add_export_arguments(parser)
     parser.add_argument("--history", type=Path, help="history database (default: tagger-history.sqlite)")
     parser.add_argument("--no-history", action="store_true", help="do not read or write the history database")
     parser.add_argument("--replace", action="store_true", help="replace a month already imported from another file")

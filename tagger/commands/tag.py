@@ -8,7 +8,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from tagger.commands.common import RichProgress, add_common, command_parser
+from tagger.commands.common import (
+    RichProgress,
+    add_common,
+    add_export_arguments,
+    command_parser,
+)
 from tagger.errors import TaggerError
 from tagger.pipeline import TagOptions, TagResult, run
 from tagger.privacy import mask_text
@@ -22,9 +27,7 @@ EXAMPLE = ("  tagger tag samples/car_app_2024-07.xlsx\n"
 
 def add_tag_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of a tagging run; ``refresh`` takes them too."""
-    parser.add_argument("export", type=Path, help="the export file (xlsx, xlsm, xls, ods, csv, tsv, txt)")
-    parser.add_argument("--month", help="report month YYYY-MM (default: from the file name or the latest activity)")
-    parser.add_argument("--sheet", help="sheet to read (default: the visible sheet with the required headers)")
+    add_export_arguments(parser)
     parser.add_argument("--history", type=Path,
                         help="history database (default: tagger-history.sqlite next to the config)")
     parser.add_argument("--no-history", action="store_true", help="do not read or write the history database")
