@@ -26,6 +26,8 @@ _DATE = re.compile(
     r"(?:[ T]+(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2})(?:\.\d+)?)?)?"
     r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
 )
+# Exact layouts tried first, vectorised; anything else goes through _DATE cell by cell.
+FAST_LAYOUTS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 _COMPACT_DATE = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")
 _SERIAL_TEXT = re.compile(r"^\d{5}(?:\.\d+)?$")
 _COUNT_TEXT = re.compile(r"^(?P<n>[+-]?\d+(?:\.\d+)?)\s*(?:次|个|回)?$")
@@ -44,7 +46,10 @@ def normalize_id(value: object) -> str:
     >>> normalize_id("１００１\\u200b ")
     '1001'
     """
-    text = unicodedata.normalize("NFKC", str(value))
+    text = str(value)
+    if text.isascii() and text.isalnum():  # the usual ID: nothing to normalise
+        return text
+    text = unicodedata.normalize("NFKC", text)
     text = _ID_NOISE.sub("", text)
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
@@ -172,6 +177,13 @@ def parse_dates(series: pd.Series, tz: str = "Asia/Shanghai") -> tuple[pd.Series
     if numeric.any():
         result[numeric] = _from_serial(series[numeric].astype(float))
     text = (kinds == "text") & ~blank
+    for layout in FAST_LAYOUTS:  # the common export layouts, parsed in one vectorised pass
+        if not text.any():
+            break
+        fast = pd.to_datetime(series[text], format=layout, errors="coerce")
+        hit = fast.notna()
+        result[hit[hit].index] = fast[hit].astype("datetime64[ns]")
+        text = text & ~hit.reindex(series.index, fill_value=False)
     if text.any():
         raw = series[text].map(lambda s: unicodedata.normalize("NFKC", s).strip())
         parts = raw.str.extract(_DATE)
@@ -232,10 +244,16 @@ def parse_counts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> c.tolist()[:3], bad.tolist()
     ([3.0, 1234.0, 12.0], [False, False, False, False, True, True])
     """
-    values = series.map(_count_value)
-    counts = pd.to_numeric(values, errors="coerce").astype(float)
-    empty = series.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v))
-                       or (isinstance(v, str) and v.strip().casefold() in EMPTY_WORDS))
+    # Plain numbers and digit strings parse in one vectorised pass; only the rest
+    # (blanks, "1,234", "12次", "--", yes/no cells, junk) is looked at cell by cell.
+    counts = pd.to_numeric(series, errors="coerce").astype(float)
+    slow = ~np.isfinite(counts.to_numpy()) | series.map(type).isin((bool, np.bool_)).to_numpy()
+    empty = pd.Series(False, index=series.index)
+    if slow.any():
+        rest = series[slow]
+        counts[slow] = pd.to_numeric(rest.map(_count_value), errors="coerce").astype(float)
+        empty[slow] = rest.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v))
+                               or (isinstance(v, str) and v.strip().casefold() in EMPTY_WORDS)).astype(bool)
     bad = (counts.isna() & ~empty) | (counts < 0)
     counts[counts < 0] = np.nan
     return counts, bad
