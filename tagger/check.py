@@ -223,11 +223,12 @@ def _predict(report: CheckReport, options: TagOptions, config: Config, table: Ta
     finally:
         if store is not None:
             store.close()
-    report.prev_state = {
-        "export": lambda: TEXT("prev_export", column=users.mapping.get("prev_active_date")),
-        "history": lambda: TEXT("prev_history", path=history_path, month=prev_key),
-        "none": lambda: TEXT("prev_none", month=prev_key),
-    }[state.source]()
+    if state.source == "export":
+        report.prev_state = TEXT("prev_export", column=users.mapping.get("prev_active_date"))
+    elif state.source == "history":
+        report.prev_state = TEXT("prev_history", path=history_path, month=prev_key)
+    else:
+        report.prev_state = TEXT("prev_none", month=prev_key)
     tags = tag_users(users, month, config, prev_active_month=state.prev_active, lang=get_language())
     metrics = compute_metrics(tags, report.month, config.target_active_rate, departed=state.departed)
     report.segments = dict(metrics.groups or metrics.segments)
