@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Seeded generator of the monthly user-detail export ("用户明细") of a car-owner app.
 
-The ops team of the app in ``/work/shared/seeds/000_*.txt`` receives, at the end of
+The ops team of a car-owner app (the case of tagger's car_app preset) receives, at the end of
 every month, one export with a row per registered user. This script simulates one
 user population over ~3 years of history plus the requested months and writes the
 export of each requested month exactly as the data team would pull it at month end.
