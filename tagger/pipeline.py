@@ -20,7 +20,7 @@ import pandas as pd
 from tagger.config import Config, find_config, load_config
 from tagger.errors import InputError, Location, OutputError
 from tagger.history import HistoryStore
-from tagger.i18n import Catalog, get_language, set_language
+from tagger.i18n import Catalog, set_language
 from tagger.metrics import MonthMetrics, compute_metrics
 from tagger.prepare import Users, column_aliases, prepare_users
 from tagger.privacy import mask_frame, mask_text
@@ -359,4 +359,7 @@ def warn_outside_month(table: Table, users: Users, month: int, warnings: list[st
             warnings.append(MESSAGES(key, count=int(later.sum()), month=month_key(month), row=row))
 
 
-__all__ = ["CarriedEdits", "TagOptions", "TagResult", "Progress", "run", "tag_users", "resolve_month", "get_language"]
+__all__ = [
+    "CarriedEdits", "LastMonthState", "Progress", "SilentProgress", "TagOptions", "TagResult", "default_output",
+    "last_month_state", "month_from_name", "resolve_month", "run", "tag_users", "warn_outside_month",
+]
