@@ -28,6 +28,7 @@ from tagger.preferences import tag_preferences
 from tagger.readers import Table, read_export
 from tagger.rules import apply_rules, load_rules
 from tagger.segments import ACTIVE_SEGMENTS, assign_segments
+from tagger.snapshot import snapshot_columns
 from tagger.values import month_key, month_number, parse_month
 
 MESSAGES = Catalog(
@@ -126,6 +127,7 @@ class TagOptions:
     sheet: str | None = None
     write: bool = True
     mask_pii: bool = False  # mask phone and ID-card numbers in every output (tagger.privacy)
+    table: str | None = None  # the snapshot table in a .duckdb database (tagger.snapshot)
 
 
 @dataclass
@@ -286,7 +288,8 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
     set_language(lang)
 
     progress.step("read")
-    table = read_export(options.export, sheet=options.sheet, aliases=column_aliases(config))
+    table = read_export(options.export, sheet=options.sheet, aliases=column_aliases(config), table=options.table,
+                        snapshot_columns=snapshot_columns(config))
     users = prepare_users(table, config)
     if options.mask_pii:
         _mask_pii(table, users)

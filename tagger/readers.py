@@ -49,6 +49,7 @@ from .columns import (
 from .errors import InputError, Location
 from .i18n import Catalog, get_language
 from .preflight import check_archive
+from .snapshot import is_snapshot, read_snapshot
 
 __all__ = ["MESSAGES", "SheetInfo", "Table", "list_sheets", "read_export"]
 
@@ -274,6 +275,8 @@ def read_export(
     sheet: str | None = None,
     aliases: Mapping[str, Sequence[str]] = DEFAULT_ALIASES,
     scan_rows: int = 30,
+    table: str | None = None,
+    snapshot_columns: Mapping[str, str] | None = None,
 ) -> Table:
     """Read one export: find the format, the sheet and the header row; return raw cells.
 
@@ -294,6 +297,8 @@ def read_export(
     if scan_rows < 1:
         raise ValueError("scan_rows must be at least 1")
     path = Path(path)
+    if is_snapshot(path):  # a warehouse snapshot table (tagger.snapshot); ``table`` names it in a .duckdb
+        return read_snapshot(path, aliases, table=table, columns=snapshot_columns)
     kind = _sniff(path)
     warnings = _extension_warnings(path, kind)
     if kind == "text":

@@ -15,6 +15,7 @@ from tagger.commands import contacts
 from tagger.commands import demo
 from tagger.commands import init
 from tagger.commands import refresh
+from tagger.commands import sql
 from tagger.commands import tag
 from tagger.commands import wizard
 
@@ -26,4 +27,5 @@ COMMANDS: tuple[ModuleType, ...] = (
     wizard,
     refresh,
     contacts,
+    sql,
 )

@@ -34,6 +34,7 @@ def add_tag_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replace", action="store_true", help="replace a month already imported from another file")
     parser.add_argument("-o", "--output", type=Path, help="workbook to write (default: <export>_tagged.xlsx)")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of tables")
+    parser.add_argument("--table", help="the snapshot table to read from a .duckdb database (default: users)")
     parser.add_argument("--mask-pii", action="store_true",
                         help="mask phone (138****8000) and ID-card numbers (110101********1234) in every output")
     add_common(parser)
@@ -54,6 +55,7 @@ def options_from(args: argparse.Namespace) -> TagOptions:
         export=args.export, month=args.month, config=args.config, preset=args.preset,
         history=args.history, use_history=not args.no_history, replace=args.replace,
         output=args.output, lang=args.lang, sheet=args.sheet, mask_pii=args.mask_pii,
+        table=getattr(args, "table", None),
     )
 
 
