@@ -57,3 +57,11 @@ def run_cli():
         return code, out.file.getvalue(), err.file.getvalue()  # type: ignore[attr-defined]
 
     return runner
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for every Spark test of the run (tests/spark.py)."""
+    from tests.spark import session
+
+    yield from session()
