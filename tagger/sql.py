@@ -179,7 +179,7 @@ def _tag_text(config: Config, lang: str) -> str:
     return f"CASE WHEN total > 0 THEN {counted} ELSE CASE {fallback} ELSE '' END END"
 
 
-def _users_select(config: Config, lang: str) -> str:
+def _users_select(config: Config, lang: str, month: int) -> str:
     keys = [f.key for f in config.features]
     prefs = ",\n  ".join(
         f"CASE WHEN total > 0 THEN chosen_{key} ELSE primary_key = {_text(key)} END AS pref_{key}" for key in keys)
@@ -191,7 +191,7 @@ def _users_select(config: Config, lang: str) -> str:
         "    ELSE segment END AS user_group,\n"
         "  active,\n"
         f"  CASE WHEN segment IN ('new', '{UNSPLIT}') THEN NULL WHEN segment = 'last_month_new' THEN 0\n"
-        f"    WHEN active THEN {{month}} - prev - 1 ELSE {{month}} - last_m END AS idle_months,\n"
+        f"    WHEN active THEN {month} - prev - 1 ELSE {month} - last_m END AS idle_months,\n"
         "  prev_group,\n"
         f"  {prefs},\n"
         f"  {_tag_text(config, lang)} AS tags,\n"
@@ -201,7 +201,7 @@ def _users_select(config: Config, lang: str) -> str:
     )
 
 
-def _metrics_select() -> str:
+def _metrics_select(users: str) -> str:
     """One row: segment counts, the churned split, MAU, cumulative users and the four rates (shares 0..1)."""
     counts = [f"COUNT(CASE WHEN segment = '{key}' THEN 1 END) AS {key}" for key in SEGMENTS]
     counts.append(f"COUNT(CASE WHEN segment = '{UNSPLIT}' THEN 1 END) AS {UNSPLIT}")
@@ -222,7 +222,7 @@ def _metrics_select() -> str:
              *(f"{kind}_{rate}" for rate in RATE_BASES for kind in ("base", "kept"))]
     comma = ",\n    "
     return (
-        f"counted AS (\n  SELECT\n    {comma.join(counts)}\n  FROM ({{users}}) AS u\n)\n"
+        f"counted AS (\n  SELECT\n    {comma.join(counts)}\n  FROM ({users}) AS u\n)\n"
         f"SELECT\n    {comma.join(shown)},\n"
         "    CASE WHEN cumulative > 0 THEN CAST(mau AS DOUBLE) / CAST(cumulative AS DOUBLE) END AS active_rate,\n"
         f"    {comma.join(rates)}\nFROM counted"
@@ -237,10 +237,10 @@ def duckdb_sql(config: Config, month: int, *, what: str = "users", table: str | 
     lang = lang or config.language
     ctes = [_source_cte(config, table or default_table(config), month), _clamped_cte(month),
             _lifecycle_cte(config, month), _preferences_cte(config), _primary_cte(config)]
-    users = _users_select(config, lang).replace("{month}", str(month))
+    users = _users_select(config, lang, month)
     if what == "users":
         return "WITH " + ",\n".join(ctes) + "\n" + users
-    return "WITH " + ",\n".join(ctes) + ",\n" + _metrics_select().replace("{users}", users)
+    return "WITH " + ",\n".join(ctes) + ",\n" + _metrics_select(users)
 
 
 def build_sql(config: Config, month: int, dialect: str = "duckdb", *, what: str = "users",

@@ -225,3 +225,32 @@ def test_tag_reads_a_table_from_a_duckdb_database(run_cli, tmp_path: Path) -> No
     assert json.loads(out)["segments"] == metrics.segments
     code, out, err = run_cli("tag", str(db), "--table", "august", "--month", "2024-07", "--no-history", "-q")
     assert code == 2 and "august" in err and "july" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_damaged_parquet_file_is_one_error_line(run_cli, tmp_path: Path) -> None:
+    path = tmp_path / "snapshot_2024-07.parquet"
+    path.write_bytes(b"PAR1 this is not really parquet")
+    code, out, err = run_cli("tag", str(path), "--no-history", "-q")
+    assert code == 2 and out == ""
+    assert "snapshot_2024-07.parquet" in err and len(err.strip().splitlines()) == 1
+
+
+def test_duplicate_ids_in_a_snapshot_name_the_rows(run_cli, tmp_path: Path) -> None:
+    config = load_config(preset="car_app")
+    frame = make_snapshot(config, users=50)
+    frame = frame[[(d.year * 12 + d.month - 1) <= MONTH for d in frame["register_date"]]].reset_index(drop=True)
+    frame.loc[5, "user_id"] = frame.loc[3, "user_id"]
+    path = write_parquet(frame, tmp_path / "snapshot_2024-07.parquet")
+    code, _, err = run_cli("tag", str(path), "--no-history", "-q")
+    assert code == 2 and frame.loc[3, "user_id"] in err
+    assert "row 5" in err and "5, 7" in err  # the header is row 1: frame rows 3 and 5 are rows 5 and 7
+
+
+def test_check_reads_a_snapshot_without_writing(run_cli, tmp_path: Path) -> None:
+    config = load_config(preset="car_app")
+    frame = make_snapshot(config, users=100)
+    path = write_parquet(frame, tmp_path / "snapshot_2024-07.parquet")
+    code, out, err = run_cli("check", str(path), "--history", str(tmp_path / "h.sqlite"), "--json")
+    assert code == 0, err
+    assert not list(tmp_path.glob("*.xlsx"))
+    assert "2024-07" in out

@@ -60,6 +60,6 @@ def handle(args: argparse.Namespace, out: Console, err: Console) -> int:
     if not args.quiet:
         header = TEXT("header", what=args.what, month=month_key(month), dialect=args.dialect,
                       config=source.name if source else f"preset {config.preset}")
-        out.file.write(f"-- {header}\n")
+        out.file.write("-- " + " ".join(header.split()) + "\n")  # one comment line, whatever the file name
     out.file.write(sql + ";\n")
     return 0
