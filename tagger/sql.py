@@ -202,29 +202,31 @@ def _users_select(config: Config, lang: str, month: int) -> str:
 
 
 def _metrics_select(users: str) -> str:
-    """One row: segment counts, the churned split, MAU, cumulative users and the four rates (shares 0..1)."""
-    counts = [f"COUNT(CASE WHEN segment = '{key}' THEN 1 END) AS {key}" for key in SEGMENTS]
-    counts.append(f"COUNT(CASE WHEN segment = '{UNSPLIT}' THEN 1 END) AS {UNSPLIT}")
-    counts += [f"COUNT(CASE WHEN user_group = '{key}' THEN 1 END) AS {key}"
-               for key in ("churned_driving", "churned_not_driving")]
-    counts += ["COUNT(CASE WHEN active THEN 1 END) AS mau", "COUNT(*) AS cumulative",
-               "COUNT(CASE WHEN prev_group = 'unknown' THEN 1 END) AS unknown_prev",
-               "COUNT(CASE WHEN prev_group <> '' THEN 1 END) AS existing"]
+    """One row: segment counts, the churned split, MAU, cumulative users and the four rates (shares 0..1).
+
+    Counts are named ``n_<name>`` inside ``counted`` and renamed at the end: ClickHouse resolves a
+    name to a SELECT alias before a column, so a count called ``active`` would hide the column.
+    """
+    conditions = {key: f"segment = '{key}'" for key in (*SEGMENTS, UNSPLIT)}
+    conditions.update({key: f"user_group = '{key}'" for key in ("churned_driving", "churned_not_driving")})
+    conditions.update({"mau": "active", "cumulative": "TRUE", "unknown_prev": "prev_group = 'unknown'",
+                       "existing": "prev_group <> ''"})
     for rate, base in RATE_BASES.items():
-        counts.append(f"COUNT(CASE WHEN prev_group = '{base}' THEN 1 END) AS base_{rate}")
-        counts.append(f"COUNT(CASE WHEN prev_group = '{base}' AND active THEN 1 END) AS kept_{rate}")
+        conditions[f"base_{rate}"] = f"prev_group = '{base}'"
+        conditions[f"kept_{rate}"] = f"prev_group = '{base}' AND active"
+    counts = [f"COUNT(CASE WHEN {cond} THEN 1 END) AS n_{name}" for name, cond in conditions.items()]
+    shown = [f"n_{name} AS {name}" for name in conditions if name != "existing"]
     rates = [
-        f"CASE WHEN unknown_prev > {_double(UNKNOWN_TOLERANCE)} * existing OR base_{rate} = 0 THEN NULL\n"
-        f"    ELSE CAST(kept_{rate} AS DOUBLE) / CAST(base_{rate} AS DOUBLE) END AS {rate}"
+        f"CASE WHEN n_unknown_prev > {_double(UNKNOWN_TOLERANCE)} * n_existing OR n_base_{rate} = 0 THEN NULL\n"
+        f"    ELSE CAST(n_kept_{rate} AS DOUBLE) / CAST(n_base_{rate} AS DOUBLE) END AS {rate}"
         for rate in RATE_BASES
     ]
-    shown = [*SEGMENTS, UNSPLIT, "churned_driving", "churned_not_driving", "mau", "cumulative", "unknown_prev",
-             *(f"{kind}_{rate}" for rate in RATE_BASES for kind in ("base", "kept"))]
     comma = ",\n    "
     return (
         f"counted AS (\n  SELECT\n    {comma.join(counts)}\n  FROM ({users}) AS u\n)\n"
         f"SELECT\n    {comma.join(shown)},\n"
-        "    CASE WHEN cumulative > 0 THEN CAST(mau AS DOUBLE) / CAST(cumulative AS DOUBLE) END AS active_rate,\n"
+        "    CASE WHEN n_cumulative > 0\n"
+        "      THEN CAST(n_mau AS DOUBLE) / CAST(n_cumulative AS DOUBLE) END AS active_rate,\n"
         f"    {comma.join(rates)}\nFROM counted"
     )
 

@@ -1,0 +1,356 @@
+WITH src AS (
+  SELECT
+    CAST("user_id" AS VARCHAR) AS user_id,
+    (
+      DATE_PART(YEAR, "register_date") * 12 + DATE_PART(MONTH, "register_date") - 1
+    ) AS reg,
+    (
+      DATE_PART(YEAR, "last_active") * 12 + DATE_PART(MONTH, "last_active") - 1
+    ) AS last_raw,
+    (
+      DATE_PART(YEAR, "prev_active") * 12 + DATE_PART(MONTH, "prev_active") - 1
+    ) AS prev_raw,
+    CAST("drove" AS BOOLEAN) AS drove,
+    LOWER(COALESCE(CAST("top_feature" AS VARCHAR), '')) AS top_text,
+    GREATEST_IGNORE_NULLS(COALESCE(CAST("usage_control" AS BIGINT), 0), 0) AS c_control,
+    GREATEST_IGNORE_NULLS(COALESCE(CAST("usage_content" AS BIGINT), 0), 0) AS c_content,
+    GREATEST_IGNORE_NULLS(COALESCE(CAST("usage_community" AS BIGINT), 0), 0) AS c_community,
+    GREATEST_IGNORE_NULLS(COALESCE(CAST("usage_after_sales" AS BIGINT), 0), 0) AS c_after_sales,
+    GREATEST_IGNORE_NULLS(COALESCE(CAST("usage_activity" AS BIGINT), 0), 0) AS c_activity
+  FROM "users"
+  WHERE
+    (
+      DATE_PART(YEAR, "register_date") * 12 + DATE_PART(MONTH, "register_date") - 1
+    ) <= 24294
+), clamped AS (
+  SELECT
+    *,
+    LEAST_IGNORE_NULLS(GREATEST_IGNORE_NULLS(COALESCE(last_raw, reg), reg), 24294) AS last_m,
+    CASE
+      WHEN GREATEST_IGNORE_NULLS(COALESCE(prev_raw, reg), reg) < 24294
+      THEN GREATEST_IGNORE_NULLS(COALESCE(prev_raw, reg), reg)
+    END AS prev_known
+  FROM src
+), life AS (
+  SELECT
+    *,
+    CASE
+      WHEN reg >= 24294
+      THEN 'new'
+      WHEN active AND reg = 24293
+      THEN 'last_month_new'
+      WHEN active AND prev IS NULL
+      THEN 'active_unsplit'
+      WHEN active AND 24294 - prev - 1 <= 0
+      THEN 'active'
+      WHEN active AND 24294 - prev - 1 < 2
+      THEN 'awakened'
+      WHEN active
+      THEN 'returned'
+      WHEN 24294 - last_m < 2
+      THEN 'dormant'
+      ELSE 'churned'
+    END AS segment,
+    CASE
+      WHEN reg >= 24294
+      THEN ''
+      WHEN reg = 24293
+      THEN 'new'
+      WHEN prev IS NULL
+      THEN 'unknown'
+      WHEN 24293 - prev <= 0
+      THEN 'old_active'
+      WHEN 24293 - prev < 2
+      THEN 'dormant'
+      ELSE 'churned'
+    END AS prev_group
+  FROM (
+    SELECT
+      *,
+      CASE WHEN active THEN prev_known ELSE last_m END AS prev
+    FROM (
+      SELECT
+        *,
+        last_m = 24294 AS active
+      FROM clamped
+    ) AS a
+  ) AS p
+), totals AS (
+  SELECT
+    *,
+    c_control + c_content + c_community + c_after_sales + c_activity AS total
+  FROM life
+), shares AS (
+  SELECT
+    *,
+    CASE
+      WHEN total > 0
+      THEN CAST(c_control AS DOUBLE) / CAST(total AS DOUBLE)
+      ELSE CAST(0.0 AS DOUBLE)
+    END AS s_control,
+    CASE
+      WHEN total > 0
+      THEN CAST(c_content AS DOUBLE) / CAST(total AS DOUBLE)
+      ELSE CAST(0.0 AS DOUBLE)
+    END AS s_content,
+    CASE
+      WHEN total > 0
+      THEN CAST(c_community AS DOUBLE) / CAST(total AS DOUBLE)
+      ELSE CAST(0.0 AS DOUBLE)
+    END AS s_community,
+    CASE
+      WHEN total > 0
+      THEN CAST(c_after_sales AS DOUBLE) / CAST(total AS DOUBLE)
+      ELSE CAST(0.0 AS DOUBLE)
+    END AS s_after_sales,
+    CASE
+      WHEN total > 0
+      THEN CAST(c_activity AS DOUBLE) / CAST(total AS DOUBLE)
+      ELSE CAST(0.0 AS DOUBLE)
+    END AS s_activity
+  FROM totals
+), picked AS (
+  SELECT
+    *,
+    s_control >= CAST(0.3 AS DOUBLE) AS chosen_control,
+    s_content >= CAST(0.3 AS DOUBLE) AS chosen_content,
+    s_community >= CAST(0.3 AS DOUBLE) AS chosen_community,
+    s_after_sales >= CAST(0.3 AS DOUBLE) AS chosen_after_sales,
+    s_activity >= CAST(0.3 AS DOUBLE) AS chosen_activity,
+    CASE
+      WHEN total > 0
+      THEN CASE
+        WHEN s_control = GREATEST_IGNORE_NULLS(s_control, s_content, s_community, s_after_sales, s_activity)
+        THEN 'control'
+        WHEN s_content = GREATEST_IGNORE_NULLS(s_control, s_content, s_community, s_after_sales, s_activity)
+        THEN 'content'
+        WHEN s_community = GREATEST_IGNORE_NULLS(s_control, s_content, s_community, s_after_sales, s_activity)
+        THEN 'community'
+        WHEN s_after_sales = GREATEST_IGNORE_NULLS(s_control, s_content, s_community, s_after_sales, s_activity)
+        THEN 'after_sales'
+        WHEN s_activity = GREATEST_IGNORE_NULLS(s_control, s_content, s_community, s_after_sales, s_activity)
+        THEN 'activity'
+      END
+      ELSE CASE
+        WHEN CHARINDEX('控车', top_text) > 0
+        OR CHARINDEX('远程', top_text) > 0
+        OR CHARINDEX('空调', top_text) > 0
+        OR CHARINDEX('车门', top_text) > 0
+        OR CHARINDEX('寻车', top_text) > 0
+        OR CHARINDEX('车窗', top_text) > 0
+        OR CHARINDEX('control', top_text) > 0
+        OR CHARINDEX('控车偏好', top_text) > 0
+        OR CHARINDEX('vehicle control', top_text) > 0
+        THEN 'control'
+        WHEN CHARINDEX('内容', top_text) > 0
+        OR CHARINDEX('知识', top_text) > 0
+        OR CHARINDEX('资讯', top_text) > 0
+        OR CHARINDEX('文章', top_text) > 0
+        OR CHARINDEX('视频', top_text) > 0
+        OR CHARINDEX('content', top_text) > 0
+        OR CHARINDEX('内容偏好', top_text) > 0
+        OR CHARINDEX('content', top_text) > 0
+        THEN 'content'
+        WHEN CHARINDEX('社区', top_text) > 0
+        OR CHARINDEX('话题', top_text) > 0
+        OR CHARINDEX('帖', top_text) > 0
+        OR CHARINDEX('圈', top_text) > 0
+        OR CHARINDEX('community', top_text) > 0
+        OR CHARINDEX('社区偏好', top_text) > 0
+        OR CHARINDEX('community', top_text) > 0
+        THEN 'community'
+        WHEN CHARINDEX('售后', top_text) > 0
+        OR CHARINDEX('保养', top_text) > 0
+        OR CHARINDEX('维修', top_text) > 0
+        OR CHARINDEX('预约', top_text) > 0
+        OR CHARINDEX('after', top_text) > 0
+        OR CHARINDEX('售后偏好', top_text) > 0
+        OR CHARINDEX('after-sales', top_text) > 0
+        THEN 'after_sales'
+        WHEN CHARINDEX('活动', top_text) > 0
+        OR CHARINDEX('福利', top_text) > 0
+        OR CHARINDEX('抽奖', top_text) > 0
+        OR CHARINDEX('签到', top_text) > 0
+        OR CHARINDEX('campaign', top_text) > 0
+        OR CHARINDEX('activity', top_text) > 0
+        OR CHARINDEX('活动偏好', top_text) > 0
+        OR CHARINDEX('campaigns', top_text) > 0
+        THEN 'activity'
+        ELSE ''
+      END
+    END AS primary_key
+  FROM shares
+), counted AS (
+  SELECT
+    COUNT(CASE WHEN segment = 'new' THEN 1 END) AS n_new,
+    COUNT(CASE WHEN segment = 'last_month_new' THEN 1 END) AS n_last_month_new,
+    COUNT(CASE WHEN segment = 'active' THEN 1 END) AS n_active,
+    COUNT(CASE WHEN segment = 'awakened' THEN 1 END) AS n_awakened,
+    COUNT(CASE WHEN segment = 'returned' THEN 1 END) AS n_returned,
+    COUNT(CASE WHEN segment = 'dormant' THEN 1 END) AS n_dormant,
+    COUNT(CASE WHEN segment = 'churned' THEN 1 END) AS n_churned,
+    COUNT(CASE WHEN segment = 'active_unsplit' THEN 1 END) AS n_active_unsplit,
+    COUNT(CASE WHEN user_group = 'churned_driving' THEN 1 END) AS n_churned_driving,
+    COUNT(CASE WHEN user_group = 'churned_not_driving' THEN 1 END) AS n_churned_not_driving,
+    COUNT(CASE WHEN active THEN 1 END) AS n_mau,
+    COUNT(CASE WHEN TRUE THEN 1 END) AS n_cumulative,
+    COUNT(CASE WHEN prev_group = 'unknown' THEN 1 END) AS n_unknown_prev,
+    COUNT(CASE WHEN prev_group <> '' THEN 1 END) AS n_existing,
+    COUNT(CASE WHEN prev_group = 'old_active' THEN 1 END) AS n_base_old_retention,
+    COUNT(CASE WHEN prev_group = 'old_active' AND active THEN 1 END) AS n_kept_old_retention,
+    COUNT(CASE WHEN prev_group = 'new' THEN 1 END) AS n_base_new_retention,
+    COUNT(CASE WHEN prev_group = 'new' AND active THEN 1 END) AS n_kept_new_retention,
+    COUNT(CASE WHEN prev_group = 'dormant' THEN 1 END) AS n_base_awaken_rate,
+    COUNT(CASE WHEN prev_group = 'dormant' AND active THEN 1 END) AS n_kept_awaken_rate,
+    COUNT(CASE WHEN prev_group = 'churned' THEN 1 END) AS n_base_return_rate,
+    COUNT(CASE WHEN prev_group = 'churned' AND active THEN 1 END) AS n_kept_return_rate
+  FROM (
+    SELECT
+      user_id,
+      segment,
+      CASE
+        WHEN segment = 'churned' AND drove
+        THEN 'churned_driving'
+        WHEN segment = 'churned' AND NOT drove
+        THEN 'churned_not_driving'
+        ELSE segment
+      END AS user_group,
+      active,
+      CASE
+        WHEN segment IN ('new', 'active_unsplit')
+        THEN NULL
+        WHEN segment = 'last_month_new'
+        THEN 0
+        WHEN active
+        THEN 24294 - prev - 1
+        ELSE 24294 - last_m
+      END AS idle_months,
+      prev_group,
+      CASE WHEN total > 0 THEN chosen_control ELSE primary_key = 'control' END AS pref_control,
+      CASE WHEN total > 0 THEN chosen_content ELSE primary_key = 'content' END AS pref_content,
+      CASE WHEN total > 0 THEN chosen_community ELSE primary_key = 'community' END AS pref_community,
+      CASE WHEN total > 0 THEN chosen_after_sales ELSE primary_key = 'after_sales' END AS pref_after_sales,
+      CASE WHEN total > 0 THEN chosen_activity ELSE primary_key = 'activity' END AS pref_activity,
+      CASE
+        WHEN total > 0
+        THEN CONCAT(
+          COALESCE(CASE WHEN chosen_control THEN '控车偏好' ELSE '' END, ''),
+          COALESCE(
+            CASE
+              WHEN chosen_content
+              THEN CASE WHEN chosen_control THEN '、内容偏好' ELSE '内容偏好' END
+              ELSE ''
+            END,
+            ''
+          ),
+          COALESCE(
+            CASE
+              WHEN chosen_community
+              THEN CASE WHEN chosen_control OR chosen_content THEN '、社区偏好' ELSE '社区偏好' END
+              ELSE ''
+            END,
+            ''
+          ),
+          COALESCE(
+            CASE
+              WHEN chosen_after_sales
+              THEN CASE
+                WHEN chosen_control OR chosen_content OR chosen_community
+                THEN '、售后偏好'
+                ELSE '售后偏好'
+              END
+              ELSE ''
+            END,
+            ''
+          ),
+          COALESCE(
+            CASE
+              WHEN chosen_activity
+              THEN CASE
+                WHEN chosen_control OR chosen_content OR chosen_community OR chosen_after_sales
+                THEN '、活动偏好'
+                ELSE '活动偏好'
+              END
+              ELSE ''
+            END,
+            ''
+          )
+        )
+        ELSE CASE
+          WHEN primary_key = 'control'
+          THEN '控车偏好'
+          WHEN primary_key = 'content'
+          THEN '内容偏好'
+          WHEN primary_key = 'community'
+          THEN '社区偏好'
+          WHEN primary_key = 'after_sales'
+          THEN '售后偏好'
+          WHEN primary_key = 'activity'
+          THEN '活动偏好'
+          ELSE ''
+        END
+      END AS tags,
+      primary_key,
+      CASE
+        WHEN primary_key = 'control'
+        THEN '控车偏好'
+        WHEN primary_key = 'content'
+        THEN '内容偏好'
+        WHEN primary_key = 'community'
+        THEN '社区偏好'
+        WHEN primary_key = 'after_sales'
+        THEN '售后偏好'
+        WHEN primary_key = 'activity'
+        THEN '活动偏好'
+        ELSE ''
+      END AS primary_label
+    FROM picked
+  ) AS u
+)
+SELECT
+  n_new AS new,
+  n_last_month_new AS last_month_new,
+  n_active AS active,
+  n_awakened AS awakened,
+  n_returned AS returned,
+  n_dormant AS dormant,
+  n_churned AS churned,
+  n_active_unsplit AS active_unsplit,
+  n_churned_driving AS churned_driving,
+  n_churned_not_driving AS churned_not_driving,
+  n_mau AS mau,
+  n_cumulative AS cumulative,
+  n_unknown_prev AS unknown_prev,
+  n_base_old_retention AS base_old_retention,
+  n_kept_old_retention AS kept_old_retention,
+  n_base_new_retention AS base_new_retention,
+  n_kept_new_retention AS kept_new_retention,
+  n_base_awaken_rate AS base_awaken_rate,
+  n_kept_awaken_rate AS kept_awaken_rate,
+  n_base_return_rate AS base_return_rate,
+  n_kept_return_rate AS kept_return_rate,
+  CASE
+    WHEN n_cumulative > 0
+    THEN CAST(n_mau AS DOUBLE) / CAST(n_cumulative AS DOUBLE)
+  END AS active_rate,
+  CASE
+    WHEN n_unknown_prev > CAST(0.005 AS DOUBLE) * n_existing OR n_base_old_retention = 0
+    THEN NULL
+    ELSE CAST(n_kept_old_retention AS DOUBLE) / CAST(n_base_old_retention AS DOUBLE)
+  END AS old_retention,
+  CASE
+    WHEN n_unknown_prev > CAST(0.005 AS DOUBLE) * n_existing OR n_base_new_retention = 0
+    THEN NULL
+    ELSE CAST(n_kept_new_retention AS DOUBLE) / CAST(n_base_new_retention AS DOUBLE)
+  END AS new_retention,
+  CASE
+    WHEN n_unknown_prev > CAST(0.005 AS DOUBLE) * n_existing OR n_base_awaken_rate = 0
+    THEN NULL
+    ELSE CAST(n_kept_awaken_rate AS DOUBLE) / CAST(n_base_awaken_rate AS DOUBLE)
+  END AS awaken_rate,
+  CASE
+    WHEN n_unknown_prev > CAST(0.005 AS DOUBLE) * n_existing OR n_base_return_rate = 0
+    THEN NULL
+    ELSE CAST(n_kept_return_rate AS DOUBLE) / CAST(n_base_return_rate AS DOUBLE)
+  END AS return_rate
+FROM counted;
