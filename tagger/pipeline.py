@@ -28,7 +28,7 @@ from tagger.preferences import tag_preferences
 from tagger.readers import Table, read_export
 from tagger.rules import apply_rules, load_rules
 from tagger.segments import ACTIVE_SEGMENTS, assign_segments
-from tagger.snapshot import snapshot_columns
+from tagger.snapshot import snapshot_columns, table_to_read
 from tagger.values import month_key, month_number, parse_month
 
 MESSAGES = Catalog(
@@ -288,7 +288,8 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
     set_language(lang)
 
     progress.step("read")
-    table = read_export(options.export, sheet=options.sheet, aliases=column_aliases(config), table=options.table,
+    table = read_export(options.export, sheet=options.sheet, aliases=column_aliases(config),
+                        table=table_to_read(options.export, options.table, config),
                         snapshot_columns=snapshot_columns(config))
     users = prepare_users(table, config)
     if options.mask_pii:

@@ -90,6 +90,13 @@ def default_table(config: Config) -> str:
     return str(config.raw.get("sql", {}).get("table", DEFAULT_TABLE))
 
 
+def table_to_read(path: Path, table: str | None, config: Config) -> str | None:
+    """``--table``, else ``[sql] table`` for a DuckDB database (a Parquet file is one table)."""
+    if table or path.suffix.lower() != ".duckdb":
+        return table
+    return default_table(config)
+
+
 def _check_name(value: object, where: object, key: str) -> None:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(MESSAGES("bad_column", path=where, key=key, value=value))

@@ -62,7 +62,7 @@ def make_snapshot(config: Config, *, users: int = 3000, month: int = MONTH, seed
     inside = rng.random(n) < prev_in_month
     frame.loc[inside, "prev_active"] = _day(np.full(int(inside.sum()), month), rng, int(inside.sum()))
     frame["drove"] = pd.array(rng.choice([True, False, None], n), dtype="boolean")
-    for j, feature in enumerate(config.features):
+    for feature in config.features:
         counts = pd.array(rng.integers(0, 8, n) * (rng.random(n) < 0.6), dtype="Int64")
         frame[feature.field] = counts
     keys = [f.field for f in config.features]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from pathlib import Path
 
@@ -174,8 +175,15 @@ def test_cli_reads_tagger_toml_and_its_sql_column_names(run_cli, tmp_path: Path)
     assert code == 0 and not out.startswith("--")
     with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as con:
         got = con.execute(out).df()
-    expected, _ = python_reference(path, dataclasses.replace(config, churn_after_months=3))
+    expected, metrics = python_reference(path, dataclasses.replace(config, churn_after_months=3))
     assert user_differences(expected, got) == {}
+    # tagger tag reads the same table through the same [sql] names ([sql] table without --table)
+    code, out, err = run_cli("tag", str(tmp_path / "wh.duckdb"), "--month", "2024-07", "--no-history", "--json")
+    assert code == 0, err
+    segments = json.loads(out)["segments"]
+    assert {k: v for k, v in segments.items() if k != "new"} == {
+        k: v for k, v in metrics.segments.items() if k != "new"}  # tagger tag also counts later sign-ups as new
+    assert segments["new"] > metrics.segments["new"]
 
 
 @pytest.mark.parametrize("argv, needle", [
@@ -201,7 +209,6 @@ def test_tag_reads_a_parquet_snapshot_into_the_same_workbook(run_cli, tmp_path: 
     path = write_parquet(frame, tmp_path / "snapshot_2024-07.parquet")
     code, out, err = run_cli("tag", str(path), "--no-history", "--json")
     assert code == 0, err
-    import json
     data = json.loads(out)
     expected, metrics = python_reference(path, config)
     assert data["segments"] == metrics.segments and data["mau"] == metrics.mau
@@ -221,7 +228,6 @@ def test_tag_reads_a_table_from_a_duckdb_database(run_cli, tmp_path: Path) -> No
         con.execute(f"CREATE TABLE july AS SELECT * FROM read_parquet('{path}')")
     code, out, err = run_cli("tag", str(db), "--table", "july", "--month", "2024-07", "--no-history", "--json")
     assert code == 0, err
-    import json
     _, metrics = python_reference(path, config)
     assert json.loads(out)["segments"] == metrics.segments
     code, out, err = run_cli("tag", str(db), "--table", "august", "--month", "2024-07", "--no-history", "-q")
