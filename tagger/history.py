@@ -182,6 +182,9 @@ class HistoryStore:
         except OSError as exc:
             raise HistoryError(MESSAGES("read_only", db=self.path, folder=self.path.parent,
                                         reason=exc.strerror or exc)) from None
+        if not _writable(self.path):  # refuse before sqlite leaves a -wal/-shm it cannot remove
+            raise HistoryError(MESSAGES("read_only", db=self.path, folder=self.path.parent,
+                                        reason=os.strerror(13)))
         try:
             self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
             if existed:
