@@ -151,6 +151,11 @@ MESSAGES = Catalog(
             "en": "cannot back up history {db} into {folder} ({reason}); the month was not written. Free disk "
                   "space or fix the permissions and run again",
         },
+        "cannot_write": {
+            "zh": "无法写入历史库 {db}（{reason}），本次写入已整体撤销，已有各月不受影响；请腾出磁盘空间或检查文件大小限制后重试",
+            "en": "cannot write history {db} ({reason}); this write was rolled back as a whole and the stored "
+                  "months are intact. Free disk space or check the file-size limit, then run again",
+        },
         "newer": {
             "zh": "历史库 {db} 由更新版本的 tagger 创建（结构版本 {version}），请升级 tagger",
             "en": "history {db} was written by a newer tagger (schema {version}); upgrade tagger",
@@ -312,10 +317,13 @@ class HistoryStore:
             raise
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if self.conn.in_transaction:  # sqlite may already have rolled back (disk full)
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.DatabaseError) and _no_room(exc):
+                raise HistoryError(MESSAGES("cannot_write", db=self.path, reason=exc)) from None
             raise
-        self.conn.execute("COMMIT")
 
     def _migrate(self) -> None:
         with self.write() as conn:
@@ -529,6 +537,11 @@ def _create_private(path: Path) -> None:
     The history holds user IDs and dates, like the workbooks (which are 0600 too).
     """
     os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def _no_room(exc: sqlite3.DatabaseError) -> bool:
+    """Disk full, quota or file-size limit: sqlite reports SQLITE_FULL or an I/O error on write."""
+    return getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_FULL", "SQLITE_IOERR"))
 
 
 def _writable(path: Path) -> bool:

@@ -156,3 +156,18 @@ def test_zip_past_the_limit_while_xlsxwriter_closes_is_an_output_error(tmp_path:
     assert done.stderr.startswith("refused 2 ") and "z.xlsx" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_history_past_the_size_limit_rolls_back_and_keeps_the_stored_months(run_cli, tmp_path: Path) -> None:
+    history = tmp_path / "h.db"
+    june = write_csv(tmp_path / "u_2024-06.csv", "1,2024-05-01,2024-06-02,a\n")
+    assert run_cli("tag", june, "--history", history, "-q", "-o", tmp_path / "june.xlsx")[0] == 0
+    july = big_csv(tmp_path / "u_2024-07.csv", 20_000)
+    done = limited_cli(300_000, "tag", july, "--history", history, "-o", tmp_path / "july.xlsx", cwd=tmp_path)
+    one_error(done.returncode, done.stderr, "无法写入历史库", str(history), "撤销")
+    assert not (tmp_path / "july.xlsx").exists()
+    from tagger.history import HistoryStore
+
+    with HistoryStore(history) as store:  # opening runs quick_check: the file is sound
+        assert [r.month for r in store.imports()] == ["2024-06"]
+        assert len(store.users("2024-06")) == 1
