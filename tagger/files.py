@@ -29,7 +29,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: no advisory locks, age alone decides
     fcntl = None  # type: ignore[assignment]
 
-from tagger.errors import OutputError
+from tagger.errors import OutputError, TaggerError
 from tagger.i18n import Catalog
 
 BACKUP_DIR = "backups"
@@ -98,8 +98,10 @@ def atomic_output(path: Path, *, make_backup: bool = True) -> Iterator[Path]:
     except OSError as exc:
         raise _write_failed(path, exc) from None
     temp = Path(temp_name)
+    if not _lock(handle):  # nothing to hold it open for (and Windows cannot rename an open file)
+        os.close(handle)
+        handle = -1
     try:
-        _lock(handle)
         try:
             yield temp
             with temp.open("rb") as written:
@@ -107,7 +109,7 @@ def atomic_output(path: Path, *, make_backup: bool = True) -> Iterator[Path]:
             if make_backup:
                 backup(path)
         except Exception as exc:
-            cause = _os_error(exc)
+            cause = None if isinstance(exc, TaggerError) else _os_error(exc)
             if cause is None:
                 raise
             _release(exc)
@@ -119,7 +121,8 @@ def atomic_output(path: Path, *, make_backup: bool = True) -> Iterator[Path]:
             os.replace(temp, kept)
             raise OutputError(MESSAGES("cannot_replace", path=path, reason=exc.strerror or exc, kept=kept)) from None
     finally:
-        os.close(handle)
+        if handle >= 0:
+            os.close(handle)
         temp.unlink(missing_ok=True)
 
 
@@ -155,9 +158,18 @@ def _in_use(temp: Path) -> bool:
     return False
 
 
-def _lock(handle: int) -> None:
-    if fcntl is not None:
+def _lock(handle: int) -> bool:
+    """Mark the temp file as in use; False where locks are unsupported (Windows, some network drives).
+
+    Without a lock, age alone (:data:`STALE_AFTER`) protects a live run's temp file.
+    """
+    if fcntl is None:
+        return False
+    try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
 
 
 def _os_error(exc: BaseException) -> OSError | None:
