@@ -156,3 +156,17 @@ def test_read_only_history_says_so_and_how_to_fix_it(run_cli, tmp_path: Path, wh
             code, _, err = run_cli("tag", july, "--history", folder / "new.db", "-o", tmp_path / "july.xlsx")
             one_error(code, err, "只读", "new.db")
     assert sorted(p.name for p in folder.iterdir()) == names
+
+
+def test_refresh_and_contacts_refuse_a_damaged_history_too(run_cli, tmp_path: Path) -> None:
+    history, july = two_months(tmp_path)
+    data = damaged(history.read_bytes(), "middle")
+    history.write_bytes(data)
+    workbook = tmp_path / "out.xlsx"
+    before = workbook.read_bytes()
+    code, _, err = run_cli("refresh", july, "--workbook", workbook, "--history", history, "-o", workbook)
+    one_error(code, err, str(history), "已损坏")
+    code, _, err = run_cli("contacts", july, "--history", history, "--out-dir", tmp_path / "lists")
+    one_error(code, err, str(history), "已损坏")
+    assert history.read_bytes() == data and workbook.read_bytes() == before
+    assert not (tmp_path / "lists").exists()
