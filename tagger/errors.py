@@ -73,6 +73,9 @@ class HistoryError(TaggerError):
 
 
 class OutputError(TaggerError):
-    """An output file could not be written safely."""
+    """An output file could not be written safely (no space, no permission, the file is open).
 
-    exit_code = 1
+    That is the environment, not a bug: exit 2 like every other user error.
+    """
+
+    exit_code = 2

@@ -11,6 +11,7 @@ months; each month's summary numbers are kept forever for the trend table.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -101,6 +102,11 @@ CREATE TABLE IF NOT EXISTS long_texts (
 ) WITHOUT ROWID;
 """
 MIGRATIONS: dict[int, str] = {2: SCHEMA_V2, 3: SCHEMA_V3}
+BACKUP_DIR = "backups"
+KEEP_BACKUPS = 5
+# sqlite's result codes for a damaged file and for one the process may not write.
+CORRUPT_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+READ_ONLY_CODES = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")
 TRACKING_NUMBERS = ("targeted", "delivered", "clicked", "reactivated", "cost")
 TRACKING_FIELDS = ("date", "group", "channel", "content", *TRACKING_NUMBERS)
 USER_COLUMNS = ("user_id", "register_date", "last_active_date", "segment", "group", "preference")
@@ -120,6 +126,35 @@ MESSAGES = Catalog(
         "broken": {
             "zh": "历史库 {db} 无法使用：{reason}。可将其改名后重新导入各月",
             "en": "history {db} cannot be used: {reason}. Rename it and import the months again",
+        },
+        "corrupt": {
+            "zh": "历史库 {db} 已损坏（{reason}），本次未读取也未写入。{restore}",
+            "en": "history {db} is damaged ({reason}); nothing was read from or written to it. {restore}",
+        },
+        "restore": {
+            "zh": "请把它改名留存，再把最新的备份 {backup} 复制为 {db} 后重试",
+            "en": "Rename it aside to keep it, copy the newest backup {backup} to {db}, and run again",
+        },
+        "no_backup": {
+            "zh": "{folder} 中没有它的备份：请把它改名留存，从你自己的副本恢复，或用 --history 指定另一个历史库",
+            "en": "there is no backup of it in {folder}: rename it aside to keep it and restore your own copy, "
+                  "or pass --history with another history",
+        },
+        "read_only": {
+            "zh": "历史库 {db} 是只读的，无法写入（{reason}）。请让该文件及其文件夹 {folder} 对当前用户可写"
+                  "（例如 chmod u+w），或用 --history 指定一个可写的位置",
+            "en": "history {db} is read-only and cannot be written ({reason}). Make the file and its folder "
+                  "{folder} writable for this user (e.g. chmod u+w), or pass --history with a writable place",
+        },
+        "backup_failed": {
+            "zh": "无法把历史库 {db} 备份到 {folder}（{reason}），本月未写入；请腾出磁盘空间或修正权限后重试",
+            "en": "cannot back up history {db} into {folder} ({reason}); the month was not written. Free disk "
+                  "space or fix the permissions and run again",
+        },
+        "cannot_write": {
+            "zh": "无法写入历史库 {db}（{reason}），本次写入已整体撤销，已有各月不受影响；请腾出磁盘空间或检查文件大小限制后重试",
+            "en": "cannot write history {db} ({reason}); this write was rolled back as a whole and the stored "
+                  "months are intact. Free disk space or check the file-size limit, then run again",
         },
         "newer": {
             "zh": "历史库 {db} 由更新版本的 tagger 创建（结构版本 {version}），请升级 tagger",
@@ -145,33 +180,122 @@ class HistoryStore:
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        existed = self.path.is_file() and self.path.stat().st_size > 0
+        try:
+            if not self.path.exists():
+                _create_private(self.path)
+        except OSError as exc:
+            raise HistoryError(MESSAGES("read_only", db=self.path, folder=self.path.parent,
+                                        reason=exc.strerror or exc)) from None
+        if not _writable(self.path):  # refuse before sqlite leaves a -wal/-shm it cannot remove
+            raise HistoryError(MESSAGES("read_only", db=self.path, folder=self.path.parent,
+                                        reason=os.strerror(13)))
         try:
             self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            if existed:
+                self.verify()  # a damaged file is neither trusted nor written into
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise HistoryError(MESSAGES("broken", db=self.path, reason=exc)) from None
+            self._close_quietly()
+            raise self._failure(exc) from None
 
     @classmethod
     def open_read_only(cls, path: str | Path) -> "HistoryStore | None":
-        """The store over an immutable, read-only connection; None when there is no usable file.
+        """The store over a read-only connection; None when there is no history yet.
 
         Opening normally creates the file, switches it to WAL and migrates it, all of
-        which write; ``tagger check`` must leave the folder exactly as it found it.
+        which write; ``tagger check`` must leave the folder exactly as it found it and
+        give the verdict ``tagger tag`` would. When a ``-wal`` file is there, it may hold
+        committed months, so the connection reads it (``mode=ro`` uses the files that
+        exist); without one the database file is the whole truth and is opened
+        ``immutable``, which creates no ``-wal``/``-shm`` beside it.
         """
         path = Path(path)
-        if not path.is_file():
-            return None
+        if not path.is_file() or path.stat().st_size == 0:
+            return None  # tag would start a new history here
+        wal = path.with_name(path.name + "-wal")
+        options = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
         store = cls.__new__(cls)
         store.path = path
         try:
-            store.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
-            store.conn.execute("SELECT 1 FROM imports LIMIT 1")
-        except sqlite3.DatabaseError:
-            return None
+            store.conn = sqlite3.connect(f"{path.resolve().as_uri()}?{options}", uri=True)
+            store.verify()
+            if not store.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'imports'").fetchone():
+                store.close()
+                return None  # an empty database: tag would create the tables
+        except sqlite3.DatabaseError as exc:
+            store._close_quietly()
+            raise store._failure(exc) from None
         return store
+
+    def verify(self) -> None:
+        """Raise sqlite3.DatabaseError unless ``PRAGMA quick_check`` finds the file sound.
+
+        quick_check reads every page and checks the b-trees and records (all
+        integrity_check does but cross-checking indexes against tables, which this
+        schema barely has); on a 100k-user, three-month history it takes about as
+        long as reading it once, so it runs on every open.
+        """
+        problems = [row[0] for row in self.conn.execute("PRAGMA quick_check(3)").fetchall()]
+        if problems != ["ok"]:
+            raise _Damaged("; ".join(problems))
+
+    def backup(self, keep: int = KEEP_BACKUPS) -> Path:
+        """A verified copy of the database in ``backups/`` beside it; the newest ``keep`` are kept.
+
+        sqlite's online backup copies a consistent snapshot including the committed
+        pages still in the WAL, which a file copy of ``history.db`` alone would miss.
+        The copy is written under a temporary name and renamed only once it checks out.
+        """
+        folder = self.path.parent / BACKUP_DIR
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        target = folder / f"{self.path.stem}.{stamp}{self.path.suffix}"
+        temp = folder / f".{target.name}.tmp"
+        try:
+            folder.mkdir(exist_ok=True)
+            _create_private(temp)
+            copy = sqlite3.connect(temp)
+            try:
+                self.conn.backup(copy)
+                problems = [row[0] for row in copy.execute("PRAGMA quick_check(3)").fetchall()]
+            finally:
+                copy.close()
+            if problems != ["ok"]:
+                raise _Damaged("; ".join(problems))
+            os.replace(temp, target)
+        except (OSError, sqlite3.DatabaseError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise HistoryError(MESSAGES("backup_failed", db=self.path, folder=folder, reason=reason)) from None
+        finally:
+            temp.unlink(missing_ok=True)
+        for old in self.backups()[:-keep] if keep else []:
+            old.unlink(missing_ok=True)
+        return target
+
+    def backups(self) -> list[Path]:
+        """This history's backups in ``backups/`` beside it, oldest first."""
+        folder = self.path.parent / BACKUP_DIR
+        return sorted(folder.glob(f"{self.path.stem}.*{self.path.suffix}")) if folder.is_dir() else []
+
+    def _failure(self, exc: sqlite3.DatabaseError) -> HistoryError:
+        """The one-line error for a database sqlite refused: damaged, read-only or otherwise unusable."""
+        code = getattr(exc, "sqlite_errorname", "")
+        if isinstance(exc, _Damaged) or code in CORRUPT_CODES:
+            newest = self.backups()[-1:]
+            restore = (MESSAGES("restore", backup=newest[0], db=self.path) if newest
+                       else MESSAGES("no_backup", folder=self.path.parent / BACKUP_DIR))
+            return HistoryError(MESSAGES("corrupt", db=self.path, reason=exc, restore=restore))
+        if code.startswith(READ_ONLY_CODES) or not _writable(self.path):
+            return HistoryError(MESSAGES("read_only", db=self.path, folder=self.path.parent, reason=exc))
+        return HistoryError(MESSAGES("broken", db=self.path, reason=exc))
+
+    def _close_quietly(self) -> None:
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            conn.close()
 
     def __enter__(self) -> "HistoryStore":
         return self
@@ -193,10 +317,13 @@ class HistoryStore:
             raise
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if self.conn.in_transaction:  # sqlite may already have rolled back (disk full)
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.DatabaseError) and _no_room(exc):
+                raise HistoryError(MESSAGES("cannot_write", db=self.path, reason=exc)) from None
             raise
-        self.conn.execute("COMMIT")
 
     def _migrate(self) -> None:
         with self.write() as conn:
@@ -267,6 +394,8 @@ class HistoryStore:
         ``long_texts`` are (user_id, header, full text) of cells the workbook truncates.
         """
         rows = _user_rows(users)
+        if self.imports():
+            self.backup()  # the months stored so far survive whatever happens to the file next
         with self.write() as conn:
             existing = conn.execute(
                 "SELECT source, sha256, imported_at FROM imports WHERE month = ?", (month,)).fetchone()
@@ -396,6 +525,28 @@ class HistoryStore:
                                   dtype={"user_id": str})
         frame["holdout"] = frame["holdout"].astype(bool)
         return frame
+
+
+class _Damaged(sqlite3.DatabaseError):
+    """quick_check found damage sqlite itself did not stop at."""
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty file readable by its owner only; sqlite gives its -wal/-shm the same mode.
+
+    The history holds user IDs and dates, like the workbooks (which are 0600 too).
+    """
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def _no_room(exc: sqlite3.DatabaseError) -> bool:
+    """Disk full, quota or file-size limit: sqlite reports SQLITE_FULL or an I/O error on write."""
+    return getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_FULL", "SQLITE_IOERR"))
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write the database and create its -wal/-shm beside it."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
 
 
 def _user_rows(users: pd.DataFrame) -> Iterator[tuple[str, str, str, str, str, str]]:
