@@ -287,12 +287,15 @@ class HistoryStore:
                 "SELECT source, sha256, imported_at, metrics FROM imports WHERE month = ?", (month,)).fetchone()
             stored = self._stored_cutoff(conn, month, existing[3]) if existing else None
             snapshots: list[dict[str, object]] = []
-            if existing and existing[1] != sha256 and not replace:
-                if not (stored and new_cutoff and new_cutoff > stored):
+            if existing and existing[1] != sha256:
+                later = bool(stored and new_cutoff and new_cutoff > stored)
+                if not later and not replace:
                     key = "not_later" if stored and new_cutoff else "other_file"
                     raise HistoryError(MESSAGES(key, db=self.path, month=month, source=existing[0],
                                                 when=existing[2], stored=stored, new=new_cutoff))
-                self.superseded = (existing[0], stored, new_cutoff)
+                if later:
+                    self.superseded = (existing[0], stored, new_cutoff)
+                # Earlier exports (also weekly refreshes, which always replace) calibrate the projection.
                 snapshots = _snapshots_before(json.loads(existing[3]), stored, new_cutoff)
             conn.execute("DELETE FROM month_users WHERE month = ?", (month,))
             conn.execute("DELETE FROM imports WHERE month = ?", (month,))
