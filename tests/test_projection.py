@@ -12,7 +12,6 @@ import sqlite3
 from pathlib import Path
 
 import openpyxl
-import pandas as pd
 import pytest
 
 from tagger.projection import DEFAULT_ALPHA, Model, Snapshot, calibrate, fit_alpha, project, seen_share
