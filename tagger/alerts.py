@@ -5,15 +5,10 @@ not opened the app yet in M. If nothing happens they become 休眠 at month end,
 so they are listed (即将休眠) with their preference and the channel a rule
 suggests, while there is still time to reach them.
 
-The month-end projection is the straight-line run rate the issue asks for::
-
-    projected MAU  = min(cumulative, MTD active × days in month / days elapsed)
-    projected rate = projected MAU / cumulative users
-
-"Days elapsed" runs to the latest activity date in the export (the data date).
-Straight-line over-projects (people who come back at all tend to come back
-early in the month), so the sheet also shows how many more active users per
-remaining day the target needs, which does not depend on that assumption.
+The month-end projection is the one model of :mod:`tagger.projection` (a concave
+curve of the share of the month's users seen by day d, calibrated on history when it
+can be); the sheet also shows how many more active users per remaining day the
+target needs, which does not depend on any model.
 
 Warning levels come from ``[[alerts.levels]]`` in the config; the defaults are
 the three levels of seed 002 (一级 activity down 30 %, 二级 60 days without
@@ -25,7 +20,6 @@ projected active rate with last month's.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -36,6 +30,7 @@ import pandas as pd
 from tagger.config import Config
 from tagger.errors import ConfigError
 from tagger.i18n import Catalog, get_language
+from tagger.projection import MonthEnd
 from tagger.values import month_number, parse_month
 
 if TYPE_CHECKING:
@@ -87,7 +82,7 @@ class AlertLevel:
 
 @dataclass
 class Projection:
-    """Month-to-date numbers and the straight-line month-end projection."""
+    """Month-to-date numbers and the month-end projection (:class:`tagger.projection.MonthEnd`)."""
 
     as_of: pd.Timestamp | None
     day: int
@@ -99,10 +94,16 @@ class Projection:
     projected_rate: float | None
     target: float
     previous_rate: float | None
+    month_end: MonthEnd | None = None
 
     @property
     def mid_month(self) -> bool:
         return self.day < self.days
+
+    @property
+    def clipped(self) -> bool:
+        """True when the projection was held at 100 % of cumulative users (the sheet says so)."""
+        return bool(self.month_end and self.month_end.clipped)
 
     @property
     def needed_per_day(self) -> float | None:
@@ -163,20 +164,12 @@ def _level(item: Mapping[str, Any], position: int, where: str, lang: str) -> Ale
 
 
 def project(result: "TagResult") -> Projection:
-    """Month-to-date active users and the straight-line month-end projection."""
-    month = parse_month(result.month)
-    year, mon = divmod(month, 12)
-    days = calendar.monthrange(year, mon + 1)[1]
-    last = result.users.frame["last_active_date"]
-    in_month = last[month_number(last) == month]
-    as_of = in_month.max() if len(in_month) else None
-    day = int(as_of.day) if as_of is not None else days
-    m = result.metrics
-    projected = min(m.cumulative, int(round(m.mau * days / max(day, 1))))
+    """Month-to-date active users and the month-end projection of :mod:`tagger.projection`."""
+    end = result.month_end
     previous = next((t.active_rate for t in reversed(result.trend) if t.month < result.month), None)
-    return Projection(as_of=as_of, day=day, days=days, active=m.mau, cumulative=m.cumulative, rate=m.active_rate,
-                      projected_active=projected, projected_rate=projected / m.cumulative if m.cumulative else None,
-                      target=m.target, previous_rate=previous)
+    return Projection(as_of=end.as_of, day=end.day, days=end.days, active=end.active, cumulative=end.cumulative,
+                      rate=end.rate, projected_active=end.projected_active, projected_rate=end.projected_rate,
+                      target=end.target, previous_rate=previous, month_end=end)
 
 
 def _level_masks(levels: list[AlertLevel], idle_days: pd.Series, raw: pd.DataFrame) -> np.ndarray:

@@ -10,6 +10,7 @@ months; each month's summary numbers are kept forever for the trend table.
 
 from __future__ import annotations
 
+import calendar
 import json
 import os
 import sqlite3
@@ -119,6 +120,12 @@ MESSAGES = Catalog(
             "en": "month {month} is already in history {db} from a different file ({source}, {when}); "
                   "pass --replace to replace it",
         },
+        "not_later": {
+            "zh": "历史库 {db} 中 {month} 月已由 {source} 导入（数据截至 {stored}），本文件数据截至 {new}，"
+                  "并不更晚；确认要替换请加 --replace",
+            "en": "month {month} is already in history {db} from {source} (data up to {stored}); this file's data "
+                  "ends {new}, which is not later; pass --replace to replace it",
+        },
         "locked": {
             "zh": "历史库 {db} 正被另一个 tagger 进程写入，等待超时；请稍后再试",
             "en": "history {db} is being written by another tagger run and did not free up in time; try again",
@@ -179,6 +186,8 @@ class HistoryStore:
 
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
         self.path = Path(path)
+        # Set by save_month when a later export of a month replaced the stored one.
+        self.superseded: tuple[str, str | None, str | None] | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         existed = self.path.is_file() and self.path.stat().st_size > 0
         try:
@@ -390,25 +399,41 @@ class HistoryStore:
     ) -> bool:
         """Store a month in one transaction; returns False when the identical file was already there.
 
-        A different file for a month already imported is refused unless ``replace``.
+        A different file for a month already imported is refused unless ``replace`` — except a
+        later export of the month (a later cut-off, the latest activity inside the month), which
+        supersedes the stored one: ``self.superseded`` is then (old source, old cut-off, new
+        cut-off) so the caller can say so, and the earlier export's (day, active users) is kept
+        in the metrics JSON as a snapshot that calibrates the month-end projection.
         ``long_texts`` are (user_id, header, full text) of cells the workbook truncates.
         """
         rows = _user_rows(users)
         if self.imports():
             self.backup()  # the months stored so far survive whatever happens to the file next
+        self.superseded = None
+        new_cutoff = _cutoff_text(users["last_active_date"], month)
         with self.write() as conn:
             existing = conn.execute(
-                "SELECT source, sha256, imported_at FROM imports WHERE month = ?", (month,)).fetchone()
-            if existing and existing[1] != sha256 and not replace:
-                raise HistoryError(MESSAGES("other_file", db=self.path, month=month,
-                                            source=existing[0], when=existing[2]))
+                "SELECT source, sha256, imported_at, metrics FROM imports WHERE month = ?", (month,)).fetchone()
+            stored = self._stored_cutoff(conn, month, existing[3]) if existing else None
+            snapshots: list[dict[str, object]] = []
+            if existing and existing[1] != sha256:
+                later = bool(stored and new_cutoff and new_cutoff > stored)
+                if not later and not replace:
+                    key = "not_later" if stored and new_cutoff else "other_file"
+                    raise HistoryError(MESSAGES(key, db=self.path, month=month, source=existing[0],
+                                                when=existing[2], stored=stored, new=new_cutoff))
+                if later:
+                    self.superseded = (existing[0], stored, new_cutoff)
+                # Earlier exports (also weekly refreshes, which always replace) calibrate the projection.
+                snapshots = _snapshots_before(json.loads(existing[3]), stored, new_cutoff)
             conn.execute("DELETE FROM month_users WHERE month = ?", (month,))
             conn.execute("DELETE FROM imports WHERE month = ?", (month,))
             conn.execute(
                 "INSERT INTO imports (month, source, sha256, rows, imported_at, users_kept, metrics) "
                 "VALUES (?, ?, ?, ?, ?, 1, ?)",
                 (month, source, sha256, len(users), datetime.now().isoformat(timespec="seconds"),
-                 json.dumps(metrics.to_dict(), ensure_ascii=False)),
+                 json.dumps({**metrics.to_dict(), "cutoff": new_cutoff, "snapshots": snapshots},
+                            ensure_ascii=False)),
             )
             conn.executemany(
                 "INSERT INTO month_users (month, user_id, register_date, last_active_date, segment, grp, "
@@ -425,6 +450,31 @@ class HistoryStore:
         """Full text of the cells of ``month`` the workbook shows truncated: user_id, header, text."""
         return pd.read_sql_query("SELECT user_id, header, text FROM long_texts WHERE month = ? ORDER BY user_id, header",
                                  self.conn, params=(month,), dtype={"user_id": str})
+
+    @staticmethod
+    def _stored_cutoff(conn: sqlite3.Connection, month: str, metrics_json: str) -> str | None:
+        """Cut-off of a stored month: from its metrics JSON, else the latest activity in month_users."""
+        stored = json.loads(metrics_json).get("cutoff")
+        if stored:
+            return str(stored)
+        (latest,) = conn.execute("SELECT MAX(last_active_date) FROM month_users WHERE month = ? "
+                                 "AND substr(last_active_date, 1, 7) = ?", (month, month)).fetchone()
+        return str(latest)[:10] if latest else None
+
+    def snapshots(self) -> list[dict[str, object]]:
+        """Earlier exports of stored months, with each month's final numbers, for the projection.
+
+        Each item: month, day, days, active, final_active, final_cumulative, final_day (the
+        stored export's cut-off day; the month is complete when it equals ``days``).
+        """
+        out = []
+        for month, text in self.conn.execute("SELECT month, metrics FROM imports ORDER BY month"):
+            data = json.loads(text)
+            final_day = int(str(data.get("cutoff") or "0000-00-00")[8:10] or 0)
+            for snap in data.get("snapshots") or []:
+                out.append({**snap, "month": month, "final_active": data.get("mau", 0),
+                            "final_cumulative": data.get("cumulative", 0), "final_day": final_day})
+        return out
 
     @staticmethod
     def _prune(conn: sqlite3.Connection, keep_months: int) -> None:
@@ -547,6 +597,22 @@ def _no_room(exc: sqlite3.DatabaseError) -> bool:
 def _writable(path: Path) -> bool:
     """Whether this process may write the database and create its -wal/-shm beside it."""
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+
+
+def _cutoff_text(last_active: pd.Series, month: str) -> str | None:
+    """Latest activity date inside ``month`` as YYYY-MM-DD (None when nobody was active in it)."""
+    inside = last_active[last_active.dt.strftime("%Y-%m") == month]
+    return inside.max().strftime("%Y-%m-%d") if len(inside) else None
+
+
+def _snapshots_before(old: dict[str, object], old_cutoff: str | None, new_cutoff: str | None) -> list[dict[str, object]]:
+    """The superseded export as a snapshot (its own earlier snapshots kept), all before the new cut-off."""
+    kept = [s for s in old.get("snapshots") or [] if isinstance(s, dict)]  # type: ignore[union-attr]
+    if old_cutoff:
+        year, mon, day = (int(part) for part in old_cutoff.split("-"))
+        kept.append({"day": day, "days": calendar.monthrange(year, mon)[1], "active": old.get("mau", 0),
+                     "cumulative": old.get("cumulative", 0), "cutoff": old_cutoff})
+    return [s for s in kept if new_cutoff is None or str(s.get("cutoff", "")) < new_cutoff]
 
 
 def _user_rows(users: pd.DataFrame) -> Iterator[tuple[str, str, str, str, str, str]]:

@@ -12,6 +12,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,6 +23,7 @@ from tagger.errors import InputError, Location, OutputError
 from tagger.history import HistoryStore
 from tagger.i18n import Catalog, set_language
 from tagger.metrics import MonthMetrics, compute_metrics
+from tagger.projection import MonthEnd, for_result
 from tagger.prepare import Users, column_aliases, prepare_users
 from tagger.privacy import mask_frame, mask_text
 from tagger.preferences import tag_preferences
@@ -82,6 +84,12 @@ MESSAGES = Catalog(
         "same_file": {
             "zh": "输出文件不能是输入文件本身：{path}",
             "en": "the output cannot be the input file itself: {path}",
+        },
+        "superseded": {
+            "zh": "{month} 月：本文件数据截至 {new}，晚于历史库中 {source}（截至 {old}），已取代之；"
+                  "原文件的月中数据保留为月末预测的校准点",
+            "en": "{month}: this file's data runs to {new}, later than {source} in history (up to {old}); it "
+                  "supersedes it, and the earlier export is kept as a calibration point of the month-end projection",
         },
         "already_imported": {
             "zh": "{month} 月的同一文件已在历史库中，已按本次结果覆盖（内容相同）",
@@ -169,6 +177,13 @@ class TagResult:
     alerts: Any = None
     # Last month's users missing from this export, per M-1 state (they stay in their rate base).
     departed: dict[str, int] = field(default_factory=dict)
+    # Earlier exports of stored months (HistoryStore.snapshots) that calibrate the month-end projection.
+    snapshots: list[dict[str, object]] = field(default_factory=list)
+
+    @cached_property
+    def month_end(self) -> MonthEnd:
+        """The one month-end projection every sheet and the terminal show (tagger.projection)."""
+        return for_result(self)
 
 
 def month_from_name(path: Path) -> int | None:
@@ -322,9 +337,14 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
                                      long_texts=users.long_texts)
             if not fresh:
                 warnings.append(MESSAGES("already_imported", month=mkey))
+            if store.superseded:
+                source, old_cutoff, new_cutoff = store.superseded
+                notes.append(MESSAGES("superseded", month=mkey, source=source, old=old_cutoff, new=new_cutoff))
             trend = store.metrics(upto=mkey)
+            snapshots = store.snapshots()
         else:
             trend = [metrics]
+            snapshots = []
     finally:
         if store is not None:
             store.close()
@@ -334,7 +354,7 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
     result = TagResult(
         options=options, config=config, table=table, users=users, month=mkey, tags=tags, metrics=metrics,
         trend=trend, prev_tags=state.prev_tags, prev_source=state.source, departed=state.departed, output=None,
-        history_path=history_path, warnings=warnings, notes=notes,
+        history_path=history_path, warnings=warnings, notes=notes, snapshots=snapshots,
     )
     if options.write:
         output = (options.output or default_output(options.export))

@@ -42,6 +42,14 @@ TEXT = Catalog(
         "new_retention": {"zh": "新用户次月留存率", "en": "New-user retention"},
         "awaken_rate": {"zh": "唤醒率", "en": "Awaken rate"},
         "return_rate": {"zh": "回流率", "en": "Return rate"},
+        "kpi_mtd": {"zh": "月活与4大指标（截至 {as_of}，本月未结束：均为月初至今的数）",
+                    "en": "Active rate and the 4 rates (data up to {as_of}; the month is not over: month to date)"},
+        "mtd": {"zh": "{label}（截至 {day} 日）", "en": "{label} (to day {day})"},
+        "projected": {"zh": "预计月末月活率", "en": "Projected month-end rate"},
+        "projected_detail": {"zh": "差距 {gap}；{model}", "en": "gap {gap}; {model}"},
+        "calibrated": {"zh": "已校准", "en": "calibrated"},
+        "uncalibrated": {"zh": "默认曲线，未校准", "en": "default curve, uncalibrated"},
+        "clipped": {"zh": "，已按 100% 封顶", "en": ", held at 100 %"},
         "unknown": {"zh": "未知", "en": "unknown"},
         "of": {"zh": "{kept} / {base}", "en": "{kept} of {base}"},
         "written": {"zh": "已写入：{path}", "en": "Written: {path}"},
@@ -80,21 +88,41 @@ def summary_tables(result: "TagResult") -> tuple[Table, Table]:
         else:
             segments.add_row(segment_label(key), f"{count:,}", _pct(count / m.cumulative if m.cumulative else None))
 
-    kpis = Table(title=TEXT("kpi_title"), title_justify="left")
+    return segments, _kpi_table(result)
+
+
+def _gap_text(gap: float | None) -> str:
+    style = "green" if gap is not None and gap >= 0 else "red"
+    return f"[{style}]{gap:+.2%}[/]" if gap is not None else ""
+
+
+def _kpi_table(result: "TagResult") -> Table:
+    """The KPIs; on a mid-month export every month-to-date figure says so, and the projection follows."""
+    m, end = result.metrics, result.month_end
+    mid = not end.month_complete
+    as_of = end.as_of.strftime("%Y-%m-%d") if end.as_of is not None else ""
+
+    def label(key: str) -> str:
+        return TEXT("mtd", label=TEXT(key), day=end.day) if mid else TEXT(key)
+
+    kpis = Table(title=TEXT("kpi_mtd", as_of=as_of) if mid else TEXT("kpi_title"), title_justify="left")
     kpis.add_column(TEXT("metric"))
     kpis.add_column(TEXT("value"), justify="right")
     kpis.add_column(TEXT("detail"), justify="right")
-    kpis.add_row(TEXT("mau"), f"{m.mau:,}", "")
+    kpis.add_row(label("mau"), f"{m.mau:,}", "")
     kpis.add_row(TEXT("cumulative"), f"{m.cumulative:,}", "")
-    gap = m.gap
-    style = "green" if gap is not None and gap >= 0 else "red"
-    kpis.add_row(TEXT("active_rate"), _pct(m.active_rate), "")
-    kpis.add_row(TEXT("target"), _pct(m.target), f"[{style}]{gap:+.2%}[/]" if gap is not None else "")
+    kpis.add_row(label("active_rate"), _pct(m.active_rate), "")
+    kpis.add_row(label("target"), _pct(m.target), _gap_text(m.gap))
+    if mid:
+        model = TEXT("calibrated" if end.model.calibrated else "uncalibrated") + (TEXT("clipped") if end.clipped
+                                                                                 else "")
+        kpis.add_row(TEXT("projected"), _pct(end.projected_rate),
+                     TEXT("projected_detail", gap=_gap_text(end.projected_gap), model=model))
     for rate in RATE_BASES:
         base, kept = m.bases[rate], m.retained[rate]
         detail = TEXT("of", kept=f"{kept:,}", base=f"{base:,}") if base is not None and kept is not None else ""
-        kpis.add_row(TEXT(rate), _pct(m.rates[rate]), detail)
-    return segments, kpis
+        kpis.add_row(label(rate), _pct(m.rates[rate]), detail)
+    return kpis
 
 
 def print_summary(result: "TagResult", console: Console) -> None:
@@ -117,8 +145,14 @@ def result_json(result: "TagResult") -> dict[str, Any]:
         for key in UNSPLIT_PARTS:
             segments[key] = None
         segments[UNSPLIT] = m.unsplit
+    end = result.month_end
     return {
         "month": m.month,
+        "as_of": end.as_of.strftime("%Y-%m-%d") if end.as_of is not None else None,
+        "month_complete": end.month_complete,
+        "projection": {"active": end.projected_active, "active_rate": end.projected_rate, "gap": end.projected_gap,
+                       "clipped": end.clipped, "alpha": end.model.alpha, "calibrated": end.model.calibrated,
+                       "mean_abs_error": end.model.mean_abs_error},
         "rows": m.rows,
         "segments": segments,
         "groups": m.groups,

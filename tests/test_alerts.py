@@ -37,8 +37,10 @@ def test_mid_month_alerts(tmp_path: Path) -> None:
     p = alerts.projection
     assert (p.day, p.days, p.mid_month) == (15, 31, True)
     assert (p.active, p.cumulative) == (6, 11)
-    assert p.projected_active == min(11, round(6 * 31 / 15))  # 12 capped at 11
-    assert p.projected_rate == pytest.approx(1.0)
+    # Default curve, uncalibrated (no history): seen(15 of 31) = (15/31) ** 0.5, so 6 / 0.696 = 8.6 → 9.
+    assert p.projected_active == round(6 / (15 / 31) ** 0.5) == 9
+    assert p.projected_rate == pytest.approx(9 / 11)
+    assert not p.clipped and not p.month_end.model.calibrated
     assert p.needed_per_day == pytest.approx((0.85 * 11 - 6) / 16)
 
     assert sorted(alerts.at_risk["user_id"]) == ["R1", "R2", "R3"]  # active in June, not yet in July

@@ -115,3 +115,20 @@ def test_second_writer_proceeds_once_the_first_commits(tmp_path: Path) -> None:
         timer.join()
         blocker.close()
         assert len(store.users("2024-07")) == 3
+
+
+def test_weekly_replace_keeps_earlier_exports_as_projection_snapshots(tmp_path: Path) -> None:
+    """A refresh always replaces; an earlier cut-off is still kept as a snapshot, a later one is not."""
+    def users(day: int, n: int) -> pd.DataFrame:
+        return month_users(n).assign(last_active_date=pd.to_datetime([f"2024-07-{day:02d}"] * n))
+
+    with HistoryStore(tmp_path / "h.sqlite") as store:
+        store.save_month("2024-07", users(8, 2), source="w1", sha256="1", metrics=metrics())
+        store.save_month("2024-07", users(15, 3), source="w2", sha256="2", metrics=metrics(), replace=True)
+        assert store.superseded == ("w1", "2024-07-08", "2024-07-15")
+        store.save_month("2024-07", users(31, 3), source="end", sha256="3", metrics=metrics())
+        snaps = store.snapshots()
+        assert [(s["day"], s["days"], s["final_day"]) for s in snaps] == [(8, 31, 31), (15, 31, 31)]
+        store.save_month("2024-07", users(10, 3), source="fix", sha256="4", metrics=metrics(), replace=True)
+        assert store.superseded is None
+        assert [s["day"] for s in store.snapshots()] == [8]  # only what came before the new cut-off

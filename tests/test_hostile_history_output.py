@@ -36,7 +36,8 @@ def test_same_month_twice_is_a_no_op_and_another_file_needs_replace(run_cli, tmp
     assert run_cli("tag", july, "--history", history, "-q")[0] == 0
     code, out, _ = run_cli("tag", july, "--history", history)
     assert code == 0 and "同一文件已在历史库中" in " ".join(out.split())
-    other = write_csv(tmp_path / "v_2024-07.csv", "1,2024-05-01,2024-07-03,a\n2,2024-07-01,2024-07-01,b\n")
+    # Same cut-off (2024-07-02), different file: needs --replace (a later cut-off would supersede).
+    other = write_csv(tmp_path / "v_2024-07.csv", "1,2024-05-01,2024-07-02,a\n2,2024-07-01,2024-07-01,b\n")
     code, _, err = run_cli("tag", other, "--history", history)
     one_error(code, err, "2024-07", "u_2024-07.csv", "--replace")
     assert run_cli("tag", other, "--history", history, "--replace", "-q")[0] == 0

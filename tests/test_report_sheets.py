@@ -49,12 +49,24 @@ def test_alert_and_review_sheets(tmp_path: Path, known) -> None:  # noqa: F811
     assert sorted(first[listed + 2: listed + 5]) == ["R1", "R2", "R3"]
     assert all(alerts.cell(r, 1).data_type == "s" for r in range(listed + 2, listed + 5))
     row = first.index("预计月末活跃用户") + 1
-    assert alerts.cell(row, 2).value == 11
+    assert alerts.cell(row, 2).value == 9  # 6 seen by day 15 of 31 ÷ (15/31) ** 0.5, the default curve
+    labelled = {alerts.cell(r, 1).value: alerts.cell(r, 2).value for r in range(1, alerts.max_row + 1)}
+    assert labelled["截至 15 日月活率"] == pytest.approx(6 / 11)
+    assert labelled["截至 15 日与目标差距"] == pytest.approx(6 / 11 - 0.85)
+    assert labelled["预计月末月活率"] == pytest.approx(9 / 11)
+    assert labelled["预计月末与目标差距"] == pytest.approx(9 / 11 - 0.85)
+    assert any(str(v).startswith("未校准") for v in first)
+    assert "（历史库中还没有可回测的月份：未校准）" in first
     levels = first.index("二级预警") + 1
     assert (alerts.cell(levels, 2).value, alerts.cell(levels, 3).value) == ("60 天未活跃", 1)
 
     review = book["复盘"]
     first = column_values(review)
+    # 复盘 shows the same two numbers under different words: so far, and projected (one model).
+    reviewed = {review.cell(r, 1).value: review.cell(r, 2).value for r in range(1, 12)}
+    assert reviewed["截至 15 日与目标差距"] == pytest.approx(6 / 11 - 0.85)
+    assert reviewed["预计月末月活率"] == pytest.approx(labelled["预计月末月活率"])
+    assert reviewed["预计月末与目标差距"] == pytest.approx(labelled["预计月末与目标差距"])
     by_channel = first.index("渠道效果") + 1
     heads = [review.cell(by_channel + 1, c).value for c in range(1, 14)]
     assert heads[:5] == ["渠道", "批次", "触达人数", "回访活跃数", "激活率"]

@@ -30,20 +30,46 @@ TEXT = Catalog(
     "alerts_sheet",
     {
         "alerts_title": {"zh": "{month} 预警（数据截至 {as_of}）", "en": "Alerts for {month} (data up to {as_of})"},
-        "projection": {"zh": "月末预测（按月初至今的日均速度直线外推）",
-                       "en": "Month-end projection (straight line from the month-to-date pace)"},
+        "projection": {"zh": "月末预测（截至数据日期的实际数 与 按模型预计的月末数）",
+                       "en": "Month-end projection (actual numbers so far, and the model's month end)"},
         "item": {"zh": "项目", "en": "Item"},
         "value": {"zh": "数值", "en": "Value"},
         "as_of": {"zh": "数据截至", "en": "Data up to"},
         "days": {"zh": "已过天数 / 当月天数", "en": "Days elapsed / days in month"},
-        "active": {"zh": "本月已活跃用户", "en": "Active so far this month"},
+        "active": {"zh": "截至 {day} 日已活跃用户", "en": "Active users up to day {day}"},
         "cumulative": {"zh": "平台累计用户", "en": "Cumulative users"},
-        "rate": {"zh": "当前月活率", "en": "Active rate so far"},
+        "rate": {"zh": "截至 {day} 日月活率", "en": "Active rate up to day {day}"},
+        "current_gap": {"zh": "截至 {day} 日与目标差距", "en": "Gap to target up to day {day}"},
+        "month_rate": {"zh": "月活率（全月）", "en": "Active rate (whole month)"},
+        "month_gap": {"zh": "与目标差距（全月）", "en": "Gap to target (whole month)"},
         "projected_active": {"zh": "预计月末活跃用户", "en": "Projected active users at month end"},
         "projected_rate": {"zh": "预计月末月活率", "en": "Projected month-end active rate"},
         "previous_rate": {"zh": "上月月活率", "en": "Last month's active rate"},
         "target": {"zh": "目标月活率", "en": "Target active rate"},
-        "gap": {"zh": "预计与目标差距", "en": "Projected gap to target"},
+        "gap": {"zh": "预计月末与目标差距", "en": "Projected month-end gap to target"},
+        "clipped": {"zh": "注意：模型算出 {raw} 人，超过平台累计用户，预计值已按 100% 封顶",
+                    "en": "Note: the model gives {raw} users, more than the cumulative users; the projection is "
+                          "held at 100 %"},
+        "complete": {"zh": "本月数据已到月末：预计值即实际值", "en": "The data reach month end: projected = actual"},
+        "model": {"zh": "模型：第 d 日前已出现的月活用户占全月比例 = (d / {days}) ^ α，α = {alpha:.2f}；"
+                        "本月第 {day} 日已出现 {seen:.1%}，预计月末 = {active} ÷ {seen:.1%}",
+                  "en": "Model: share of the month's active users seen by day d = (d / {days}) ^ α, α = {alpha:.2f}; "
+                        "by day {day} {seen:.1%} seen, month end = {active} ÷ {seen:.1%}"},
+        "calibrated": {"zh": "α 由历史库中 {n} 个同月较早导出（月中快照）校准；回测平均绝对误差 {error}",
+                       "en": "α calibrated on {n} earlier exports of stored months (mid-month snapshots); "
+                             "back-test mean absolute error {error}"},
+        "uncalibrated": {"zh": "未校准：α 为默认曲线。历史库只存每位用户当月最后一次活跃，无法还原"
+                               "「第 d 日前已活跃」的人数；同一月先后导入月中与月末数据后才能校准",
+                         "en": "Uncalibrated: α is the default curve. History keeps each user's last activity of a "
+                               "month only, which cannot tell who had been active by day d; import a mid-month and "
+                               "then the month-end export of a month to calibrate it"},
+        "backtest": {"zh": "回测：若从第 10 / 15 / 20 日预测，与该月实际月末月活率的误差（预计 − 实际）",
+                     "en": "Back-test: projected minus actual month-end rate, projecting from day 10 / 15 / 20"},
+        "bt_month": {"zh": "月份", "en": "Month"},
+        "bt_final": {"zh": "实际月末月活率", "en": "Actual month-end rate"},
+        "bt_day": {"zh": "第 {day} 日误差", "en": "Error from day {day}"},
+        "bt_none": {"zh": "未校准", "en": "uncalibrated"},
+        "bt_empty": {"zh": "（历史库中还没有可回测的月份：未校准）", "en": "(no stored month to back-test: uncalibrated)"},
         "per_day": {"zh": "达标每日还需新增活跃", "en": "Extra active users needed per remaining day"},
         "levels": {"zh": "预警级别", "en": "Warning levels"},
         "level": {"zh": "级别", "en": "Level"},
@@ -162,16 +188,7 @@ def write_alerts(ws: Any, styles: Any, result: "TagResult") -> None:
     as_of = p.as_of.strftime("%Y-%m-%d") if p.as_of is not None else "-"
     sheet.title(TEXT("alerts_title", month=alerts.month, as_of=as_of))
     sheet.gap()
-    sheet.title(TEXT("projection"), "section")
-    sheet.cells([TEXT("item"), TEXT("value")], style="header")
-    gap = None if p.projected_rate is None else p.projected_rate - p.target
-    for key, value, kind in (("days", f"{p.day} / {p.days}", "text"), ("active", p.active, "int"),
-                             ("cumulative", p.cumulative, "int"), ("rate", p.rate, "pct"),
-                             ("projected_active", p.projected_active, "int"),
-                             ("projected_rate", p.projected_rate, "pct"), ("previous_rate", p.previous_rate, "pct"),
-                             ("target", p.target, "pct"), ("gap", gap, "pct"),
-                             ("per_day", p.needed_per_day, "ratio")):
-        sheet.cells([TEXT(key), value], ["text", kind])
+    _projection(sheet, p)
     sheet.gap()
     _levels(sheet, alerts)
     sheet.gap()
@@ -181,6 +198,49 @@ def write_alerts(ws: Any, styles: Any, result: "TagResult") -> None:
         sheet.cells([pref or TEXT("none"), channel or TEXT("none"), users], ["text", "text", "int"])
     sheet.gap()
     _at_risk(sheet, alerts.at_risk)
+
+
+def _projection(sheet: _Sheet, p: Any) -> None:
+    """Actual numbers so far, labelled with the day, then the model's month end, its model and its error."""
+    end = p.month_end
+    sheet.title(TEXT("projection"), "section")
+    sheet.cells([TEXT("item"), TEXT("value")], style="header")
+    rows: list[tuple[str, Any, str]] = [(TEXT("days"), f"{p.day} / {p.days}", "text"),
+                                        (TEXT("active", day=p.day), p.active, "int"),
+                                        (TEXT("cumulative"), p.cumulative, "int"),
+                                        (TEXT("rate", day=p.day), p.rate, "pct"),
+                                        (TEXT("current_gap", day=p.day), end.current_gap, "pct"),
+                                        (TEXT("projected_active"), p.projected_active, "int"),
+                                        (TEXT("projected_rate"), p.projected_rate, "pct"),
+                                        (TEXT("gap"), end.projected_gap, "pct"),
+                                        (TEXT("previous_rate"), p.previous_rate, "pct"),
+                                        (TEXT("target"), p.target, "pct"),
+                                        (TEXT("per_day"), p.needed_per_day, "ratio")]
+    for label, value, kind in rows:
+        sheet.cells([label, value], ["text", kind])
+    if end.clipped:
+        sheet.title(TEXT("clipped", raw=f"{round(end.active / end.seen):,}"), "note")
+    if end.month_complete:
+        sheet.title(TEXT("complete"), "note")
+    sheet.title(TEXT("model", days=end.days, alpha=end.model.alpha, day=end.day, seen=end.seen,
+                     active=f"{end.active:,}"), "note")
+    error = end.model.mean_abs_error
+    sheet.title(TEXT("calibrated", n=end.model.snapshots, error="-" if error is None else f"{error:.1%}")
+                if end.model.calibrated else TEXT("uncalibrated"), "note")
+    _backtest(sheet, end.model)
+
+
+def _backtest(sheet: _Sheet, model: Any) -> None:
+    sheet.gap()
+    sheet.title(TEXT("backtest"), "section")
+    if not model.backtest:
+        sheet.title(TEXT("bt_empty"), "note")
+        return
+    days = list(model.backtest[0].errors)
+    sheet.cells([TEXT("bt_month"), TEXT("bt_final"), *(TEXT("bt_day", day=d) for d in days)], style="header")
+    for row in model.backtest:
+        errors = [TEXT("bt_none") if row.errors[d] is None else row.errors[d] for d in days]
+        sheet.cells([row.month, row.final_rate, *errors], ["text", "pct", *(["pct"] * len(days))])
 
 
 def _levels(sheet: _Sheet, alerts: Any) -> None:
@@ -250,9 +310,20 @@ def write_review(ws: Any, styles: Any, result: "TagResult") -> None:
     sheet.gap()
     sheet.title(TEXT("target_section"), "section")
     sheet.cells([TEXT("item"), TEXT("value")], style="header")
-    for key, value in (("rate", review.active_rate), ("target", review.target), ("achievement", review.achievement),
-                       ("gap", None if review.active_rate is None else review.active_rate - review.target)):
-        sheet.cells([TEXT(key), value], ["text", "pct"])
+    end = result.month_end
+    current = review.active_rate
+    gap = None if current is None else current - review.target
+    if end.month_complete:
+        rows = [(TEXT("month_rate"), current), (TEXT("target"), review.target), (TEXT("achievement"), review.achievement),
+                (TEXT("month_gap"), gap)]
+    else:  # the month is not over: say the numbers are so far, and show the one projection next to them
+        rows = [(TEXT("rate", day=end.day), current), (TEXT("target"), review.target),
+                (TEXT("achievement"), review.achievement), (TEXT("current_gap", day=end.day), gap),
+                (TEXT("projected_rate"), end.projected_rate), (TEXT("gap"), end.projected_gap)]
+    for label, value in rows:
+        sheet.cells([label, value], ["text", "pct"])
+    if not end.month_complete and end.clipped:
+        sheet.title(TEXT("clipped", raw=f"{round(end.active / end.seen):,}"), "note")
     sheet.gap()
     if review.campaigns.empty:
         sheet.title(TEXT("no_campaigns"), "note")

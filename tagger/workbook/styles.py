@@ -45,6 +45,10 @@ FORMATS: dict[str, dict[str, Any]] = {
     "total_pct": {"num_format": "0.00%", "bold": True, "top": 1},
     "total_label": {"bold": True, "top": 1},
     "good": {"num_format": "+0.00%;-0.00%", "font_color": "#375623"},
+    "signed_pct": {"num_format": "+0.00%;-0.00%"},
+    # Conditional formats of a live gap cell: red below target, green at or above.
+    "below_target": {"font_color": "#C00000", "bold": True},
+    "on_target": {"font_color": "#375623"},
     "subtitle": {"italic": True, "font_color": "#595959"},
     "note": {"italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"},
 }
