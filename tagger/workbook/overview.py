@@ -131,9 +131,10 @@ def write_overview(ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan
 
     # -- months in history (months as rows), this month last
     history_top = max(row + 3, CHARTS_END)
-    months = _write_history(grid, styles, result, keys, history_top, local, cells)
+    history_keys = history_groups(result, keys)
+    months = _write_history(grid, styles, result, history_keys, history_top, local, cells, plan)
     ws.set_row(history_top, 30)
-    _write_charts(workbook, ws, grid, keys, seg_top, history_top, months)
+    _write_charts(workbook, ws, grid, keys, history_keys, seg_top, history_top, months)
 
     row = history_top + months + 3
     grid.text(row, 0, HEADINGS("notes"), styles["section"])
@@ -189,6 +190,13 @@ def _history(result: "TagResult") -> list[MonthMetrics]:
     return [t for t in result.trend if t.month < result.month][-(HISTORY_MONTHS - 1):]
 
 
+def history_groups(result: "TagResult", keys: list[str]) -> list[str]:
+    """This month's groups plus any an earlier month had (上月状态未知, 流失用户), so every row adds up."""
+    earlier = _history(result)
+    extra = [k for k in ("churned", UNSPLIT) if k not in keys and any(_history_value(t, f"g:{k}") for t in earlier)]
+    return [*keys, *extra]
+
+
 def history_columns(keys: list[str]) -> list[tuple[str, str]]:
     """(key, heading) of the monthly table."""
     out = [("month", HEADINGS("month")), ("cumulative", HEADINGS("cumulative_short"))]
@@ -202,6 +210,8 @@ def history_columns(keys: list[str]) -> list[tuple[str, str]]:
 def _history_value(t: MonthMetrics, key: str) -> object:
     if key == "month":
         return t.month
+    if key == "g:churned":
+        return t.groups.get("churned", 0)  # the group (是否开车 unknown), not the segment that sums both kinds
     if key.startswith("g:"):
         return segment_count(t, key[2:])
     if key in RATE_BASES:
@@ -210,7 +220,7 @@ def _history_value(t: MonthMetrics, key: str) -> object:
 
 
 def _write_history(grid: Grid, styles: Styles, result: "TagResult", keys: list[str], top: int,
-                   local: dict[str, str], cells: OverviewCells) -> int:
+                   local: dict[str, str], cells: OverviewCells, plan: UsersPlan) -> int:
     """The seed's 过往半年 table; returns the number of month rows."""
     grid.text(top - 1, 0, HEADINGS("trend"), styles["section"])
     columns = history_columns(keys)
@@ -233,15 +243,17 @@ def _write_history(grid: Grid, styles: Styles, result: "TagResult", keys: list[s
         if key == "month":
             grid.text(row, col, m.month, style)
         elif key.startswith("g:"):
-            grid.formula(row, col, "=" + local[key[2:]], int(result.tags["group"].eq(key[2:]).sum()), style)
+            group = key[2:]
+            count_expr = local.get(group) or plan.countif("group", fx.quote(segment_label(group)))
+            grid.formula(row, col, "=" + count_expr, int(result.tags["group"].eq(group).sum()), style)
         else:
             value = _history_value(m, key)
             grid.formula(row, col, "=" + live[key].split("!")[-1], value, style)
     return len(months) + 1
 
 
-def _write_charts(workbook: Any, ws: Any, grid: Grid, keys: list[str], seg_top: int, history_top: int,
-                  months: int) -> None:
+def _write_charts(workbook: Any, ws: Any, grid: Grid, keys: list[str], history_keys: list[str], seg_top: int,
+                  history_top: int, months: int) -> None:
     """Segment mix (bar) and active rate vs target (line), placed right of the tables."""
     name = grid.name
     mix = workbook.add_chart({"type": "bar"})
@@ -260,7 +272,7 @@ def _write_charts(workbook: Any, ws: Any, grid: Grid, keys: list[str], seg_top: 
     ws.insert_chart(2, 5, mix, {"x_offset": 8, "y_offset": 4})
 
     trend = workbook.add_chart({"type": "line"})
-    columns = [k for k, _ in history_columns(keys)]
+    columns = [k for k, _ in history_columns(history_keys)]
     first, last = history_top + 1, history_top + months
     for key, color, dash in (("active_rate", "#2E75B6", "solid"), ("target", "#C00000", "dash")):
         col = columns.index(key)
