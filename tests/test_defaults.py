@@ -13,7 +13,7 @@ import pytest
 from tagger.alerts import compute_alerts
 from tagger.config import load_config
 from tagger.i18n import set_language
-from tagger.pipeline import TagResult
+from tagger.pipeline import TagOptions, TagResult, run
 from tagger.project import ProjectSettings, render_config
 from tagger.rules import load_rules
 from tagger.workbook.reach import play_headline
@@ -91,11 +91,17 @@ def test_init_writes_the_default_rules_commented(tmp_path: Path) -> None:
     assert len(tomllib.loads(uncommented)["rules"]) == len(load_rules(load_config(preset="ecommerce")).rules)
 
 
-def test_alerts_suggest_a_channel_for_every_user_at_risk(july: TagResult) -> None:
-    alerts = compute_alerts(july)
+@pytest.mark.parametrize("rules", ["", "rules = []\n"])
+def test_alerts_suggest_a_channel_for_every_user_at_risk(tmp_path: Path, samples: Path, rules: str) -> None:
+    config = tmp_path / "tagger.toml"
+    config.write_text(rules + '[project]\npreset = "car_app"\n', encoding="utf-8")
+    result = run(TagOptions(export=samples / "car_app_2024-07.xlsx", config=config, use_history=False,
+                            write=False, lang="zh"))
+    alerts = compute_alerts(result)
     assert len(alerts.at_risk) > 0
     assert (alerts.at_risk["channel"] != "").all()
-    assert set(alerts.at_risk["channel"]) <= {c.label("zh") for c in july.config.channels}
+    assert set(alerts.at_risk["channel"]) <= {c.label("zh") for c in result.config.channels}
+    assert "（无）" not in set(alerts.by_preference_channel["channel"])
 
 
 def test_overview_history_rows_add_up_to_the_months_users(july: TagResult) -> None:
