@@ -208,7 +208,6 @@ def compute_alerts(result: "TagResult") -> Alerts:
     names = np.array([lv.name for lv in levels] + [""], dtype=object)
     at_risk_mask = (month_number(frame["last_active_date"]) == month - 1).fillna(False).to_numpy(dtype=bool)
     at_risk_mask &= ~tags["active"].to_numpy(dtype=bool)
-    blank = pd.Series("", index=tags.index, dtype=object)
     channel, content = _suggested_actions(result, lang)
     at_risk = pd.DataFrame({
         "user_id": frame["user_id"], "group": tags.get("effective_group", tags["group"]),

@@ -35,14 +35,14 @@ import operator
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from tagger.config import Config
+from tagger.config import Config, Play
 from tagger.errors import ConfigError
 from tagger.i18n import LANGUAGES, Catalog
 from tagger.segments import GROUPS, LABELS, SEGMENTS, UNSPLIT
@@ -267,7 +267,7 @@ def playbook_rules(config: Config, lang: str, groups: Sequence[str] = (*GROUPS, 
     return RuleSet(tuple(ordered), "first")
 
 
-def _play_rule(play: Any, group: str, position: int, config: Config, lang: str, group_label: str) -> Rule | None:
+def _play_rule(play: Play, group: str, position: int, config: Config, lang: str, group_label: str) -> Rule | None:
     """One play as a rule; None when it has neither channel nor content."""
     content = play.text("content", lang)
     if not play.channel and not content:
@@ -287,8 +287,7 @@ def _unique_names(rules: list[Rule]) -> list[Rule]:
     for rule in rules:
         name = rule.name if rule.name not in seen else f"{rule.name} ({rule.position})"
         seen.add(name)
-        out.append(Rule(name=name, position=rule.position, conditions=rule.conditions, channel=rule.channel,
-                        channel_label=rule.channel_label, content=rule.content, priority=rule.priority))
+        out.append(replace(rule, name=name))
     return out
 
 
@@ -586,5 +585,5 @@ def apply_rules(tags: pd.DataFrame, users: pd.DataFrame, raw: pd.DataFrame | Non
     return pd.concat([base, assign_rules(masks, ruleset, lang)], axis=1)
 
 
-__all__ = ["Condition", "Rule", "RuleSet", "load_rules", "playbook_rules", "has_rules_setting", "rule_frame", "rule_masks", "assign_rules",
-           "apply_rules", "OPERATORS", "MEMBERSHIP"]
+__all__ = ["Condition", "Rule", "RuleSet", "load_rules", "playbook_rules", "has_rules_setting", "rule_frame",
+           "rule_masks", "assign_rules", "apply_rules", "OPERATORS", "MEMBERSHIP"]
