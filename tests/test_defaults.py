@@ -128,6 +128,13 @@ def test_overview_bar_chart_labels_every_bar(july: TagResult) -> None:
     category_axis = re.search(r"<c:catAx>.*?</c:catAx>", xml, re.S)
     assert category_axis is not None
     assert '<c:tickLblSkip val="1"/>' in category_axis.group(0)
+    assert '<c:tickMarkSkip val="1"/>' in category_axis.group(0)
+    with zipfile.ZipFile(july.output) as zf:
+        drawing = zf.read("xl/drawings/drawing1.xml").decode("utf-8")
+    anchors = [(int(a), int(b)) for a, b in re.findall(r"<xdr:from><xdr:col>\d+</xdr:col><xdr:colOff>\d+</xdr:colOff>"
+                                                    r"<xdr:row>(\d+)</xdr:row>.*?<xdr:to>.*?<xdr:row>(\d+)</xdr:row>",
+                                                    drawing, re.S)]
+    assert len(anchors) == 2 and anchors[0][1] <= anchors[1][0]  # the trend chart starts below the bars
 
 
 def test_reach_rows_do_not_repeat_the_play_title(july: TagResult) -> None:

@@ -30,6 +30,8 @@ SHOWN_GROUPS: tuple[str, ...] = (
 )
 HISTORY_MONTHS = 12
 CHARTS_END = 38  # the two charts right of the tables end above this row
+ROW_PIXELS = 20  # default row height, to place the trend chart below the segment chart
+MIX_MAX_HEIGHT = 380  # tallest segment chart that keeps the trend chart above CHARTS_END
 
 
 @dataclass
@@ -267,9 +269,12 @@ def _write_charts(workbook: Any, ws: Any, grid: Grid, keys: list[str], history_k
     })
     mix.set_title({"name": HEADINGS("segment_mix"), "name_font": {"size": 12}})
     mix.set_legend({"none": True})
-    mix.set_y_axis({"reverse": True, "interval_unit": 1, "num_font": {"size": 9}})
-    mix.set_size({"width": 620, "height": 340})
+    # Every bar labelled: no label skipping, and room enough that a renderer need not hide overlapping ones.
+    mix.set_y_axis({"reverse": True, "interval_unit": 1, "interval_tick": 1, "num_font": {"size": 9}})
+    height = max(340, min(MIX_MAX_HEIGHT, 100 + 28 * len(keys)))
+    mix.set_size({"width": 620, "height": height})
     ws.insert_chart(2, 5, mix, {"x_offset": 8, "y_offset": 4})
+    trend_row = 2 + -(-(height + 4 + 10) // ROW_PIXELS)  # first row below the segment chart
 
     trend = workbook.add_chart({"type": "line"})
     columns = [k for k, _ in history_columns(history_keys)]
@@ -287,7 +292,7 @@ def _write_charts(workbook: Any, ws: Any, grid: Grid, keys: list[str], history_k
     trend.set_y_axis({"num_format": "0%", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     trend.set_legend({"position": "bottom"})
     trend.set_size({"width": 620, "height": 300})
-    ws.insert_chart(20, 5, trend, {"x_offset": 8, "y_offset": 10})
+    ws.insert_chart(trend_row, 5, trend, {"x_offset": 8, "y_offset": 10})
 
 
 __all__ = ["write_overview", "OverviewCells", "shown_groups"]
