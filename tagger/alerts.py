@@ -201,11 +201,10 @@ def compute_alerts(result: "TagResult") -> Alerts:
     names = np.array([lv.name for lv in levels] + [""], dtype=object)
     at_risk_mask = (month_number(frame["last_active_date"]) == month - 1).fillna(False).to_numpy(dtype=bool)
     at_risk_mask &= ~tags["active"].to_numpy(dtype=bool)
-    blank = pd.Series("", index=tags.index, dtype=object)
-    channel = tags["channel"] if "channel" in tags else blank
+    channel, content = _suggested_actions(result, lang)
     at_risk = pd.DataFrame({
         "user_id": frame["user_id"], "group": tags.get("effective_group", tags["group"]),
-        "preference": tags["primary"], "channel": channel, "content": tags.get("content", blank),
+        "preference": tags["primary"], "channel": channel, "content": content,
         "last_active_date": frame["last_active_date"], "idle_days": idle_days,
         "level": names[level_index],
     })[at_risk_mask]
@@ -213,6 +212,22 @@ def compute_alerts(result: "TagResult") -> Alerts:
     counts = [(level, int((level_index == j).sum())) for j, level in enumerate(levels)]  # highest level only
     return Alerts(result.month, projection, at_risk.reset_index(drop=True), mix, counts,
                   _population_messages(levels, projection))
+
+
+def _suggested_actions(result: "TagResult", lang: str) -> tuple[pd.Series, pd.Series]:
+    """Channel and content per user: the rule that fired, else the playbook row the group sheets suggest."""
+    from tagger.rules import apply_rules, playbook_rules
+
+    tags = result.tags
+    blank = pd.Series("", index=tags.index, dtype=object)
+    channel = tags["channel"].fillna("") if "channel" in tags else blank
+    content = tags["content"].fillna("") if "content" in tags else blank
+    if not (channel == "").any():
+        return channel, content
+    base = tags.assign(group=tags["effective_group"]) if "effective_group" in tags else tags
+    played = apply_rules(base, result.users.frame, result.table.frame, playbook_rules(result.config, lang), lang)
+    missing = channel == ""
+    return channel.where(~missing, played["channel"]), content.where(~missing | (content != ""), played["content"])
 
 
 def _population_messages(levels: list[AlertLevel], projection: Projection) -> list[str]:

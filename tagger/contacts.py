@@ -33,7 +33,7 @@ from tagger.files import atomic_output
 from tagger.history import HistoryStore
 from tagger.i18n import Catalog
 from tagger.pipeline import Progress, TagOptions, TagResult, run
-from tagger.rules import RuleSet, load_rules, rule_frame, rule_masks
+from tagger.rules import RuleSet, has_rules_setting, load_rules, playbook_rules, rule_frame, rule_masks
 from tagger.segments import label as segment_label
 
 MESSAGES = Catalog(
@@ -46,8 +46,14 @@ MESSAGES = Catalog(
         "bad_date": {"zh": "--date 的值 '{value}' 不是日期，请写成 2024-07-15",
                      "en": "--date '{value}' is not a date; write it as 2024-07-15"},
         "no_rules": {
-            "zh": "配置中没有 [[rules]]，无法生成触达名单；请先在 tagger.toml 中写规则",
-            "en": "the config has no [[rules]], so nobody is picked; add rules to tagger.toml first",
+            "zh": "配置中的 [[rules]] 为空（rules = []），无法生成触达名单；请在 tagger.toml 中写规则或删去 rules = []",
+            "en": "the config's [[rules]] are empty (rules = []), so nobody is picked; add rules to tagger.toml "
+                  "or remove rules = []",
+        },
+        "from_playbook": {
+            "zh": "配置中没有 [[rules]]：名单按 [[playbook]] 生成（每个分群的建议渠道与内容）",
+            "en": "the config has no [[rules]]: the lists follow the [[playbook]] (each group's suggested channel "
+                  "and content)",
         },
         "no_channel": {"zh": "未指定渠道", "en": "no channel"},
         "user_id": {"zh": "用户ID", "en": "User ID"},
@@ -291,16 +297,28 @@ def record(store: HistoryStore, campaigns: list[Campaign], month: str, share: fl
         store.save_tracking(rows.values(), source=CONTACTS_SOURCE)
 
 
+def contact_rules(result: TagResult, lang: str) -> RuleSet:
+    """The config's rules; the playbook when the config says nothing about rules (an older template).
+
+    ``rules = []`` is an explicit "no rules", so it stops instead of falling back.
+    """
+    ruleset = load_rules(result.config)
+    if not ruleset and not has_rules_setting(result.config):
+        ruleset = playbook_rules(result.config, lang)
+        result.warnings.append(MESSAGES("from_playbook"))
+    if not ruleset:
+        raise InputError(MESSAGES("no_rules"))
+    return ruleset
+
+
 def make_contacts(options: ContactOptions, progress: Progress | None = None) -> ContactsResult:
     """Tag the export, pick users by rule, write the lists and record the campaigns."""
     if not 0 <= options.holdout <= 90:
         raise InputError(MESSAGES("bad_holdout", value=options.holdout))
     day = parse_day(options.date)
     result = run(replace(options.tag, write=False), progress)
-    ruleset = load_rules(result.config)
-    if not ruleset:
-        raise InputError(MESSAGES("no_rules"))
     lang = options.tag.lang or result.config.language
+    ruleset = contact_rules(result, lang)
     store = HistoryStore(result.history_path) if result.history_path else None
     try:
         if store is not None:

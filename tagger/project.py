@@ -141,8 +141,28 @@ def render_config(settings: ProjectSettings, *, written_by: str = "tagger init")
         "# Months of per-user history kept for trends and transitions.",
         f"keep_months = {int(settings.keep_months)}",
         "",
+        *_rules_block(settings.preset),
     ]
     return "\n".join(lines)
+
+
+def _rules_block(preset: str) -> list[str]:
+    """The preset's default ``[[rules]]``, commented out, so a person sees what runs and can take it over.
+
+    They run from the preset (or its copy) as they are; uncommenting them here makes this file's list the
+    one that counts, because a project's ``[[rules]]`` replace the preset's as a whole.
+    """
+    text = preset_text(preset)
+    start = text.find("\n[[rules]]")
+    if start < 0:
+        return []
+    intro = [
+        "# Trigger rules used by `tagger contacts`, 预警 and the group sheets. The preset ships the ones",
+        "# below and they already run. To change them, uncomment ALL of them here and edit: a [[rules]] list",
+        "# in this file replaces the preset's whole list (nothing is merged). `rules = []` switches rules off.",
+    ]
+    body = text[start:].strip("\n").splitlines()
+    return [*intro, *(f"# {line}" if line else "#" for line in body), ""]
 
 
 def minimal_overrides(headers: Sequence[object], wanted: Mapping[str, str | None],

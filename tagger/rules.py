@@ -35,14 +35,14 @@ import operator
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from tagger.config import Config
+from tagger.config import Config, Play
 from tagger.errors import ConfigError
 from tagger.i18n import LANGUAGES, Catalog
 from tagger.segments import GROUPS, LABELS, SEGMENTS, UNSPLIT
@@ -130,6 +130,7 @@ MESSAGES = Catalog(
                   "per user ({reason})",
         },
         "default_name": {"zh": "规则{position}", "en": "rule {position}"},
+        "play_name": {"zh": "{group}：{strategy}", "en": "{group}: {strategy}"},
         "kind_text": {"zh": "文字", "en": "text"},
         "kind_int": {"zh": "整数", "en": "a whole number"},
         "kind_bool": {"zh": "true 或 false", "en": "true or false"},
@@ -236,6 +237,58 @@ def load_rules(config: Config) -> RuleSet:
         rules.append(rule)
     ordered = sorted(rules, key=lambda r: (-r.priority, r.position))
     return RuleSet(tuple(ordered), match)
+
+
+def has_rules_setting(config: Config) -> bool:
+    """Whether the config (preset, template or project) says anything about ``[[rules]]``, even ``rules = []``."""
+    return "rules" in config.raw
+
+
+def playbook_rules(config: Config, lang: str, groups: Sequence[str] = (*GROUPS, UNSPLIT)) -> RuleSet:
+    """The playbook as rules, for a config that names no ``[[rules]]`` at all.
+
+    Each group gets the rows the group sheets would suggest (its own plays, else the
+    ones it borrows): a preference row outranks the group's general row, as on the
+    sheets. Paused and finished plays are left out: nobody should be sent them.
+    """
+    from tagger.segments import label as segment_label
+    from tagger.workbook.groups import plays_for
+
+    rules: list[Rule] = []
+    for group in groups:
+        plays = [p for p in plays_for(config, group) if p.status not in ("paused", "done")]
+        general = [p for p in plays if not p.preference][:1] or plays[:1]
+        chosen = [p for p in plays if p.preference]
+        for play in [*chosen, *(p for p in general if p not in chosen)]:
+            rule = _play_rule(play, group, len(rules) + 1, config, lang, segment_label(group, lang))
+            if rule is not None:
+                rules.append(rule)
+    ordered = sorted(_unique_names(rules), key=lambda r: (-r.priority, r.position))
+    return RuleSet(tuple(ordered), "first")
+
+
+def _play_rule(play: Play, group: str, position: int, config: Config, lang: str, group_label: str) -> Rule | None:
+    """One play as a rule; None when it has neither channel nor content."""
+    content = play.text("content", lang)
+    if not play.channel and not content:
+        return None
+    item: dict[str, Any] = {"group": group, "channel": play.channel, "content": content,
+                            "priority": 20 if play.preference else 10}
+    if play.preference:
+        item["preference"] = play.preference
+    name = MESSAGES("play_name", group=group_label, strategy=play.text("strategy", lang) or play.goal)
+    return _build_rule(item, position, name, config, None)
+
+
+def _unique_names(rules: list[Rule]) -> list[Rule]:
+    """Rule names as given, with the position added to a name that repeats."""
+    seen: set[str] = set()
+    out = []
+    for rule in rules:
+        name = rule.name if rule.name not in seen else f"{rule.name} ({rule.position})"
+        seen.add(name)
+        out.append(replace(rule, name=name))
+    return out
 
 
 class _RuleProblem(Exception):
@@ -532,5 +585,5 @@ def apply_rules(tags: pd.DataFrame, users: pd.DataFrame, raw: pd.DataFrame | Non
     return pd.concat([base, assign_rules(masks, ruleset, lang)], axis=1)
 
 
-__all__ = ["Condition", "Rule", "RuleSet", "load_rules", "rule_frame", "rule_masks", "assign_rules",
-           "apply_rules", "OPERATORS", "MEMBERSHIP"]
+__all__ = ["Condition", "Rule", "RuleSet", "load_rules", "playbook_rules", "has_rules_setting", "rule_frame",
+           "rule_masks", "assign_rules", "apply_rules", "OPERATORS", "MEMBERSHIP"]

@@ -11,7 +11,7 @@ from tagger.config import load_config
 from tagger.errors import ConfigError
 from tagger.i18n import set_language
 from tagger.pipeline import TagOptions, run
-from tagger.rules import apply_rules, assign_rules, load_rules, rule_frame, rule_masks
+from tagger.rules import apply_rules, assign_rules, load_rules, playbook_rules, rule_frame, rule_masks
 
 
 def config_with(tmp_path: Path, body: str, name: str = "tagger.toml"):
@@ -198,8 +198,9 @@ def test_rules_file_that_does_not_import(tmp_path: Path) -> None:
         load_rules(config)
 
 
-def test_no_rules_gives_empty_columns(frame: pd.DataFrame) -> None:
-    ruleset = load_rules(load_config(preset="car_app"))
+def test_no_rules_gives_empty_columns(frame: pd.DataFrame, tmp_path: Path) -> None:
+    ruleset = load_rules(config_with(tmp_path, "rules = []\n"))
+    assert not ruleset
     out = apply_rules(frame[["segment", "group"]], frame[["drove"]], None, ruleset, "zh")
     assert (out[["rule", "channel", "content"]] == "").all().all()
 
@@ -242,3 +243,29 @@ def test_users_sheet_shows_which_rule_fired(tmp_path: Path, samples: Path) -> No
     assert len(fired) == int((result.tags["rule"] != "").sum()) > 0
     assert {ws.cell(r, channel).value for r in fired} == {"短信"}
     assert all(ws.cell(r, content).data_type == "s" and ws.cell(r, content).value == "=1+1 福利" for r in fired)
+
+
+@pytest.mark.parametrize("preset", ["car_app", "ecommerce", "social"])
+def test_presets_ship_valid_default_rules_that_follow_their_playbook(preset: str) -> None:
+    config = load_config(preset=preset)
+    ruleset = load_rules(config)
+    assert len(ruleset.rules) >= 1
+    channels = {p.channel for p in config.playbook}
+    for rule in ruleset.rules:
+        assert rule.channel in channels
+        assert any(c.column == "idle_months" for c in rule.conditions), rule.name
+
+
+def test_project_rules_replace_the_presets_whole_list(tmp_path: Path) -> None:
+    config = config_with(tmp_path, '[[rules]]\nname = "mine"\ngroup = "dormant"\nchannel = "push"\n')
+    assert [r.name for r in load_rules(config).rules] == ["mine"]
+
+
+def test_playbook_rules_follow_the_most_specific_play() -> None:
+    config = load_config(preset="car_app")
+    ruleset = playbook_rules(config, "zh")
+    frame = pd.DataFrame({"group": ["dormant", "dormant", "churned_driving"],
+                          "primary_key": ["activity", "", ""], "segment": ["dormant", "dormant", "churned"]})
+    out = assign_rules(rule_masks(frame, ruleset), ruleset, "zh")
+    assert out["channel_key"].tolist() == ["sms", "push", "sms"]
+    assert out["content"].tolist()[0] == "限时福利：签到抽洗车券"

@@ -30,6 +30,8 @@ SHOWN_GROUPS: tuple[str, ...] = (
 )
 HISTORY_MONTHS = 12
 CHARTS_END = 38  # the two charts right of the tables end above this row
+ROW_PIXELS = 20  # default row height, to place the trend chart below the segment chart
+MIX_MAX_HEIGHT = 380  # tallest segment chart that keeps the trend chart above CHARTS_END
 
 
 @dataclass
@@ -132,9 +134,10 @@ def write_overview(ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan
 
     # -- months in history (months as rows), this month last
     history_top = max(row + 3, CHARTS_END)
-    months = _write_history(grid, styles, result, keys, history_top, local, cells)
+    history_keys = history_groups(result, keys)
+    months = _write_history(grid, styles, result, history_keys, history_top, local, cells, plan)
     ws.set_row(history_top, 30)
-    _write_charts(workbook, ws, grid, keys, seg_top, history_top, months)
+    _write_charts(workbook, ws, grid, keys, history_keys, seg_top, history_top, months)
 
     row = history_top + months + 3
     grid.text(row, 0, HEADINGS("notes"), styles["section"])
@@ -197,6 +200,13 @@ def _history(result: "TagResult") -> list[MonthMetrics]:
     return [t for t in result.trend if t.month < result.month][-(HISTORY_MONTHS - 1):]
 
 
+def history_groups(result: "TagResult", keys: list[str]) -> list[str]:
+    """This month's groups plus any an earlier month had (上月状态未知, 流失用户), so every row adds up."""
+    earlier = _history(result)
+    extra = [k for k in ("churned", UNSPLIT) if k not in keys and any(_history_value(t, f"g:{k}") for t in earlier)]
+    return [*keys, *extra]
+
+
 def history_columns(keys: list[str]) -> list[tuple[str, str]]:
     """(key, heading) of the monthly table."""
     out = [("month", HEADINGS("month")), ("cumulative", HEADINGS("cumulative_short"))]
@@ -210,6 +220,8 @@ def history_columns(keys: list[str]) -> list[tuple[str, str]]:
 def _history_value(t: MonthMetrics, key: str) -> object:
     if key == "month":
         return t.month
+    if key == "g:churned":
+        return t.groups.get("churned", 0)  # the group (是否开车 unknown), not the segment that sums both kinds
     if key.startswith("g:"):
         return segment_count(t, key[2:])
     if key in RATE_BASES:
@@ -218,7 +230,7 @@ def _history_value(t: MonthMetrics, key: str) -> object:
 
 
 def _write_history(grid: Grid, styles: Styles, result: "TagResult", keys: list[str], top: int,
-                   local: dict[str, str], cells: OverviewCells) -> int:
+                   local: dict[str, str], cells: OverviewCells, plan: UsersPlan) -> int:
     """The seed's 过往半年 table; returns the number of month rows."""
     grid.text(top - 1, 0, HEADINGS("trend"), styles["section"])
     columns = history_columns(keys)
@@ -241,15 +253,17 @@ def _write_history(grid: Grid, styles: Styles, result: "TagResult", keys: list[s
         if key == "month":
             grid.text(row, col, m.month, style)
         elif key.startswith("g:"):
-            grid.formula(row, col, "=" + local[key[2:]], int(result.tags["group"].eq(key[2:]).sum()), style)
+            group = key[2:]
+            count_expr = local.get(group) or plan.countif("group", fx.quote(segment_label(group)))
+            grid.formula(row, col, "=" + count_expr, int(result.tags["group"].eq(group).sum()), style)
         else:
             value = _history_value(m, key)
             grid.formula(row, col, "=" + live[key].split("!")[-1], value, style)
     return len(months) + 1
 
 
-def _write_charts(workbook: Any, ws: Any, grid: Grid, keys: list[str], seg_top: int, history_top: int,
-                  months: int) -> None:
+def _write_charts(workbook: Any, ws: Any, grid: Grid, keys: list[str], history_keys: list[str], seg_top: int,
+                  history_top: int, months: int) -> None:
     """Segment mix (bar) and active rate vs target (line), placed right of the tables."""
     name = grid.name
     mix = workbook.add_chart({"type": "bar"})
@@ -263,12 +277,15 @@ def _write_charts(workbook: Any, ws: Any, grid: Grid, keys: list[str], seg_top: 
     })
     mix.set_title({"name": HEADINGS("segment_mix"), "name_font": {"size": 12}})
     mix.set_legend({"none": True})
-    mix.set_y_axis({"reverse": True, "interval_unit": 1, "num_font": {"size": 9}})
-    mix.set_size({"width": 620, "height": 340})
+    # Every bar labelled: no label skipping, and room enough that a renderer need not hide overlapping ones.
+    mix.set_y_axis({"reverse": True, "interval_unit": 1, "interval_tick": 1, "num_font": {"size": 9}})
+    height = max(340, min(MIX_MAX_HEIGHT, 100 + 28 * len(keys)))
+    mix.set_size({"width": 620, "height": height})
     ws.insert_chart(2, 5, mix, {"x_offset": 8, "y_offset": 4})
+    trend_row = 2 + -(-(height + 4 + 10) // ROW_PIXELS)  # first row below the segment chart
 
     trend = workbook.add_chart({"type": "line"})
-    columns = [k for k, _ in history_columns(keys)]
+    columns = [k for k, _ in history_columns(history_keys)]
     first, last = history_top + 1, history_top + months
     for key, color, dash in (("active_rate", "#2E75B6", "solid"), ("target", "#C00000", "dash")):
         col = columns.index(key)
@@ -283,7 +300,7 @@ def _write_charts(workbook: Any, ws: Any, grid: Grid, keys: list[str], seg_top: 
     trend.set_y_axis({"num_format": "0%", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     trend.set_legend({"position": "bottom"})
     trend.set_size({"width": 620, "height": 300})
-    ws.insert_chart(20, 5, trend, {"x_offset": 8, "y_offset": 10})
+    ws.insert_chart(trend_row, 5, trend, {"x_offset": 8, "y_offset": 10})
 
 
 __all__ = ["write_overview", "OverviewCells", "shown_groups"]

@@ -79,12 +79,19 @@ def _carried(row: Mapping[str, object]) -> dict[str, object]:
     return out
 
 
+def play_headline(strategy: str, content: str) -> str:
+    """``strategy：content``, without repeating a strategy the content already starts with."""
+    if not strategy or content.startswith(strategy):
+        return content or strategy
+    return f"{strategy}：{content}" if content else strategy
+
+
 def _starter_rows(result: "TagResult") -> list[dict[str, object]]:
     """This month's playbook, one row per play, for ops to complete."""
     lang = get_language()
     channels = {c.key: c.label(lang) for c in result.config.channels}
     return [{"reach_group": segment_label(p.group), "reach_channel": channels.get(p.channel, p.channel),
-             "reach_content": f"{p.text('strategy', lang)}：{p.text('content', lang)}"}
+             "reach_content": play_headline(p.text("strategy", lang), p.text("content", lang))}
             for p in result.config.playbook if p.group in PICKABLE_GROUPS]
 
 
