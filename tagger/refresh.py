@@ -39,13 +39,15 @@ import pandas as pd
 
 from tagger.campaigns import build_review, day_text, evaluate, fill_reach_rows, group_key, reach_key
 from tagger.columns import column_letter, normalize_header
-from tagger.config import Config
+from tagger.config import Config, find_config, load_config
 from tagger.contacts import CONTACTS_SOURCE
 from tagger.errors import InputError, Location, OutputError, TaggerError
 from tagger.files import backup, sibling_name
 from tagger.history import TRACKING_FIELDS, TRACKING_NUMBERS, HistoryStore
-from tagger.i18n import LANGUAGES, Catalog
+from tagger.i18n import LANGUAGES, Catalog, set_language
 from tagger.preflight import check_archive
+from tagger.readers import _ENCRYPTED_STREAM as ENCRYPTED_STREAM, OLE_MAGIC
+from tagger.readers import _contains as contains_bytes
 from tagger.pipeline import CarriedEdits, Progress, TagOptions, TagResult, default_output, run
 from tagger.prepare import column_aliases
 from tagger.rules import apply_rules, load_rules
@@ -73,18 +75,33 @@ MESSAGES = Catalog(
                   "that row's edits cannot be matched",
         },
         "no_workbook": {
-            "zh": "上次的工作簿 {path} 不存在；改用历史库中保存的人工标注和触达记录",
-            "en": "last workbook {path} does not exist; using the overrides and reach rows stored in history",
+            "zh": "上次的工作簿不存在；请检查 --workbook 的路径（首次运行可省略 --workbook）。本次未写入任何内容",
+            "en": "the last workbook does not exist; check the --workbook path (leave --workbook out on a first "
+                  "run). Nothing was written",
         },
         "broken_workbook": {
-            "zh": "上次的工作簿 {path} 无法读取（{reason}）；改用历史库中保存的人工标注和触达记录",
-            "en": "last workbook {path} cannot be read ({reason}); using the overrides and reach rows stored "
-                  "in history",
+            "zh": "上次的工作簿无法读取（{reason}）。本次未写入任何内容；请用 backups/ 中的备份或修好的文件重新运行",
+            "en": "the last workbook cannot be read ({reason}). Nothing was written; run again with its copy "
+                  "in backups/ or a repaired file",
+        },
+        "encrypted_workbook": {
+            "zh": "上次的工作簿已加密（设置了打开密码），无法读取人工标注。请在 Excel 中取消密码后另存，再重新运行；"
+                  "本次未写入任何内容",
+            "en": "the last workbook is encrypted (password-protected), so its edits cannot be read. Remove the "
+                  "password in Excel, save, and run again; nothing was written",
         },
         "no_users_sheet": {
-            "zh": "上次的工作簿 {path} 中没有同时含“用户ID”和“{heading}”表头的工作表；没有可带入的人工标签",
-            "en": "last workbook {path} has no sheet whose header holds a user ID and '{heading}'; no overrides "
-                  "to carry",
+            "zh": "上次的工作簿中没有同时含“用户ID”和“{heading}”表头的工作表（前 {scan} 行内），无法带入人工标签。"
+                  "请恢复“用户明细”表或其表头后重新运行；本次未写入任何内容",
+            "en": "the last workbook has no sheet whose header (in the first {scan} rows) holds a user ID and "
+                  "'{heading}', so no edits can be carried. Restore the users sheet or its header and run "
+                  "again; nothing was written",
+        },
+        "ole_workbook": {"zh": "这是旧版 .xls 格式，不是 tagger 写出的 xlsx", "en": "it is an old-style .xls file, "
+                         "not an xlsx written by tagger"},
+        "heading_by_prefix": {
+            "zh": "{where}：没有名为“{heading}”的列，已使用以它开头的列“{found}”",
+            "en": "{where}: no column is called '{heading}'; used the column '{found}', which starts with it",
         },
         "carried": {
             "zh": "已带入：{overrides} 个人工标签、{remarks} 条备注、{reach} 行触达跟踪；{unmatched} 个人工标注的用户"
@@ -120,7 +137,7 @@ MESSAGES = Catalog(
 
 EXPORT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt")
 TAGGED_SUFFIX = "_tagged"
-HEADER_SCAN_ROWS = 10
+HEADER_SCAN_ROWS = 30  # as deep as the export reader searches (readers.read_export)
 LOCK_NAME = ".tagger-refresh.lock"
 
 REACH_FIELDS = {f"reach_{name}": name for name in TRACKING_FIELDS}
@@ -202,6 +219,26 @@ def _find(names: list[str], spellings: set[str]) -> int | None:
     return next((i for i, n in enumerate(names) if n in spellings), None)
 
 
+class Prefixed(frozenset):
+    """Spellings a heading may also *start* with, as export headers are matched after normalising.
+
+    Ops rename ``人工标签`` to ``人工标签（确认）``; the column is still theirs. ``in``
+    is true for an exact spelling or a heading that begins with one.
+    """
+
+    def __contains__(self, name: object) -> bool:
+        text = str(name or "")
+        return bool(text) and any(text.startswith(spelling) for spelling in frozenset.__iter__(self))
+
+
+def _find_heading(names: list[str], spellings: set[str]) -> tuple[int | None, bool]:
+    """(column, matched only by prefix): an exact heading wins over one that merely starts with it."""
+    exact = _find(names, spellings)
+    if exact is not None:
+        return exact, False
+    return _find(names, Prefixed(spellings)), True
+
+
 def read_last_workbook(path: Path, config: Config) -> LastWorkbook:
     """Read edits from ``path`` without modifying it (openpyxl read-only; never saved)."""
     import openpyxl
@@ -214,7 +251,7 @@ def read_last_workbook(path: Path, config: Config) -> LastWorkbook:
         frames = []
         for ws in book.worksheets:
             head = list(ws.iter_rows(min_row=1, max_row=HEADER_SCAN_ROWS))
-            users_header = _header_row(head, [id_spellings, _spellings("override")])
+            users_header = _header_row(head, [id_spellings, Prefixed(_spellings("override"))])
             if users_header is not None:
                 frames.append(_read_users_sheet(ws, users_header, id_spellings, path, last))
                 continue
@@ -231,7 +268,8 @@ def read_last_workbook(path: Path, config: Config) -> LastWorkbook:
     if frames:
         last.overrides = _check_conflicts(pd.concat(frames, ignore_index=True), path)
     else:
-        last.warnings.append(MESSAGES("no_users_sheet", path=path.name, heading=HEADINGS("override")))
+        raise InputError(MESSAGES("no_users_sheet", heading=HEADINGS("override"), scan=HEADER_SCAN_ROWS),
+                         Location(path))
     return last
 
 
@@ -240,7 +278,11 @@ def _read_users_sheet(ws: Any, header: tuple[int, list[str]], id_spellings: set[
     """Overrides and remarks of one sheet: user_id, label, remark, where (sheet and row for messages)."""
     index, names = header
     id_col = _find(names, id_spellings)
-    label_col = _find(names, _spellings("override"))
+    label_col, by_prefix = _find_heading(names, _spellings("override"))
+    if by_prefix and label_col is not None:
+        found = cell_text(list(ws.iter_rows(min_row=index + 1, max_row=index + 1))[0][label_col])
+        last.warnings.append(MESSAGES("heading_by_prefix", heading=HEADINGS("override"), found=found,
+                                      where=Location(path, ws.title, index + 1, found, column_letter(label_col))))
     remark_col = _find(names, _spellings("remark"))
     labels = valid_labels()
     records = []
@@ -506,8 +548,13 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
     output = options.tag.output or default_output(options.tag.export)
     if output.resolve() == options.tag.export.resolve():
         raise OutputError(MESSAGES("same_file", path=output))
+    # The last workbook is read and checked before anything is stored: one it cannot use stops the run.
+    config = load_config(options.tag.config or find_config(), options.tag.preset)
+    set_language(options.tag.lang or config.language)
+    last = read_usable_workbook(options.workbook, config)
     result = run(tag_options, progress)
-    last = _read_or_warn(options.workbook, result)
+    if last is not None:
+        result.warnings[:0] = last.warnings
     store = HistoryStore(result.history_path) if result.history_path else None
     try:
         overrides, reach_rows = _merge_with_history(store, last, result)
@@ -530,26 +577,31 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
     return _write(result, options.workbook, output, progress)
 
 
-def _read_or_warn(path: Path | None, result: TagResult) -> LastWorkbook | None:
+def read_usable_workbook(path: Path | None, config: Config) -> LastWorkbook | None:
+    """The last workbook's edits, or an :class:`InputError` saying why it cannot be used.
+
+    Falling back to the database would silently drop whatever people typed since
+    the last run, so a missing, encrypted, damaged or unrecognisable workbook
+    stops the refresh before anything is stored or written.
+    """
     if path is None:
         return None
-    if not path.exists():
-        result.warnings.append(MESSAGES("no_workbook", path=path))
-        return None
+    if not path.is_file():
+        raise InputError(MESSAGES("no_workbook"), Location(path))
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(OLE_MAGIC):  # an encrypted xlsx is an OLE compound file around the zip
+        encrypted = contains_bytes(path, ENCRYPTED_STREAM)
+        raise InputError(MESSAGES("encrypted_workbook") if encrypted else
+                         MESSAGES("broken_workbook", reason=MESSAGES("ole_workbook")), Location(path))
+    check_archive(path)  # zip/XML bombs and damaged archives are never handed to openpyxl
     try:
-        check_archive(path)  # zip/XML bombs and damaged archives are never handed to openpyxl
-    except InputError as exc:
-        result.warnings.append(MESSAGES("broken_workbook", path=path, reason=exc.message))
-        return None
-    try:
-        last = read_last_workbook(path, result.config)
+        return read_last_workbook(path, config)
     except TaggerError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any unreadable file: warn and fall back to the database
-        result.warnings.append(MESSAGES("broken_workbook", path=path, reason=f"{type(exc).__name__}: {exc}"))
-        return None
-    result.warnings.extend(last.warnings)
-    return last
+    except Exception as exc:  # noqa: BLE001 - any unreadable file: one line naming it, nothing written
+        raise InputError(MESSAGES("broken_workbook", reason=f"{type(exc).__name__}: {exc}"),
+                         Location(path)) from None
 
 
 def _merge_with_history(store: HistoryStore | None, last: LastWorkbook | None,
@@ -665,4 +717,4 @@ class RefreshBusy(TaggerError):
 
 __all__ = ["RefreshOptions", "RefreshOutcome", "LastWorkbook", "refresh", "read_last_workbook",
            "apply_overrides", "apply_stored_overrides", "auto_inputs", "run_lock", "lock_owner", "RefreshBusy",
-           "cell_text", "valid_labels"]
+           "cell_text", "valid_labels", "read_usable_workbook"]

@@ -138,21 +138,78 @@ def test_refresh_keeps_every_edit_and_never_touches_last(tmp_path: Path, export:
         assert len(store.tracking_rows()) == 3
 
 
-def test_deleted_or_broken_workbook_falls_back_to_history(tmp_path: Path, export: Path) -> None:
+def _months(history: Path) -> list[tuple[str, int]]:
+    with HistoryStore(history) as store:
+        return [(r.month, r.rows) for r in store.imports()]
+
+
+def _refused(export: Path, last: Path, tmp_path: Path, *needles: str) -> InputError:
+    """Refresh from ``last`` must fail naming the file, and write and store nothing."""
+    history, out = tmp_path / "h.sqlite", tmp_path / "NEW.xlsx"
+    before = _months(history) if history.exists() else []
+    with pytest.raises(InputError) as caught:
+        do_refresh(export, last, out, history)
+    text = str(caught.value)
+    assert last.name in text and all(n in text for n in needles), text
+    assert not out.exists()
+    assert (_months(history) if history.exists() else []) == before
+    return caught.value
+
+
+def test_missing_or_broken_workbook_stops_the_run(tmp_path: Path, export: Path) -> None:
     ids = sample_ids(export, 10)
     last = make_last(tmp_path / "LAST.xlsx", ids)
     person_edits(last, ids)
     do_refresh(export, last, tmp_path / "OUT.xlsx", tmp_path / "h.sqlite")
     last.unlink()
-    result = do_refresh(export, last, tmp_path / "OUT2.xlsx", tmp_path / "h.sqlite").result
-    assert any("LAST.xlsx" in w and "history" in w or "历史库" in w for w in result.warnings)
-    overrides = result.carried.overrides.set_axis(result.users.frame["user_id"])
-    assert overrides[ids[0]] == "休眠用户"
-    assert len(result.carried.reach_rows) == 3 and len(result.carried.unmatched) == 1
-
+    _refused(export, last, tmp_path, "不存在")
     last.write_bytes(b"PK\x03\x04 not really a zip")
-    result = do_refresh(export, last, tmp_path / "OUT3.xlsx", tmp_path / "h.sqlite").result
-    assert any("无法读取" in w for w in result.warnings)
+    _refused(export, last, tmp_path)
+    with HistoryStore(tmp_path / "h.sqlite") as store:  # what was stored before is still there
+        assert store.overrides().set_index("user_id").loc[ids[0], "label"] == "dormant"
+
+
+def test_encrypted_workbook_is_named_as_encrypted(tmp_path: Path, export: Path) -> None:
+    """Excel's "encrypt with password" wraps the zip in an OLE compound file holding EncryptedPackage."""
+    last = tmp_path / "LAST.xlsx"
+    last.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + "EncryptedPackage".encode("utf-16-le")
+                     + b"\x00" * 512)
+    error = _refused(export, last, tmp_path, "加密")
+    assert "ZIP" not in str(error) and "损坏" not in str(error)
+
+
+def test_deleted_users_sheet_stops_the_run(tmp_path: Path, export: Path) -> None:
+    ids = sample_ids(export, 10)
+    last = make_last(tmp_path / "LAST.xlsx", ids)
+    book = openpyxl.load_workbook(last)
+    del book["用户明细"]
+    book.save(last)
+    _refused(export, last, tmp_path, "人工标签")
+
+
+def test_renamed_label_heading_is_matched_by_prefix(tmp_path: Path, export: Path) -> None:
+    ids = sample_ids(export, 10)
+    last = make_last(tmp_path / "LAST.xlsx", ids)
+    book = openpyxl.load_workbook(last)
+    ws = book["用户明细"]
+    ws.cell(1, 5).value = "人工标签（确认）"
+    ws.cell(2, 5).value = "休眠用户"
+    book.save(last)
+    result = do_refresh(export, last, tmp_path / "OUT.xlsx", tmp_path / "h.sqlite").result
+    assert result.carried.overrides.set_axis(result.users.frame["user_id"])[ids[0]] == "休眠用户"
+    assert any("人工标签（确认）" in w and "column E" in w for w in result.warnings), result.warnings
+
+
+def test_header_twelve_rows_down_is_found(tmp_path: Path, export: Path) -> None:
+    ids = sample_ids(export, 10)
+    last = make_last(tmp_path / "LAST.xlsx", ids)
+    book = openpyxl.load_workbook(last)
+    ws = book["用户明细"]
+    ws.cell(2, 5).value = "休眠用户"
+    ws.insert_rows(1, 12)
+    ws.cell(1, 1).value = "运营备忘：本周重点回访休眠用户"
+    book.save(last)
+    result = do_refresh(export, last, tmp_path / "OUT.xlsx", tmp_path / "h.sqlite").result
     assert result.carried.overrides.set_axis(result.users.frame["user_id"])[ids[0]] == "休眠用户"
 
 
