@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -167,6 +168,15 @@ class TagResult:
     alerts: Any = None
     # Last month's users missing from this export, per M-1 state (they stay in their rate base).
     departed: dict[str, int] = field(default_factory=dict)
+    # Written into the workbook (custom property ``tagger_run``) and the history, so a refresh can tell
+    # the newest workbook from an older copy.
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    written_at: str = ""
+
+    def workbook_record(self) -> dict[str, str]:
+        """What the workbook and the history say about the run that wrote the workbook."""
+        return {"run": self.run_id, "month": self.month, "written": self.written_at,
+                "path": str(self.output or "")}
 
 
 def month_from_name(path: Path) -> int | None:
@@ -340,7 +350,16 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
         from tagger.workbook import write_workbook
 
         result.output = write_workbook(result, output, progress=progress)
+        remember_workbook(result)
     return result
+
+
+def remember_workbook(result: TagResult) -> None:
+    """Store in the history which run wrote the newest workbook (nothing without a history)."""
+    if result.history_path is None or result.output is None:
+        return
+    with HistoryStore(result.history_path) as store:
+        store.remember_workbook(result.workbook_record())
 
 
 def _mask_pii(table: Table, users: Users) -> None:

@@ -48,7 +48,7 @@ from tagger.i18n import LANGUAGES, Catalog, set_language
 from tagger.preflight import check_archive
 from tagger.readers import _ENCRYPTED_STREAM as ENCRYPTED_STREAM, OLE_MAGIC
 from tagger.readers import _contains as contains_bytes
-from tagger.pipeline import CarriedEdits, Progress, TagOptions, TagResult, default_output, run
+from tagger.pipeline import CarriedEdits, Progress, TagOptions, TagResult, default_output, remember_workbook, run
 from tagger.prepare import column_aliases
 from tagger.rules import apply_rules, load_rules
 from tagger.segments import GROUPS, LABELS, SEGMENTS
@@ -99,6 +99,23 @@ MESSAGES = Catalog(
         },
         "ole_workbook": {"zh": "这是旧版 .xls 格式，不是 tagger 写出的 xlsx", "en": "it is an old-style .xls file, "
                          "not an xlsx written by tagger"},
+        "stale": {
+            "zh": "这不是最新的工作簿：{newer}（{written} 写出）更新，用旧文件会覆盖此后录入的人工标签。"
+                  "请用 --workbook {newer} 重新运行；确要使用旧文件请加 --force（此后录入的标签会保留）",
+            "en": "this is not the newest workbook: {newer} (written {written}) is newer, and this one would "
+                  "overwrite the labels typed since. Run again with --workbook {newer}, or add --force to use "
+                  "this one anyway (labels stored since are kept)",
+        },
+        "forced_stale": {
+            "zh": "{path} 比 {newer} 旧（--force）：只带入历史库中还没有的人工标签，清空的单元格不会删除已存的标签",
+            "en": "{path} is older than {newer} (--force): only labels the history does not hold yet are carried, "
+                  "and cleared cells do not delete stored labels",
+        },
+        "unstamped": {
+            "zh": "{path} 没有记录写出它的运行（由旧版 tagger 写出）；按文件修改时间判断它是否为最新的工作簿",
+            "en": "{path} does not record which run wrote it (an older tagger wrote it); its modification time "
+                  "decides whether it is the newest workbook",
+        },
         "heading_by_prefix": {
             "zh": "{where}：没有名为“{heading}”的列，已使用以它开头的列“{found}”",
             "en": "{where}: no column is called '{heading}'; used the column '{found}', which starts with it",
@@ -151,6 +168,7 @@ class RefreshOptions:
 
     tag: TagOptions
     workbook: Path | None = None
+    force: bool = False  # use a workbook older than the newest one written for the history
 
 
 @dataclass
@@ -163,6 +181,8 @@ class LastWorkbook:
     reach_rows: list[dict[str, Any]] = field(default_factory=list)
     strategy_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    stamp: dict[str, str] = field(default_factory=dict)  # tagger_run, _month, _written custom properties
+    stale: bool = False  # older than the newest workbook of the history, used with --force
 
 
 @dataclass
@@ -248,6 +268,7 @@ def read_last_workbook(path: Path, config: Config) -> LastWorkbook:
     last = LastWorkbook(path, pd.DataFrame(columns=["user_id", "label", "remark", "where"]))
     book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
+        last.stamp = _stamp(book)
         frames = []
         for ws in book.worksheets:
             head = list(ws.iter_rows(min_row=1, max_row=HEADER_SCAN_ROWS))
@@ -271,6 +292,13 @@ def read_last_workbook(path: Path, config: Config) -> LastWorkbook:
         raise InputError(MESSAGES("no_users_sheet", heading=HEADINGS("override"), scan=HEADER_SCAN_ROWS),
                          Location(path))
     return last
+
+
+def _stamp(book: Any) -> dict[str, str]:
+    """The run that wrote the workbook (xlsxwriter custom properties ``tagger_*``); {} for older files."""
+    props = getattr(book, "custom_doc_props", None)
+    found = {p.name: p.value for p in getattr(props, "props", [])}
+    return {key: str(found[f"tagger_{key}"]) for key in ("run", "month", "written") if f"tagger_{key}" in found}
 
 
 def _read_users_sheet(ws: Any, header: tuple[int, list[str]], id_spellings: set[str], path: Path,
@@ -552,6 +580,9 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
     config = load_config(options.tag.config or find_config(), options.tag.preset)
     set_language(options.tag.lang or config.language)
     last = read_usable_workbook(options.workbook, config)
+    if last is not None:
+        history = (options.tag.history or config.default_history_path()) if options.tag.use_history else None
+        check_newest(last, history, force=options.force)
     result = run(tag_options, progress)
     if last is not None:
         result.warnings[:0] = last.warnings
@@ -604,6 +635,34 @@ def read_usable_workbook(path: Path | None, config: Config) -> LastWorkbook | No
                          Location(path)) from None
 
 
+def check_newest(last: LastWorkbook, history: Path | None, *, force: bool) -> None:
+    """Refuse a workbook older than the newest one written for ``history``, unless ``force``.
+
+    Each workbook carries the run that wrote it and the history the newest run it
+    wrote. A different run written earlier is an older copy: its empty cells are
+    not deletions and its labels are not the latest. A workbook from an older
+    tagger has no stamp; its modification time stands in for the time it was written.
+    """
+    if history is None or not history.is_file():
+        return
+    with HistoryStore(history) as store:
+        newest = store.newest_workbook()
+    if newest is None or last.stamp.get("run") == newest["run"]:
+        return
+    written = last.stamp.get("written")
+    if not written:
+        last.warnings.append(MESSAGES("unstamped", path=last.path.name))
+        written = dt.datetime.fromtimestamp(last.path.stat().st_mtime).isoformat(timespec="microseconds")
+    if written >= str(newest.get("written") or ""):
+        return
+    newer = Path(newest.get("path") or "?")
+    if not force:
+        raise InputError(MESSAGES("stale", newer=newer.name, written=str(newest.get("written"))[:19]),
+                         Location(last.path))
+    last.stale = True
+    last.warnings.append(MESSAGES("forced_stale", path=last.path.name, newer=newer.name))
+
+
 def _merge_with_history(store: HistoryStore | None, last: LastWorkbook | None,
                         result: TagResult) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Store what the workbook holds, then read back the full set (the database is the source of truth).
@@ -624,7 +683,11 @@ def _merge_with_history(store: HistoryStore | None, last: LastWorkbook | None,
     keys = {row["key"] for row in last.reach_rows}
     newer = [row for row in stored if row["key"] not in keys and row.get("source") == CONTACTS_SOURCE
              and str(row.get("updated_at") or "") >= saved]
-    store.save_overrides(last.overrides, source=last.path.name, seen=last.seen)
+    if last.stale:  # an older copy adds what the history lacks and deletes nothing
+        held = set(store.overrides()["user_id"].astype(str))
+        store.save_overrides(last.overrides[~last.overrides["user_id"].isin(held)], source=last.path.name)
+    else:
+        store.save_overrides(last.overrides, source=last.path.name, seen=last.seen)
     store.save_tracking(last.reach_rows, source=last.path.name)
     return store.overrides(), [*last.reach_rows, *newer]
 
@@ -652,6 +715,7 @@ def _write(result: TagResult, last: Path | None, output: Path, progress: Progres
     if progress is not None:
         progress.step("write", total=len(result.tags))
     result.output = write_workbook(result, target, progress=progress)
+    remember_workbook(result)
     return outcome
 
 

@@ -424,3 +424,57 @@ def test_rename_failure_keeps_the_new_file_and_says_so(tmp_path: Path, export: P
         do_refresh(export, None, out, None, lang="en")
     assert out.read_bytes() == b"open elsewhere"
     openpyxl.load_workbook(tmp_path / "OUT (新).xlsx", read_only=True).close()
+
+
+def set_label(path: Path, user: str, label: str | None) -> None:
+    """Type (or clear) a 人工标签 in a workbook tagger wrote, as a person does in Excel."""
+    book = openpyxl.load_workbook(path)
+    ws = book["用户明细"]
+    head = next(r for r in range(1, 31) if any(c.value == "人工标签" for c in ws[r]))
+    names = [c.value for c in ws[head]]
+    id_col, label_col = names.index("用户ID") + 1, names.index("人工标签") + 1
+    row = next(r for r in range(head + 1, ws.max_row + 1) if str(ws.cell(r, id_col).value) == user)
+    ws.cell(row, label_col).value = label
+    book.save(path)
+
+
+def stored_labels(history: Path) -> dict[str, str]:
+    with HistoryStore(history) as store:
+        return dict(zip(store.overrides()["user_id"], store.overrides()["label"]))
+
+
+def test_workbook_records_the_run_that_wrote_it(tmp_path: Path, export: Path) -> None:
+    history = tmp_path / "h.sqlite"
+    result = do_refresh(export, None, tmp_path / "A.xlsx", history).result
+    props = {p.name: p.value for p in openpyxl.load_workbook(tmp_path / "A.xlsx").custom_doc_props.props}
+    assert props["tagger_run"] == result.run_id and props["tagger_month"] == "2024-07"
+    with HistoryStore(history) as store:
+        newest = store.newest_workbook()
+    assert newest["run"] == result.run_id and newest["path"].endswith("A.xlsx")
+    assert newest["written"] == props["tagger_written"]
+
+
+def test_stale_workbook_is_refused_unless_forced(tmp_path: Path, export: Path) -> None:
+    ids = sample_ids(export, 10)
+    history = tmp_path / "h.sqlite"
+    a, b, c, d = (tmp_path / f"{name}.xlsx" for name in "ABCD")
+    do_refresh(export, None, a, history)
+    set_label(a, ids[0], "休眠用户")
+    do_refresh(export, a, b, history)
+    set_label(b, ids[1], "回流用户")
+    do_refresh(export, b, c, history)
+    set_label(c, ids[2], "流失用户")
+    do_refresh(export, c, d, history)  # the history now holds three labels; D is the newest workbook
+    assert stored_labels(history) == {ids[0]: "dormant", ids[1]: "returned", ids[2]: "churned"}
+
+    _refused(export, b, tmp_path, "D.xlsx", "--force")  # B shows ids[2] unlabelled: it must not clear it
+
+    set_label(b, ids[0], "活跃用户")  # an edit in the stale copy does not overwrite the newer label
+    forced = refresh(RefreshOptions(TagOptions(export=export, output=tmp_path / "E.xlsx", history=history),
+                                    workbook=b, force=True)).result
+    assert any("--force" in w for w in forced.warnings)
+    assert stored_labels(history) == {ids[0]: "dormant", ids[1]: "returned", ids[2]: "churned"}
+
+    set_label(tmp_path / "E.xlsx", ids[2], None)  # the newest workbook's deletions are deletions
+    do_refresh(export, tmp_path / "E.xlsx", tmp_path / "F.xlsx", history)
+    assert stored_labels(history) == {ids[0]: "dormant", ids[1]: "returned"}
