@@ -354,12 +354,16 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
     return result
 
 
-def remember_workbook(result: TagResult) -> None:
-    """Store in the history which run wrote the newest workbook (nothing without a history)."""
+def remember_workbook(result: TagResult, reach_keys: list[str] | None = None) -> None:
+    """Store in the history which run wrote the newest workbook (nothing without a history).
+
+    ``reach_keys`` are the 触达跟踪 rows the workbook was written with: a campaign
+    recorded later is one the workbook never showed, however often it is saved.
+    """
     if result.history_path is None or result.output is None:
         return
     with HistoryStore(result.history_path) as store:
-        store.remember_workbook(result.workbook_record())
+        store.remember_workbook({**result.workbook_record(), "reach_keys": list(reach_keys or [])})
 
 
 def _mask_pii(table: Table, users: Users) -> None:

@@ -183,6 +183,8 @@ class LastWorkbook:
     warnings: list[str] = field(default_factory=list)
     stamp: dict[str, str] = field(default_factory=dict)  # tagger_run, _month, _written custom properties
     stale: bool = False  # older than the newest workbook of the history, used with --force
+    # Keys of the 触达跟踪 rows the run that wrote this workbook put in it (None: not known).
+    shown_reach: set[str] | None = None
 
 
 @dataclass
@@ -593,6 +595,7 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
         rerun_rules(result)
         evaluated = _evaluate(store, result)
         reach_rows = fill_reach_rows(reach_rows, evaluated, result.config)  # recomputed every run, not stored
+        written_keys = [reach_key(row, result.config) for row in reach_rows]
     finally:
         if store is not None:
             store.close()
@@ -605,7 +608,7 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
     result.notes.append(MESSAGES("carried", overrides=int((result.tags["override"] != "").sum()),
                                  remarks=int((result.tags["remark"] != "").sum()), reach=len(reach_rows),
                                  unmatched=len(unmatched)))
-    return _write(result, options.workbook, output, progress)
+    return _write(result, options.workbook, output, progress, written_keys)
 
 
 def read_usable_workbook(path: Path | None, config: Config) -> LastWorkbook | None:
@@ -647,7 +650,10 @@ def check_newest(last: LastWorkbook, history: Path | None, *, force: bool) -> No
         return
     with HistoryStore(history) as store:
         newest = store.newest_workbook()
-    if newest is None or last.stamp.get("run") == newest["run"]:
+    if newest is not None and last.stamp.get("run") == newest["run"]:
+        last.shown_reach = {str(key) for key in newest.get("reach_keys") or ()}
+        return
+    if newest is None:
         return
     written = last.stamp.get("written")
     if not written:
@@ -668,7 +674,9 @@ def _merge_with_history(store: HistoryStore | None, last: LastWorkbook | None,
     """Store what the workbook holds, then read back the full set (the database is the source of truth).
 
     触达跟踪 follows the workbook (its order, its deletions) plus the rows ``tagger
-    contacts`` recorded after the workbook was last saved; without a workbook,
+    contacts`` recorded that the workbook was never written with, matched by the
+    row's key (date, group, channel, campaign) against the keys the writing run
+    recorded, so saving the workbook later never hides them; without a workbook,
     every stored row.
     """
     empty = pd.DataFrame(columns=["user_id", "label", "remark", "source", "updated_at"])
@@ -679,10 +687,9 @@ def _merge_with_history(store: HistoryStore | None, last: LastWorkbook | None,
     stored = store.tracking_rows()
     if last is None:
         return store.overrides(), stored
-    saved = dt.datetime.fromtimestamp(last.path.stat().st_mtime).isoformat(timespec="microseconds")
     keys = {row["key"] for row in last.reach_rows}
     newer = [row for row in stored if row["key"] not in keys and row.get("source") == CONTACTS_SOURCE
-             and str(row.get("updated_at") or "") >= saved]
+             and _not_shown(row, last)]
     if last.stale:  # an older copy adds what the history lacks and deletes nothing
         held = set(store.overrides()["user_id"].astype(str))
         store.save_overrides(last.overrides[~last.overrides["user_id"].isin(held)], source=last.path.name)
@@ -692,6 +699,20 @@ def _merge_with_history(store: HistoryStore | None, last: LastWorkbook | None,
     return store.overrides(), [*last.reach_rows, *newer]
 
 
+def _not_shown(row: dict[str, Any], last: LastWorkbook) -> bool:
+    """Whether a recorded campaign row was never in the workbook (so its absence is not a deletion).
+
+    The run that wrote the workbook recorded its rows' keys; a workbook from an
+    older tagger (or another history) falls back to the time it was written
+    (its stamp, else its modification time).
+    """
+    if last.shown_reach is not None:
+        return str(row["key"]) not in last.shown_reach
+    written = last.stamp.get("written") or dt.datetime.fromtimestamp(
+        last.path.stat().st_mtime).isoformat(timespec="microseconds")
+    return str(row.get("updated_at") or "") >= written
+
+
 def _evaluate(store: HistoryStore | None, result: TagResult) -> pd.DataFrame:
     if store is None:
         return evaluate(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
@@ -699,7 +720,8 @@ def _evaluate(store: HistoryStore | None, result: TagResult) -> pd.DataFrame:
     return evaluate(store.campaigns(), store.campaign_users(), users)
 
 
-def _write(result: TagResult, last: Path | None, output: Path, progress: Progress | None) -> RefreshOutcome:
+def _write(result: TagResult, last: Path | None, output: Path, progress: Progress | None,
+           reach_keys: list[str]) -> RefreshOutcome:
     from tagger.workbook import write_workbook
 
     outcome = RefreshOutcome(result)
@@ -715,7 +737,7 @@ def _write(result: TagResult, last: Path | None, output: Path, progress: Progres
     if progress is not None:
         progress.step("write", total=len(result.tags))
     result.output = write_workbook(result, target, progress=progress)
-    remember_workbook(result)
+    remember_workbook(result, reach_keys=reach_keys)
     return outcome
 
 

@@ -478,3 +478,43 @@ def test_stale_workbook_is_refused_unless_forced(tmp_path: Path, export: Path) -
     set_label(tmp_path / "E.xlsx", ids[2], None)  # the newest workbook's deletions are deletions
     do_refresh(export, tmp_path / "E.xlsx", tmp_path / "F.xlsx", history)
     assert stored_labels(history) == {ids[0]: "dormant", ids[1]: "returned"}
+
+
+CONTACT_RULES = """
+[[rules]]
+name = "休眠召回"
+segment = "dormant"
+channel = "push"
+content = "车辆状态提醒"
+"""
+
+
+def reach_contents(path: Path, config: Path) -> list[str]:
+    return [row["content"] for row in read_last_workbook(path, load_config(config)).reach_rows]
+
+
+def test_campaign_rows_survive_a_workbook_saved_after_contacts(tmp_path: Path, export: Path) -> None:
+    """The workbook's save time says nothing about which campaigns it shows: the row keys do."""
+    from tagger.contacts import ContactOptions, make_contacts
+
+    config = tmp_path / "tagger.toml"
+    config.write_text(CONTACT_RULES, encoding="utf-8")
+    history, a, b, c = tmp_path / "h.sqlite", tmp_path / "A.xlsx", tmp_path / "B.xlsx", tmp_path / "C.xlsx"
+    do_refresh(export, None, a, history, config=config)
+    assert "车辆状态提醒" not in reach_contents(a, config)
+    make_contacts(ContactOptions(tag=TagOptions(export=export, config=config, history=history),
+                                 out_dir=tmp_path / "lists", date="2024-07-20"))
+    book = openpyxl.load_workbook(a)  # ops keep working in A after the lists went out, and save it
+    book["用户明细"]["A1"].comment = None
+    book.save(a)
+    do_refresh(export, a, b, history, config=config)
+    assert reach_contents(b, config).count("车辆状态提醒") == 1
+
+    book = openpyxl.load_workbook(b)  # ops delete the campaign row in B: that deletion sticks
+    ws = book["触达跟踪"]
+    row = next(r for r in range(1, ws.max_row + 1)
+               if any(cell.value == "车辆状态提醒" for cell in ws[r]))
+    ws.delete_rows(row)
+    book.save(b)
+    do_refresh(export, b, c, history, config=config)
+    assert "车辆状态提醒" not in reach_contents(c, config)
