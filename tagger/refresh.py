@@ -16,9 +16,11 @@ normalised user ID, never by position:
 Text stays text: a cell typed as the string ``=1+1`` is carried as that string
 and written with ``write_string`` (copying the value into a new cell would make
 it a formula; see hazard A2). Two different overrides for one user stop the run
-and name both cells. Everything read is stored in the history database first,
-which is the source of truth: with a deleted or broken workbook, refresh warns
-and carries what the database holds.
+and name both cells. Everything read is stored in the history database, which
+is the source of truth. A workbook refresh cannot use (missing, encrypted,
+damaged, no users sheet) stops the run before anything is stored, and so does
+one older than the newest workbook written for the history (see
+:func:`check_newest`; ``--force`` uses it without letting it delete anything).
 
 The new workbook goes to a temporary file that is renamed into place; the old
 workbook is first copied to ``backups/``; if the target is open in Excel (a
