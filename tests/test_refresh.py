@@ -518,3 +518,18 @@ def test_campaign_rows_survive_a_workbook_saved_after_contacts(tmp_path: Path, e
     book.save(b)
     do_refresh(export, b, c, history, config=config)
     assert "车辆状态提醒" not in reach_contents(c, config)
+
+
+def test_unstamped_workbook_is_judged_by_its_modification_time(tmp_path: Path, export: Path) -> None:
+    """A workbook from an older tagger has no tagger_run: saved after the newest one, it is used with a warning."""
+    import os
+
+    ids = sample_ids(export, 10)
+    history = tmp_path / "h.sqlite"
+    do_refresh(export, None, tmp_path / "OUT.xlsx", history)
+    last = make_last(tmp_path / "LAST.xlsx", ids)
+    result = do_refresh(export, last, tmp_path / "OUT2.xlsx", history).result  # saved after OUT.xlsx: fine
+    assert any("older tagger" in w or "旧版 tagger" in w for w in result.warnings)
+    hour_ago = (tmp_path / "OUT2.xlsx").stat().st_mtime - 3600
+    os.utime(last, (hour_ago, hour_ago))
+    _refused(export, last, tmp_path, "OUT2.xlsx")
