@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -487,6 +488,25 @@ class HistoryStore:
             conn.execute("DELETE FROM long_texts WHERE month = ?", (month,))
             conn.execute("UPDATE imports SET users_kept = 0 WHERE month = ?", (month,))
 
+
+    # -- the newest workbook written for this history (a ``meta`` key, no schema change) --
+
+    def newest_workbook(self) -> dict[str, Any] | None:
+        """run, month, written (ISO time) and path of the newest workbook written for this history."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'newest_workbook'").fetchone()
+        if row is None:
+            return None
+        try:
+            record = json.loads(row[0])
+        except ValueError:
+            return None
+        return record if isinstance(record, dict) and record.get("run") else None
+
+    def remember_workbook(self, record: Mapping[str, object]) -> None:
+        """Record the workbook a run just wrote, so an older one is never taken for the latest."""
+        with self.write() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('newest_workbook', ?)",
+                         (json.dumps(dict(record), ensure_ascii=False),))
 
     # -- manual overrides, channel-reach rows and campaigns (schema 2) -----------------
 

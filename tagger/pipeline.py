@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -179,11 +180,20 @@ class TagResult:
     departed: dict[str, int] = field(default_factory=dict)
     # Earlier exports of stored months (HistoryStore.snapshots) that calibrate the month-end projection.
     snapshots: list[dict[str, object]] = field(default_factory=list)
+    # Written into the workbook (custom property ``tagger_run``) and the history, so a refresh can tell
+    # the newest workbook from an older copy.
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    written_at: str = ""
 
     @cached_property
     def month_end(self) -> MonthEnd:
         """The one month-end projection every sheet and the terminal show (tagger.projection)."""
         return for_result(self)
+
+    def workbook_record(self) -> dict[str, str]:
+        """What the workbook and the history say about the run that wrote the workbook."""
+        return {"run": self.run_id, "month": self.month, "written": self.written_at,
+                "path": str(self.output or "")}
 
 
 def month_from_name(path: Path) -> int | None:
@@ -364,7 +374,20 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
         from tagger.workbook import write_workbook
 
         result.output = write_workbook(result, output, progress=progress)
+        remember_workbook(result)
     return result
+
+
+def remember_workbook(result: TagResult, reach_keys: list[str] | None = None) -> None:
+    """Store in the history which run wrote the newest workbook (nothing without a history).
+
+    ``reach_keys`` are the 触达跟踪 rows the workbook was written with: a campaign
+    recorded later is one the workbook never showed, however often it is saved.
+    """
+    if result.history_path is None or result.output is None:
+        return
+    with HistoryStore(result.history_path) as store:
+        store.remember_workbook({**result.workbook_record(), "reach_keys": list(reach_keys or [])})
 
 
 def _mask_pii(table: Table, users: Users) -> None:

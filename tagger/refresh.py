@@ -16,9 +16,11 @@ normalised user ID, never by position:
 Text stays text: a cell typed as the string ``=1+1`` is carried as that string
 and written with ``write_string`` (copying the value into a new cell would make
 it a formula; see hazard A2). Two different overrides for one user stop the run
-and name both cells. Everything read is stored in the history database first,
-which is the source of truth: with a deleted or broken workbook, refresh warns
-and carries what the database holds.
+and name both cells. Everything read is stored in the history database, which
+is the source of truth. A workbook refresh cannot use (missing, encrypted,
+damaged, no users sheet) stops the run before anything is stored, and so does
+one older than the newest workbook written for the history (see
+:func:`check_newest`; ``--force`` uses it without letting it delete anything).
 
 The new workbook goes to a temporary file that is renamed into place; the old
 workbook is first copied to ``backups/``; if the target is open in Excel (a
@@ -39,14 +41,16 @@ import pandas as pd
 
 from tagger.campaigns import build_review, day_text, evaluate, fill_reach_rows, group_key, reach_key
 from tagger.columns import column_letter, normalize_header
-from tagger.config import Config
+from tagger.config import Config, find_config, load_config
 from tagger.contacts import CONTACTS_SOURCE
 from tagger.errors import InputError, Location, OutputError, TaggerError
 from tagger.files import backup, sibling_name
 from tagger.history import TRACKING_FIELDS, TRACKING_NUMBERS, HistoryStore
-from tagger.i18n import LANGUAGES, Catalog
+from tagger.i18n import LANGUAGES, Catalog, set_language
 from tagger.preflight import check_archive
-from tagger.pipeline import CarriedEdits, Progress, TagOptions, TagResult, default_output, run
+from tagger.readers import _ENCRYPTED_STREAM as ENCRYPTED_STREAM, OLE_MAGIC
+from tagger.readers import _contains as contains_bytes
+from tagger.pipeline import CarriedEdits, Progress, TagOptions, TagResult, default_output, remember_workbook, run
 from tagger.prepare import column_aliases
 from tagger.rules import apply_rules, load_rules
 from tagger.segments import GROUPS, LABELS, SEGMENTS
@@ -73,18 +77,50 @@ MESSAGES = Catalog(
                   "that row's edits cannot be matched",
         },
         "no_workbook": {
-            "zh": "上次的工作簿 {path} 不存在；改用历史库中保存的人工标注和触达记录",
-            "en": "last workbook {path} does not exist; using the overrides and reach rows stored in history",
+            "zh": "上次的工作簿不存在；请检查 --workbook 的路径（首次运行可省略 --workbook）。本次未写入任何内容",
+            "en": "the last workbook does not exist; check the --workbook path (leave --workbook out on a first "
+                  "run). Nothing was written",
         },
         "broken_workbook": {
-            "zh": "上次的工作簿 {path} 无法读取（{reason}）；改用历史库中保存的人工标注和触达记录",
-            "en": "last workbook {path} cannot be read ({reason}); using the overrides and reach rows stored "
-                  "in history",
+            "zh": "上次的工作簿无法读取（{reason}）。本次未写入任何内容；请用 backups/ 中的备份或修好的文件重新运行",
+            "en": "the last workbook cannot be read ({reason}). Nothing was written; run again with its copy "
+                  "in backups/ or a repaired file",
+        },
+        "encrypted_workbook": {
+            "zh": "上次的工作簿已加密（设置了打开密码），无法读取人工标注。请在 Excel 中取消密码后另存，再重新运行；"
+                  "本次未写入任何内容",
+            "en": "the last workbook is encrypted (password-protected), so its edits cannot be read. Remove the "
+                  "password in Excel, save, and run again; nothing was written",
         },
         "no_users_sheet": {
-            "zh": "上次的工作簿 {path} 中没有同时含“用户ID”和“{heading}”表头的工作表；没有可带入的人工标签",
-            "en": "last workbook {path} has no sheet whose header holds a user ID and '{heading}'; no overrides "
-                  "to carry",
+            "zh": "上次的工作簿中没有同时含“用户ID”和“{heading}”表头的工作表（前 {scan} 行内），无法带入人工标签。"
+                  "请恢复“用户明细”表或其表头后重新运行；本次未写入任何内容",
+            "en": "the last workbook has no sheet whose header (in the first {scan} rows) holds a user ID and "
+                  "'{heading}', so no edits can be carried. Restore the users sheet or its header and run "
+                  "again; nothing was written",
+        },
+        "ole_workbook": {"zh": "这是旧版 .xls 格式，不是 tagger 写出的 xlsx", "en": "it is an old-style .xls file, "
+                         "not an xlsx written by tagger"},
+        "stale": {
+            "zh": "这不是最新的工作簿：{newer}（{written} 写出）更新，用旧文件会覆盖此后录入的人工标签。"
+                  "请用 --workbook {newer} 重新运行；确要使用旧文件请加 --force（此后录入的标签会保留）",
+            "en": "this is not the newest workbook: {newer} (written {written}) is newer, and this one would "
+                  "overwrite the labels typed since. Run again with --workbook {newer}, or add --force to use "
+                  "this one anyway (labels stored since are kept)",
+        },
+        "forced_stale": {
+            "zh": "{path} 比 {newer} 旧（--force）：只带入历史库中还没有的人工标签，清空的单元格不会删除已存的标签",
+            "en": "{path} is older than {newer} (--force): only labels the history does not hold yet are carried, "
+                  "and cleared cells do not delete stored labels",
+        },
+        "unstamped": {
+            "zh": "{path} 没有记录写出它的运行（由旧版 tagger 写出）；按文件修改时间判断它是否为最新的工作簿",
+            "en": "{path} does not record which run wrote it (an older tagger wrote it); its modification time "
+                  "decides whether it is the newest workbook",
+        },
+        "heading_by_prefix": {
+            "zh": "{where}：没有名为“{heading}”的列，已使用以它开头的列“{found}”",
+            "en": "{where}: no column is called '{heading}'; used the column '{found}', which starts with it",
         },
         "carried": {
             "zh": "已带入：{overrides} 个人工标签、{remarks} 条备注、{reach} 行触达跟踪；{unmatched} 个人工标注的用户"
@@ -120,7 +156,7 @@ MESSAGES = Catalog(
 
 EXPORT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt")
 TAGGED_SUFFIX = "_tagged"
-HEADER_SCAN_ROWS = 10
+HEADER_SCAN_ROWS = 30  # as deep as the export reader searches (readers.read_export)
 LOCK_NAME = ".tagger-refresh.lock"
 
 REACH_FIELDS = {f"reach_{name}": name for name in TRACKING_FIELDS}
@@ -134,6 +170,7 @@ class RefreshOptions:
 
     tag: TagOptions
     workbook: Path | None = None
+    force: bool = False  # use a workbook older than the newest one written for the history
 
 
 @dataclass
@@ -146,6 +183,10 @@ class LastWorkbook:
     reach_rows: list[dict[str, Any]] = field(default_factory=list)
     strategy_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    stamp: dict[str, str] = field(default_factory=dict)  # tagger_run, _month, _written custom properties
+    stale: bool = False  # older than the newest workbook of the history, used with --force
+    # Keys of the 触达跟踪 rows the run that wrote this workbook put in it (None: not known).
+    shown_reach: set[str] | None = None
 
 
 @dataclass
@@ -202,6 +243,26 @@ def _find(names: list[str], spellings: set[str]) -> int | None:
     return next((i for i, n in enumerate(names) if n in spellings), None)
 
 
+class Prefixed(frozenset):
+    """Spellings a heading may also *start* with, as export headers are matched after normalising.
+
+    Ops rename ``人工标签`` to ``人工标签（确认）``; the column is still theirs. ``in``
+    is true for an exact spelling or a heading that begins with one.
+    """
+
+    def __contains__(self, name: object) -> bool:
+        text = str(name or "")
+        return bool(text) and any(text.startswith(spelling) for spelling in frozenset.__iter__(self))
+
+
+def _find_heading(names: list[str], spellings: set[str]) -> tuple[int | None, bool]:
+    """(column, matched only by prefix): an exact heading wins over one that merely starts with it."""
+    exact = _find(names, spellings)
+    if exact is not None:
+        return exact, False
+    return _find(names, Prefixed(spellings)), True
+
+
 def read_last_workbook(path: Path, config: Config) -> LastWorkbook:
     """Read edits from ``path`` without modifying it (openpyxl read-only; never saved)."""
     import openpyxl
@@ -211,10 +272,11 @@ def read_last_workbook(path: Path, config: Config) -> LastWorkbook:
     last = LastWorkbook(path, pd.DataFrame(columns=["user_id", "label", "remark", "where"]))
     book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
+        last.stamp = _stamp(book)
         frames = []
         for ws in book.worksheets:
             head = list(ws.iter_rows(min_row=1, max_row=HEADER_SCAN_ROWS))
-            users_header = _header_row(head, [id_spellings, _spellings("override")])
+            users_header = _header_row(head, [id_spellings, Prefixed(_spellings("override"))])
             if users_header is not None:
                 frames.append(_read_users_sheet(ws, users_header, id_spellings, path, last))
                 continue
@@ -231,8 +293,16 @@ def read_last_workbook(path: Path, config: Config) -> LastWorkbook:
     if frames:
         last.overrides = _check_conflicts(pd.concat(frames, ignore_index=True), path)
     else:
-        last.warnings.append(MESSAGES("no_users_sheet", path=path.name, heading=HEADINGS("override")))
+        raise InputError(MESSAGES("no_users_sheet", heading=HEADINGS("override"), scan=HEADER_SCAN_ROWS),
+                         Location(path))
     return last
+
+
+def _stamp(book: Any) -> dict[str, str]:
+    """The run that wrote the workbook (xlsxwriter custom properties ``tagger_*``); {} for older files."""
+    props = getattr(book, "custom_doc_props", None)
+    found = {p.name: p.value for p in getattr(props, "props", [])}
+    return {key: str(found[f"tagger_{key}"]) for key in ("run", "month", "written") if f"tagger_{key}" in found}
 
 
 def _read_users_sheet(ws: Any, header: tuple[int, list[str]], id_spellings: set[str], path: Path,
@@ -240,7 +310,11 @@ def _read_users_sheet(ws: Any, header: tuple[int, list[str]], id_spellings: set[
     """Overrides and remarks of one sheet: user_id, label, remark, where (sheet and row for messages)."""
     index, names = header
     id_col = _find(names, id_spellings)
-    label_col = _find(names, _spellings("override"))
+    label_col, by_prefix = _find_heading(names, _spellings("override"))
+    if by_prefix and label_col is not None:
+        found = cell_text(list(ws.iter_rows(min_row=index + 1, max_row=index + 1))[0][label_col])
+        last.warnings.append(MESSAGES("heading_by_prefix", heading=HEADINGS("override"), found=found,
+                                      where=Location(path, ws.title, index + 1, found, column_letter(label_col))))
     remark_col = _find(names, _spellings("remark"))
     labels = valid_labels()
     records = []
@@ -506,8 +580,16 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
     output = options.tag.output or default_output(options.tag.export)
     if output.resolve() == options.tag.export.resolve():
         raise OutputError(MESSAGES("same_file", path=output))
+    # The last workbook is read and checked before anything is stored: one it cannot use stops the run.
+    config = load_config(options.tag.config or find_config(), options.tag.preset)
+    set_language(options.tag.lang or config.language)
+    last = read_usable_workbook(options.workbook, config)
+    if last is not None:
+        history = (options.tag.history or config.default_history_path()) if options.tag.use_history else None
+        check_newest(last, history, force=options.force)
     result = run(tag_options, progress)
-    last = _read_or_warn(options.workbook, result)
+    if last is not None:
+        result.warnings[:0] = last.warnings
     store = HistoryStore(result.history_path) if result.history_path else None
     try:
         overrides, reach_rows = _merge_with_history(store, last, result)
@@ -515,6 +597,7 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
         rerun_rules(result)
         evaluated = _evaluate(store, result)
         reach_rows = fill_reach_rows(reach_rows, evaluated, result.config)  # recomputed every run, not stored
+        written_keys = [reach_key(row, result.config) for row in reach_rows]
     finally:
         if store is not None:
             store.close()
@@ -527,29 +610,65 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
     result.notes.append(MESSAGES("carried", overrides=int((result.tags["override"] != "").sum()),
                                  remarks=int((result.tags["remark"] != "").sum()), reach=len(reach_rows),
                                  unmatched=len(unmatched)))
-    return _write(result, options.workbook, output, progress)
+    return _write(result, options.workbook, output, progress, written_keys)
 
 
-def _read_or_warn(path: Path | None, result: TagResult) -> LastWorkbook | None:
+def read_usable_workbook(path: Path | None, config: Config) -> LastWorkbook | None:
+    """The last workbook's edits, or an :class:`InputError` saying why it cannot be used.
+
+    Falling back to the database would silently drop whatever people typed since
+    the last run, so a missing, encrypted, damaged or unrecognisable workbook
+    stops the refresh before anything is stored or written.
+    """
     if path is None:
         return None
-    if not path.exists():
-        result.warnings.append(MESSAGES("no_workbook", path=path))
-        return None
+    if not path.is_file():
+        raise InputError(MESSAGES("no_workbook"), Location(path))
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(OLE_MAGIC):  # an encrypted xlsx is an OLE compound file around the zip
+        encrypted = contains_bytes(path, ENCRYPTED_STREAM)
+        raise InputError(MESSAGES("encrypted_workbook") if encrypted else
+                         MESSAGES("broken_workbook", reason=MESSAGES("ole_workbook")), Location(path))
+    check_archive(path)  # zip/XML bombs and damaged archives are never handed to openpyxl
     try:
-        check_archive(path)  # zip/XML bombs and damaged archives are never handed to openpyxl
-    except InputError as exc:
-        result.warnings.append(MESSAGES("broken_workbook", path=path, reason=exc.message))
-        return None
-    try:
-        last = read_last_workbook(path, result.config)
+        return read_last_workbook(path, config)
     except TaggerError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any unreadable file: warn and fall back to the database
-        result.warnings.append(MESSAGES("broken_workbook", path=path, reason=f"{type(exc).__name__}: {exc}"))
-        return None
-    result.warnings.extend(last.warnings)
-    return last
+    except Exception as exc:  # noqa: BLE001 - any unreadable file: one line naming it, nothing written
+        raise InputError(MESSAGES("broken_workbook", reason=f"{type(exc).__name__}: {exc}"),
+                         Location(path)) from None
+
+
+def check_newest(last: LastWorkbook, history: Path | None, *, force: bool) -> None:
+    """Refuse a workbook older than the newest one written for ``history``, unless ``force``.
+
+    Each workbook carries the run that wrote it and the history the newest run it
+    wrote. A different run written earlier is an older copy: its empty cells are
+    not deletions and its labels are not the latest. A workbook from an older
+    tagger has no stamp; its modification time stands in for the time it was written.
+    """
+    if history is None or not history.is_file():
+        return
+    with HistoryStore(history) as store:
+        newest = store.newest_workbook()
+    if newest is not None and last.stamp.get("run") == newest["run"]:
+        last.shown_reach = {str(key) for key in newest.get("reach_keys") or ()}
+        return
+    if newest is None:
+        return
+    written = last.stamp.get("written")
+    if not written:
+        last.warnings.append(MESSAGES("unstamped", path=last.path.name))
+        written = dt.datetime.fromtimestamp(last.path.stat().st_mtime).isoformat(timespec="microseconds")
+    if written >= str(newest.get("written") or ""):
+        return
+    newer = Path(newest.get("path") or "?")
+    if not force:
+        raise InputError(MESSAGES("stale", newer=newer.name, written=str(newest.get("written"))[:19]),
+                         Location(last.path))
+    last.stale = True
+    last.warnings.append(MESSAGES("forced_stale", path=last.path.name, newer=newer.name))
 
 
 def _merge_with_history(store: HistoryStore | None, last: LastWorkbook | None,
@@ -557,7 +676,9 @@ def _merge_with_history(store: HistoryStore | None, last: LastWorkbook | None,
     """Store what the workbook holds, then read back the full set (the database is the source of truth).
 
     触达跟踪 follows the workbook (its order, its deletions) plus the rows ``tagger
-    contacts`` recorded after the workbook was last saved; without a workbook,
+    contacts`` recorded that the workbook was never written with, matched by the
+    row's key (date, group, channel, campaign) against the keys the writing run
+    recorded, so saving the workbook later never hides them; without a workbook,
     every stored row.
     """
     empty = pd.DataFrame(columns=["user_id", "label", "remark", "source", "updated_at"])
@@ -568,13 +689,30 @@ def _merge_with_history(store: HistoryStore | None, last: LastWorkbook | None,
     stored = store.tracking_rows()
     if last is None:
         return store.overrides(), stored
-    saved = dt.datetime.fromtimestamp(last.path.stat().st_mtime).isoformat(timespec="microseconds")
     keys = {row["key"] for row in last.reach_rows}
     newer = [row for row in stored if row["key"] not in keys and row.get("source") == CONTACTS_SOURCE
-             and str(row.get("updated_at") or "") >= saved]
-    store.save_overrides(last.overrides, source=last.path.name, seen=last.seen)
+             and _not_shown(row, last)]
+    if last.stale:  # an older copy adds what the history lacks and deletes nothing
+        held = set(store.overrides()["user_id"].astype(str))
+        store.save_overrides(last.overrides[~last.overrides["user_id"].isin(held)], source=last.path.name)
+    else:
+        store.save_overrides(last.overrides, source=last.path.name, seen=last.seen)
     store.save_tracking(last.reach_rows, source=last.path.name)
     return store.overrides(), [*last.reach_rows, *newer]
+
+
+def _not_shown(row: dict[str, Any], last: LastWorkbook) -> bool:
+    """Whether a recorded campaign row was never in the workbook (so its absence is not a deletion).
+
+    The run that wrote the workbook recorded its rows' keys; a workbook from an
+    older tagger (or another history) falls back to the time it was written
+    (its stamp, else its modification time).
+    """
+    if last.shown_reach is not None:
+        return str(row["key"]) not in last.shown_reach
+    written = last.stamp.get("written") or dt.datetime.fromtimestamp(
+        last.path.stat().st_mtime).isoformat(timespec="microseconds")
+    return str(row.get("updated_at") or "") >= written
 
 
 def _evaluate(store: HistoryStore | None, result: TagResult) -> pd.DataFrame:
@@ -584,7 +722,8 @@ def _evaluate(store: HistoryStore | None, result: TagResult) -> pd.DataFrame:
     return evaluate(store.campaigns(), store.campaign_users(), users)
 
 
-def _write(result: TagResult, last: Path | None, output: Path, progress: Progress | None) -> RefreshOutcome:
+def _write(result: TagResult, last: Path | None, output: Path, progress: Progress | None,
+           reach_keys: list[str]) -> RefreshOutcome:
     from tagger.workbook import write_workbook
 
     outcome = RefreshOutcome(result)
@@ -600,6 +739,7 @@ def _write(result: TagResult, last: Path | None, output: Path, progress: Progres
     if progress is not None:
         progress.step("write", total=len(result.tags))
     result.output = write_workbook(result, target, progress=progress)
+    remember_workbook(result, reach_keys=reach_keys)
     return outcome
 
 
@@ -665,4 +805,4 @@ class RefreshBusy(TaggerError):
 
 __all__ = ["RefreshOptions", "RefreshOutcome", "LastWorkbook", "refresh", "read_last_workbook",
            "apply_overrides", "apply_stored_overrides", "auto_inputs", "run_lock", "lock_owner", "RefreshBusy",
-           "cell_text", "valid_labels"]
+           "cell_text", "valid_labels", "read_usable_workbook"]

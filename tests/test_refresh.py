@@ -138,21 +138,78 @@ def test_refresh_keeps_every_edit_and_never_touches_last(tmp_path: Path, export:
         assert len(store.tracking_rows()) == 3
 
 
-def test_deleted_or_broken_workbook_falls_back_to_history(tmp_path: Path, export: Path) -> None:
+def _months(history: Path) -> list[tuple[str, int]]:
+    with HistoryStore(history) as store:
+        return [(r.month, r.rows) for r in store.imports()]
+
+
+def _refused(export: Path, last: Path, tmp_path: Path, *needles: str) -> InputError:
+    """Refresh from ``last`` must fail naming the file, and write and store nothing."""
+    history, out = tmp_path / "h.sqlite", tmp_path / "NEW.xlsx"
+    before = _months(history) if history.exists() else []
+    with pytest.raises(InputError) as caught:
+        do_refresh(export, last, out, history)
+    text = str(caught.value)
+    assert last.name in text and all(n in text for n in needles), text
+    assert not out.exists()
+    assert (_months(history) if history.exists() else []) == before
+    return caught.value
+
+
+def test_missing_or_broken_workbook_stops_the_run(tmp_path: Path, export: Path) -> None:
     ids = sample_ids(export, 10)
     last = make_last(tmp_path / "LAST.xlsx", ids)
     person_edits(last, ids)
     do_refresh(export, last, tmp_path / "OUT.xlsx", tmp_path / "h.sqlite")
     last.unlink()
-    result = do_refresh(export, last, tmp_path / "OUT2.xlsx", tmp_path / "h.sqlite").result
-    assert any("LAST.xlsx" in w and "history" in w or "历史库" in w for w in result.warnings)
-    overrides = result.carried.overrides.set_axis(result.users.frame["user_id"])
-    assert overrides[ids[0]] == "休眠用户"
-    assert len(result.carried.reach_rows) == 3 and len(result.carried.unmatched) == 1
-
+    _refused(export, last, tmp_path, "不存在")
     last.write_bytes(b"PK\x03\x04 not really a zip")
-    result = do_refresh(export, last, tmp_path / "OUT3.xlsx", tmp_path / "h.sqlite").result
-    assert any("无法读取" in w for w in result.warnings)
+    _refused(export, last, tmp_path)
+    with HistoryStore(tmp_path / "h.sqlite") as store:  # what was stored before is still there
+        assert store.overrides().set_index("user_id").loc[ids[0], "label"] == "dormant"
+
+
+def test_encrypted_workbook_is_named_as_encrypted(tmp_path: Path, export: Path) -> None:
+    """Excel's "encrypt with password" wraps the zip in an OLE compound file holding EncryptedPackage."""
+    last = tmp_path / "LAST.xlsx"
+    last.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + "EncryptedPackage".encode("utf-16-le")
+                     + b"\x00" * 512)
+    error = _refused(export, last, tmp_path, "加密")
+    assert "ZIP" not in str(error) and "损坏" not in str(error)
+
+
+def test_deleted_users_sheet_stops_the_run(tmp_path: Path, export: Path) -> None:
+    ids = sample_ids(export, 10)
+    last = make_last(tmp_path / "LAST.xlsx", ids)
+    book = openpyxl.load_workbook(last)
+    del book["用户明细"]
+    book.save(last)
+    _refused(export, last, tmp_path, "人工标签")
+
+
+def test_renamed_label_heading_is_matched_by_prefix(tmp_path: Path, export: Path) -> None:
+    ids = sample_ids(export, 10)
+    last = make_last(tmp_path / "LAST.xlsx", ids)
+    book = openpyxl.load_workbook(last)
+    ws = book["用户明细"]
+    ws.cell(1, 5).value = "人工标签（确认）"
+    ws.cell(2, 5).value = "休眠用户"
+    book.save(last)
+    result = do_refresh(export, last, tmp_path / "OUT.xlsx", tmp_path / "h.sqlite").result
+    assert result.carried.overrides.set_axis(result.users.frame["user_id"])[ids[0]] == "休眠用户"
+    assert any("人工标签（确认）" in w and "column E" in w for w in result.warnings), result.warnings
+
+
+def test_header_twelve_rows_down_is_found(tmp_path: Path, export: Path) -> None:
+    ids = sample_ids(export, 10)
+    last = make_last(tmp_path / "LAST.xlsx", ids)
+    book = openpyxl.load_workbook(last)
+    ws = book["用户明细"]
+    ws.cell(2, 5).value = "休眠用户"
+    ws.insert_rows(1, 12)
+    ws.cell(1, 1).value = "运营备忘：本周重点回访休眠用户"
+    book.save(last)
+    result = do_refresh(export, last, tmp_path / "OUT.xlsx", tmp_path / "h.sqlite").result
     assert result.carried.overrides.set_axis(result.users.frame["user_id"])[ids[0]] == "休眠用户"
 
 
@@ -367,3 +424,112 @@ def test_rename_failure_keeps_the_new_file_and_says_so(tmp_path: Path, export: P
         do_refresh(export, None, out, None, lang="en")
     assert out.read_bytes() == b"open elsewhere"
     openpyxl.load_workbook(tmp_path / "OUT (新).xlsx", read_only=True).close()
+
+
+def set_label(path: Path, user: str, label: str | None) -> None:
+    """Type (or clear) a 人工标签 in a workbook tagger wrote, as a person does in Excel."""
+    book = openpyxl.load_workbook(path)
+    ws = book["用户明细"]
+    head = next(r for r in range(1, 31) if any(c.value == "人工标签" for c in ws[r]))
+    names = [c.value for c in ws[head]]
+    id_col, label_col = names.index("用户ID") + 1, names.index("人工标签") + 1
+    row = next(r for r in range(head + 1, ws.max_row + 1) if str(ws.cell(r, id_col).value) == user)
+    ws.cell(row, label_col).value = label
+    book.save(path)
+
+
+def stored_labels(history: Path) -> dict[str, str]:
+    with HistoryStore(history) as store:
+        return dict(zip(store.overrides()["user_id"], store.overrides()["label"]))
+
+
+def test_workbook_records_the_run_that_wrote_it(tmp_path: Path, export: Path) -> None:
+    history = tmp_path / "h.sqlite"
+    result = do_refresh(export, None, tmp_path / "A.xlsx", history).result
+    props = {p.name: p.value for p in openpyxl.load_workbook(tmp_path / "A.xlsx").custom_doc_props.props}
+    assert props["tagger_run"] == result.run_id and props["tagger_month"] == "2024-07"
+    with HistoryStore(history) as store:
+        newest = store.newest_workbook()
+    assert newest["run"] == result.run_id and newest["path"].endswith("A.xlsx")
+    assert newest["written"] == props["tagger_written"]
+
+
+def test_stale_workbook_is_refused_unless_forced(tmp_path: Path, export: Path) -> None:
+    ids = sample_ids(export, 10)
+    history = tmp_path / "h.sqlite"
+    a, b, c, d = (tmp_path / f"{name}.xlsx" for name in "ABCD")
+    do_refresh(export, None, a, history)
+    set_label(a, ids[0], "休眠用户")
+    do_refresh(export, a, b, history)
+    set_label(b, ids[1], "回流用户")
+    do_refresh(export, b, c, history)
+    set_label(c, ids[2], "流失用户")
+    do_refresh(export, c, d, history)  # the history now holds three labels; D is the newest workbook
+    assert stored_labels(history) == {ids[0]: "dormant", ids[1]: "returned", ids[2]: "churned"}
+
+    _refused(export, b, tmp_path, "D.xlsx", "--force")  # B shows ids[2] unlabelled: it must not clear it
+
+    set_label(b, ids[0], "活跃用户")  # an edit in the stale copy does not overwrite the newer label
+    forced = refresh(RefreshOptions(TagOptions(export=export, output=tmp_path / "E.xlsx", history=history),
+                                    workbook=b, force=True)).result
+    assert any("--force" in w for w in forced.warnings)
+    assert stored_labels(history) == {ids[0]: "dormant", ids[1]: "returned", ids[2]: "churned"}
+
+    set_label(tmp_path / "E.xlsx", ids[2], None)  # the newest workbook's deletions are deletions
+    do_refresh(export, tmp_path / "E.xlsx", tmp_path / "F.xlsx", history)
+    assert stored_labels(history) == {ids[0]: "dormant", ids[1]: "returned"}
+
+
+CONTACT_RULES = """
+[[rules]]
+name = "休眠召回"
+segment = "dormant"
+channel = "push"
+content = "车辆状态提醒"
+"""
+
+
+def reach_contents(path: Path, config: Path) -> list[str]:
+    return [row["content"] for row in read_last_workbook(path, load_config(config)).reach_rows]
+
+
+def test_campaign_rows_survive_a_workbook_saved_after_contacts(tmp_path: Path, export: Path) -> None:
+    """The workbook's save time says nothing about which campaigns it shows: the row keys do."""
+    from tagger.contacts import ContactOptions, make_contacts
+
+    config = tmp_path / "tagger.toml"
+    config.write_text(CONTACT_RULES, encoding="utf-8")
+    history, a, b, c = tmp_path / "h.sqlite", tmp_path / "A.xlsx", tmp_path / "B.xlsx", tmp_path / "C.xlsx"
+    do_refresh(export, None, a, history, config=config)
+    assert "车辆状态提醒" not in reach_contents(a, config)
+    make_contacts(ContactOptions(tag=TagOptions(export=export, config=config, history=history),
+                                 out_dir=tmp_path / "lists", date="2024-07-20"))
+    book = openpyxl.load_workbook(a)  # ops keep working in A after the lists went out, and save it
+    book["用户明细"]["A1"].comment = None
+    book.save(a)
+    do_refresh(export, a, b, history, config=config)
+    assert reach_contents(b, config).count("车辆状态提醒") == 1
+
+    book = openpyxl.load_workbook(b)  # ops delete the campaign row in B: that deletion sticks
+    ws = book["触达跟踪"]
+    row = next(r for r in range(1, ws.max_row + 1)
+               if any(cell.value == "车辆状态提醒" for cell in ws[r]))
+    ws.delete_rows(row)
+    book.save(b)
+    do_refresh(export, b, c, history, config=config)
+    assert "车辆状态提醒" not in reach_contents(c, config)
+
+
+def test_unstamped_workbook_is_judged_by_its_modification_time(tmp_path: Path, export: Path) -> None:
+    """A workbook from an older tagger has no tagger_run: saved after the newest one, it is used with a warning."""
+    import os
+
+    ids = sample_ids(export, 10)
+    history = tmp_path / "h.sqlite"
+    do_refresh(export, None, tmp_path / "OUT.xlsx", history)
+    last = make_last(tmp_path / "LAST.xlsx", ids)
+    result = do_refresh(export, last, tmp_path / "OUT2.xlsx", history).result  # saved after OUT.xlsx: fine
+    assert any("older tagger" in w or "旧版 tagger" in w for w in result.warnings)
+    hour_ago = (tmp_path / "OUT2.xlsx").stat().st_mtime - 3600
+    os.utime(last, (hour_ago, hour_ago))
+    _refused(export, last, tmp_path, "OUT2.xlsx")

@@ -92,3 +92,28 @@ def test_manual_refresh_refuses_to_overlap_the_cron_job(tmp_path: Path, folder: 
         code, out, err = run_cli("refresh", folder / "用户明细_2024-07.csv", "--no-history", "--lang", "en")
     assert code == 3 and "another tagger refresh is running" in err
     assert not (folder / "用户明细_2024-07_tagged.xlsx").exists()
+
+
+def test_unusable_or_older_workbook_is_one_error_line(tmp_path: Path, folder: Path, run_cli) -> None:
+    from tests.hostile import one_error
+
+    export, history = folder / "用户明细_2024-07.csv", tmp_path / "h.sqlite"
+    base = ("--history", history, "--lang", "en")
+    assert run_cli("refresh", export, "-o", folder / "A_tagged.xlsx", *base)[0] == 0
+    assert run_cli("refresh", export, "-w", folder / "A_tagged.xlsx", "-o", folder / "B_tagged.xlsx", *base)[0] == 0
+
+    code, out, err = run_cli("refresh", export, "-w", folder / "A_tagged.xlsx", "-o", folder / "C.xlsx", *base)
+    one_error(code, err, "A_tagged.xlsx", "B_tagged.xlsx", "--force")
+    assert not (folder / "C.xlsx").exists()
+    code, out, err = run_cli("refresh", export, "-w", folder / "A_tagged.xlsx", "-o", folder / "C.xlsx", "--force",
+                             *base)
+    assert code == 0 and (folder / "C.xlsx").exists(), err
+
+    locked = folder / "locked.xlsx"
+    locked.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + "EncryptedPackage".encode("utf-16-le")
+                       + b"\x00" * 512)
+    code, out, err = run_cli("refresh", export, "-w", locked, "-o", folder / "D.xlsx", *base)
+    one_error(code, err, "locked.xlsx", "encrypted")
+    code, out, err = run_cli("refresh", export, "-w", folder / "gone.xlsx", "-o", folder / "D.xlsx", *base)
+    one_error(code, err, "gone.xlsx", "does not exist")
+    assert not (folder / "D.xlsx").exists()

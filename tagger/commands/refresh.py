@@ -52,6 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export = next(a for a in parser._actions if a.dest == "export")
     export.nargs, export.default = "?", None
     parser.add_argument("--workbook", "-w", type=Path, help="the last workbook, whose edits are carried forward")
+    parser.add_argument("--force", action="store_true",
+                        help="use a last workbook older than the newest one written for the history "
+                             "(labels stored since are kept)")
     parser.add_argument("--auto", type=Path, metavar="DIR",
                         help="cron mode: newest export and newest *_tagged.xlsx in DIR, with a lock and a log")
     parser.add_argument("--log", type=Path, help=f"log file for --auto (default: DIR/{LOG_NAME})")
@@ -71,7 +74,7 @@ def handle(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _run(args: argparse.Namespace, err: Console) -> RefreshOutcome:
-    options = RefreshOptions(options_from(args), workbook=args.workbook)
+    options = RefreshOptions(options_from(args), workbook=args.workbook, force=args.force)
     if args.quiet or args.json:
         return refresh(options)
     with RichProgress(err) as progress:

@@ -69,7 +69,12 @@ def write_workbook(result: "TagResult", path: Path, progress: "Progress | None" 
         workbook = xlsxwriter.Workbook(str(temp), WORKBOOK_OPTIONS)
         if len(result.tags) > 200_000:  # a million rows of formulas is > 4 GB of sheet XML: needs ZIP64
             workbook.use_zip64()
-        workbook.set_properties({"title": f"tagger {result.month}", "created": datetime.now()})
+        written = datetime.now()
+        workbook.set_properties({"title": f"tagger {result.month}", "created": written})
+        result.written_at = written.isoformat(timespec="microseconds")
+        for name, value in result.workbook_record().items():  # which run wrote it: see tagger.refresh
+            if name != "path":
+                workbook.set_custom_property(f"tagger_{name}", value)
         _write_all(workbook, result, progress)
         workbook.close()
     return Path(path)
