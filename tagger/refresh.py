@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -404,29 +406,57 @@ def _read_group_sheet(ws: Any) -> tuple[str, list[dict[str, str]]]:
 # --------------------------------------------------------------------------- applying the edits
 
 
-def apply_overrides(result: TagResult, overrides: pd.DataFrame) -> pd.DataFrame:
-    """Add ``override`` (group key), ``remark``, ``effective_group`` and ``group_source`` to the tags.
+def previous_month(month: str) -> str:
+    """'2024-05' -> '2024-04': the month whose labels a workbook shows as 上月人工标签."""
+    year, number = (int(part) for part in month.split("-"))
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
 
-    A manual label wins over the computed group (``group_source`` = ``manual``);
-    ``segment`` and ``group`` stay as computed, so the month's numbers are facts,
-    not opinions. Returns the overrides for users absent from this export.
+
+def apply_overrides(result: TagResult, overrides: pd.DataFrame) -> pd.DataFrame:
+    """Add ``override``, ``prev_override`` (group keys), ``remark``, ``effective_group`` and ``group_source``.
+
+    A label belongs to the month it was typed for: only this month's labels win over
+    the computed group (``group_source`` = ``manual``); last month's are shown as
+    ``prev_override`` and act on nothing. A remark is a note, not a decision: the
+    latest one up to this month stays. ``segment`` and ``group`` stay as computed, so
+    the month's numbers are facts, not opinions. Rows without a ``month`` are taken as
+    this month's. Returns this month's overrides for users absent from this export.
     """
+    if "month" not in overrides:
+        overrides = overrides.assign(month=result.month)
+    overrides = overrides[overrides["month"] <= result.month]
+    current = overrides[overrides["month"] == result.month]
+    earlier = overrides[overrides["month"] == previous_month(result.month)]
+    notes = overrides[overrides["remark"] != ""].sort_values("month", kind="stable")
     ids = result.users.frame["user_id"].astype(str)
-    table = overrides.drop_duplicates("user_id", keep="last").set_index("user_id")
-    label = ids.map(table["label"]).fillna("").astype(object) if len(table) else pd.Series("", index=ids.index)
-    remark = ids.map(table["remark"]).fillna("").astype(object) if len(table) else pd.Series("", index=ids.index)
     tags = result.tags
-    tags["override"] = label.to_numpy()
-    tags["remark"] = remark.to_numpy()
+    tags["override"] = _per_user(ids, current, "label")
+    tags["prev_override"] = _per_user(ids, earlier, "label")
+    tags["remark"] = _per_user(ids, notes, "remark")
     manual = tags["override"] != ""
     tags["effective_group"] = tags["group"].where(~manual, tags["override"])
     tags["group_source"] = pd.Series("computed", index=tags.index).where(~manual, "manual")
-    return overrides[~overrides["user_id"].isin(set(ids))].reset_index(drop=True)
+    return current[~current["user_id"].isin(set(ids))].reset_index(drop=True)
+
+
+def review_labels(tags: pd.DataFrame) -> pd.Series:
+    """Labels 复盘's tag accuracy judges: this month's, else last month's (shown, not applied)."""
+    if "prev_override" not in tags:
+        return tags["override"]
+    return tags["override"].where(tags["override"] != "", tags["prev_override"])
+
+
+def _per_user(ids: pd.Series, rows: pd.DataFrame, column: str) -> Any:
+    """``rows[column]`` for each user ID ("" where none; the last row wins)."""
+    if not len(rows):
+        return [""] * len(ids)
+    table = rows.drop_duplicates("user_id", keep="last").set_index("user_id")[column]
+    return ids.map(table).fillna("").astype(object).to_numpy()
 
 
 def apply_stored_overrides(result: TagResult, store: HistoryStore) -> pd.DataFrame:
     """Apply the overrides the history database holds, then re-run the rules on the effective groups."""
-    unmatched = apply_overrides(result, store.overrides())
+    unmatched = apply_overrides(result, store.overrides())  # this month's labels act, older ones are shown
     rerun_rules(result)
     return unmatched
 
@@ -520,7 +550,7 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
             store.close()
     result.carried = _carried(result, unmatched, _display_rows(reach_rows), last.strategy_rows if last else {})
     result.review = build_review(result.month, result.metrics.active_rate, result.metrics.target, evaluated,
-                                 result.tags["group"], result.tags["override"], reach_rows, result.config)
+                                 result.tags["group"], review_labels(result.tags), reach_rows, result.config)
     from tagger.alerts import compute_alerts
 
     result.alerts = compute_alerts(result)
@@ -564,7 +594,8 @@ def _merge_with_history(store: HistoryStore | None, last: LastWorkbook | None,
     if store is None:
         if last is None:
             return empty, []
-        return last.overrides.assign(source=last.path.name, updated_at=""), last.reach_rows
+        month = workbook_month(last.path) or result.month
+        return last.overrides.assign(source=last.path.name, updated_at="", month=month), last.reach_rows
     stored = store.tracking_rows()
     if last is None:
         return store.overrides(), stored
@@ -572,9 +603,24 @@ def _merge_with_history(store: HistoryStore | None, last: LastWorkbook | None,
     keys = {row["key"] for row in last.reach_rows}
     newer = [row for row in stored if row["key"] not in keys and row.get("source") == CONTACTS_SOURCE
              and str(row.get("updated_at") or "") >= saved]
-    store.save_overrides(last.overrides, source=last.path.name, seen=last.seen)
+    store.save_overrides(last.overrides, source=last.path.name, month=workbook_month(last.path) or result.month,
+                         seen=last.seen)
     store.save_tracking(last.reach_rows, source=last.path.name)
     return store.overrides(), [*last.reach_rows, *newer]
+
+
+def workbook_month(path: Path) -> str | None:
+    """The month a tagger workbook was written for (its title property, "tagger 2024-05"); None if unknown.
+
+    Labels read from it belong to that month, not to the month being refreshed.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            core = archive.read("docProps/core.xml").decode("utf-8", errors="replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return None
+    found = re.search(r"<dc:title>tagger (\d{4}-\d{2})</dc:title>", core)
+    return found.group(1) if found else None
 
 
 def _evaluate(store: HistoryStore | None, result: TagResult) -> pd.DataFrame:
@@ -664,5 +710,5 @@ class RefreshBusy(TaggerError):
 
 
 __all__ = ["RefreshOptions", "RefreshOutcome", "LastWorkbook", "refresh", "read_last_workbook",
-           "apply_overrides", "apply_stored_overrides", "auto_inputs", "run_lock", "lock_owner", "RefreshBusy",
+           "apply_overrides", "apply_stored_overrides", "previous_month", "workbook_month", "review_labels", "auto_inputs", "run_lock", "lock_owner", "RefreshBusy",
            "cell_text", "valid_labels"]
