@@ -51,7 +51,7 @@ from tagger.preflight import check_archive
 from tagger.pipeline import CarriedEdits, Progress, TagOptions, TagResult, default_output, run
 from tagger.prepare import column_aliases
 from tagger.rules import apply_rules, load_rules
-from tagger.segments import GROUPS, LABELS, SEGMENTS
+from tagger.segments import GROUPS, LABELS, SEGMENTS, acting_tags
 from tagger.segments import label as segment_label
 from tagger.values import normalize_id, parse_ids
 from tagger.workbook.labels import HEADINGS
@@ -468,7 +468,7 @@ def rerun_rules(result: TagResult) -> None:
         return
     lang = result.options.lang or result.config.language
     tags = result.tags
-    seen = tags.assign(group=tags["effective_group"])
+    seen = acting_tags(tags)
     ruled = apply_rules(seen, result.users.frame, result.table.frame, ruleset, lang)
     for column in ("rule", "channel", "channel_key", "content"):
         tags[column] = ruled[column]
