@@ -177,11 +177,6 @@ def plan_users(result: "TagResult") -> UsersPlan:
     overrides, remarks = _typed_columns(result)
     add("override", "input", overrides, 14, "input")
     add("remark", "input", remarks, 24, "input")
-    effective = tags["effective_group"] if "effective_group" in tags else tags["group"]
-    add("effective_group", "formula", effective.map(segment_label).tolist(), 18, "text")
-    if "prev_override" in tags and (tags["prev_override"] != "").any():  # read-only: it acts on nothing
-        add("prev_override", "text", tags["prev_override"].map(lambda k: segment_label(k) if k else "").tolist(),
-            14, "text")
     yes, no = fx.WORDS("yes"), fx.WORDS("no")
     add("active", "formula", np.where(tags["active"].to_numpy(bool), yes, no).tolist(), 9, "center")
     add("age", "formula", age.tolist(), 9)
@@ -208,6 +203,13 @@ def plan_users(result: "TagResult") -> UsersPlan:
         add("rule", "text", tags["rule"].tolist(), 18, "text")
         add("rule_channel", "text", tags["channel"].tolist(), 12, "text")
         add("rule_content", "text", tags["content"].tolist(), 28, "text")
+    # The group that acts (this month's 人工标签 first) and last month's label, read-only: after
+    # the helper columns, so the columns the formulas read keep their letters.
+    effective = tags["effective_group"] if "effective_group" in tags else tags["group"]
+    add("effective_group", "formula", effective.map(segment_label).tolist(), 18, "text")
+    if "prev_override" in tags and (tags["prev_override"] != "").any():  # read-only: it acts on nothing
+        add("prev_override", "text", tags["prev_override"].map(lambda k: segment_label(k) if k else "").tolist(),
+            14, "text")
 
     cells = fx.UserCells(
         register=letters["register_date"], last=letters["last_active_date"],
