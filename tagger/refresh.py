@@ -439,11 +439,23 @@ def apply_overrides(result: TagResult, overrides: pd.DataFrame) -> pd.DataFrame:
     return current[~current["user_id"].isin(set(ids))].reset_index(drop=True)
 
 
-def review_labels(tags: pd.DataFrame) -> pd.Series:
-    """Labels 复盘's tag accuracy judges: this month's, else last month's (shown, not applied)."""
+def review_labels(result: TagResult) -> tuple[pd.Series, pd.Series]:
+    """(computed group, label) pairs 复盘's tag accuracy judges, one per user.
+
+    This month's label against this month's computed group; where there is none, last
+    month's label (shown, not applied) against the group computed for that month, from
+    history when it holds the month, else this month's.
+    """
+    tags = result.tags
     if "prev_override" not in tags:
-        return tags["override"]
-    return tags["override"].where(tags["override"] != "", tags["prev_override"])
+        return tags["group"], tags["override"]
+    current = tags["override"] != ""
+    computed = tags["group"]
+    if result.prev_tags is not None:
+        stored = result.prev_tags.drop_duplicates("user_id").set_index("user_id")["group"]
+        before = result.users.frame["user_id"].astype(str).map(stored).set_axis(tags.index)
+        computed = computed.where(current | before.isna(), before)
+    return computed, tags["override"].where(current, tags["prev_override"])
 
 
 def _per_user(ids: pd.Series, rows: pd.DataFrame, column: str) -> Any:
@@ -550,7 +562,7 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
             store.close()
     result.carried = _carried(result, unmatched, _display_rows(reach_rows), last.strategy_rows if last else {})
     result.review = build_review(result.month, result.metrics.active_rate, result.metrics.target, evaluated,
-                                 result.tags["group"], review_labels(result.tags), reach_rows, result.config)
+                                 *review_labels(result), reach_rows, result.config)
     from tagger.alerts import compute_alerts
 
     result.alerts = compute_alerts(result)
@@ -710,5 +722,6 @@ class RefreshBusy(TaggerError):
 
 
 __all__ = ["RefreshOptions", "RefreshOutcome", "LastWorkbook", "refresh", "read_last_workbook",
-           "apply_overrides", "apply_stored_overrides", "previous_month", "workbook_month", "review_labels", "auto_inputs", "run_lock", "lock_owner", "RefreshBusy",
+           "apply_overrides", "apply_stored_overrides", "previous_month", "workbook_month", "review_labels",
+           "auto_inputs", "run_lock", "lock_owner", "RefreshBusy",
            "cell_text", "valid_labels"]

@@ -80,8 +80,11 @@ def july_labelled(tmp_path: Path, run_cli) -> tuple[Path, Path, Path]:
     assert code == 0, err
     assert users_sheet(first)["U1"]["分群细分"] == "活跃用户"
     label(first, "U1", "休眠用户")
+    label(first, "U3", "有开车无APP活跃")  # computed 休眠用户: moved off the dormant sheet, lists and 预警's group
     second = tmp_path / "july_refreshed.xlsx"
-    refresh(RefreshOptions(TagOptions(export=july, history=history, output=second), workbook=first))
+    outcome = refresh(RefreshOptions(TagOptions(export=july, history=history, output=second), workbook=first))
+    at_risk = outcome.result.alerts.at_risk.set_index("user_id")["group"]
+    assert at_risk.to_dict() == {"U3": "churned_driving"}  # 预警 lists the effective group
     return july, second, history
 
 
@@ -93,12 +96,15 @@ def test_a_label_acts_in_its_month(july_labelled: tuple[Path, Path, Path]) -> No
     assert users["U1"]["生效分群（人工优先）"] == "休眠用户"
     assert users["U2"]["生效分群（人工优先）"] == "活跃用户"
     assert "上月人工标签" not in users["U1"]
-    assert sheet_ids(book, "休眠用户") == {"U1", "U3"}
+    assert sheet_ids(book, "休眠用户") == {"U1"}
+    assert sheet_ids(book, "流失-有开车") == {"U3"}
     assert "U1" not in sheet_ids(book, "活跃用户")
-    assert month_count(book, "休眠用户", "2024-07") == 2
+    assert month_count(book, "休眠用户", "2024-07") == 1
     assert month_count(book, "活跃用户", "2024-07") == 1
+    assert month_count(book, "流失-有开车", "2024-07") == 1
     with HistoryStore(history) as store:
-        assert store.overrides()[["user_id", "month", "label"]].values.tolist() == [["U1", "2024-07", "dormant"]]
+        assert store.overrides()[["user_id", "month", "label"]].values.tolist() == [
+            ["U1", "2024-07", "dormant"], ["U3", "2024-07", "churned_driving"]]
         stored = store.users("2024-07").set_index("user_id")
         assert stored.loc["U1", "group"] == "active"  # history keeps the computed group
 
@@ -127,7 +133,7 @@ def test_tag_applies_this_months_stored_labels(tmp_path: Path, july_labelled: tu
     code, _, err = run_cli("tag", july, "--history", history, "-o", out, "-q")
     assert code == 0, err
     assert users_sheet(out)["U1"]["人工标签"] == "休眠用户"
-    assert sheet_ids(out, "休眠用户") == {"U1", "U3"}
+    assert sheet_ids(out, "休眠用户") == {"U1"}
 
 
 def test_contacts_follow_the_label_in_its_month_only(tmp_path: Path, july_labelled: tuple[Path, Path, Path]) -> None:
@@ -136,7 +142,7 @@ def test_contacts_follow_the_label_in_its_month_only(tmp_path: Path, july_labell
     config.write_text(RULE, encoding="utf-8")
     sent = make_contacts(ContactOptions(tag=TagOptions(export=july, config=config, history=history),
                                         out_dir=tmp_path / "july_lists", date="2024-07-25", record=False))
-    assert sorted(sent.campaigns[0].contacted) == ["U1", "U3"]
+    assert sorted(sent.campaigns[0].contacted) == ["U1"]  # U3 is computed dormant but labelled churned
     august = export(tmp_path, "2024-08", AUGUST)
     refresh(RefreshOptions(TagOptions(export=august, history=history, output=tmp_path / "aug.xlsx"), workbook=book))
     sent = make_contacts(ContactOptions(tag=TagOptions(export=august, config=config, history=history),
@@ -157,16 +163,20 @@ def test_next_month_shows_last_months_label_without_applying_it(
     assert users["U1"]["生效分群（人工优先）"] == "活跃用户"
     assert "U1" not in sheet_ids(out, "休眠用户")
     assert "U1" in sheet_ids(out, "活跃用户")
-    assert result.review.overridden == 1  # 复盘's tag accuracy judges last month's label
+    assert users["U3"]["上月人工标签"] == "有开车无APP活跃"
+    # 复盘's tag accuracy judges July's labels against July's computed groups (from history).
+    assert result.review.overridden == 2
+    accuracy = result.review.tag_accuracy.set_index("group")["overridden"].to_dict()
+    assert accuracy.get("active") == 1 and accuracy.get("dormant") == 1
     with HistoryStore(history) as store:  # July's label is kept, August has none
-        assert store.overrides("2024-07")["label"].tolist() == ["dormant"]
+        assert store.overrides("2024-07")["label"].tolist() == ["dormant", "churned_driving"]
         assert store.overrides("2024-08").empty
     # A second refresh of August from August's own workbook keeps July's label stored.
     again = tmp_path / "aug2.xlsx"
     refresh(RefreshOptions(TagOptions(export=august, history=history, output=again), workbook=out))
     assert users_sheet(again)["U1"]["上月人工标签"] == "休眠用户"
     with HistoryStore(history) as store:
-        assert store.overrides("2024-07")["label"].tolist() == ["dormant"]
+        assert store.overrides("2024-07")["label"].tolist() == ["dormant", "churned_driving"]
 
 
 def test_previous_month_wraps_the_year() -> None:
