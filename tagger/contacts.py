@@ -34,6 +34,7 @@ from tagger.history import HistoryStore
 from tagger.i18n import Catalog
 from tagger.pipeline import Progress, TagOptions, TagResult, run
 from tagger.rules import RuleSet, has_rules_setting, load_rules, playbook_rules, rule_frame, rule_masks
+from tagger.segments import acting_tags
 from tagger.segments import label as segment_label
 
 MESSAGES = Catalog(
@@ -57,7 +58,7 @@ MESSAGES = Catalog(
         },
         "no_channel": {"zh": "未指定渠道", "en": "no channel"},
         "user_id": {"zh": "用户ID", "en": "User ID"},
-        "group": {"zh": "分群细分", "en": "Group"},
+        "group": {"zh": "生效分群（人工优先）", "en": "Effective group (manual first)"},
         "preference": {"zh": "主偏好", "en": "Primary preference"},
         "rule": {"zh": "规则", "en": "Rule"},
         "content": {"zh": "活动/内容", "en": "Campaign / content"},
@@ -149,8 +150,7 @@ def picked_users(result: TagResult, ruleset: RuleSet) -> pd.DataFrame:
     overrides win) when the tags carry one.
     """
     tags = result.tags.drop(columns=[c for c in ("rule", "channel", "channel_key", "content") if c in result.tags])
-    if "effective_group" in tags:
-        tags = tags.assign(group=tags["effective_group"])
+    tags = acting_tags(tags)
     matrix = rule_masks(rule_frame(result.users.frame, tags, result.table.frame), ruleset).to_numpy(dtype=bool)
     if ruleset.match == "first":
         matrix = matrix & (np.cumsum(matrix, axis=1) == 1)

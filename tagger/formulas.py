@@ -198,6 +198,15 @@ def group(c: UserCells, lang: str) -> str:
             f"IF({_flag_in(drove, NO_WORDS)},{quote(segment_label('churned_not_driving', lang))},{seg})),{seg})")
 
 
+def effective_group(override: str, group: str) -> str:
+    """The group that acts: the 人工标签 typed in the row, else the computed 分群细分.
+
+    A live formula, so a label edited in Excel moves the user on the group sheets at once.
+    """
+    label = f"{override}{ROW}"
+    return f'=IF({label}<>"",{label},{group}{ROW})'
+
+
 def prev_state(c: UserCells, lang: str) -> str:
     """``prev_group``, the base of the four rates: the user's state in M-1."""
     yes = quote(WORDS("yes", lang))

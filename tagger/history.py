@@ -27,7 +27,7 @@ from tagger.errors import HistoryError
 from tagger.i18n import Catalog
 from tagger.metrics import MonthMetrics
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS imports (
@@ -103,7 +103,26 @@ CREATE TABLE IF NOT EXISTS long_texts (
     PRIMARY KEY (month, user_id, header)
 ) WITHOUT ROWID;
 """
-MIGRATIONS: dict[int, str] = {2: SCHEMA_V2, 3: SCHEMA_V3}
+# Version 4: a manual label belongs to the month it was typed for, so a label from August
+# never moves a user in October. Rows stored before carry no month: they get the latest
+# imported month at migration time (the month the last refresh worked on, which is the
+# month their workbook showed), '' when nothing was imported yet.
+SCHEMA_V4 = """
+CREATE TABLE overrides_v4 (
+    user_id TEXT NOT NULL,
+    month TEXT NOT NULL,
+    label TEXT NOT NULL DEFAULT '',
+    remark TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, month)
+) WITHOUT ROWID;
+INSERT INTO overrides_v4 (user_id, month, label, remark, source, updated_at)
+    SELECT user_id, COALESCE((SELECT MAX(month) FROM imports), ''), label, remark, source, updated_at FROM overrides;
+DROP TABLE overrides;
+ALTER TABLE overrides_v4 RENAME TO overrides
+"""
+MIGRATIONS: dict[int, str] = {2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4}
 BACKUP_DIR = "backups"
 KEEP_BACKUPS = 5
 # sqlite's result codes for a damaged file and for one the process may not write.
@@ -510,27 +529,33 @@ class HistoryStore:
 
     # -- manual overrides, channel-reach rows and campaigns (schema 2) -----------------
 
-    def overrides(self) -> pd.DataFrame:
-        """Every stored manual label and remark: user_id, label (group key), remark, source, updated_at."""
-        return pd.read_sql_query("SELECT user_id, label, remark, source, updated_at FROM overrides ORDER BY user_id",
-                                 self.conn, dtype={"user_id": str, "label": str, "remark": str})
+    def overrides(self, month: str | None = None) -> pd.DataFrame:
+        """Stored manual labels and remarks: user_id, month, label (group key), remark, source, updated_at.
 
-    def save_overrides(self, edits: pd.DataFrame, *, source: str, seen: Iterable[str] = ()) -> None:
-        """Store the overrides read from a workbook in one transaction.
+        With ``month``, the rows typed for that month only (the labels that act in it).
+        """
+        where, params = ("WHERE month = ?", (month,)) if month is not None else ("", ())
+        return pd.read_sql_query(
+            f"SELECT user_id, month, label, remark, source, updated_at FROM overrides {where} ORDER BY user_id, month",
+            self.conn, params=params, dtype={"user_id": str, "month": str, "label": str, "remark": str})
+
+    def save_overrides(self, edits: pd.DataFrame, *, source: str, month: str, seen: Iterable[str] = ()) -> None:
+        """Store the overrides read from a workbook of ``month`` in one transaction.
 
         ``edits`` has user_id, label and remark. Users listed in ``seen`` (every user
-        the workbook showed) whose cells are now empty lose their stored override:
-        clearing a cell in Excel is an edit too. Users the workbook did not show keep
-        theirs, so nothing typed in an older workbook is lost.
+        the workbook showed) whose cells are now empty lose their override for that
+        month: clearing a cell in Excel is an edit too. Other months' labels and users
+        the workbook did not show keep theirs, so nothing typed in an older workbook is lost.
         """
         now = datetime.now().isoformat(timespec="microseconds")
         kept = edits[(edits["label"] != "") | (edits["remark"] != "")]
         cleared = sorted(set(seen) - set(kept["user_id"]))
         with self.write() as conn:
-            conn.executemany("DELETE FROM overrides WHERE user_id = ?", ((uid,) for uid in cleared))
+            conn.executemany("DELETE FROM overrides WHERE user_id = ? AND month = ?", ((uid, month) for uid in cleared))
             conn.executemany(
-                "INSERT OR REPLACE INTO overrides (user_id, label, remark, source, updated_at) VALUES (?, ?, ?, ?, ?)",
-                ((str(u), str(lab), str(rem), source, now)
+                "INSERT OR REPLACE INTO overrides (user_id, month, label, remark, source, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                ((str(u), month, str(lab), str(rem), source, now)
                  for u, lab, rem in zip(kept["user_id"], kept["label"], kept["remark"])))
 
     def tracking_rows(self) -> list[dict[str, object]]:

@@ -366,6 +366,8 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
         trend=trend, prev_tags=state.prev_tags, prev_source=state.source, departed=state.departed, output=None,
         history_path=history_path, warnings=warnings, notes=notes, snapshots=snapshots,
     )
+    if options.write and history_path is not None:
+        apply_month_labels(result, history_path)
     if options.write:
         output = (options.output or default_output(options.export))
         if output.resolve() == options.export.resolve():
@@ -390,6 +392,21 @@ def remember_workbook(result: TagResult, reach_keys: list[str] | None = None) ->
         store.remember_workbook({**result.workbook_record(), "reach_keys": list(reach_keys or [])})
 
 
+def apply_month_labels(result: TagResult, history_path: Path) -> None:
+    """Apply the 人工标签 stored for this month, as a refresh would.
+
+    A label typed this week must act in a plain ``tagger tag`` of the same month too
+    (group sheets, suggested channel, rules); labels of earlier months are only shown.
+    """
+    from tagger.refresh import apply_stored_overrides  # refresh builds on this module
+
+    store = HistoryStore(history_path)
+    try:
+        apply_stored_overrides(result, store)
+    finally:
+        store.close()
+
+
 def _mask_pii(table: Table, users: Users) -> None:
     """``--mask-pii``: mask the export's cells (all but the user-ID key) and the parsed text columns."""
     mask_frame(table.frame, keep={users.mapping["user_id"]})
@@ -407,6 +424,7 @@ def warn_outside_month(table: Table, users: Users, month: int, warnings: list[st
 
 
 __all__ = [
-    "CarriedEdits", "LastMonthState", "Progress", "SilentProgress", "TagOptions", "TagResult", "default_output",
-    "last_month_state", "month_from_name", "resolve_month", "run", "tag_users", "warn_outside_month",
+    "CarriedEdits", "LastMonthState", "Progress", "SilentProgress", "TagOptions", "TagResult", "apply_month_labels",
+    "default_output", "last_month_state", "month_from_name", "remember_workbook", "resolve_month", "run",
+    "tag_users", "warn_outside_month",
 ]

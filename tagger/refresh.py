@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -53,7 +55,7 @@ from tagger.readers import _contains as contains_bytes
 from tagger.pipeline import CarriedEdits, Progress, TagOptions, TagResult, default_output, remember_workbook, run
 from tagger.prepare import column_aliases
 from tagger.rules import apply_rules, load_rules
-from tagger.segments import GROUPS, LABELS, SEGMENTS
+from tagger.segments import GROUPS, LABELS, SEGMENTS, acting_tags
 from tagger.segments import label as segment_label
 from tagger.values import normalize_id, parse_ids
 from tagger.workbook.labels import HEADINGS
@@ -478,29 +480,69 @@ def _read_group_sheet(ws: Any) -> tuple[str, list[dict[str, str]]]:
 # --------------------------------------------------------------------------- applying the edits
 
 
-def apply_overrides(result: TagResult, overrides: pd.DataFrame) -> pd.DataFrame:
-    """Add ``override`` (group key), ``remark``, ``effective_group`` and ``group_source`` to the tags.
+def previous_month(month: str) -> str:
+    """'2024-05' -> '2024-04': the month whose labels a workbook shows as 上月人工标签."""
+    year, number = (int(part) for part in month.split("-"))
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
 
-    A manual label wins over the computed group (``group_source`` = ``manual``);
-    ``segment`` and ``group`` stay as computed, so the month's numbers are facts,
-    not opinions. Returns the overrides for users absent from this export.
+
+def apply_overrides(result: TagResult, overrides: pd.DataFrame) -> pd.DataFrame:
+    """Add ``override``, ``prev_override`` (group keys), ``remark``, ``effective_group`` and ``group_source``.
+
+    A label belongs to the month it was typed for: only this month's labels win over
+    the computed group (``group_source`` = ``manual``); last month's are shown as
+    ``prev_override`` and act on nothing. A remark is a note, not a decision: the
+    latest one up to this month stays. ``segment`` and ``group`` stay as computed, so
+    the month's numbers are facts, not opinions. Rows without a ``month`` are taken as
+    this month's. Returns this month's overrides for users absent from this export.
     """
+    if "month" not in overrides:
+        overrides = overrides.assign(month=result.month)
+    overrides = overrides[overrides["month"] <= result.month]
+    current = overrides[overrides["month"] == result.month]
+    earlier = overrides[overrides["month"] == previous_month(result.month)]
+    notes = overrides[overrides["remark"] != ""].sort_values("month", kind="stable")
     ids = result.users.frame["user_id"].astype(str)
-    table = overrides.drop_duplicates("user_id", keep="last").set_index("user_id")
-    label = ids.map(table["label"]).fillna("").astype(object) if len(table) else pd.Series("", index=ids.index)
-    remark = ids.map(table["remark"]).fillna("").astype(object) if len(table) else pd.Series("", index=ids.index)
     tags = result.tags
-    tags["override"] = label.to_numpy()
-    tags["remark"] = remark.to_numpy()
+    tags["override"] = _per_user(ids, current, "label")
+    tags["prev_override"] = _per_user(ids, earlier, "label")
+    tags["remark"] = _per_user(ids, notes, "remark")
     manual = tags["override"] != ""
     tags["effective_group"] = tags["group"].where(~manual, tags["override"])
     tags["group_source"] = pd.Series("computed", index=tags.index).where(~manual, "manual")
-    return overrides[~overrides["user_id"].isin(set(ids))].reset_index(drop=True)
+    return current[~current["user_id"].isin(set(ids))].reset_index(drop=True)
+
+
+def review_labels(result: TagResult) -> tuple[pd.Series, pd.Series]:
+    """(computed group, label) pairs 复盘's tag accuracy judges, one per user.
+
+    This month's label against this month's computed group; where there is none, last
+    month's label (shown, not applied) against the group computed for that month, from
+    history when it holds the month, else this month's.
+    """
+    tags = result.tags
+    if "prev_override" not in tags:
+        return tags["group"], tags["override"]
+    current = tags["override"] != ""
+    computed = tags["group"]
+    if result.prev_tags is not None:
+        stored = result.prev_tags.drop_duplicates("user_id").set_index("user_id")["group"]
+        before = result.users.frame["user_id"].astype(str).map(stored).set_axis(tags.index)
+        computed = computed.where(current | before.isna(), before)
+    return computed, tags["override"].where(current, tags["prev_override"])
+
+
+def _per_user(ids: pd.Series, rows: pd.DataFrame, column: str) -> Any:
+    """``rows[column]`` for each user ID ("" where none; the last row wins)."""
+    if not len(rows):
+        return [""] * len(ids)
+    table = rows.drop_duplicates("user_id", keep="last").set_index("user_id")[column]
+    return ids.map(table).fillna("").astype(object).to_numpy()
 
 
 def apply_stored_overrides(result: TagResult, store: HistoryStore) -> pd.DataFrame:
     """Apply the overrides the history database holds, then re-run the rules on the effective groups."""
-    unmatched = apply_overrides(result, store.overrides())
+    unmatched = apply_overrides(result, store.overrides())  # this month's labels act, older ones are shown
     rerun_rules(result)
     return unmatched
 
@@ -512,7 +554,7 @@ def rerun_rules(result: TagResult) -> None:
         return
     lang = result.options.lang or result.config.language
     tags = result.tags
-    seen = tags.assign(group=tags["effective_group"])
+    seen = acting_tags(tags)
     ruled = apply_rules(seen, result.users.frame, result.table.frame, ruleset, lang)
     for column in ("rule", "channel", "channel_key", "content"):
         tags[column] = ruled[column]
@@ -603,7 +645,7 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
             store.close()
     result.carried = _carried(result, unmatched, _display_rows(reach_rows), last.strategy_rows if last else {})
     result.review = build_review(result.month, result.metrics.active_rate, result.metrics.target, evaluated,
-                                 result.tags["group"], result.tags["override"], reach_rows, result.config)
+                                 *review_labels(result), reach_rows, result.config)
     from tagger.alerts import compute_alerts
 
     result.alerts = compute_alerts(result)
@@ -685,18 +727,21 @@ def _merge_with_history(store: HistoryStore | None, last: LastWorkbook | None,
     if store is None:
         if last is None:
             return empty, []
-        return last.overrides.assign(source=last.path.name, updated_at=""), last.reach_rows
+        month = workbook_month(last.path) or result.month
+        return last.overrides.assign(source=last.path.name, updated_at="", month=month), last.reach_rows
     stored = store.tracking_rows()
     if last is None:
         return store.overrides(), stored
     keys = {row["key"] for row in last.reach_rows}
     newer = [row for row in stored if row["key"] not in keys and row.get("source") == CONTACTS_SOURCE
              and _not_shown(row, last)]
+    month = last.stamp.get("month") or workbook_month(last.path) or result.month
     if last.stale:  # an older copy adds what the history lacks and deletes nothing
-        held = set(store.overrides()["user_id"].astype(str))
-        store.save_overrides(last.overrides[~last.overrides["user_id"].isin(held)], source=last.path.name)
+        held = set(store.overrides(month=month)["user_id"].astype(str))
+        store.save_overrides(last.overrides[~last.overrides["user_id"].isin(held)], source=last.path.name,
+                             month=month)
     else:
-        store.save_overrides(last.overrides, source=last.path.name, seen=last.seen)
+        store.save_overrides(last.overrides, source=last.path.name, month=month, seen=last.seen)
     store.save_tracking(last.reach_rows, source=last.path.name)
     return store.overrides(), [*last.reach_rows, *newer]
 
@@ -713,6 +758,20 @@ def _not_shown(row: dict[str, Any], last: LastWorkbook) -> bool:
     written = last.stamp.get("written") or dt.datetime.fromtimestamp(
         last.path.stat().st_mtime).isoformat(timespec="microseconds")
     return str(row.get("updated_at") or "") >= written
+
+
+def workbook_month(path: Path) -> str | None:
+    """The month a tagger workbook was written for (its title property, "tagger 2024-05"); None if unknown.
+
+    Labels read from it belong to that month, not to the month being refreshed.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            core = archive.read("docProps/core.xml").decode("utf-8", errors="replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return None
+    found = re.search(r"<dc:title>tagger (\d{4}-\d{2})</dc:title>", core)
+    return found.group(1) if found else None
 
 
 def _evaluate(store: HistoryStore | None, result: TagResult) -> pd.DataFrame:
@@ -804,5 +863,5 @@ class RefreshBusy(TaggerError):
 
 
 __all__ = ["RefreshOptions", "RefreshOutcome", "LastWorkbook", "refresh", "read_last_workbook",
-           "apply_overrides", "apply_stored_overrides", "auto_inputs", "run_lock", "lock_owner", "RefreshBusy",
-           "cell_text", "valid_labels", "read_usable_workbook"]
+           "apply_overrides", "apply_stored_overrides", "previous_month", "workbook_month", "review_labels",
+           "auto_inputs", "run_lock", "lock_owner", "RefreshBusy", "cell_text", "valid_labels", "read_usable_workbook"]

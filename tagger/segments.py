@@ -144,3 +144,18 @@ def assign_segments(
         },
         index=reg.index,
     )
+
+
+def acting_tags(tags: pd.DataFrame) -> pd.DataFrame:
+    """The tags as rules and contact lists see them: ``group`` and ``segment`` are the effective ones.
+
+    A 人工标签 of this month (``effective_group``) moves the user for every action, so a rule
+    on ``segment = "dormant"`` picks a user labelled 休眠用户 too; the computed columns are
+    untouched in ``tags`` itself, because the month's numbers stay computed.
+    """
+    if "effective_group" not in tags:
+        return tags
+    group = tags["effective_group"]
+    segment = group.where(~group.astype(str).str.startswith("churned"), "churned")
+    manual = tags["group_source"] == "manual" if "group_source" in tags else group != tags["group"]
+    return tags.assign(group=group, segment=tags["segment"].where(~manual, segment))

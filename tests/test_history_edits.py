@@ -20,27 +20,60 @@ def test_schema_1_database_is_migrated_without_losing_months(tmp_path: Path) -> 
     conn.commit()
     conn.close()
     with HistoryStore(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 3
+        assert store.schema_version() == SCHEMA_VERSION == 4
         assert [r.month for r in store.imports()] == ["2024-06"]
         assert store.users("2024-06")["user_id"].tolist() == ["u1"]
         assert store.overrides().empty
     with HistoryStore(path) as store:  # opening again is a no-op
-        assert store.schema_version() == 3
+        assert store.schema_version() == 4
 
 
 def test_overrides_saved_cleared_and_kept(tmp_path: Path) -> None:
     with HistoryStore(tmp_path / "h.sqlite") as store:
         edits = pd.DataFrame({"user_id": ["1", "2", "3"], "label": ["dormant", "", "active"],
                               "remark": ["回访过", "只有备注", ""]})
-        store.save_overrides(edits, source="a.xlsx", seen=["1", "2", "3"])
+        store.save_overrides(edits, source="a.xlsx", month="2024-06", seen=["1", "2", "3"])
         assert store.overrides()[["user_id", "label", "remark"]].values.tolist() == [
             ["1", "dormant", "回访过"], ["2", "", "只有备注"], ["3", "active", ""]]
         # The next workbook shows users 1 and 2 only; 1 was cleared, 2 changed; 3 was not shown, so it stays.
         edits = pd.DataFrame({"user_id": ["2"], "label": ["new"], "remark": [""]})
-        store.save_overrides(edits, source="b.xlsx", seen=["1", "2"])
+        store.save_overrides(edits, source="b.xlsx", month="2024-06", seen=["1", "2"])
         stored = store.overrides()
         assert stored[["user_id", "label", "source"]].values.tolist() == [["2", "new", "b.xlsx"],
                                                                          ["3", "active", "a.xlsx"]]
+
+
+def test_schema_3_overrides_get_the_latest_imported_month(tmp_path: Path) -> None:
+    """Labels stored before version 4 had no month: they belong to the month last imported."""
+    from tagger.history import SCHEMA_V2, SCHEMA_V3
+
+    path = tmp_path / "v3.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(SCHEMA + SCHEMA_V2 + SCHEMA_V3)
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '3')")
+    for month in ("2024-05", "2024-06"):
+        conn.execute("INSERT INTO imports VALUES (?, 'a.xlsx', 'abc', 1, '2024-07-01', 1, '{}')", (month,))
+    conn.execute("INSERT INTO overrides VALUES ('u1', 'dormant', '回访过', 'a.xlsx', '2024-06-20')")
+    conn.commit()
+    conn.close()
+    with HistoryStore(path) as store:
+        assert store.schema_version() == 4
+        assert store.overrides()[["user_id", "month", "label", "remark"]].values.tolist() == [
+            ["u1", "2024-06", "dormant", "回访过"]]
+        assert store.overrides("2024-07").empty
+
+
+def test_overrides_are_kept_per_month(tmp_path: Path) -> None:
+    """Clearing a label in July's workbook leaves June's label stored (and vice versa)."""
+    with HistoryStore(tmp_path / "h.sqlite") as store:
+        june = pd.DataFrame({"user_id": ["1"], "label": ["dormant"], "remark": [""]})
+        store.save_overrides(june, source="june.xlsx", month="2024-06", seen=["1"])
+        july = pd.DataFrame({"user_id": ["1"], "label": ["active"], "remark": [""]})
+        store.save_overrides(july, source="july.xlsx", month="2024-07", seen=["1"])
+        assert store.overrides()[["month", "label"]].values.tolist() == [["2024-06", "dormant"], ["2024-07", "active"]]
+        store.save_overrides(july.iloc[:0], source="july.xlsx", month="2024-07", seen=["1"])
+        assert store.overrides("2024-07").empty
+        assert store.overrides("2024-06")["label"].tolist() == ["dormant"]
 
 
 def test_tracking_rows_upsert_by_key_and_keep_order(tmp_path: Path) -> None:

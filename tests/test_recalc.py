@@ -17,7 +17,7 @@ import xlsxwriter
 from tagger.i18n import set_language
 
 from . import libreoffice as lo
-from .workbook_cases import edge, three_months
+from .workbook_cases import edge, labelled, three_months
 
 REQUIRED = bool(os.environ.get("TAGGER_REQUIRE_LIBREOFFICE"))
 if lo.soffice() is None and not REQUIRED:
@@ -43,6 +43,8 @@ def recalculated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Pa
     cases["edge_k3"] = edge(root / "edge", config=config, name="edge_k3.xlsx").output
     config.write_text("[lifecycle]\nchurn_after_months = 1\n", encoding="utf-8")
     cases["edge_k1_en"] = edge(root / "edge", config=config, lang="en", name="edge_k1_en.xlsx").output
+    (root / "labels").mkdir()
+    cases["labelled"] = labelled(root / "labels")
     cases["wrong_on_purpose"] = _wrong_cache(root / "wrong_on_purpose.xlsx")
     set_language("zh")
 
@@ -70,7 +72,7 @@ def test_libreoffice_recalculates(recalculated) -> None:
     assert count == 1 and len(bad) == 1 and bad[0][4] == 6
 
 
-@pytest.mark.parametrize("case", ["july_history", "may_no_history", "july_history_en", "edge", "edge_k3",
+@pytest.mark.parametrize("case", ["july_history", "may_no_history", "july_history_en", "edge", "edge_k3", "labelled",
                                   "edge_k1_en"])
 def test_every_formula_recalculates_to_its_cached_value(recalculated, case: str) -> None:
     count, bad = lo.mismatches(*recalculated[case])

@@ -78,3 +78,30 @@ def three_months(folder: Path, lang: str | None = None) -> TagResult:
 def edge(folder: Path, *, config: Path | None = None, lang: str | None = None, name: str = "edge.xlsx") -> TagResult:
     return run(TagOptions(export=edge_export(folder), use_history=False, config=config, lang=lang,
                           output=folder / name))
+
+
+def labelled(folder: Path) -> Path:
+    """The edge export tagged, three users labelled by hand in the workbook, then refreshed.
+
+    Labels move users between groups (one onto a group no one is computed in), so the group
+    sheets' counts over 生效分群 are recalculated with manual labels in play.
+    """
+    import openpyxl
+
+    from tagger.refresh import RefreshOptions, refresh
+
+    history = folder / "labels.sqlite"
+    export = edge_export(folder)
+    first = folder / "labelled_first.xlsx"
+    run(TagOptions(export=export, history=history, output=first))
+    book = openpyxl.load_workbook(first)
+    ws = book["用户明细"]
+    column = [c.value for c in ws[1]].index("人工标签") + 1
+    typed = {"005": "休眠用户", "010": "Returned", "012": "有开车无APP活跃"}
+    for row in range(2, ws.max_row + 1):
+        if ws.cell(row, 1).value in typed:
+            ws.cell(row, column).value = typed[ws.cell(row, 1).value]
+    book.save(first)
+    output = folder / "labelled.xlsx"
+    refresh(RefreshOptions(TagOptions(export=export, history=history, output=output), workbook=first))
+    return output

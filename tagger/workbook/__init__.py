@@ -97,7 +97,7 @@ def _write_all(workbook: Any, result: "TagResult", progress: "Progress") -> None
     cells = write_overview(sheets["overview"], styles, result, plan, workbook)
     write_forecast(workbook, sheets["forecast"], styles, result, cells)
     for group, ws in group_sheets.items():
-        write_group_sheet(workbook, ws, styles, result, plan, group, cells.groups[group])
+        write_group_sheet(workbook, ws, styles, result, plan, group)
     write_preferences(workbook, sheets["prefs"], styles, result, plan, groups, cells.groups, cells.cumulative)
     write_transitions(sheets["transitions"], styles, result, plan, groups)
     write_reach(sheets["reach"], styles, result)

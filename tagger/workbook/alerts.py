@@ -87,6 +87,7 @@ TEXT = Catalog(
                  "en": "About to go dormant (active last month, not yet this month): {n}"},
         "user_id": {"zh": "用户ID", "en": "User ID"},
         "group": {"zh": "分群", "en": "Group"},
+        "effective_group": {"zh": "生效分群（人工优先）", "en": "Effective group (manual first)"},
         "last_active": {"zh": "最近活跃", "en": "Last active"},
         "idle_days": {"zh": "间隔天数", "en": "Days idle"},
         "review_title": {"zh": "{month} 复盘", "en": "Review, {month}"},
@@ -257,7 +258,7 @@ def _levels(sheet: _Sheet, alerts: Any) -> None:
 
 def _at_risk(sheet: _Sheet, users: pd.DataFrame) -> None:
     sheet.title(TEXT("list", n=f"{len(users):,}"), "section")
-    heads = ("user_id", "group", "preference", "channel", "content", "last_active", "idle_days", "level")
+    heads = ("user_id", "effective_group", "preference", "channel", "content", "last_active", "idle_days", "level")
     sheet.cells([TEXT(h) for h in heads[:-1]] + [TEXT("level")], style="header")
     kinds = ["text"] * 5 + ["day", "center", "text"]
     for uid, group, pref, channel, content, last, idle, level in users[

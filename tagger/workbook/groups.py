@@ -38,7 +38,11 @@ TEXT = Catalog(
         "size": {"zh": "规模与趋势", "en": "Size and trend"},
         "mix": {"zh": "偏好构成（可多选）", "en": "Preference mix (a user may hold several)"},
         "playbook": {"zh": "策略打法（可编辑，状态与渠道有下拉）", "en": "Playbook (editable; status and channel have dropdowns)"},
-        "users": {"zh": "本群用户（{n} 人，本次运行的快照）", "en": "Users in this group ({n}, as of this run)"},
+        "users": {"zh": "本群用户（{n} 人，按生效分群，本次运行的快照）",
+                  "en": "Users in this group ({n}, by effective group, as of this run)"},
+        "effective_note": {"zh": "本表按“{column}”统计：人工标签优先，否则为自动分群；{sheet}的官方人数仍按自动分群",
+                           "en": "This sheet counts by '{column}': the manual label if any, else the computed group; "
+                                 "the official numbers on {sheet} stay computed"},
         "month": {"zh": "月份", "en": "Month"},
         "count": {"zh": "人数", "en": "Users"},
         "share": {"zh": "占累计用户", "en": "Share of all users"},
@@ -135,8 +139,8 @@ def carried_row(row: Mapping[str, object]) -> dict[str, str]:
     return out
 
 
-def write_group_sheet(workbook: Any, ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan, group: str,
-                      count_cell: str) -> None:
+def write_group_sheet(workbook: Any, ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan,
+                      group: str) -> None:
     """Fill one group's strategy sheet."""
     lang = get_language()
     name = sheet_name(group)
@@ -144,13 +148,18 @@ def write_group_sheet(workbook: Any, ws: Any, styles: Styles, result: "TagResult
     label = segment_label(group)
     qlabel = fx.quote(label)
     tags = result.tags
-    members = np.flatnonzero(tags["group"].to_numpy() == group)
+    # Membership follows the effective group (a manual label moves the user here), live
+    # from 用户明细's 生效分群 column; 总览's counts stay computed.
+    effective = tags["effective_group"] if "effective_group" in tags else tags["group"]
+    members = np.flatnonzero(effective.to_numpy() == group)
     config = result.config
 
     for col, width in enumerate((22, 22, 14, 16, 40, 20, 14, 10)):
         ws.set_column(col, col, width)
     grid.text(0, 0, TEXT("title", group=label), styles["title"])
     grid.text(1, 0, TEXT(f"def_{group}"), styles["subtitle"])
+    grid.text(2, 0, TEXT("effective_note", column=HEADINGS("effective_group"), sheet=SHEETS("overview")),
+              styles["subtitle"])
 
     top = 3
     grid.text(top, 0, TEXT("size"), styles["section"])
@@ -165,7 +174,7 @@ def write_group_sheet(workbook: Any, ws: Any, styles: Styles, result: "TagResult
     row = top + 2 + len(months)
     m = result.metrics
     grid.text(row, 0, m.month, styles["label"])
-    grid.formula(row, 1, "=" + count_cell, len(members), styles["int"])
+    grid.formula(row, 1, "=" + plan.countif("effective_group", qlabel), len(members), styles["int"])
     cum = plan.counta("user_id")
     grid.formula(row, 2, f'=IF(({cum})>0,{grid.ref(row, 1, sheet=False)}/({cum}),"")',
                  len(members) / m.cumulative if m.cumulative else None, styles["pct"])
@@ -180,7 +189,7 @@ def write_group_sheet(workbook: Any, ws: Any, styles: Styles, result: "TagResult
         held = int(sum(text in str(t) for t in member_tags))
         r = top + 2 + i
         grid.text(r, 4, text)
-        grid.formula(r, 5, "=" + plan.countifs(("group", qlabel), ("tags", fx.quote(f"*{text}*"))), held,
+        grid.formula(r, 5, "=" + plan.countifs(("effective_group", qlabel), ("tags", fx.quote(f"*{text}*"))), held,
                      styles["int"])
         grid.formula(r, 6, f'=IF({count_ref}>0,{grid.ref(r, 5, sheet=False)}/{count_ref},"")',
                      held / len(members) if len(members) else None, styles["pct"])

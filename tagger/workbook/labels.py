@@ -52,6 +52,9 @@ HEADINGS = Catalog(
         "rule_content": {"zh": "规则内容", "en": "Rule content"},
         "override": {"zh": "人工标签", "en": "Manual label"},
         "remark": {"zh": "备注", "en": "Notes"},
+        # Shown beside them: the group that acts (manual label first) and last month's label (read-only).
+        "effective_group": {"zh": "生效分群（人工优先）", "en": "Effective group (manual first)"},
+        "prev_override": {"zh": "上月人工标签", "en": "Last month's manual label"},
         # The 触达跟踪 (channel reach) sheet.
         "reach_date": {"zh": "日期", "en": "Date"},
         "reach_group": {"zh": "分群", "en": "Group"},

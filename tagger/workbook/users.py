@@ -174,9 +174,9 @@ def plan_users(result: "TagResult") -> UsersPlan:
     add("tags", "formula", tags["tags"].tolist(), 20, "text")
     add("primary", "formula", tags["primary"].tolist(), 12, "text")
     add("why", "formula", fx.explain(tags, age, month, group_labels, lang), 40, "text")
-    carried = result.carried
-    add("override", "input", carried.overrides.tolist() if carried is not None else [""] * len(tags), 14, "input")
-    add("remark", "input", carried.remarks.tolist() if carried is not None else [""] * len(tags), 24, "input")
+    overrides, remarks = _typed_columns(result)
+    add("override", "input", overrides, 14, "input")
+    add("remark", "input", remarks, 24, "input")
     yes, no = fx.WORDS("yes"), fx.WORDS("no")
     add("active", "formula", np.where(tags["active"].to_numpy(bool), yes, no).tolist(), 9, "center")
     add("age", "formula", age.tolist(), 9)
@@ -203,6 +203,13 @@ def plan_users(result: "TagResult") -> UsersPlan:
         add("rule", "text", tags["rule"].tolist(), 18, "text")
         add("rule_channel", "text", tags["channel"].tolist(), 12, "text")
         add("rule_content", "text", tags["content"].tolist(), 28, "text")
+    # The group that acts (this month's 人工标签 first) and last month's label, read-only: after
+    # the helper columns, so the columns the formulas read keep their letters.
+    effective = tags["effective_group"] if "effective_group" in tags else tags["group"]
+    add("effective_group", "formula", effective.map(segment_label).tolist(), 18, "text")
+    if "prev_override" in tags and (tags["prev_override"] != "").any():  # read-only: it acts on nothing
+        add("prev_override", "text", tags["prev_override"].map(lambda k: segment_label(k) if k else "").tolist(),
+            14, "text")
 
     cells = fx.UserCells(
         register=letters["register_date"], last=letters["last_active_date"],
@@ -219,6 +226,7 @@ def plan_users(result: "TagResult") -> UsersPlan:
         "segment": fx.segment(cells, lang), "group": fx.group(cells, lang),
         "prev_state": fx.prev_state(cells, lang), "primary": fx.primary(cells, lang),
         "tags": fx.tags(cells, lang), "why": fx.why(cells, lang),
+        "effective_group": fx.effective_group(letters["override"], letters["group"]),
     }
     if count_features:
         templates["usage_total"] = fx.total(cells)
@@ -226,6 +234,16 @@ def plan_users(result: "TagResult") -> UsersPlan:
         if column.key in templates:
             column.template = templates[column.key].split(fx.ROW)
     return UsersPlan(columns=columns, letters=letters, sheets=list(sheet_names(len(tags))), rows=len(tags))
+
+
+def _typed_columns(result: "TagResult") -> tuple[list[str], list[str]]:
+    """人工标签 and 备注 as the sheet shows them: carried by a refresh, else the stored ones ``tag`` applied."""
+    carried, tags = result.carried, result.tags
+    if carried is not None:
+        return carried.overrides.tolist(), carried.remarks.tolist()
+    blank = [""] * len(tags)
+    labels = tags["override"].map(lambda k: segment_label(k) if k else "").tolist() if "override" in tags else blank
+    return labels, tags["remark"].tolist() if "remark" in tags else blank
 
 
 def _cell_writer(ws: Worksheet, styles: Styles) -> Callable[[int, int, Any], None]:
