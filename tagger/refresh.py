@@ -37,7 +37,8 @@ from typing import Any
 
 import pandas as pd
 
-from tagger.campaigns import build_review, day_text, evaluate, fill_reach_rows, group_key, reach_key
+from tagger.campaigns import (build_review, day_text, evaluate, fill_reach_rows, group_key, reach_key,
+                              reach_ledger)
 from tagger.columns import column_letter, normalize_header
 from tagger.config import Config
 from tagger.contacts import CONTACTS_SOURCE
@@ -514,13 +515,14 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
         unmatched = apply_overrides(result, overrides)
         rerun_rules(result)
         evaluated = _evaluate(store, result)
+        ledger = reach_ledger(reach_rows, evaluated, result.config)  # before the measured numbers are filled in
         reach_rows = fill_reach_rows(reach_rows, evaluated, result.config)  # recomputed every run, not stored
     finally:
         if store is not None:
             store.close()
     result.carried = _carried(result, unmatched, _display_rows(reach_rows), last.strategy_rows if last else {})
     result.review = build_review(result.month, result.metrics.active_rate, result.metrics.target, evaluated,
-                                 result.tags["group"], result.tags["override"], reach_rows, result.config)
+                                 result.tags["group"], result.tags["override"], reach_rows, result.config, ledger)
     from tagger.alerts import compute_alerts
 
     result.alerts = compute_alerts(result)

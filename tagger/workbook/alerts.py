@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from tagger.campaigns import MIN_GROUP
 from tagger.i18n import Catalog, get_language
 from tagger.segments import GROUPS, SEGMENTS
 from tagger.segments import label as segment_label
@@ -92,15 +93,27 @@ TEXT = Catalog(
         "harmful": {"zh": "反效果", "en": "Backfires"},
         "unclear": {"zh": "差异不显著", "en": "No clear difference"},
         "no_control": {"zh": "无对照组", "en": "No holdout"},
-        "small": {"zh": "样本过小", "en": "Too few users"},
+        "small": {"zh": "样本太小", "en": "Sample too small"},
         "cost": {"zh": "成本", "en": "Cost"},
         "cost_per_user": {"zh": "单用户激活成本", "en": "Cost per reactivated user"},
         "no_campaigns": {"zh": "（历史库中还没有可评估的触达批次；用 tagger contacts 生成名单并记录）",
                          "en": "(no campaign to judge yet; record some with tagger contacts)"},
         "method": {"zh": "说明：回访活跃 = 触达日期当天或之后有活跃；提升 = 触达组激活率 − 对照组激活率，"
-                         "95% 置信区间用正态近似（Wald）。",
+                         "95% 置信区间用 Newcombe 混合 Wilson 区间；任一组不足 {min} 人时判断为“样本太小”。",
                    "en": "Came back = active on or after the campaign date; lift = contacted rate − holdout rate, "
-                         "95% interval by the normal approximation (Wald)."},
+                         "95% interval by Newcombe's hybrid Wilson score method; under {min} users in either "
+                         "group the verdict is 'Sample too small'."},
+        "ledger": {"zh": "渠道效率（触达跟踪手填行与 tagger contacts 记录的批次合为一本账，同一批次只算一次）",
+                   "en": "Channel efficiency (typed 触达跟踪 rows and campaigns recorded by tagger contacts as one "
+                         "ledger; a campaign typed and recorded counts once)"},
+        "typed_rows": {"zh": "手填行", "en": "Typed rows"},
+        "recorded": {"zh": "记录批次", "en": "Recorded"},
+        "matched": {"zh": "其中同一批次", "en": "Of which the same"},
+        "source": {"zh": "来源", "en": "Source"},
+        "from_typed": {"zh": "手填", "en": "typed"},
+        "from_recorded": {"zh": "记录", "en": "recorded"},
+        "no_ledger": {"zh": "（触达跟踪中还没有填写的行，也没有记录的触达批次）",
+                      "en": "(no typed 触达跟踪 row and no recorded campaign yet)"},
     },
 )
 
@@ -226,8 +239,6 @@ def _effect_table(sheet: _Sheet, title: str, table: pd.DataFrame, by: str, label
 
 
 def _verdict(record: dict[str, Any]) -> str:
-    from tagger.campaigns import MIN_GROUP
-
     if not record.get("holdout"):
         return TEXT("no_control")
     if record["holdout"] < MIN_GROUP or record["contacted"] < MIN_GROUP:
@@ -246,7 +257,7 @@ def write_review(ws: Any, styles: Any, result: "TagResult") -> None:
     for col, width in enumerate((26, 8, 11, 12, 10, 11, 13, 10, 12, 12, 14, 10, 16)):
         ws.set_column(col, col, width)
     sheet.title(TEXT("review_title", month=review.month))
-    sheet.title(TEXT("method"), "note")
+    sheet.title(TEXT("method", min=MIN_GROUP), "note")
     sheet.gap()
     sheet.title(TEXT("target_section"), "section")
     sheet.cells([TEXT("item"), TEXT("value")], style="header")
@@ -260,14 +271,34 @@ def write_review(ws: Any, styles: Any, result: "TagResult") -> None:
     else:
         _effect_table(sheet, TEXT("by_group"), review.by["group"], "group", _group_text)
         sheet.gap()
-        _effect_table(sheet, TEXT("by_channel"), review.by["channel"], "channel", _channel_text(result),
-                      extra=review.channel_costs)
+        _effect_table(sheet, TEXT("by_channel"), review.by["channel"], "channel", _channel_text(result))
         sheet.gap()
         _effect_table(sheet, TEXT("by_rule"), review.by["rule"], "rule")
         sheet.gap()
         _effect_table(sheet, TEXT("by_content"), review.by["content"], "content")
         sheet.gap()
+    _ledger(sheet, review.ledger, _channel_text(result))
+    sheet.gap()
     _accuracy(sheet, review)
+
+
+def _source_text(sources: object) -> str:
+    """``typed+recorded`` as 手填+记录 (or the English words)."""
+    return "+".join(TEXT(f"from_{name}") for name in str(sources or "").split("+") if name)
+
+
+def _ledger(sheet: _Sheet, ledger: pd.DataFrame, labels: Any) -> None:
+    sheet.title(TEXT("ledger"), "section")
+    if ledger.empty:
+        sheet.title(TEXT("no_ledger"), "note")
+        return
+    sheet.cells([TEXT("channel_heading"), TEXT("typed_rows"), TEXT("recorded"), TEXT("matched"), TEXT("contacted"),
+                 TEXT("source"), TEXT("back"), TEXT("source"), TEXT("cost"), TEXT("cost_per_user")], style="header")
+    kinds = ["text", "int", "int", "int", "int", "center", "int", "center", "ratio", "ratio"]
+    for r in ledger.to_dict("records"):
+        sheet.cells([labels(r["channel"]), r["typed_rows"], r["recorded"], r["matched"], r["targeted"],
+                     _source_text(r["targeted_from"]), r["reactivated"], _source_text(r["reactivated_from"]),
+                     r["cost"], r["cost_per_user"]], kinds)
 
 
 def _channel_text(result: "TagResult") -> Any:
