@@ -28,6 +28,7 @@ workbook is first copied to ``backups/``; if the target is open in Excel (a
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,10 +89,11 @@ MESSAGES = Catalog(
                   "to carry",
         },
         "carried": {
-            "zh": "已带入：{overrides} 个人工标签、{remarks} 条备注、{reach} 行触达跟踪；{unmatched} 个人工标注的用户"
-                  "不在本次导出中（见“未匹配人工标注”）",
-            "en": "carried: {overrides} manual labels, {remarks} notes, {reach} channel-reach rows; {unmatched} "
-                  "overrides are for users not in this export (see 'Unmatched overrides')",
+            "zh": "已带入：{overrides} 个人工标签、{remarks} 条备注、{reach} 行触达跟踪（其中 {changed} 行是上次以来"
+                  "新填或改动的）；{unmatched} 个人工标注的用户不在本次导出中（见“未匹配人工标注”）",
+            "en": "carried: {overrides} manual labels, {remarks} notes, {reach} channel-reach rows ({changed} typed "
+                  "or changed since the last workbook); {unmatched} overrides are for users not in this export "
+                  "(see 'Unmatched overrides')",
         },
         "locked": {
             "zh": "{path} 正在被{who}打开（存在 {lock}），无法替换；新文件已保存为 {kept}",
@@ -511,10 +513,12 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
     last = _read_or_warn(options.workbook, result)
     store = HistoryStore(result.history_path) if result.history_path else None
     try:
+        before = store.tracking_rows() if store is not None else []  # what the last workbook was written from
         overrides, reach_rows = _merge_with_history(store, last, result)
         unmatched = apply_overrides(result, overrides)
         rerun_rules(result)
         evaluated = _evaluate(store, result)
+        changed = reach_changes(before, last.reach_rows if last else [], evaluated, result.config)
         ledger = reach_ledger(reach_rows, evaluated, result.config)  # before the measured numbers are filled in
         reach_rows = fill_reach_rows(reach_rows, evaluated, result.config)  # recomputed every run, not stored
     finally:
@@ -527,7 +531,7 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
 
     result.alerts = compute_alerts(result)
     result.notes.append(MESSAGES("carried", overrides=int((result.tags["override"] != "").sum()),
-                                 remarks=int((result.tags["remark"] != "").sum()), reach=len(reach_rows),
+                                 remarks=int((result.tags["remark"] != "").sum()), reach=len(reach_rows), changed=changed,
                                  unmatched=len(unmatched)))
     return _write(result, options.workbook, output, progress)
 
@@ -577,6 +581,39 @@ def _merge_with_history(store: HistoryStore | None, last: LastWorkbook | None,
     store.save_overrides(last.overrides, source=last.path.name, seen=last.seen)
     store.save_tracking(last.reach_rows, source=last.path.name)
     return store.overrides(), [*last.reach_rows, *newer]
+
+
+def _same_number(a: object, b: object) -> bool:
+    if a in (None, "") or b in (None, ""):
+        return a in (None, "") and b in (None, "")
+    try:
+        return math.isclose(float(a), float(b), abs_tol=1e-9)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(a) == str(b)
+
+
+def reach_changes(before: list[dict[str, Any]], typed: list[dict[str, Any]], evaluated: pd.DataFrame,
+                  config: Any) -> int:
+    """How many 触达跟踪 rows of the last workbook people typed or changed since it was written.
+
+    The workbook was written from history's rows with the measured numbers
+    filled in (:func:`fill_reach_rows`), or from the playbook's starter rows
+    (no date, no numbers) when history held none. A row counts when its identity
+    is new and it holds a date or a number, or when one of its numbers differs
+    from both the stored and the filled-in value. Must run before ``typed`` is
+    filled in.
+    """
+    stored = {row["key"]: row for row in before}
+    filled = {row["key"]: row for row in fill_reach_rows([dict(r) for r in before], evaluated, config)}
+    count = 0
+    for row in typed:
+        key = row.get("key") or reach_key(row, config)
+        if key not in stored:
+            count += bool(row.get("date")) or any(row.get(n) not in (None, "") for n in TRACKING_NUMBERS)
+            continue
+        count += any(not _same_number(row.get(n), stored[key].get(n)) and
+                     not _same_number(row.get(n), filled[key].get(n)) for n in TRACKING_NUMBERS)
+    return count
 
 
 def _evaluate(store: HistoryStore | None, result: TagResult) -> pd.DataFrame:

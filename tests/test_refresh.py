@@ -337,6 +337,12 @@ def test_campaigns_come_back_as_tracking_rows_with_reactivated_filled(tmp_path: 
     assert rows["车辆状态"]["reach_reactivated"] == back
     review = result.review.by["channel"].set_index("channel")
     assert review.loc["push", "contacted"] == len(contacted) and review.loc["push", "back"] == back
+    # One ledger: the typed row, and the campaign with the row contacts wrote for it, counted once.
+    ledger = result.review.ledger.set_index("channel").loc["push"]
+    assert (ledger["typed_rows"], ledger["recorded"], ledger["matched"]) == (2, 1, 1)
+    assert ledger["reactivated"] == back
+    assert ledger["targeted"] == 120 + len(contacted) and ledger["cost"] == 50
+    assert ledger["targeted_from"] == "typed"  # contacts wrote 触达人数 into its row; a row's number wins
 
     # Ops delete the campaign row from the newer workbook: it stays deleted (and stays in history).
     newer = make_last(tmp_path / "NEWER.xlsx", sample_ids(export, 5))
@@ -367,3 +373,32 @@ def test_rename_failure_keeps_the_new_file_and_says_so(tmp_path: Path, export: P
         do_refresh(export, None, out, None, lang="en")
     assert out.read_bytes() == b"open elsewhere"
     openpyxl.load_workbook(tmp_path / "OUT (新).xlsx", read_only=True).close()
+
+
+def _reach_changed_note(result: object) -> str:
+    return next(n for n in result.notes if n.startswith("已带入"))  # type: ignore[attr-defined]
+
+
+def test_carried_count_says_how_many_reach_rows_people_changed(tmp_path: Path, export: Path) -> None:
+    """The written workbook holds the playbook's starter rows; a person fills one and edits nothing else."""
+    pytest.importorskip("tagger.workbook.reach")
+    set_language("zh")
+    history = tmp_path / "h.sqlite"
+    first = do_refresh(export, None, tmp_path / "LAST.xlsx", history).result.output
+    book = openpyxl.load_workbook(first)
+    reach = book["触达跟踪"]
+    header_row = next(c.row for row in reach.iter_rows(min_row=1, max_row=10) for c in row if c.value == "日期")
+    date_col = _cell_by_heading(reach, "日期")
+    starters = sum(1 for r in range(header_row + 1, reach.max_row + 1) if reach.cell(r, date_col + 3).value)
+    assert starters >= 3  # the preset's playbook fills several rows
+    reach.cell(header_row + 1, date_col).value = datetime(2024, 7, 3)
+    reach.cell(header_row + 1, date_col + 4).value = 321  # 触达人数
+    book.save(first)
+
+    result = do_refresh(export, first, tmp_path / "OUT.xlsx", history).result
+    note = _reach_changed_note(result)
+    assert f"{starters} 行触达跟踪（其中 1 行是上次以来新填或改动的）" in note
+
+    # The next week nobody touches 触达跟踪: nothing changed, although every row is carried again.
+    again = do_refresh(export, result.output, tmp_path / "OUT2.xlsx", history).result
+    assert f"{starters} 行触达跟踪（其中 0 行" in _reach_changed_note(again)
