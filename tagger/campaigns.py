@@ -228,6 +228,8 @@ class Review:
     users: int = 0
     channel_costs: pd.DataFrame = field(default_factory=pd.DataFrame)
     ledger: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LEDGER_COLUMNS))
+    stability: pd.DataFrame = field(default_factory=pd.DataFrame)
+    at_risk: AtRiskCheck | None = None
 
     @property
     def achievement(self) -> float | None:
@@ -261,6 +263,71 @@ def channel_costs(reach_rows: Sequence[Mapping[str, object]], config: Config) ->
     table = frame.groupby("channel", sort=True)[["targeted", "reactivated", "cost"]].sum(min_count=1).reset_index()
     table["cost_per_user"] = table["cost"] / table["reactivated"].where(table["reactivated"] > 0)
     return table
+
+
+def group_stability(pairs: Sequence[tuple[pd.DataFrame, pd.DataFrame]], overridden: pd.DataFrame) -> pd.DataFrame:
+    """How well each group fits month to month: of a group's users in one month, how many were in it again.
+
+    ``pairs`` are consecutive months (earlier, later) from history's month_users
+    (user_id, group). A user counts as staying when the later month puts them in
+    the same group; users missing from the later month count as not staying.
+    ``overridden`` is :func:`tag_accuracy` of this month: manual labels that
+    contradict the computed group, per group.
+    """
+    rows = []
+    for earlier, later in pairs:
+        after = later.drop_duplicates("user_id").set_index("user_id")["group"]
+        before = earlier.drop_duplicates("user_id")
+        rows.append(pd.DataFrame({"group": before["group"].to_numpy(),
+                                  "stayed": (before["user_id"].map(after) == before["group"]).to_numpy()}))
+    frame = pd.concat(rows) if rows else pd.DataFrame({"group": pd.Series(dtype=object), "stayed": pd.Series(dtype=bool)})
+    table = frame.groupby("group").agg(users=("stayed", "size"), stayed=("stayed", "sum"))
+    order = [*GROUPS, *sorted(set(table.index) - set(GROUPS))]
+    table = table.reindex(order).fillna(0).astype(int)
+    table["share"] = table["stayed"] / table["users"].where(table["users"] > 0)
+    labels = overridden.set_index("group")["overridden"] if len(overridden) else pd.Series(dtype=int)
+    table["contradicted"] = labels.reindex(table.index).fillna(0).astype(int)
+    table["pairs"] = len(pairs)
+    keep = (table["users"] > 0) | (table["contradicted"] > 0)
+    return table[keep].rename_axis("group").reset_index()
+
+
+@dataclass(frozen=True)
+class AtRiskCheck:
+    """Last month's 即将休眠 list checked against this month: how many did go dormant."""
+
+    flagged: int
+    went_dormant: int
+    came_back: int
+    missing: int
+
+    @property
+    def precision(self) -> float | None:
+        """Share of the flagged users who went dormant (the list was right about them)."""
+        return self.went_dormant / self.flagged if self.flagged else None
+
+
+def at_risk_check(month: int, previous: pd.DataFrame | None, current: pd.DataFrame) -> AtRiskCheck | None:
+    """Recompute M−1's 即将休眠 flag from its stored users and see what became of them in M.
+
+    History does not store who was flagged; the flag is recomputed the way
+    :func:`tagger.alerts.compute_alerts` sets it: in M−1's data, last active in
+    M−2 and not (yet) in M−1. ``current`` is this month's users (user_id,
+    last_active_date). Went dormant = in M's export and not active in M (so
+    休眠 or 流失 now); came back = active in M; missing = not in M's export.
+    """
+    if previous is None or previous.empty:
+        return None
+    from tagger.values import month_number
+
+    last = month_number(pd.to_datetime(previous["last_active_date"]))
+    flagged = previous.loc[(last == month - 2).fillna(False).to_numpy(dtype=bool), "user_id"].astype(str)
+    now = current.assign(user_id=current["user_id"].astype(str)).drop_duplicates("user_id").set_index("user_id")
+    found = flagged[flagged.isin(now.index)]
+    active = (month_number(pd.to_datetime(now.loc[found, "last_active_date"])) == month).fillna(False)
+    dormant = ~active.to_numpy(dtype=bool)
+    return AtRiskCheck(flagged=len(flagged), went_dormant=int(dormant.sum()),
+                       came_back=int(active.to_numpy(dtype=bool).sum()), missing=int(len(flagged) - len(found)))
 
 
 LEDGER_COLUMNS = ["channel", "typed_rows", "recorded", "matched", "targeted", "targeted_from", "reactivated",
@@ -341,7 +408,9 @@ def reach_ledger(reach_rows: Sequence[Mapping[str, object]], evaluated: pd.DataF
 
 def build_review(month: str, active_rate: float | None, target: float, evaluated: pd.DataFrame,
                  computed_group: pd.Series, override: pd.Series, reach_rows: Sequence[Mapping[str, object]],
-                 config: Config, ledger: pd.DataFrame | None = None) -> Review:
+                 config: Config, ledger: pd.DataFrame | None = None,
+                 pairs: Sequence[tuple[pd.DataFrame, pd.DataFrame]] = (),
+                 at_risk: AtRiskCheck | None = None) -> Review:
     """Assemble the review from the evaluated campaigns, the overrides and the 触达跟踪 rows.
 
     ``ledger`` is :func:`reach_ledger` of the rows as typed; without it, it is
@@ -353,7 +422,8 @@ def build_review(month: str, active_rate: float | None, target: float, evaluated
         by={name: breakdown(evaluated, name) for name in BREAKDOWNS},
         tag_accuracy=accuracy, overridden=int(accuracy["overridden"].sum()), users=int(len(computed_group)),
         channel_costs=channel_costs(reach_rows, config),
-        ledger=reach_ledger(reach_rows, evaluated, config) if ledger is None else ledger)
+        ledger=reach_ledger(reach_rows, evaluated, config) if ledger is None else ledger,
+        stability=group_stability(pairs, accuracy), at_risk=at_risk)
 
 
 def fill_reach_rows(rows: list[dict[str, object]], evaluated: pd.DataFrame, config: Config) -> list[dict[str, object]]:
@@ -373,5 +443,5 @@ def fill_reach_rows(rows: list[dict[str, object]], evaluated: pd.DataFrame, conf
     return rows
 
 
-__all__ = ["Lift", "wald_lift", "wilson", "newcombe_lift", "MIN_GROUP", "reach_ledger", "evaluate", "breakdown", "Review", "build_review", "tag_accuracy",
+__all__ = ["Lift", "wald_lift", "wilson", "newcombe_lift", "MIN_GROUP", "reach_ledger", "group_stability", "AtRiskCheck", "at_risk_check", "evaluate", "breakdown", "Review", "build_review", "tag_accuracy",
            "channel_costs", "fill_reach_rows", "reach_key", "group_key", "channel_key", "day_text"]

@@ -39,7 +39,7 @@ from typing import Any
 import pandas as pd
 
 from tagger.campaigns import (build_review, day_text, evaluate, fill_reach_rows, group_key, reach_key,
-                              reach_ledger)
+                              reach_ledger, AtRiskCheck, at_risk_check)
 from tagger.columns import column_letter, normalize_header
 from tagger.config import Config
 from tagger.contacts import CONTACTS_SOURCE
@@ -53,7 +53,7 @@ from tagger.prepare import column_aliases
 from tagger.rules import apply_rules, load_rules
 from tagger.segments import GROUPS, LABELS, SEGMENTS
 from tagger.segments import label as segment_label
-from tagger.values import normalize_id, parse_ids
+from tagger.values import normalize_id, parse_ids, parse_month
 from tagger.workbook.labels import HEADINGS
 
 MESSAGES = Catalog(
@@ -519,6 +519,7 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
         rerun_rules(result)
         evaluated = _evaluate(store, result)
         changed = reach_changes(before, last.reach_rows if last else [], evaluated, result.config)
+        pairs, at_risk = _review_history(store, result)
         ledger = reach_ledger(reach_rows, evaluated, result.config)  # before the measured numbers are filled in
         reach_rows = fill_reach_rows(reach_rows, evaluated, result.config)  # recomputed every run, not stored
     finally:
@@ -526,7 +527,8 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
             store.close()
     result.carried = _carried(result, unmatched, _display_rows(reach_rows), last.strategy_rows if last else {})
     result.review = build_review(result.month, result.metrics.active_rate, result.metrics.target, evaluated,
-                                 result.tags["group"], result.tags["override"], reach_rows, result.config, ledger)
+                                 result.tags["group"], result.tags["override"], reach_rows, result.config, ledger,
+                                 pairs, at_risk)
     from tagger.alerts import compute_alerts
 
     result.alerts = compute_alerts(result)
@@ -581,6 +583,20 @@ def _merge_with_history(store: HistoryStore | None, last: LastWorkbook | None,
     store.save_overrides(last.overrides, source=last.path.name, seen=last.seen)
     store.save_tracking(last.reach_rows, source=last.path.name)
     return store.overrides(), [*last.reach_rows, *newer]
+
+
+def _review_history(store: HistoryStore | None, result: TagResult
+                    ) -> tuple[list[tuple[pd.DataFrame, pd.DataFrame]], AtRiskCheck | None]:
+    """Consecutive stored months up to this one (for group stability) and last month's 即将休眠 check."""
+    month = parse_month(result.month)
+    current = result.users.frame[["user_id", "last_active_date"]].assign(group=result.tags["group"].to_numpy())
+    if store is None:
+        return [], None
+    kept = {parse_month(r.month): r.month for r in store.imports() if r.users_kept and r.month != result.month}
+    frames = {number: store.users(key) for number, key in kept.items() if number < month}
+    frames[month] = current
+    pairs = [(frames[n - 1], frames[n]) for n in sorted(frames) if n - 1 in frames]
+    return pairs, at_risk_check(month, frames.get(month - 1), current)
 
 
 def _same_number(a: object, b: object) -> bool:

@@ -7,9 +7,10 @@ import math
 import pandas as pd
 import pytest
 
-from tagger.campaigns import (breakdown, channel_costs, evaluate, fill_reach_rows, newcombe_lift, reach_key,
-                              reach_ledger, tag_accuracy, wald_lift, wilson)
+from tagger.campaigns import (at_risk_check, breakdown, channel_costs, evaluate, fill_reach_rows, newcombe_lift, reach_key,
+                              reach_ledger, group_stability, tag_accuracy, wald_lift, wilson)
 from tagger.config import load_config
+from tagger.values import parse_month
 
 
 def test_wald_lift_by_hand() -> None:
@@ -175,3 +176,40 @@ def test_ledger_counts_typed_rows_before_any_campaign() -> None:
     assert ledger.to_dict("records")[0] | {} == {
         "channel": "sms", "typed_rows": 1, "recorded": 0, "matched": 0, "targeted": 80.0, "targeted_from": "typed",
         "reactivated": 8.0, "reactivated_from": "typed", "cost": 16.0, "cost_per_user": 2.0}
+
+
+def _month(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
+    """user_id, last_active_date, group"""
+    frame = pd.DataFrame(rows, columns=["user_id", "last_active_date", "group"])
+    return frame.assign(last_active_date=pd.to_datetime(frame["last_active_date"]))
+
+
+def test_group_stability_over_consecutive_months_and_contradicting_labels() -> None:
+    """May → June: 4 active, 2 stay active, 1 goes dormant, 1 leaves the export.
+    June → July: 2 active (1 stays), 1 dormant stays dormant. So active: 3 of 6 stayed, dormant: 1 of 1."""
+    may = _month([("1", "2024-05-02", "active"), ("2", "2024-05-03", "active"), ("3", "2024-05-04", "active"),
+                  ("4", "2024-05-05", "active")])
+    june = _month([("1", "2024-06-02", "active"), ("2", "2024-06-03", "active"), ("3", "2024-05-04", "dormant")])
+    july = _month([("1", "2024-07-02", "active"), ("2", "2024-06-03", "dormant"), ("3", "2024-05-04", "dormant")])
+    labels = tag_accuracy(july["group"], pd.Series(["dormant", "", ""]))  # one label says 1 is dormant
+    table = group_stability([(may, june), (june, july)], labels).set_index("group")
+    assert (table.loc["active", "users"], table.loc["active", "stayed"]) == (6, 3)
+    assert table.loc["active", "share"] == pytest.approx(0.5) and table.loc["active", "contradicted"] == 1
+    assert (table.loc["dormant", "users"], table.loc["dormant", "stayed"], table.loc["dormant", "contradicted"]) == (
+        1, 1, 0)
+    assert set(table["pairs"]) == {2} and "churned" not in table.index
+    assert group_stability([], labels).set_index("group").loc["active", "users"] == 0  # no history, labels only
+
+
+def test_at_risk_list_of_last_month_checked_against_this_month() -> None:
+    """In June's data A, B, E were last active in May (the 即将休眠 flag); C was active in June, D in April.
+    In July A is dormant, B came back, E is gone: 1 of 3 right."""
+    june = _month([("A", "2024-05-20", "active"), ("B", "2024-05-03", "active"), ("C", "2024-06-10", "active"),
+                   ("D", "2024-04-01", "dormant"), ("E", "2024-05-30", "active")])
+    july = _month([("A", "2024-05-20", "dormant"), ("B", "2024-07-02", "awakened"), ("C", "2024-06-10", "dormant"),
+                   ("D", "2024-04-01", "dormant")])
+    check = at_risk_check(parse_month("2024-07"), june, july)
+    assert check is not None
+    assert (check.flagged, check.went_dormant, check.came_back, check.missing) == (3, 1, 1, 1)
+    assert check.precision == pytest.approx(1 / 3)
+    assert at_risk_check(parse_month("2024-07"), None, july) is None

@@ -402,3 +402,37 @@ def test_carried_count_says_how_many_reach_rows_people_changed(tmp_path: Path, e
     # The next week nobody touches 触达跟踪: nothing changed, although every row is carried again.
     again = do_refresh(export, result.output, tmp_path / "OUT2.xlsx", history).result
     assert f"{starters} 行触达跟踪（其中 0 行" in _reach_changed_note(again)
+
+
+def test_review_checks_last_months_at_risk_list_and_group_stability(tmp_path: Path, export: Path,
+                                                                    samples: Path) -> None:
+    """June is stored in history; the July refresh judges June's 即将休眠 list and June → July stability."""
+    from tagger.pipeline import run
+
+    history = tmp_path / "h.sqlite"
+    run(TagOptions(export=samples / "car_app_2024-06.xlsx", history=history, use_history=True, write=False))
+    result = do_refresh(export, None, tmp_path / "OUT.xlsx", history).result
+    with HistoryStore(history) as store:
+        june = store.users("2024-06")
+    flagged = set(june.loc[june["last_active_date"].dt.strftime("%Y-%m") == "2024-05", "user_id"])
+    july = result.users.frame.assign(group=result.tags["group"].to_numpy()).set_index("user_id")
+    present = flagged & set(july.index)
+    back = {u for u in present if july.at[u, "last_active_date"].strftime("%Y-%m") == "2024-07"}
+    dormant = present - back
+    check = result.review.at_risk
+    assert flagged and check is not None
+    assert (check.flagged, check.came_back, check.went_dormant, check.missing) == (
+        len(flagged), len(back), len(dormant), len(flagged - present))
+
+    stability = result.review.stability.set_index("group")
+    in_june = june.set_index("user_id")["group"]
+    for group in set(in_june):
+        members = in_june[in_june == group].index
+        stayed = sum(1 for u in members if u in july.index and july.at[u, "group"] == group)
+        assert (stability.loc[group, "users"], stability.loc[group, "stayed"]) == (len(members), stayed)
+
+    review = openpyxl.load_workbook(result.output)["复盘"]
+    column = [review.cell(r, 1).value for r in range(1, review.max_row + 1)]
+    row = column.index("上月标记人数") + 1
+    assert review.cell(row, 2).value == len(flagged)
+    assert any(str(v).startswith("用户分群的适用性") for v in column)

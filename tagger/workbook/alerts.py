@@ -112,6 +112,24 @@ TEXT = Catalog(
         "source": {"zh": "来源", "en": "Source"},
         "from_typed": {"zh": "手填", "en": "typed"},
         "from_recorded": {"zh": "记录", "en": "recorded"},
+        "stability": {"zh": "用户分群的适用性（上月在该分群的用户，本月仍在该分群的占比；人工标签与计算分群不一致的人数）",
+                      "en": "How well the groups fit (users of a group last month still in it this month; manual "
+                            "labels that contradict the computed group)"},
+        "pairs": {"zh": "比较的月份对", "en": "Month pairs"},
+        "stayed": {"zh": "仍在该分群", "en": "Still in group"},
+        "stayed_share": {"zh": "稳定率", "en": "Stability"},
+        "contradicted": {"zh": "人工标签不一致", "en": "Labels contradicting"},
+        "no_pairs": {"zh": "（历史库中没有连续两个月的用户明细，无法计算稳定率）",
+                     "en": "(history holds no two consecutive months of users; stability cannot be computed)"},
+        "at_risk_section": {"zh": "上月“即将休眠”名单的准确度（按上月数据重算：上上月活跃、上月未活跃）",
+                            "en": "Last month's 'about to go dormant' list (recomputed from last month's data)"},
+        "flagged": {"zh": "上月标记人数", "en": "Flagged last month"},
+        "went_dormant": {"zh": "本月确实休眠/流失", "en": "Did go dormant"},
+        "came_back": {"zh": "本月回来活跃", "en": "Came back this month"},
+        "missing": {"zh": "本月导出中没有", "en": "Not in this export"},
+        "precision": {"zh": "准确率（确实休眠 / 标记人数）", "en": "Accuracy (went dormant / flagged)"},
+        "no_at_risk": {"zh": "（历史库中没有上月的用户明细，无法核对）",
+                       "en": "(history holds no users for last month; the list cannot be checked)"},
         "no_ledger": {"zh": "（触达跟踪中还没有填写的行，也没有记录的触达批次）",
                       "en": "(no typed 触达跟踪 row and no recorded campaign yet)"},
     },
@@ -280,6 +298,10 @@ def write_review(ws: Any, styles: Any, result: "TagResult") -> None:
     _ledger(sheet, review.ledger, _channel_text(result))
     sheet.gap()
     _accuracy(sheet, review)
+    sheet.gap()
+    _stability(sheet, review.stability)
+    sheet.gap()
+    _at_risk_check(sheet, review.at_risk)
 
 
 def _source_text(sources: object) -> str:
@@ -299,6 +321,32 @@ def _ledger(sheet: _Sheet, ledger: pd.DataFrame, labels: Any) -> None:
         sheet.cells([labels(r["channel"]), r["typed_rows"], r["recorded"], r["matched"], r["targeted"],
                      _source_text(r["targeted_from"]), r["reactivated"], _source_text(r["reactivated_from"]),
                      r["cost"], r["cost_per_user"]], kinds)
+
+
+def _stability(sheet: _Sheet, table: pd.DataFrame) -> None:
+    sheet.title(TEXT("stability"), "section")
+    if table.empty or not int(table["pairs"].max()):
+        sheet.title(TEXT("no_pairs"), "note")
+    if table.empty:
+        return
+    sheet.cells([TEXT("group"), TEXT("pairs"), TEXT("users"), TEXT("stayed"), TEXT("stayed_share"),
+                 TEXT("contradicted")], style="header")
+    kinds = ["text", "int", "int", "int", "pct", "int"]
+    for r in table.to_dict("records"):
+        sheet.cells([_group_text(r["group"]), r["pairs"], r["users"], r["stayed"], r["share"], r["contradicted"]],
+                    kinds)
+
+
+def _at_risk_check(sheet: _Sheet, check: Any) -> None:
+    sheet.title(TEXT("at_risk_section"), "section")
+    if check is None:
+        sheet.title(TEXT("no_at_risk"), "note")
+        return
+    sheet.cells([TEXT("item"), TEXT("value")], style="header")
+    for key, value, kind in (("flagged", check.flagged, "int"), ("went_dormant", check.went_dormant, "int"),
+                             ("came_back", check.came_back, "int"), ("missing", check.missing, "int"),
+                             ("precision", check.precision, "pct")):
+        sheet.cells([TEXT(key), value], ["text", kind])
 
 
 def _channel_text(result: "TagResult") -> Any:
