@@ -270,7 +270,8 @@ def group_stability(pairs: Sequence[tuple[pd.DataFrame, pd.DataFrame]], overridd
 
     ``pairs`` are consecutive months (earlier, later) from history's month_users
     (user_id, group). A user counts as staying when the later month puts them in
-    the same group; users missing from the later month count as not staying.
+    the same group (an unsplit active user who is active again stays); users
+    missing from the later month count as not staying.
     ``overridden`` is :func:`tag_accuracy` of this month: manual labels that
     contradict the computed group, per group.
     """
@@ -278,8 +279,10 @@ def group_stability(pairs: Sequence[tuple[pd.DataFrame, pd.DataFrame]], overridd
     for earlier, later in pairs:
         after = later.drop_duplicates("user_id").set_index("user_id")["group"]
         before = earlier.drop_duplicates("user_id")
-        rows.append(pd.DataFrame({"group": before["group"].to_numpy(),
-                                  "stayed": (before["user_id"].map(after) == before["group"]).to_numpy()}))
+        later_group = before["user_id"].map(after)
+        # 老用户活跃(上月状态未知) is active not split further; staying active next month is staying.
+        same = (later_group == before["group"]) | ((before["group"] == UNSPLIT) & (later_group == "active"))
+        rows.append(pd.DataFrame({"group": before["group"].to_numpy(), "stayed": same.to_numpy()}))
     frame = pd.concat(rows) if rows else pd.DataFrame({"group": pd.Series(dtype=object), "stayed": pd.Series(dtype=bool)})
     table = frame.groupby("group").agg(users=("stayed", "size"), stayed=("stayed", "sum"))
     order = [*GROUPS, *sorted(set(table.index) - set(GROUPS))]

@@ -428,7 +428,8 @@ def test_review_checks_last_months_at_risk_list_and_group_stability(tmp_path: Pa
     in_june = june.set_index("user_id")["group"]
     for group in set(in_june):
         members = in_june[in_june == group].index
-        stayed = sum(1 for u in members if u in july.index and july.at[u, "group"] == group)
+        again = {group, "active"} if group == "active_unsplit" else {group}
+        stayed = sum(1 for u in members if u in july.index and july.at[u, "group"] in again)
         assert (stability.loc[group, "users"], stability.loc[group, "stayed"]) == (len(members), stayed)
 
     review = openpyxl.load_workbook(result.output)["复盘"]
@@ -436,3 +437,4 @@ def test_review_checks_last_months_at_risk_list_and_group_stability(tmp_path: Pa
     row = column.index("上月标记人数") + 1
     assert review.cell(row, 2).value == len(flagged)
     assert any(str(v).startswith("用户分群的适用性") for v in column)
+    assert "active_unsplit" not in column and stability.loc["active_unsplit", "stayed"] > 0

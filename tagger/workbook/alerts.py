@@ -16,7 +16,7 @@ import pandas as pd
 
 from tagger.campaigns import MIN_GROUP
 from tagger.i18n import Catalog, get_language
-from tagger.segments import GROUPS, SEGMENTS
+from tagger.segments import GROUPS, SEGMENTS, UNSPLIT
 from tagger.segments import label as segment_label
 
 if TYPE_CHECKING:
@@ -180,7 +180,7 @@ class _Sheet:
 
 
 def _group_text(key: object) -> str:
-    return segment_label(str(key)) if key in (*GROUPS, *SEGMENTS) else str(key)
+    return segment_label(str(key)) if key in (*GROUPS, *SEGMENTS, UNSPLIT) else str(key)
 
 
 def write_alerts(ws: Any, styles: Any, result: "TagResult") -> None:
