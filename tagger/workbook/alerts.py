@@ -104,7 +104,7 @@ TEXT = Catalog(
                          "95% interval by Newcombe's hybrid Wilson score method; under {min} users in either "
                          "group the verdict is 'Sample too small'."},
         "ledger": {"zh": "渠道效率（触达跟踪手填行与 tagger contacts 记录的批次合为一本账，同一批次只算一次）",
-                   "en": "Channel efficiency (typed 触达跟踪 rows and campaigns recorded by tagger contacts as one "
+                   "en": "Channel efficiency (typed Channel reach rows and campaigns recorded by tagger contacts as one "
                          "ledger; a campaign typed and recorded counts once)"},
         "typed_rows": {"zh": "手填行", "en": "Typed rows"},
         "recorded": {"zh": "记录批次", "en": "Recorded"},
@@ -118,7 +118,7 @@ TEXT = Catalog(
         "pairs": {"zh": "比较的月份对", "en": "Month pairs"},
         "stayed": {"zh": "仍在该分群", "en": "Still in group"},
         "stayed_share": {"zh": "稳定率", "en": "Stability"},
-        "contradicted": {"zh": "人工标签不一致", "en": "Labels contradicting"},
+        "contradicted": {"zh": "标签不一致", "en": "Labels against"},
         "no_pairs": {"zh": "（历史库中没有连续两个月的用户明细，无法计算稳定率）",
                      "en": "(history holds no two consecutive months of users; stability cannot be computed)"},
         "at_risk_section": {"zh": "上月“即将休眠”名单的准确度（按上月数据重算：上上月活跃、上月未活跃）",
@@ -127,11 +127,11 @@ TEXT = Catalog(
         "went_dormant": {"zh": "本月确实休眠/流失", "en": "Did go dormant"},
         "came_back": {"zh": "本月回来活跃", "en": "Came back this month"},
         "missing": {"zh": "本月导出中没有", "en": "Not in this export"},
-        "precision": {"zh": "准确率（确实休眠 / 标记人数）", "en": "Accuracy (went dormant / flagged)"},
+        "precision": {"zh": "准确率（休眠 / 标记）", "en": "Accuracy (dormant / flagged)"},
         "no_at_risk": {"zh": "（历史库中没有上月的用户明细，无法核对）",
                        "en": "(history holds no users for last month; the list cannot be checked)"},
         "no_ledger": {"zh": "（触达跟踪中还没有填写的行，也没有记录的触达批次）",
-                      "en": "(no typed 触达跟踪 row and no recorded campaign yet)"},
+                      "en": "(no typed Channel reach row and no recorded campaign yet)"},
     },
 )
 
