@@ -7,16 +7,18 @@ export counts as not back. Rates are then summed per channel, group, rule and
 content.
 
 With a holdout (control group), the lift is the difference of the two
-proportions, back-rate(contacted) − back-rate(holdout), with a **Wald** interval
-from the normal approximation::
+proportions, back-rate(contacted) − back-rate(holdout). Its interval is
+Newcombe's hybrid score interval (Newcombe 1998, method 10), built from the
+Wilson score interval of each rate::
 
-    se = sqrt(p1 (1 - p1) / n1 + p0 (1 - p0) / n0)
-    lift ± z · se          (z = 1.96 for 95 %)
+    wilson(p, n) = (p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)
+    low  = d − sqrt((p1 − l1)² + (u0 − p0)²)
+    high = d + sqrt((u1 − p1)² + (p0 − l0)²)
 
-Wald is what a reader can recompute by hand in Excel; it is too narrow for very
-small groups or rates near 0 or 1 (Newcombe's hybrid score interval behaves
-better there), so the review flags groups under ``MIN_GROUP`` users instead of
-trusting their interval.
+Unlike the Wald interval (p ± z·se), it stays inside [−1, 1] and does not
+collapse to a point when a rate is 0 or 1 (a 13/13 holdout). Below
+``MIN_GROUP`` users in either arm the review still says 样本太小 rather than
+give a verdict: the interval is honest, but too wide to act on.
 
 The 复盘 review also needs what ops did to the tags: the share of computed
 groups ops overrode by hand (tag accuracy), and the costs they typed into
@@ -26,6 +28,7 @@ groups ops overrode by hand (tag accuracy), and the costs they typed into
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
@@ -38,13 +41,13 @@ from tagger.i18n import LANGUAGES
 from tagger.segments import GROUPS, LABELS, SEGMENTS, UNSPLIT
 
 CONFIDENCE = 0.95
-MIN_GROUP = 30  # below this many users per arm the normal approximation is not trusted
+MIN_GROUP = 30  # below this many users in either arm the review says 样本太小 instead of a verdict
 BREAKDOWNS = ("channel", "group", "rule", "content")
 
 
 @dataclass(frozen=True)
 class Lift:
-    """Difference of two proportions and its Wald confidence interval."""
+    """Difference of two proportions and its confidence interval."""
 
     lift: float
     low: float
@@ -67,6 +70,45 @@ def wald_lift(back: int, contacted: int, control_back: int, control: int,
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     lift = p1 - p0
     return Lift(lift, lift - z * se, lift + z * se, confidence)
+
+
+def _z(confidence: float) -> float:
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
+def wilson(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float] | None:
+    """Wilson score interval of a proportion: sensible at 0/n, n/n and small n, where Wald collapses.
+
+    >>> low, high = wilson(81, 263)  # Newcombe 1998 (single proportion), example (a)
+    >>> round(low, 4), round(high, 4)
+    (0.2553, 0.3662)
+    """
+    if n <= 0:
+        return None
+    z, p = _z(confidence), successes / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    scale = 1 + z * z / n
+    return max(0.0, (centre - spread) / scale), min(1.0, (centre + spread) / scale)
+
+
+def newcombe_lift(back: int, contacted: int, control_back: int, control: int,
+                  confidence: float = CONFIDENCE) -> Lift | None:
+    """Lift over the holdout with Newcombe's hybrid score interval (method 10), safe at small counts.
+
+    >>> l = newcombe_lift(56, 70, 48, 80)  # Newcombe 1998, Table II, example (a)
+    >>> round(l.lift, 4), round(l.low, 4), round(l.high, 4)
+    (0.2, 0.0524, 0.3339)
+    """
+    first, second = wilson(back, contacted, confidence), wilson(control_back, control, confidence)
+    if first is None or second is None:
+        return None
+    p1, p0 = back / contacted, control_back / control
+    (l1, u1), (l0, u0) = first, second
+    lift = p1 - p0
+    low = lift - math.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
+    high = lift + math.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
+    return Lift(lift, low, high, confidence)
 
 
 # --------------------------------------------------------------------------- 触达跟踪 row identity
@@ -150,7 +192,7 @@ def _with_rates(table: pd.DataFrame, columns: list[str] | None = None) -> pd.Dat
         table["contacted"] > 0, 1), np.nan)
     table["holdout_rate"] = np.where(table["holdout"] > 0, table["holdout_back"] / table["holdout"].where(
         table["holdout"] > 0, 1), np.nan)
-    lifts = [wald_lift(b, n, hb, h) for b, n, hb, h in
+    lifts = [newcombe_lift(b, n, hb, h) for b, n, hb, h in
              zip(table["back"], table["contacted"], table["holdout_back"], table["holdout"])]
     table["lift"] = [x.lift if x else np.nan for x in lifts]
     table["low"] = [x.low if x else np.nan for x in lifts]
@@ -185,6 +227,9 @@ class Review:
     overridden: int = 0
     users: int = 0
     channel_costs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ledger: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LEDGER_COLUMNS))
+    stability: pd.DataFrame = field(default_factory=pd.DataFrame)
+    at_risk: AtRiskCheck | None = None
 
     @property
     def achievement(self) -> float | None:
@@ -220,16 +265,168 @@ def channel_costs(reach_rows: Sequence[Mapping[str, object]], config: Config) ->
     return table
 
 
+def group_stability(pairs: Sequence[tuple[pd.DataFrame, pd.DataFrame]], overridden: pd.DataFrame) -> pd.DataFrame:
+    """How well each group fits month to month: of a group's users in one month, how many were in it again.
+
+    ``pairs`` are consecutive months (earlier, later) from history's month_users
+    (user_id, group). A user counts as staying when the later month puts them in
+    the same group (an unsplit active user who is active again stays); users
+    missing from the later month count as not staying.
+    ``overridden`` is :func:`tag_accuracy` of this month: manual labels that
+    contradict the computed group, per group.
+    """
+    rows = []
+    for earlier, later in pairs:
+        after = later.drop_duplicates("user_id").set_index("user_id")["group"]
+        before = earlier.drop_duplicates("user_id")
+        later_group = before["user_id"].map(after)
+        # 老用户活跃(上月状态未知) is active not split further; staying active next month is staying.
+        same = (later_group == before["group"]) | ((before["group"] == UNSPLIT) & (later_group == "active"))
+        rows.append(pd.DataFrame({"group": before["group"].to_numpy(), "stayed": same.to_numpy()}))
+    frame = pd.concat(rows) if rows else pd.DataFrame({"group": pd.Series(dtype=object), "stayed": pd.Series(dtype=bool)})
+    table = frame.groupby("group").agg(users=("stayed", "size"), stayed=("stayed", "sum"))
+    order = [*GROUPS, *sorted(set(table.index) - set(GROUPS))]
+    table = table.reindex(order).fillna(0).astype(int)
+    table["share"] = table["stayed"] / table["users"].where(table["users"] > 0)
+    labels = overridden.set_index("group")["overridden"] if len(overridden) else pd.Series(dtype=int)
+    table["contradicted"] = labels.reindex(table.index).fillna(0).astype(int)
+    table["pairs"] = len(pairs)
+    keep = (table["users"] > 0) | (table["contradicted"] > 0)
+    return table[keep].rename_axis("group").reset_index()
+
+
+@dataclass(frozen=True)
+class AtRiskCheck:
+    """Last month's 即将休眠 list checked against this month: how many did go dormant."""
+
+    flagged: int
+    went_dormant: int
+    came_back: int
+    missing: int
+
+    @property
+    def precision(self) -> float | None:
+        """Share of the flagged users who went dormant (the list was right about them)."""
+        return self.went_dormant / self.flagged if self.flagged else None
+
+
+def at_risk_check(month: int, previous: pd.DataFrame | None, current: pd.DataFrame) -> AtRiskCheck | None:
+    """Recompute M−1's 即将休眠 flag from its stored users and see what became of them in M.
+
+    History does not store who was flagged; the flag is recomputed the way
+    :func:`tagger.alerts.compute_alerts` sets it: in M−1's data, last active in
+    M−2 and not (yet) in M−1. ``current`` is this month's users (user_id,
+    last_active_date). Went dormant = in M's export and not active in M (so
+    休眠 or 流失 now); came back = active in M; missing = not in M's export.
+    """
+    if previous is None or previous.empty:
+        return None
+    from tagger.values import month_number
+
+    last = month_number(pd.to_datetime(previous["last_active_date"]))
+    flagged = previous.loc[(last == month - 2).fillna(False).to_numpy(dtype=bool), "user_id"].astype(str)
+    now = current.assign(user_id=current["user_id"].astype(str)).drop_duplicates("user_id").set_index("user_id")
+    found = flagged[flagged.isin(now.index)]
+    active = (month_number(pd.to_datetime(now.loc[found, "last_active_date"])) == month).fillna(False)
+    dormant = ~active.to_numpy(dtype=bool)
+    return AtRiskCheck(flagged=len(flagged), went_dormant=int(dormant.sum()),
+                       came_back=int(active.to_numpy(dtype=bool).sum()), missing=int(len(flagged) - len(found)))
+
+
+LEDGER_COLUMNS = ["channel", "typed_rows", "recorded", "matched", "targeted", "targeted_from", "reactivated",
+                  "reactivated_from", "cost", "cost_per_user"]
+
+
+def _number(value: object) -> float | None:
+    number = pd.to_numeric(value, errors="coerce") if value not in (None, "") else np.nan
+    return None if pd.isna(number) else float(number)
+
+
+def _ledger_entries(reach_rows: Sequence[Mapping[str, object]], evaluated: pd.DataFrame,
+                    config: Config) -> list[dict[str, object]]:
+    """One entry per campaign identity (date, group, channel, content), typed and recorded merged.
+
+    A figure a person typed wins for 触达人数 and 成本 (they know what they sent and
+    paid); 回访活跃数 comes from the recorded campaign when there is one (it is
+    measured, not typed). Each figure keeps where it came from.
+    """
+    recorded: dict[str, dict[str, object]] = {}
+    for record in evaluated.to_dict("records"):
+        key = reach_key(record, config)
+        entry = recorded.setdefault(key, {"channel": str(record["channel"]), "contacted": 0, "back": 0})
+        entry["contacted"] = int(entry["contacted"]) + int(record["contacted"])  # type: ignore[call-overload]
+        entry["back"] = int(entry["back"]) + int(record["back"])  # type: ignore[call-overload]
+    entries: list[dict[str, object]] = []
+    for row in reach_rows:
+        key = reach_key(row, config)
+        found = recorded.pop(key, None)
+        typed_reach, typed_back = _number(row.get("targeted")), _number(row.get("reactivated"))
+        entry: dict[str, object] = {"channel": channel_key(row.get("channel"), config), "typed": True,
+                                    "recorded": found is not None, "cost": _number(row.get("cost"))}
+        if typed_reach is not None or found is None:
+            entry.update(targeted=typed_reach, targeted_from="typed" if typed_reach is not None else "")
+        else:
+            entry.update(targeted=float(found["contacted"]), targeted_from="recorded")  # type: ignore[arg-type]
+        if found is not None:
+            entry.update(reactivated=float(found["back"]), reactivated_from="recorded")  # type: ignore[arg-type]
+        else:
+            entry.update(reactivated=typed_back, reactivated_from="typed" if typed_back is not None else "")
+        entries.append(entry)
+    for found in recorded.values():  # recorded campaigns nobody typed a row for
+        entries.append({"channel": found["channel"], "typed": False, "recorded": True, "cost": None,
+                        "targeted": float(found["contacted"]), "targeted_from": "recorded",  # type: ignore[arg-type]
+                        "reactivated": float(found["back"]), "reactivated_from": "recorded"})  # type: ignore[arg-type]
+    return entries
+
+
+def _sources(values: pd.Series) -> str:
+    found = {v for v in values if v}
+    return "+".join(name for name in ("typed", "recorded") if name in found)
+
+
+def reach_ledger(reach_rows: Sequence[Mapping[str, object]], evaluated: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """Channel efficiency from one ledger of 触达跟踪 rows and recorded campaigns, per channel.
+
+    ``reach_rows`` are the rows as people typed them (before :func:`fill_reach_rows`
+    writes measured numbers into them). The same campaign typed and recorded is
+    one entry, so nothing is counted twice; typed rows count with no campaign at
+    all. ``targeted_from`` / ``reactivated_from`` say ``typed``, ``recorded`` or
+    ``typed+recorded`` (a channel whose entries come from both).
+    """
+    entries = _ledger_entries(reach_rows, evaluated, config)
+    if not entries:
+        return pd.DataFrame(columns=LEDGER_COLUMNS)
+    frame = pd.DataFrame(entries)
+    frame["matched"] = frame["typed"] & frame["recorded"]
+    table = frame.groupby("channel", sort=True).agg(
+        typed_rows=("typed", "sum"), recorded=("recorded", "sum"), matched=("matched", "sum"),
+        targeted=("targeted", lambda s: s.sum(min_count=1)), targeted_from=("targeted_from", _sources),
+        reactivated=("reactivated", lambda s: s.sum(min_count=1)), reactivated_from=("reactivated_from", _sources),
+        cost=("cost", lambda s: s.sum(min_count=1))).reset_index()
+    for column in ("typed_rows", "recorded", "matched"):
+        table[column] = table[column].astype(int)
+    table["cost_per_user"] = table["cost"] / table["reactivated"].where(table["reactivated"] > 0)
+    return table[LEDGER_COLUMNS]
+
+
 def build_review(month: str, active_rate: float | None, target: float, evaluated: pd.DataFrame,
                  computed_group: pd.Series, override: pd.Series, reach_rows: Sequence[Mapping[str, object]],
-                 config: Config) -> Review:
-    """Assemble the review from the evaluated campaigns, the overrides and the 触达跟踪 rows."""
+                 config: Config, ledger: pd.DataFrame | None = None,
+                 pairs: Sequence[tuple[pd.DataFrame, pd.DataFrame]] = (),
+                 at_risk: AtRiskCheck | None = None) -> Review:
+    """Assemble the review from the evaluated campaigns, the overrides and the 触达跟踪 rows.
+
+    ``ledger`` is :func:`reach_ledger` of the rows as typed; without it, it is
+    built from ``reach_rows`` (right when they were not filled in yet).
+    """
     accuracy = tag_accuracy(computed_group, override)
     return Review(
         month=month, active_rate=active_rate, target=target, campaigns=evaluated,
         by={name: breakdown(evaluated, name) for name in BREAKDOWNS},
         tag_accuracy=accuracy, overridden=int(accuracy["overridden"].sum()), users=int(len(computed_group)),
-        channel_costs=channel_costs(reach_rows, config))
+        channel_costs=channel_costs(reach_rows, config),
+        ledger=reach_ledger(reach_rows, evaluated, config) if ledger is None else ledger,
+        stability=group_stability(pairs, accuracy), at_risk=at_risk)
 
 
 def fill_reach_rows(rows: list[dict[str, object]], evaluated: pd.DataFrame, config: Config) -> list[dict[str, object]]:
@@ -249,5 +446,5 @@ def fill_reach_rows(rows: list[dict[str, object]], evaluated: pd.DataFrame, conf
     return rows
 
 
-__all__ = ["Lift", "wald_lift", "evaluate", "breakdown", "Review", "build_review", "tag_accuracy",
+__all__ = ["Lift", "wald_lift", "wilson", "newcombe_lift", "MIN_GROUP", "reach_ledger", "group_stability", "AtRiskCheck", "at_risk_check", "evaluate", "breakdown", "Review", "build_review", "tag_accuracy",
            "channel_costs", "fill_reach_rows", "reach_key", "group_key", "channel_key", "day_text"]

@@ -30,6 +30,7 @@ workbook is first copied to ``backups/``; if the target is open in Excel (a
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 import zipfile
@@ -41,7 +42,8 @@ from typing import Any
 
 import pandas as pd
 
-from tagger.campaigns import build_review, day_text, evaluate, fill_reach_rows, group_key, reach_key
+from tagger.campaigns import (build_review, day_text, evaluate, fill_reach_rows, group_key, reach_key,
+                              reach_ledger, AtRiskCheck, at_risk_check)
 from tagger.columns import column_letter, normalize_header
 from tagger.config import Config, find_config, load_config
 from tagger.contacts import CONTACTS_SOURCE
@@ -57,7 +59,7 @@ from tagger.prepare import column_aliases
 from tagger.rules import apply_rules, load_rules
 from tagger.segments import GROUPS, LABELS, SEGMENTS, acting_tags
 from tagger.segments import label as segment_label
-from tagger.values import normalize_id, parse_ids
+from tagger.values import normalize_id, parse_ids, parse_month
 from tagger.workbook.labels import HEADINGS
 
 MESSAGES = Catalog(
@@ -125,10 +127,11 @@ MESSAGES = Catalog(
             "en": "{where}: no column is called '{heading}'; used the column '{found}', which starts with it",
         },
         "carried": {
-            "zh": "已带入：{overrides} 个人工标签、{remarks} 条备注、{reach} 行触达跟踪；{unmatched} 个人工标注的用户"
-                  "不在本次导出中（见“未匹配人工标注”）",
-            "en": "carried: {overrides} manual labels, {remarks} notes, {reach} channel-reach rows; {unmatched} "
-                  "overrides are for users not in this export (see 'Unmatched overrides')",
+            "zh": "已带入：{overrides} 个人工标签、{remarks} 条备注、{reach} 行触达跟踪（其中 {changed} 行是上次以来"
+                  "新填或改动的）；{unmatched} 个人工标注的用户不在本次导出中（见“未匹配人工标注”）",
+            "en": "carried: {overrides} manual labels, {remarks} notes, {reach} channel-reach rows ({changed} typed "
+                  "or changed since the last workbook); {unmatched} overrides are for users not in this export "
+                  "(see 'Unmatched overrides')",
         },
         "locked": {
             "zh": "{path} 正在被{who}打开（存在 {lock}），无法替换；新文件已保存为 {kept}",
@@ -634,10 +637,14 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
         result.warnings[:0] = last.warnings
     store = HistoryStore(result.history_path) if result.history_path else None
     try:
+        before = store.tracking_rows() if store is not None else []  # what the last workbook was written from
         overrides, reach_rows = _merge_with_history(store, last, result)
         unmatched = apply_overrides(result, overrides)
         rerun_rules(result)
         evaluated = _evaluate(store, result)
+        changed = reach_changes(before, last.reach_rows if last else [], evaluated, result.config)
+        pairs, at_risk = _review_history(store, result)
+        ledger = reach_ledger(reach_rows, evaluated, result.config)  # before the measured numbers are filled in
         reach_rows = fill_reach_rows(reach_rows, evaluated, result.config)  # recomputed every run, not stored
         written_keys = [reach_key(row, result.config) for row in reach_rows]
     finally:
@@ -645,12 +652,12 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
             store.close()
     result.carried = _carried(result, unmatched, _display_rows(reach_rows), last.strategy_rows if last else {})
     result.review = build_review(result.month, result.metrics.active_rate, result.metrics.target, evaluated,
-                                 *review_labels(result), reach_rows, result.config)
+                                 *review_labels(result), reach_rows, result.config, ledger, pairs, at_risk)
     from tagger.alerts import compute_alerts
 
     result.alerts = compute_alerts(result)
     result.notes.append(MESSAGES("carried", overrides=int((result.tags["override"] != "").sum()),
-                                 remarks=int((result.tags["remark"] != "").sum()), reach=len(reach_rows),
+                                 remarks=int((result.tags["remark"] != "").sum()), reach=len(reach_rows), changed=changed,
                                  unmatched=len(unmatched)))
     return _write(result, options.workbook, output, progress, written_keys)
 
@@ -772,6 +779,53 @@ def workbook_month(path: Path) -> str | None:
         return None
     found = re.search(r"<dc:title>tagger (\d{4}-\d{2})</dc:title>", core)
     return found.group(1) if found else None
+
+
+def _review_history(store: HistoryStore | None, result: TagResult
+                    ) -> tuple[list[tuple[pd.DataFrame, pd.DataFrame]], AtRiskCheck | None]:
+    """Consecutive stored months up to this one (for group stability) and last month's 即将休眠 check."""
+    month = parse_month(result.month)
+    current = result.users.frame[["user_id", "last_active_date"]].assign(group=result.tags["group"].to_numpy())
+    if store is None:
+        return [], None
+    kept = {parse_month(r.month): r.month for r in store.imports() if r.users_kept and r.month != result.month}
+    frames = {number: store.users(key) for number, key in kept.items() if number < month}
+    frames[month] = current
+    pairs = [(frames[n - 1], frames[n]) for n in sorted(frames) if n - 1 in frames]
+    return pairs, at_risk_check(month, frames.get(month - 1), current)
+
+
+def _same_number(a: object, b: object) -> bool:
+    if a in (None, "") or b in (None, ""):
+        return a in (None, "") and b in (None, "")
+    try:
+        return math.isclose(float(a), float(b), abs_tol=1e-9)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(a) == str(b)
+
+
+def reach_changes(before: list[dict[str, Any]], typed: list[dict[str, Any]], evaluated: pd.DataFrame,
+                  config: Any) -> int:
+    """How many 触达跟踪 rows of the last workbook people typed or changed since it was written.
+
+    The workbook was written from history's rows with the measured numbers
+    filled in (:func:`fill_reach_rows`), or from the playbook's starter rows
+    (no date, no numbers) when history held none. A row counts when its identity
+    is new and it holds a date or a number, or when one of its numbers differs
+    from both the stored and the filled-in value. Must run before ``typed`` is
+    filled in.
+    """
+    stored = {row["key"]: row for row in before}
+    filled = {row["key"]: row for row in fill_reach_rows([dict(r) for r in before], evaluated, config)}
+    count = 0
+    for row in typed:
+        key = row.get("key") or reach_key(row, config)
+        if key not in stored:
+            count += bool(row.get("date")) or any(row.get(n) not in (None, "") for n in TRACKING_NUMBERS)
+            continue
+        count += any(not _same_number(row.get(n), stored[key].get(n)) and
+                     not _same_number(row.get(n), filled[key].get(n)) for n in TRACKING_NUMBERS)
+    return count
 
 
 def _evaluate(store: HistoryStore | None, result: TagResult) -> pd.DataFrame:

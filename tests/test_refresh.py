@@ -394,6 +394,12 @@ def test_campaigns_come_back_as_tracking_rows_with_reactivated_filled(tmp_path: 
     assert rows["车辆状态"]["reach_reactivated"] == back
     review = result.review.by["channel"].set_index("channel")
     assert review.loc["push", "contacted"] == len(contacted) and review.loc["push", "back"] == back
+    # One ledger: the typed row, and the campaign with the row contacts wrote for it, counted once.
+    ledger = result.review.ledger.set_index("channel").loc["push"]
+    assert (ledger["typed_rows"], ledger["recorded"], ledger["matched"]) == (2, 1, 1)
+    assert ledger["reactivated"] == back
+    assert ledger["targeted"] == 120 + len(contacted) and ledger["cost"] == 50
+    assert ledger["targeted_from"] == "typed"  # contacts wrote 触达人数 into its row; a row's number wins
 
     # Ops delete the campaign row from the newer workbook: it stays deleted (and stays in history).
     newer = make_last(tmp_path / "NEWER.xlsx", sample_ids(export, 5))
@@ -533,3 +539,68 @@ def test_unstamped_workbook_is_judged_by_its_modification_time(tmp_path: Path, e
     hour_ago = (tmp_path / "OUT2.xlsx").stat().st_mtime - 3600
     os.utime(last, (hour_ago, hour_ago))
     _refused(export, last, tmp_path, "OUT2.xlsx")
+
+
+def _reach_changed_note(result: object) -> str:
+    return next(n for n in result.notes if n.startswith("已带入"))  # type: ignore[attr-defined]
+
+
+def test_carried_count_says_how_many_reach_rows_people_changed(tmp_path: Path, export: Path) -> None:
+    """The written workbook holds the playbook's starter rows; a person fills one and edits nothing else."""
+    pytest.importorskip("tagger.workbook.reach")
+    set_language("zh")
+    history = tmp_path / "h.sqlite"
+    first = do_refresh(export, None, tmp_path / "LAST.xlsx", history).result.output
+    book = openpyxl.load_workbook(first)
+    reach = book["触达跟踪"]
+    header_row = next(c.row for row in reach.iter_rows(min_row=1, max_row=10) for c in row if c.value == "日期")
+    date_col = _cell_by_heading(reach, "日期")
+    starters = sum(1 for r in range(header_row + 1, reach.max_row + 1) if reach.cell(r, date_col + 3).value)
+    assert starters >= 3  # the preset's playbook fills several rows
+    reach.cell(header_row + 1, date_col).value = datetime(2024, 7, 3)
+    reach.cell(header_row + 1, date_col + 4).value = 321  # 触达人数
+    book.save(first)
+
+    result = do_refresh(export, first, tmp_path / "OUT.xlsx", history).result
+    note = _reach_changed_note(result)
+    assert f"{starters} 行触达跟踪（其中 1 行是上次以来新填或改动的）" in note
+
+    # The next week nobody touches 触达跟踪: nothing changed, although every row is carried again.
+    again = do_refresh(export, result.output, tmp_path / "OUT2.xlsx", history).result
+    assert f"{starters} 行触达跟踪（其中 0 行" in _reach_changed_note(again)
+
+
+def test_review_checks_last_months_at_risk_list_and_group_stability(tmp_path: Path, export: Path,
+                                                                    samples: Path) -> None:
+    """June is stored in history; the July refresh judges June's 即将休眠 list and June → July stability."""
+    from tagger.pipeline import run
+
+    history = tmp_path / "h.sqlite"
+    run(TagOptions(export=samples / "car_app_2024-06.xlsx", history=history, use_history=True, write=False))
+    result = do_refresh(export, None, tmp_path / "OUT.xlsx", history).result
+    with HistoryStore(history) as store:
+        june = store.users("2024-06")
+    flagged = set(june.loc[june["last_active_date"].dt.strftime("%Y-%m") == "2024-05", "user_id"])
+    july = result.users.frame.assign(group=result.tags["group"].to_numpy()).set_index("user_id")
+    present = flagged & set(july.index)
+    back = {u for u in present if july.at[u, "last_active_date"].strftime("%Y-%m") == "2024-07"}
+    dormant = present - back
+    check = result.review.at_risk
+    assert flagged and check is not None
+    assert (check.flagged, check.came_back, check.went_dormant, check.missing) == (
+        len(flagged), len(back), len(dormant), len(flagged - present))
+
+    stability = result.review.stability.set_index("group")
+    in_june = june.set_index("user_id")["group"]
+    for group in set(in_june):
+        members = in_june[in_june == group].index
+        again = {group, "active"} if group == "active_unsplit" else {group}
+        stayed = sum(1 for u in members if u in july.index and july.at[u, "group"] in again)
+        assert (stability.loc[group, "users"], stability.loc[group, "stayed"]) == (len(members), stayed)
+
+    review = openpyxl.load_workbook(result.output)["复盘"]
+    column = [review.cell(r, 1).value for r in range(1, review.max_row + 1)]
+    row = column.index("上月标记人数") + 1
+    assert review.cell(row, 2).value == len(flagged)
+    assert any(str(v).startswith("用户分群的适用性") for v in column)
+    assert "active_unsplit" not in column and stability.loc["active_unsplit", "stayed"] > 0

@@ -73,9 +73,15 @@ def test_alert_and_review_sheets(tmp_path: Path, known) -> None:  # noqa: F811
     push = next(r for r in range(by_channel + 2, by_channel + 5) if review.cell(r, 1).value == "push")
     values = {h: review.cell(push, i + 1).value for i, h in enumerate(heads)}
     assert values["激活率"] == pytest.approx(0.4) and values["提升"] == pytest.approx(0.2)
-    assert values["95%置信下限"] == pytest.approx(0.07604, abs=1e-5) and values["判断"] == "有效"
+    # Newcombe's hybrid score interval of 40/100 − 20/100 (Wald would say 0.07604)
+    assert values["95%置信下限"] == pytest.approx(0.07312, abs=1e-5) and values["判断"] == "有效"
     sms = next(r for r in range(by_channel + 2, by_channel + 5) if review.cell(r, 1).value == "短信")
     assert review.cell(sms, heads.index("判断") + 1).value == "无对照组"
+    ledger = next(i for i, v in enumerate(first) if str(v).startswith("渠道效率")) + 1
+    ledger_heads = [review.cell(ledger + 1, c).value for c in range(1, 11)]
+    assert ledger_heads[:6] == ["渠道", "手填行", "记录批次", "其中同一批次", "触达人数", "来源"]
+    push = next(r for r in range(ledger + 2, ledger + 5) if review.cell(r, 1).value == "push")
+    assert [review.cell(push, c).value for c in range(2, 9)] == [0, 1, 0, 100, "记录", 40, "记录"]
     accuracy = first.index("标签准确度（人工改标占比越低越准）") + 2
     assert [review.cell(accuracy + 1, c).value for c in range(1, 5)] == ["全部用户", 11, 1, pytest.approx(1 / 11)]
 

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from tagger.campaigns import MIN_GROUP
 from tagger.i18n import Catalog, get_language
-from tagger.segments import GROUPS, SEGMENTS
+from tagger.segments import GROUPS, SEGMENTS, UNSPLIT
 from tagger.segments import label as segment_label
 
 if TYPE_CHECKING:
@@ -119,15 +120,45 @@ TEXT = Catalog(
         "harmful": {"zh": "反效果", "en": "Backfires"},
         "unclear": {"zh": "差异不显著", "en": "No clear difference"},
         "no_control": {"zh": "无对照组", "en": "No holdout"},
-        "small": {"zh": "样本过小", "en": "Too few users"},
+        "small": {"zh": "样本太小", "en": "Sample too small"},
         "cost": {"zh": "成本", "en": "Cost"},
         "cost_per_user": {"zh": "单用户激活成本", "en": "Cost per reactivated user"},
         "no_campaigns": {"zh": "（历史库中还没有可评估的触达批次；用 tagger contacts 生成名单并记录）",
                          "en": "(no campaign to judge yet; record some with tagger contacts)"},
         "method": {"zh": "说明：回访活跃 = 触达日期当天或之后有活跃；提升 = 触达组激活率 − 对照组激活率，"
-                         "95% 置信区间用正态近似（Wald）。",
+                         "95% 置信区间用 Newcombe 混合 Wilson 区间；任一组不足 {min} 人时判断为“样本太小”。",
                    "en": "Came back = active on or after the campaign date; lift = contacted rate − holdout rate, "
-                         "95% interval by the normal approximation (Wald)."},
+                         "95% interval by Newcombe's hybrid Wilson score method; under {min} users in either "
+                         "group the verdict is 'Sample too small'."},
+        "ledger": {"zh": "渠道效率（触达跟踪手填行与 tagger contacts 记录的批次合为一本账，同一批次只算一次）",
+                   "en": "Channel efficiency (typed Channel reach rows and campaigns recorded by tagger contacts as one "
+                         "ledger; a campaign typed and recorded counts once)"},
+        "typed_rows": {"zh": "手填行", "en": "Typed rows"},
+        "recorded": {"zh": "记录批次", "en": "Recorded"},
+        "matched": {"zh": "其中同一批次", "en": "Of which the same"},
+        "source": {"zh": "来源", "en": "Source"},
+        "from_typed": {"zh": "手填", "en": "typed"},
+        "from_recorded": {"zh": "记录", "en": "recorded"},
+        "stability": {"zh": "用户分群的适用性（上月在该分群的用户，本月仍在该分群的占比；人工标签与计算分群不一致的人数）",
+                      "en": "How well the groups fit (users of a group last month still in it this month; manual "
+                            "labels that contradict the computed group)"},
+        "pairs": {"zh": "比较的月份对", "en": "Month pairs"},
+        "stayed": {"zh": "仍在该分群", "en": "Still in group"},
+        "stayed_share": {"zh": "稳定率", "en": "Stability"},
+        "contradicted": {"zh": "标签不一致", "en": "Labels against"},
+        "no_pairs": {"zh": "（历史库中没有连续两个月的用户明细，无法计算稳定率）",
+                     "en": "(history holds no two consecutive months of users; stability cannot be computed)"},
+        "at_risk_section": {"zh": "上月“即将休眠”名单的准确度（按上月数据重算：上上月活跃、上月未活跃）",
+                            "en": "Last month's 'about to go dormant' list (recomputed from last month's data)"},
+        "flagged": {"zh": "上月标记人数", "en": "Flagged last month"},
+        "went_dormant": {"zh": "本月确实休眠/流失", "en": "Did go dormant"},
+        "came_back": {"zh": "本月回来活跃", "en": "Came back this month"},
+        "missing": {"zh": "本月导出中没有", "en": "Not in this export"},
+        "precision": {"zh": "准确率（休眠 / 标记）", "en": "Accuracy (dormant / flagged)"},
+        "no_at_risk": {"zh": "（历史库中没有上月的用户明细，无法核对）",
+                       "en": "(history holds no users for last month; the list cannot be checked)"},
+        "no_ledger": {"zh": "（触达跟踪中还没有填写的行，也没有记录的触达批次）",
+                      "en": "(no typed Channel reach row and no recorded campaign yet)"},
     },
 )
 
@@ -176,7 +207,7 @@ class _Sheet:
 
 
 def _group_text(key: object) -> str:
-    return segment_label(str(key)) if key in (*GROUPS, *SEGMENTS) else str(key)
+    return segment_label(str(key)) if key in (*GROUPS, *SEGMENTS, UNSPLIT) else str(key)
 
 
 def write_alerts(ws: Any, styles: Any, result: "TagResult") -> None:
@@ -287,8 +318,6 @@ def _effect_table(sheet: _Sheet, title: str, table: pd.DataFrame, by: str, label
 
 
 def _verdict(record: dict[str, Any]) -> str:
-    from tagger.campaigns import MIN_GROUP
-
     if not record.get("holdout"):
         return TEXT("no_control")
     if record["holdout"] < MIN_GROUP or record["contacted"] < MIN_GROUP:
@@ -307,7 +336,7 @@ def write_review(ws: Any, styles: Any, result: "TagResult") -> None:
     for col, width in enumerate((26, 8, 11, 12, 10, 11, 13, 10, 12, 12, 14, 10, 16)):
         ws.set_column(col, col, width)
     sheet.title(TEXT("review_title", month=review.month))
-    sheet.title(TEXT("method"), "note")
+    sheet.title(TEXT("method", min=MIN_GROUP), "note")
     sheet.gap()
     sheet.title(TEXT("target_section"), "section")
     sheet.cells([TEXT("item"), TEXT("value")], style="header")
@@ -332,14 +361,64 @@ def write_review(ws: Any, styles: Any, result: "TagResult") -> None:
     else:
         _effect_table(sheet, TEXT("by_group"), review.by["group"], "group", _group_text)
         sheet.gap()
-        _effect_table(sheet, TEXT("by_channel"), review.by["channel"], "channel", _channel_text(result),
-                      extra=review.channel_costs)
+        _effect_table(sheet, TEXT("by_channel"), review.by["channel"], "channel", _channel_text(result))
         sheet.gap()
         _effect_table(sheet, TEXT("by_rule"), review.by["rule"], "rule")
         sheet.gap()
         _effect_table(sheet, TEXT("by_content"), review.by["content"], "content")
         sheet.gap()
+    _ledger(sheet, review.ledger, _channel_text(result))
+    sheet.gap()
     _accuracy(sheet, review)
+    sheet.gap()
+    _stability(sheet, review.stability)
+    sheet.gap()
+    _at_risk_check(sheet, review.at_risk)
+
+
+def _source_text(sources: object) -> str:
+    """``typed+recorded`` as 手填+记录 (or the English words)."""
+    return "+".join(TEXT(f"from_{name}") for name in str(sources or "").split("+") if name)
+
+
+def _ledger(sheet: _Sheet, ledger: pd.DataFrame, labels: Any) -> None:
+    sheet.title(TEXT("ledger"), "section")
+    if ledger.empty:
+        sheet.title(TEXT("no_ledger"), "note")
+        return
+    sheet.cells([TEXT("channel_heading"), TEXT("typed_rows"), TEXT("recorded"), TEXT("matched"), TEXT("contacted"),
+                 TEXT("source"), TEXT("back"), TEXT("source"), TEXT("cost"), TEXT("cost_per_user")], style="header")
+    kinds = ["text", "int", "int", "int", "int", "center", "int", "center", "ratio", "ratio"]
+    for r in ledger.to_dict("records"):
+        sheet.cells([labels(r["channel"]), r["typed_rows"], r["recorded"], r["matched"], r["targeted"],
+                     _source_text(r["targeted_from"]), r["reactivated"], _source_text(r["reactivated_from"]),
+                     r["cost"], r["cost_per_user"]], kinds)
+
+
+def _stability(sheet: _Sheet, table: pd.DataFrame) -> None:
+    sheet.title(TEXT("stability"), "section")
+    if table.empty or not int(table["pairs"].max()):
+        sheet.title(TEXT("no_pairs"), "note")
+    if table.empty:
+        return
+    sheet.cells([TEXT("group"), TEXT("pairs"), TEXT("users"), TEXT("stayed"), TEXT("stayed_share"),
+                 TEXT("contradicted")], style="header")
+    kinds = ["text", "int", "int", "int", "pct", "int"]
+    for r in table.to_dict("records"):
+        sheet.cells([_group_text(r["group"]), r["pairs"], r["users"], r["stayed"], r["share"], r["contradicted"]],
+                    kinds)
+
+
+def _at_risk_check(sheet: _Sheet, check: Any) -> None:
+    sheet.title(TEXT("at_risk_section"), "section")
+    if check is None:
+        sheet.title(TEXT("no_at_risk"), "note")
+        return
+    sheet.cells([TEXT("item"), TEXT("value")], style="header")
+    for key, value, kind in (("flagged", check.flagged, "int"), ("went_dormant", check.went_dormant, "int"),
+                             ("came_back", check.came_back, "int"), ("missing", check.missing, "int"),
+                             ("precision", check.precision, "pct")):
+        sheet.cells([TEXT(key), value], ["text", kind])
 
 
 def _channel_text(result: "TagResult") -> Any:
