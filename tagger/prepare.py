@@ -19,6 +19,7 @@ import pandas as pd
 from tagger.columns import FIELD_LABELS, REQUIRED_FIELDS, build_aliases, match_columns, missing_required
 from tagger.config import Config
 from tagger.errors import InputError, Location
+from tagger.formula_cells import EXCEL_ERRORS, FormulaCell
 from tagger.i18n import Catalog, get_language
 from tagger.readers import Table
 from tagger.sanitize import EXCEL_MAX_CHARS, clean_frame
@@ -136,6 +137,22 @@ MESSAGES = Catalog(
             "en": "the export holds no user rows: all {excluded} rows are totals rows and were excluded; check "
                   "that the export selected data. Nothing was stored or written",
         },
+        "error_date": {
+            "zh": "日期列中有 Excel 错误值 '{value}'（共 {count} 个单元格：{cells}），不能当作日期；请在 Excel 中修正公式"
+                  "（或复制后“粘贴为数值”）再重新导出",
+            "en": "the date column holds the Excel error '{value}' ({count} cells: {cells}), which is not a date; "
+                  "fix the formula in Excel (or copy and paste as values) and export again",
+        },
+        "error_cells": {
+            "zh": "列 {column} 有 {count} 个 Excel 错误值（{cells}），按空值处理",
+            "en": "column {column} has {count} Excel error values ({cells}), treated as empty",
+        },
+        "uncached_formulas": {
+            "zh": "列 {column} 有 {count} 个公式没有保存计算结果（{cells}），读作空值；请在 Excel 中打开并保存，"
+                  "或粘贴为数值后重新导出",
+            "en": "column {column} has {count} formulas saved without their value ({cells}), read as empty; open and "
+                  "save the file in Excel, or paste as values, and export again",
+        },
         "placeholder_dates": {
             "zh": "有 {count} 个占位日期（第 {rows} 行，如 '{value}'），按空值处理",
             "en": "{count} placeholder dates (rows {rows}, e.g. '{value}'), treated as missing",
@@ -220,6 +237,7 @@ def prepare_users(table: Table, config: Config) -> Users:
     excluded = _drop_totals(table, id_header, ids, blank, warnings)
     if excluded:
         ids, blank, lossy = (series.drop(index=excluded) for series in (ids, blank, lossy))
+    _check_formula_cells(table, mapping, warnings)
     if not len(ids):
         raise InputError(MESSAGES("no_users_excluded" if excluded else "no_users", excluded=len(excluded)),
                          Location(table.path, table.sheet))
@@ -258,7 +276,10 @@ def prepare_users(table: Table, config: Config) -> Users:
             rows = _rows(table, bad)
             value = raw[header].iloc[_first(bad)]
             readings = ambiguous_date(value)
-            if readings:
+            if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:  # a csv of a sheet with errors
+                message = MESSAGES("error_date", cells=f"{table.letters.get(header, '')}{rows[0]}",
+                                   value=value.strip(), count=int(bad.sum()))
+            elif readings:
                 message = MESSAGES("ambiguous_date", value=value, first=readings[0], second=readings[1],
                                    count=int(bad.sum()))
             else:
@@ -326,6 +347,31 @@ def prepare_users(table: Table, config: Config) -> Users:
     long_texts = [(str(frame.at[row, "user_id"]), column, text) for row, column, text in cleaned.full_text]
     return Users(frame=frame, mapping=mapping, feature_columns=feature_columns, warnings=warnings,
                  long_texts=long_texts, excluded_rows=list(excluded))
+
+
+def _check_formula_cells(table: Table, mapping: dict[str, str], warnings: list[str]) -> None:
+    """Error cells refuse a date column and are flagged elsewhere; value-less formulas are flagged everywhere.
+
+    calamine reads both as blank, which would silently change a user's segment.
+    """
+    dates = {mapping[name] for name in DATE_FIELDS if name in mapping}
+    kept = table.frame.index
+    for header, cells in table.formula_cells.items():
+        cells = [cell for cell in cells if cell.row in kept]
+        errors = [cell for cell in cells if cell.error]
+        uncached = [cell for cell in cells if not cell.error]
+        if errors and header in dates:
+            raise InputError(MESSAGES("error_date", cells=_refs(errors), value=errors[0].error, count=len(errors)),
+                             _where(table, header, errors[0].row))
+        for found, key in ((errors, "error_cells"), (uncached, "uncached_formulas")):
+            if found:
+                warnings.append(str(_where(table, header)) + ": " + MESSAGES(
+                    key, column=header, count=len(found), cells=_refs(found, values=key == "error_cells")))
+
+
+def _refs(cells: Sequence[FormulaCell], *, values: bool = False) -> str:
+    shown = [f"{c.ref} {c.error}" if values else c.ref for c in cells[:MAX_LISTED]]
+    return ", ".join(shown) + (" …" if len(cells) > len(shown) else "")
 
 
 def _placeholders(column: pd.Series, empty: pd.Series) -> pd.Series:

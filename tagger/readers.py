@@ -48,6 +48,7 @@ from .columns import (
 )
 from .errors import InputError, Location
 from .i18n import Catalog, get_language
+from .formula_cells import FormulaCell, formula_cells
 from .preflight import check_archive
 
 __all__ = ["MESSAGES", "SheetInfo", "Table", "list_sheets", "read_export"]
@@ -237,6 +238,8 @@ class Table:
     encoding: str | None = None
     delimiter: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # Error cells (#N/A …) and formulas saved without a value, per heading; calamine reads them as blank.
+    formula_cells: dict[str, list[FormulaCell]] = field(default_factory=dict)
 
     def excel_row(self, position: int) -> int:
         """1-based source row of the frame's ``position``-th row, for messages that cite a row."""
@@ -257,7 +260,7 @@ def list_sheets(path: str | Path) -> list[SheetInfo]:
     if kind == "text":
         encoding = _detect_encoding(path)
         return [SheetInfo(path.name, True, _count_lines(path, encoding))]
-    book = _open_workbook(path, kind)
+    book, _ = _open_workbook(path, kind)
     try:
         infos: list[SheetInfo] = []
         for meta in _worksheets(book):
@@ -369,20 +372,20 @@ def _extension_warnings(path: Path, kind: str) -> list[str]:
 # --------------------------------------------------------------------------- workbooks
 
 
-def _open_workbook(path: Path, kind: str) -> calamine.CalamineWorkbook:
+def _open_workbook(path: Path, kind: str) -> tuple[calamine.CalamineWorkbook, dict[str, str]]:
     """Open with calamine; from the bytes when the extension would mislead calamine's own choice.
 
     A zip-based workbook is first checked by :func:`tagger.preflight.check_archive`:
     calamine aborts the whole process on some hostile files (a cell bomb), so they
-    must be refused before it sees them.
+    must be refused before it sees them. Also returns, per sheet, the worksheet part
+    that holds formulas or error cells (which calamine reads as blank).
     """
-    if kind == "zip":
-        check_archive(path)
+    parts = check_archive(path).formula_parts if kind == "zip" else {}
     try:
         if path.suffix.lower() in EXCEL_SUFFIXES[kind]:
-            return calamine.CalamineWorkbook.from_path(str(path))
+            return calamine.CalamineWorkbook.from_path(str(path)), parts
         with path.open("rb") as handle:
-            return calamine.CalamineWorkbook.from_filelike(handle)
+            return calamine.CalamineWorkbook.from_filelike(handle), parts
     except calamine.PasswordError as error:
         raise InputError(MESSAGES("encrypted"), where=Location(path)) from error
     except (calamine.CalamineError, ValueError, OSError) as error:
@@ -429,7 +432,7 @@ def _scan(
 def _read_workbook(
     path: Path, kind: str, sheet: str | None, aliases: Mapping[str, Sequence[str]], scan_rows: int
 ) -> Table:
-    book = _open_workbook(path, kind)
+    book, formula_parts = _open_workbook(path, kind)
     try:
         warnings: list[str] = []
         if sheet is not None:
@@ -444,7 +447,21 @@ def _read_workbook(
     del rows
     table = _build_table(chosen.head[chosen.header], data, path, chosen.name, chosen.header + 1)
     table.warnings[:0] = warnings
+    if chosen.name in formula_parts:
+        table.formula_cells = _formula_cells_by_header(table, formula_cells(path, formula_parts[chosen.name]))
     return table
+
+
+def _formula_cells_by_header(table: Table, cells: Sequence[FormulaCell]) -> dict[str, list[FormulaCell]]:
+    """The error and value-less formula cells under the header, per column heading."""
+    headers = {letter: header for header, letter in table.letters.items()}
+    rows = set(table.frame.index.tolist()) if cells else set()
+    found: dict[str, list[FormulaCell]] = {}
+    for cell in cells:
+        header = headers.get(cell.letter)
+        if header is not None and cell.row in rows:
+            found.setdefault(header, []).append(cell)
+    return found
 
 
 def _named_sheet(
