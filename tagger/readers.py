@@ -336,9 +336,24 @@ def _sniff(path: Path) -> str:
             raise InputError(MESSAGES("encrypted"), where=Location(path))
         return "ole"
     _refuse_markup(path, head)
-    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if _looks_binary(head):
         raise InputError(MESSAGES("binary_file"), where=Location(path))
     return "text"
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Binary data, not a text export that happens to hold a stray NUL or control character in a cell.
+
+    UTF-16 text is full of NUL bytes; a csv with a NUL in one nickname has a handful
+    (removed later with a warning naming the rows). Real binaries are dense with them.
+
+    >>> _looks_binary(b"id,name\\n1,a\\x00b\\n" * 20), _looks_binary(bytes(range(256)) * 4)
+    (False, True)
+    """
+    if b"\x00" not in head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    controls = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 13))
+    return controls * 50 > len(head)
 
 
 def _refuse_markup(path: Path, head: bytes) -> None:
@@ -737,7 +752,10 @@ def _read_text(path: Path, aliases: Mapping[str, Sequence[str]], scan_rows: int)
     encoding = _detect_encoding(path)
     head_text = _head_text(path, encoding, scan_rows)
     default = "\t" if encoding == "utf-16" else ","
-    delimiter, head = _sniff_delimiter(head_text, aliases, default, scan_rows)
+    try:
+        delimiter, head = _sniff_delimiter(head_text, aliases, default, scan_rows)
+    except _HeadError as error:
+        raise InputError(error.message, where=Location(path, row=error.line)) from None
     header = _find_header(head, aliases)
     if header is None:
         raise InputError(_no_header_detail(head, aliases, scan_rows), where=Location(path))
@@ -850,21 +868,49 @@ def _sniff_delimiter(
     sensible "headers seen".
     """
     order = [default] + [d for d in DELIMITERS if d != default]
-    parsed = {d: _parse_head(text, d, scan_rows) for d in order}
+    parsed, problem = _parse_heads(text, order, scan_rows)
     for delimiter in order:
         if _find_header(parsed[delimiter], aliases) is not None:
             return delimiter, parsed[delimiter]
+    if problem is not None:  # say what stopped the search, not "the first rows are empty"
+        raise problem
     first = next((line for line in text.splitlines() if line.strip()), "")
     best = max(order, key=lambda d: (first.count(d), d == default))
     return best, parsed[best]
 
 
 def _parse_head(text: str, delimiter: str, scan_rows: int) -> list[list[str]]:
+    """The first rows; raises :class:`_HeadError` (with the line) when the csv module cannot parse one."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        return [row for _, row in zip(range(scan_rows), reader)]
-    except csv.Error:
-        return []
+        for _, row in zip(range(scan_rows), reader):
+            rows.append(row)
+    except csv.Error as error:
+        raise _HeadError(rows, _csv_error_message(error, reader.line_num), reader.line_num) from error
+    return rows
+
+
+class _HeadError(Exception):
+    """A head row the csv module refused (a field over its size limit), with the rows parsed before it."""
+
+    def __init__(self, rows: list[list[str]], message: str, line: int) -> None:
+        super().__init__(message)
+        self.rows, self.message, self.line = rows, message, line
+
+
+def _parse_heads(text: str, order: Sequence[str], scan_rows: int) -> tuple[dict[str, list[list[str]]],
+                                                                             _HeadError | None]:
+    """The head parsed with each delimiter, and the first parse error (named if no header is found)."""
+    parsed: dict[str, list[list[str]]] = {}
+    problem: _HeadError | None = None
+    for delimiter in order:
+        try:
+            parsed[delimiter] = _parse_head(text, delimiter, scan_rows)
+        except _HeadError as error:
+            parsed[delimiter] = error.rows
+            problem = problem or error
+    return parsed, problem
 
 
 def _check_field_counts(path: Path, encoding: str, delimiter: str, header: int, width: int) -> None:
