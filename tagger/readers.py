@@ -347,7 +347,7 @@ def _looks_binary(head: bytes) -> bool:
     UTF-16 text is full of NUL bytes; a csv with a NUL in one nickname has a handful
     (removed later with a warning naming the rows). Real binaries are dense with them.
 
-    >>> _looks_binary(b"id,name\\n1,a\\x00b\\n" * 20), _looks_binary(bytes(range(256)) * 4)
+    >>> _looks_binary(b"id,name\\n" + b"1001,abc\\n" * 400 + b"1002,a\\x00b\\n"), _looks_binary(bytes(range(256)) * 4)
     (False, True)
     """
     if b"\x00" not in head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
