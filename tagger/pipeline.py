@@ -311,13 +311,13 @@ def load_run_config(options: TagOptions) -> tuple[Config, RuleSet]:
 def output_path(options: TagOptions) -> Path:
     """Where the workbook goes, refused before anything is read or stored if it cannot be that file."""
     output = options.output or default_output(options.export)
+    if output.resolve() == options.export.resolve():
+        raise InputError(MESSAGES("same_file", path=output), Location(output))
     if output.is_dir():
         raise InputError(MESSAGES("output_is_dir", path=output), Location(output))
     if output.suffix.casefold() != ".xlsx":
         raise InputError(MESSAGES("output_not_xlsx", name=output.name, suffix=output.suffix or "?"),
                          Location(output))
-    if output.resolve() == options.export.resolve():
-        raise InputError(MESSAGES("same_file", path=output), Location(output))
     return output
 
 
