@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from tagger.columns import FIELD_LABELS, REQUIRED_FIELDS, match_columns
-from tagger.config import Config, find_config, load_config
+from tagger.config import Config
 from tagger.errors import TaggerError
 from tagger.history import HistoryStore
 from tagger.i18n import Catalog, get_language, set_language
@@ -28,6 +28,7 @@ from tagger.pipeline import (
     SilentProgress,
     TagOptions,
     default_output,
+    load_run_config,
     last_month_state,
     month_from_name,
     resolve_month,
@@ -131,7 +132,7 @@ def check_export(options: TagOptions, progress: Progress | None = None) -> Check
     progress = progress or SilentProgress()
     report = CheckReport(export=options.export)
     try:
-        config = load_config(options.config or find_config(), options.preset)
+        config, _ = load_run_config(options)
         set_language(options.lang or config.language)
         progress.step("read")
         table = read_export(options.export, sheet=options.sheet, aliases=column_aliases(config))

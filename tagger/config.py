@@ -119,6 +119,8 @@ class Config:
     target_active_rate: float = 0.85
     timezone: str = "Asia/Shanghai"
     churn_after_months: int = 2
+    # What a blank 最近一次活跃时间 does: "warn" (counted from the registration date) or "error".
+    blank_last_active: str = "warn"
     preference_threshold: float = 0.3
     features: tuple[Feature, ...] = ()
     channels: tuple[Channel, ...] = ()
@@ -235,6 +237,9 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
     churn = lifecycle.get("churn_after_months", 2)
     _check(isinstance(churn, int) and 1 <= churn <= 24, where, "lifecycle.churn_after_months", churn,
            "a whole number of months from 1 to 24")
+    blank_last_active = lifecycle.get("blank_last_active", "warn")
+    _check(blank_last_active in ("warn", "error"), where, "lifecycle.blank_last_active", blank_last_active,
+           "warn or error")
     threshold = prefs.get("threshold", 0.3)
     _check(isinstance(threshold, (int, float)) and 0 < threshold <= 1, where, "preferences.threshold",
            threshold, "a share between 0 and 1, e.g. 0.3")
@@ -272,6 +277,7 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
         target_active_rate=float(target),
         timezone=project.get("timezone", "Asia/Shanghai"),
         churn_after_months=churn,
+        blank_last_active=blank_last_active,
         preference_threshold=float(threshold),
         features=tuple(features),
         channels=channels,

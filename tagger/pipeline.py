@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from tagger.config import Config, find_config, load_config
-from tagger.errors import InputError, Location, OutputError
+from tagger.errors import InputError, Location
 from tagger.history import HistoryStore
 from tagger.i18n import Catalog, set_language
 from tagger.metrics import MonthMetrics, compute_metrics
@@ -29,7 +29,7 @@ from tagger.prepare import Users, column_aliases, prepare_users
 from tagger.privacy import mask_frame, mask_text
 from tagger.preferences import tag_preferences
 from tagger.readers import Table, read_export
-from tagger.rules import apply_rules, load_rules
+from tagger.rules import RuleSet, apply_rules, load_rules
 from tagger.segments import ACTIVE_SEGMENTS, assign_segments
 from tagger.snapshot import snapshot_columns, table_to_read
 from tagger.values import month_key, month_number, parse_month
@@ -91,6 +91,20 @@ MESSAGES = Catalog(
                   "原文件的月中数据保留为月末预测的校准点",
             "en": "{month}: this file's data runs to {new}, later than {source} in history (up to {old}); it "
                   "supersedes it, and the earlier export is kept as a calibration point of the month-end projection",
+        },
+        "before_registration": {
+            "zh": "报告月份 {month} 早于所有用户的注册时间（最早 {first}）；请用 --month 指定正确的月份，未存储任何数据",
+            "en": "report month {month} is before every user's registration (the first is {first}); give the right "
+                  "month with --month. Nothing was stored",
+        },
+        "output_is_dir": {
+            "zh": "输出路径是一个文件夹：{path}；请用 -o 指定 .xlsx 文件名，如 {path}/结果.xlsx",
+            "en": "the output path is a folder: {path}; give an .xlsx file name with -o, e.g. {path}/result.xlsx",
+        },
+        "output_not_xlsx": {
+            "zh": "输出文件必须是 .xlsx（得到 '{name}'）；工作簿含公式和多个工作表，无法写成 {suffix}",
+            "en": "the output must be an .xlsx file (got '{name}'); the workbook has formulas and several sheets "
+                  "and cannot be written as {suffix}",
         },
         "already_imported": {
             "zh": "{month} 月的同一文件已在历史库中，已按本次结果覆盖（内容相同）",
@@ -213,7 +227,19 @@ def month_from_name(path: Path) -> int | None:
 
 
 def resolve_month(options: TagOptions, users: Users) -> int:
-    """``--month``, else the file name's month, else the month of the latest activity."""
+    """``--month``, else the file name's month, else the month of the latest activity.
+
+    A month before every registration would tag no one as anything real, so it is refused.
+    """
+    month = _pick_month(options, users)
+    registered = month_number(users.frame["register_date"].dropna())
+    if len(registered) and month < int(registered.min()):
+        raise InputError(MESSAGES("before_registration", month=month_key(month),
+                                  first=month_key(int(registered.min()))), Location(options.export))
+    return month
+
+
+def _pick_month(options: TagOptions, users: Users) -> int:
     if options.month:
         try:
             return parse_month(options.month)
@@ -303,14 +329,32 @@ def tag_users(users: Users, month: int, config: Config, *, prev_active_month: pd
     return pd.concat([segments, prefs], axis=1)
 
 
+def load_run_config(options: TagOptions) -> tuple[Config, RuleSet]:
+    """The config and its rules, validated as a whole; ``tag`` and ``check`` both call this one function."""
+    config = load_config(options.config or find_config(), options.preset)
+    return config, load_rules(config)
+
+
+def output_path(options: TagOptions) -> Path:
+    """Where the workbook goes, refused before anything is read or stored if it cannot be that file."""
+    output = options.output or default_output(options.export)
+    if output.resolve() == options.export.resolve():
+        raise InputError(MESSAGES("same_file", path=output), Location(output))
+    if output.is_dir():
+        raise InputError(MESSAGES("output_is_dir", path=output), Location(output))
+    if output.suffix.casefold() != ".xlsx":
+        raise InputError(MESSAGES("output_not_xlsx", name=output.name, suffix=output.suffix or "?"),
+                         Location(output))
+    return output
+
+
 def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
     """Tag one export end to end. Raises :class:`tagger.errors.TaggerError` on bad input."""
     progress = progress or SilentProgress()
-    config_path = options.config or find_config()
-    config = load_config(config_path, options.preset)
-    ruleset = load_rules(config)  # invalid rules stop the run before the export is read
+    config, ruleset = load_run_config(options)  # invalid rules stop the run before the export is read
     lang = options.lang or config.language
     set_language(lang)
+    output = output_path(options) if options.write else None
 
     progress.step("read")
     table = read_export(options.export, sheet=options.sheet, aliases=column_aliases(config),
@@ -366,12 +410,9 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
         trend=trend, prev_tags=state.prev_tags, prev_source=state.source, departed=state.departed, output=None,
         history_path=history_path, warnings=warnings, notes=notes, snapshots=snapshots,
     )
-    if options.write and history_path is not None:
+    if output is not None and history_path is not None:
         apply_month_labels(result, history_path)
-    if options.write:
-        output = (options.output or default_output(options.export))
-        if output.resolve() == options.export.resolve():
-            raise OutputError(MESSAGES("same_file", path=output))
+    if output is not None:
         progress.step("write", total=len(tags))
         from tagger.workbook import write_workbook
 
@@ -425,6 +466,6 @@ def warn_outside_month(table: Table, users: Users, month: int, warnings: list[st
 
 __all__ = [
     "CarriedEdits", "LastMonthState", "Progress", "SilentProgress", "TagOptions", "TagResult", "apply_month_labels",
-    "default_output", "last_month_state", "month_from_name", "remember_workbook", "resolve_month", "run",
-    "tag_users", "warn_outside_month",
+    "default_output", "last_month_state", "load_run_config", "month_from_name", "output_path", "remember_workbook",
+    "resolve_month", "run", "tag_users", "warn_outside_month",
 ]

@@ -29,7 +29,7 @@ import posixpath
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +55,7 @@ _CHUNK = 8 << 20
 _WINDOW = 12  # a reference is at most 3 letters + 7 digits (+ quote); longer is malformed
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 _ENTITY_MARKS = (b"<!DOCTYPE", b"<!ENTITY")
+_FORMULA_MARKS = (b"<f>", b"<f ", b"<f/>", b't="e"')
 _SPACE = np.zeros(256, dtype=bool)
 _SPACE[[9, 10, 13, 32]] = True
 _LETTER = np.zeros(256, dtype=bool)
@@ -125,6 +126,8 @@ class ArchiveReport:
     total_bytes: int = 0
     scanned_bytes: int = 0
     max_rows: dict[str, int] | None = None
+    # Worksheet part of each sheet holding formulas or error cells (calamine reads both as blank).
+    formula_parts: dict[str, str] = field(default_factory=dict)
 
 
 def check_archive(path: str | Path) -> ArchiveReport:
@@ -155,7 +158,9 @@ def check_archive(path: str | Path) -> ArchiveReport:
             scan = _scan_member(archive, info, path, sheet, cells=info.filename.startswith("xl/worksheets/"))
             report.scanned_bytes += info.file_size
             if scan is not None:
-                report.max_rows[sheet or info.filename] = scan
+                report.max_rows[sheet or info.filename] = scan[0]
+                if scan[1]:
+                    report.formula_parts[sheet or info.filename] = info.filename
     return report
 
 
@@ -169,11 +174,15 @@ class _Scan:
         self.last_lt = 0  # offset of the last '<' seen
         self.longest = 0  # longest run of bytes between two '<'
         self.bad_ref: bytes | None = None
+        self.formulas = False  # a formula or an error cell seen
 
 
 def _scan_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: str | None,
-                 *, cells: bool) -> int | None:
-    """Stream one XML part; returns the largest row of a worksheet (None for other parts)."""
+                 *, cells: bool) -> tuple[int, bool] | None:
+    """Stream one XML part; returns a worksheet's largest row and whether it holds formulas or error cells.
+
+    None for other parts.
+    """
     where = Location(path, sheet)
     state = _Scan()
     carry = b""
@@ -191,6 +200,7 @@ def _scan_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sh
                 if chunk:
                     _track_text_runs(state, chunk, offset)
                 if cells:
+                    state.formulas = state.formulas or any(mark in buffer for mark in _FORMULA_MARKS)
                     carry = buffer[_scan_refs(state, buffer, final):]
                 else:
                     carry = buffer[-16:]
@@ -217,7 +227,7 @@ def _scan_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sh
             last = _ref_text(state.max_col, state.max_row)
             raise InputError(MESSAGES("sparse_range", first=first, last=last, area=f"{area:,}",
                                       cells=f"{state.cells:,}"), where)
-    return state.max_row
+    return state.max_row, state.formulas
 
 
 def _track_text_runs(state: _Scan, chunk: bytes, offset: int) -> None:

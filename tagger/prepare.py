@@ -19,6 +19,7 @@ import pandas as pd
 from tagger.columns import FIELD_LABELS, REQUIRED_FIELDS, build_aliases, match_columns, missing_required
 from tagger.config import Config
 from tagger.errors import InputError, Location
+from tagger.formula_cells import EXCEL_ERRORS, FormulaCell
 from tagger.i18n import Catalog, get_language
 from tagger.readers import Table
 from tagger.sanitize import EXCEL_MAX_CHARS, clean_frame
@@ -27,6 +28,7 @@ from tagger.values import (
     ambiguous_date,
     parse_counts,
     parse_dates,
+    placeholder_dates,
     parse_flags,
     parse_ids,
     timezone_cells,
@@ -125,6 +127,53 @@ MESSAGES = Catalog(
             "zh": "列 {column} 有 {count} 个既不是“是”也不是“否”的值（{cells}），按未知处理",
             "en": "column {column} has {count} values that are neither yes nor no ({cells}), treated as unknown",
         },
+        "no_users": {
+            "zh": "导出中没有用户行（只有表头）；请确认导出时选中了数据。历史库和工作簿均未改动",
+            "en": "the export holds no user rows (only the header); check that the export selected data. "
+                  "Nothing was stored or written",
+        },
+        "no_users_excluded": {
+            "zh": "导出中没有用户行：{excluded} 行全是合计/总计行，已排除；请确认导出时选中了数据。历史库和工作簿均未改动",
+            "en": "the export holds no user rows: all {excluded} rows are totals rows and were excluded; check "
+                  "that the export selected data. Nothing was stored or written",
+        },
+        "error_date": {
+            "zh": "日期列中有 Excel 错误值 '{value}'（共 {count} 个单元格：{cells}），不能当作日期；请在 Excel 中修正公式"
+                  "（或复制后“粘贴为数值”）再重新导出",
+            "en": "the date column holds the Excel error '{value}' ({count} cells: {cells}), which is not a date; "
+                  "fix the formula in Excel (or copy and paste as values) and export again",
+        },
+        "error_cells": {
+            "zh": "列 {column} 有 {count} 个 Excel 错误值（{cells}），按空值处理",
+            "en": "column {column} has {count} Excel error values ({cells}), treated as empty",
+        },
+        "uncached_formulas": {
+            "zh": "列 {column} 有 {count} 个公式没有保存计算结果（{cells}），读作空值；请在 Excel 中打开并保存，"
+                  "或粘贴为数值后重新导出",
+            "en": "column {column} has {count} formulas saved without their value ({cells}), read as empty; open and "
+                  "save the file in Excel, or paste as values, and export again",
+        },
+        "placeholder_dates": {
+            "zh": "有 {count} 个占位日期（第 {rows} 行，如 '{value}'），按空值处理",
+            "en": "{count} placeholder dates (rows {rows}, e.g. '{value}'), treated as missing",
+        },
+        "placeholder_register": {
+            "zh": "注册时间是占位日期 '{value}'（共 {count} 行：{rows}）；请在导出中填写真实的注册时间",
+            "en": "the registration date is the placeholder '{value}' ({count} rows: {rows}); export the real "
+                  "registration date",
+        },
+        "blank_last_active": {
+            "zh": "有 {count} 个最近活跃时间为空（第 {rows} 行），按注册时间计；如需拒绝此类导出，"
+                  "在配置中设 [lifecycle] blank_last_active = \"error\"",
+            "en": "{count} last-active dates are blank (rows {rows}); the registration date is used. To refuse "
+                  "such exports set [lifecycle] blank_last_active = \"error\" in the config",
+        },
+        "blank_last_active_error": {
+            "zh": "最近活跃时间为空（共 {count} 行：{rows}）；请补全后重新导出（配置 [lifecycle] blank_last_active = "
+                  "\"warn\" 则按注册时间计）",
+            "en": "blank last-active date ({count} rows: {rows}); fill it in and export again (with [lifecycle] "
+                  "blank_last_active = \"warn\" the registration date is used)",
+        },
         "cell": {"zh": "第 {row} 行 '{value}'", "en": "row {row}: '{value}'"},
         "no_counts": {
             "zh": "没有找到任何功能使用次数列（{columns}），偏好只能依据“近三个月使用最多的功能”",
@@ -188,6 +237,10 @@ def prepare_users(table: Table, config: Config) -> Users:
     excluded = _drop_totals(table, id_header, ids, blank, warnings)
     if excluded:
         ids, blank, lossy = (series.drop(index=excluded) for series in (ids, blank, lossy))
+    _check_formula_cells(table, mapping, warnings)
+    if not len(ids):
+        raise InputError(MESSAGES("no_users_excluded" if excluded else "no_users", excluded=len(excluded)),
+                         Location(table.path, table.sheet))
     cleaned = clean_frame(table.frame)
     _warn_cleaned(table, cleaned, warnings)
     raw = table.frame
@@ -223,12 +276,26 @@ def prepare_users(table: Table, config: Config) -> Users:
             rows = _rows(table, bad)
             value = raw[header].iloc[_first(bad)]
             readings = ambiguous_date(value)
-            if readings:
+            if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:  # a csv of a sheet with errors
+                message = MESSAGES("error_date", cells=f"{table.letters.get(header, '')}{rows[0]}",
+                                   value=value.strip(), count=int(bad.sum()))
+            elif readings:
                 message = MESSAGES("ambiguous_date", value=value, first=readings[0], second=readings[1],
                                    count=int(bad.sum()))
             else:
                 message = MESSAGES("bad_date", value=value, count=int(bad.sum()))
             raise InputError(message, _where(table, header, rows[0]))
+        placeholder = _placeholders(raw[header], empty)
+        if placeholder.any():
+            if name == "register_date":
+                rows = _rows(table, placeholder)
+                count = int(placeholder.sum())
+                raise InputError(MESSAGES("placeholder_register", count=count, rows=_fmt_rows(rows, count),
+                                          value=_show(raw[header].iloc[_first(placeholder)])),
+                                 _where(table, header, rows[0]))
+            warnings.append(_rows_warning(table, header, placeholder, "placeholder_dates"))
+        if name == "last_active_date" and (empty & ~placeholder).any():
+            _blank_last_active(table, header, empty & ~placeholder, config, warnings)
         if name == "register_date" and empty.any():
             rows = _rows(table, empty)
             raise InputError(MESSAGES("blank_register", count=int(empty.sum()),
@@ -280,6 +347,49 @@ def prepare_users(table: Table, config: Config) -> Users:
     long_texts = [(str(frame.at[row, "user_id"]), column, text) for row, column, text in cleaned.full_text]
     return Users(frame=frame, mapping=mapping, feature_columns=feature_columns, warnings=warnings,
                  long_texts=long_texts, excluded_rows=list(excluded))
+
+
+def _check_formula_cells(table: Table, mapping: dict[str, str], warnings: list[str]) -> None:
+    """Error cells refuse a date column and are flagged elsewhere; value-less formulas are flagged everywhere.
+
+    calamine reads both as blank, which would silently change a user's segment.
+    """
+    dates = {mapping[name] for name in DATE_FIELDS if name in mapping}
+    kept = table.frame.index
+    for header, cells in table.formula_cells.items():
+        cells = [cell for cell in cells if cell.row in kept]
+        errors = [cell for cell in cells if cell.error]
+        uncached = [cell for cell in cells if not cell.error]
+        if errors and header in dates:
+            raise InputError(MESSAGES("error_date", cells=_refs(errors), value=errors[0].error, count=len(errors)),
+                             _where(table, header, errors[0].row))
+        for found, key in ((errors, "error_cells"), (uncached, "uncached_formulas")):
+            if found:
+                warnings.append(str(_where(table, header)) + ": " + MESSAGES(
+                    key, column=header, count=len(found), cells=_refs(found, values=key == "error_cells")))
+
+
+def _refs(cells: Sequence[FormulaCell], *, values: bool = False) -> str:
+    shown = [f"{c.ref} {c.error}" if values else c.ref for c in cells[:MAX_LISTED]]
+    return ", ".join(shown) + (" …" if len(cells) > len(shown) else "")
+
+
+def _placeholders(column: pd.Series, empty: pd.Series) -> pd.Series:
+    """Which of the missing dates were "never" placeholders (9999-12-31), looked at only among the missing."""
+    found = pd.Series(False, index=column.index)
+    if empty.any():
+        found[empty] = placeholder_dates(column[empty]).to_numpy()
+    return found
+
+
+def _blank_last_active(table: Table, header: str, empty: pd.Series, config: Config, warnings: list[str]) -> None:
+    """A blank last-active date counts from the registration date; say so, or refuse when configured."""
+    if config.blank_last_active == "error":
+        rows = _rows(table, empty)
+        count = int(empty.sum())
+        raise InputError(MESSAGES("blank_last_active_error", count=count, rows=_fmt_rows(rows, count)),
+                         _where(table, header, rows[0]))
+    warnings.append(_rows_warning(table, header, empty, "blank_last_active"))
 
 
 def _first(mask: pd.Series) -> int:

@@ -48,6 +48,7 @@ from .columns import (
 )
 from .errors import InputError, Location
 from .i18n import Catalog, get_language
+from .formula_cells import FormulaCell, formula_cells
 from .preflight import check_archive
 from .snapshot import is_snapshot, read_snapshot
 
@@ -238,6 +239,8 @@ class Table:
     encoding: str | None = None
     delimiter: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # Error cells (#N/A …) and formulas saved without a value, per heading; calamine reads them as blank.
+    formula_cells: dict[str, list[FormulaCell]] = field(default_factory=dict)
 
     def excel_row(self, position: int) -> int:
         """1-based source row of the frame's ``position``-th row, for messages that cite a row."""
@@ -258,7 +261,7 @@ def list_sheets(path: str | Path) -> list[SheetInfo]:
     if kind == "text":
         encoding = _detect_encoding(path)
         return [SheetInfo(path.name, True, _count_lines(path, encoding))]
-    book = _open_workbook(path, kind)
+    book, _ = _open_workbook(path, kind)
     try:
         infos: list[SheetInfo] = []
         for meta in _worksheets(book):
@@ -338,9 +341,24 @@ def _sniff(path: Path) -> str:
             raise InputError(MESSAGES("encrypted"), where=Location(path))
         return "ole"
     _refuse_markup(path, head)
-    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if _looks_binary(head):
         raise InputError(MESSAGES("binary_file"), where=Location(path))
     return "text"
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Binary data, not a text export that happens to hold a stray NUL or control character in a cell.
+
+    UTF-16 text is full of NUL bytes; a csv with a NUL in one nickname has a handful
+    (removed later with a warning naming the rows). Real binaries are dense with them.
+
+    >>> _looks_binary(b"id,name\\n" + b"1001,abc\\n" * 400 + b"1002,a\\x00b\\n"), _looks_binary(bytes(range(256)) * 4)
+    (False, True)
+    """
+    if b"\x00" not in head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    controls = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 13))
+    return controls * 50 > len(head)
 
 
 def _refuse_markup(path: Path, head: bytes) -> None:
@@ -374,20 +392,20 @@ def _extension_warnings(path: Path, kind: str) -> list[str]:
 # --------------------------------------------------------------------------- workbooks
 
 
-def _open_workbook(path: Path, kind: str) -> calamine.CalamineWorkbook:
+def _open_workbook(path: Path, kind: str) -> tuple[calamine.CalamineWorkbook, dict[str, str]]:
     """Open with calamine; from the bytes when the extension would mislead calamine's own choice.
 
     A zip-based workbook is first checked by :func:`tagger.preflight.check_archive`:
     calamine aborts the whole process on some hostile files (a cell bomb), so they
-    must be refused before it sees them.
+    must be refused before it sees them. Also returns, per sheet, the worksheet part
+    that holds formulas or error cells (which calamine reads as blank).
     """
-    if kind == "zip":
-        check_archive(path)
+    parts = check_archive(path).formula_parts if kind == "zip" else {}
     try:
         if path.suffix.lower() in EXCEL_SUFFIXES[kind]:
-            return calamine.CalamineWorkbook.from_path(str(path))
+            return calamine.CalamineWorkbook.from_path(str(path)), parts
         with path.open("rb") as handle:
-            return calamine.CalamineWorkbook.from_filelike(handle)
+            return calamine.CalamineWorkbook.from_filelike(handle), parts
     except calamine.PasswordError as error:
         raise InputError(MESSAGES("encrypted"), where=Location(path)) from error
     except (calamine.CalamineError, ValueError, OSError) as error:
@@ -434,7 +452,7 @@ def _scan(
 def _read_workbook(
     path: Path, kind: str, sheet: str | None, aliases: Mapping[str, Sequence[str]], scan_rows: int
 ) -> Table:
-    book = _open_workbook(path, kind)
+    book, formula_parts = _open_workbook(path, kind)
     try:
         warnings: list[str] = []
         if sheet is not None:
@@ -449,7 +467,21 @@ def _read_workbook(
     del rows
     table = _build_table(chosen.head[chosen.header], data, path, chosen.name, chosen.header + 1)
     table.warnings[:0] = warnings
+    if chosen.name in formula_parts:
+        table.formula_cells = _formula_cells_by_header(table, formula_cells(path, formula_parts[chosen.name]))
     return table
+
+
+def _formula_cells_by_header(table: Table, cells: Sequence[FormulaCell]) -> dict[str, list[FormulaCell]]:
+    """The error and value-less formula cells under the header, per column heading."""
+    headers = {letter: header for header, letter in table.letters.items()}
+    rows = set(table.frame.index.tolist()) if cells else set()
+    found: dict[str, list[FormulaCell]] = {}
+    for cell in cells:
+        header = headers.get(cell.letter)
+        if header is not None and cell.row in rows:
+            found.setdefault(header, []).append(cell)
+    return found
 
 
 def _named_sheet(
@@ -725,7 +757,10 @@ def _read_text(path: Path, aliases: Mapping[str, Sequence[str]], scan_rows: int)
     encoding = _detect_encoding(path)
     head_text = _head_text(path, encoding, scan_rows)
     default = "\t" if encoding == "utf-16" else ","
-    delimiter, head = _sniff_delimiter(head_text, aliases, default, scan_rows)
+    try:
+        delimiter, head = _sniff_delimiter(head_text, aliases, default, scan_rows)
+    except _HeadError as error:
+        raise InputError(error.message, where=Location(path, row=error.line)) from None
     header = _find_header(head, aliases)
     if header is None:
         raise InputError(_no_header_detail(head, aliases, scan_rows), where=Location(path))
@@ -838,21 +873,49 @@ def _sniff_delimiter(
     sensible "headers seen".
     """
     order = [default] + [d for d in DELIMITERS if d != default]
-    parsed = {d: _parse_head(text, d, scan_rows) for d in order}
+    parsed, problem = _parse_heads(text, order, scan_rows)
     for delimiter in order:
         if _find_header(parsed[delimiter], aliases) is not None:
             return delimiter, parsed[delimiter]
+    if problem is not None:  # say what stopped the search, not "the first rows are empty"
+        raise problem
     first = next((line for line in text.splitlines() if line.strip()), "")
     best = max(order, key=lambda d: (first.count(d), d == default))
     return best, parsed[best]
 
 
 def _parse_head(text: str, delimiter: str, scan_rows: int) -> list[list[str]]:
+    """The first rows; raises :class:`_HeadError` (with the line) when the csv module cannot parse one."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        return [row for _, row in zip(range(scan_rows), reader)]
-    except csv.Error:
-        return []
+        for _, row in zip(range(scan_rows), reader):
+            rows.append(row)
+    except csv.Error as error:
+        raise _HeadError(rows, _csv_error_message(error, reader.line_num), reader.line_num) from error
+    return rows
+
+
+class _HeadError(Exception):
+    """A head row the csv module refused (a field over its size limit), with the rows parsed before it."""
+
+    def __init__(self, rows: list[list[str]], message: str, line: int) -> None:
+        super().__init__(message)
+        self.rows, self.message, self.line = rows, message, line
+
+
+def _parse_heads(text: str, order: Sequence[str], scan_rows: int) -> tuple[dict[str, list[list[str]]],
+                                                                             _HeadError | None]:
+    """The head parsed with each delimiter, and the first parse error (named if no header is found)."""
+    parsed: dict[str, list[list[str]]] = {}
+    problem: _HeadError | None = None
+    for delimiter in order:
+        try:
+            parsed[delimiter] = _parse_head(text, delimiter, scan_rows)
+        except _HeadError as error:
+            parsed[delimiter] = error.rows
+            problem = problem or error
+    return parsed, problem
 
 
 def _check_field_counts(path: Path, encoding: str, delimiter: str, header: int, width: int) -> None:

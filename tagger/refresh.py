@@ -47,14 +47,14 @@ from tagger.campaigns import (build_review, day_text, evaluate, fill_reach_rows,
 from tagger.columns import column_letter, normalize_header
 from tagger.config import Config, find_config, load_config
 from tagger.contacts import CONTACTS_SOURCE
-from tagger.errors import InputError, Location, OutputError, TaggerError
+from tagger.errors import InputError, Location, TaggerError
 from tagger.files import backup, sibling_name
 from tagger.history import TRACKING_FIELDS, TRACKING_NUMBERS, HistoryStore
 from tagger.i18n import LANGUAGES, Catalog, set_language
 from tagger.preflight import check_archive
 from tagger.readers import _ENCRYPTED_STREAM as ENCRYPTED_STREAM, OLE_MAGIC
 from tagger.readers import _contains as contains_bytes
-from tagger.pipeline import CarriedEdits, Progress, TagOptions, TagResult, default_output, remember_workbook, run
+from tagger.pipeline import CarriedEdits, Progress, TagOptions, TagResult, output_path, remember_workbook, run
 from tagger.prepare import column_aliases
 from tagger.rules import apply_rules, load_rules
 from tagger.segments import GROUPS, LABELS, SEGMENTS, acting_tags
@@ -147,10 +147,6 @@ MESSAGES = Catalog(
         "no_export": {
             "zh": "文件夹 {folder} 中没有导出文件（xlsx/xls/ods/csv）",
             "en": "folder {folder} holds no export (xlsx/xls/ods/csv)",
-        },
-        "same_file": {
-            "zh": "输出文件不能是输入文件本身：{path}",
-            "en": "the output cannot be the input file itself: {path}",
         },
         "unmatched_id": {"zh": "用户ID", "en": "User ID"},
         "unmatched_source": {"zh": "来源工作簿", "en": "Source workbook"},
@@ -622,9 +618,7 @@ def lock_owner(target: Path) -> tuple[Path, str] | None:
 def refresh(options: RefreshOptions, progress: Progress | None = None) -> RefreshOutcome:
     """Re-tag ``options.tag.export`` and write a workbook carrying the edits of ``options.workbook``."""
     tag_options = replace(options.tag, write=False, replace=True)
-    output = options.tag.output or default_output(options.tag.export)
-    if output.resolve() == options.tag.export.resolve():
-        raise OutputError(MESSAGES("same_file", path=output))
+    output = output_path(options.tag)  # a folder, a non-xlsx name or the input itself: refused first
     # The last workbook is read and checked before anything is stored: one it cannot use stops the run.
     config = load_config(options.tag.config or find_config(), options.tag.preset)
     set_language(options.tag.lang or config.language)

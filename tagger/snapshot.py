@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -19,6 +20,9 @@ from tagger.columns import column_letter
 from tagger.config import Config
 from tagger.errors import ConfigError, InputError, Location
 from tagger.i18n import Catalog
+
+if TYPE_CHECKING:  # readers imports this module to dispatch snapshots
+    from tagger.readers import Table
 
 SNAPSHOT_SUFFIXES = frozenset({".parquet", ".duckdb"})
 DEFAULT_TABLE = "users"

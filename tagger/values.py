@@ -164,6 +164,10 @@ def parse_dates(series: pd.Series, tz: str = "Asia/Shanghai") -> tuple[pd.Series
     blank = _is_blank(series)
     kinds = series.map(_kind)
 
+    placeholder = placeholder_dates(series, kinds)
+    if placeholder.any():  # "never" markers such as 9999-12-31: missing, named by the caller
+        blank = blank | placeholder
+        kinds = kinds.where(~placeholder, "other")
     real = kinds == "date"
     if real.any():
         try:
@@ -202,6 +206,45 @@ def parse_dates(series: pd.Series, tz: str = "Asia/Shanghai") -> tuple[pd.Series
             result[serial_text.index] = _from_serial(serial_text.astype(float))
     bad = result.isna() & ~blank
     return result, bad, blank
+
+
+_YEAR_TEXT = re.compile(r"^\s*(\d{4})(?:\s*[-/.年]|\d{4}(?:\D|$))")
+
+
+def _year(value: object, kind: str) -> int | None:
+    if kind == "date":
+        return int(value.year) if hasattr(value, "year") else None
+    if kind == "text":
+        match = _YEAR_TEXT.match(unicodedata.normalize("NFKC", value))
+        return int(match[1]) if match else None
+    return None
+
+
+def placeholder_dates(series: pd.Series, kinds: pd.Series | None = None) -> pd.Series:
+    """Dates outside what a timestamp can hold (``9999-12-31``, ``0001-01-01``): "never" placeholders.
+
+    Exports write them for "no date"; they are read as missing rather than refused or crashing.
+
+    >>> placeholder_dates(pd.Series(["9999-12-31", "2024-07-01", dt.datetime(1, 1, 1), "00010101", 45474])).tolist()
+    [True, False, True, True, False]
+    """
+    kinds = series.map(_kind) if kinds is None else kinds
+    found = pd.Series(False, index=series.index)
+    dates = kinds == "date"
+    if dates.any():
+        found[dates] = [not _IN_RANGE[0] <= (_year(v, "date") or _IN_RANGE[0]) <= _IN_RANGE[1]
+                        for v in series[dates].to_numpy()]
+    texts = (kinds == "text").to_numpy()
+    if texts.any():
+        values = series.to_numpy()[texts]
+        if any(v[:4].strip() and not v.lstrip()[:2] in ("19", "20") for v in values):  # rare: check each
+            years = [_year(v, "text") for v in values]
+            found[texts] = [y is not None and not _IN_RANGE[0] <= y <= _IN_RANGE[1] for y in years]
+    return found
+
+
+# The years a nanosecond timestamp holds in full (1677-09-21 .. 2262-04-11).
+_IN_RANGE = (1678, 2261)
 
 
 def _kind(value: object) -> str:
@@ -320,6 +363,6 @@ def parse_month(text: str) -> int:
     True
     """
     match = re.fullmatch(r"\s*(\d{4})\s*(?:[-/.年_]\s*)?(\d{1,2})\s*月?\s*", unicodedata.normalize("NFKC", text))
-    if not match or not 1 <= int(match[2]) <= 12:
+    if not match or not 1 <= int(match[2]) <= 12 or not _IN_RANGE[0] <= int(match[1]) <= _IN_RANGE[1]:
         raise ValueError(f"not a month: {text!r} (use YYYY-MM, e.g. 2024-07)")
     return int(match[1]) * 12 + int(match[2]) - 1

@@ -14,7 +14,6 @@ import os
 import random
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -49,25 +48,21 @@ def cell_bomb(path: Path) -> Path:
 
 
 @pytest.mark.parametrize("command", ["tag", "check"])
-def test_cell_bomb_is_refused_quickly_and_the_process_survives(tmp_path: Path, command: str) -> None:
+def test_cell_bomb_is_refused_and_the_process_survives(tmp_path: Path, command: str) -> None:
     path = cell_bomb(tmp_path / "cell_bomb_2024-07.xlsx")
     assert path.stat().st_size < 10_000
-    started = time.monotonic()
     proc = cli(command, path, "--no-history" if command == "tag" else "--quiet")
-    elapsed = time.monotonic() - started
     assert proc.returncode == 2, proc.stderr  # not -6 (SIGABRT): calamine never saw the file
     one_error(proc.returncode, proc.stderr, "cell_bomb_2024-07.xlsx", "sheet '用户明细'", "A1:XFD1048576",
               "单元格炸弹", "删除数据以外的行和列")
-    assert elapsed < 10  # interpreter start-up included; the check itself takes milliseconds
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
 
 
-def test_cell_bomb_check_itself_is_fast(tmp_path: Path) -> None:
+def test_cell_bomb_is_refused_by_the_archive_check_itself(tmp_path: Path) -> None:
+    """The preflight alone refuses it (timing belongs in benchmarks, not in tests)."""
     path = cell_bomb(tmp_path / "b.xlsx")
-    started = time.monotonic()
     with pytest.raises(InputError, match="A1:XFD1048576"):
         check_archive(path)
-    assert time.monotonic() - started < 1
 
 
 @pytest.mark.parametrize(
@@ -126,10 +121,9 @@ def test_shared_string_bomb_is_refused_before_parsing(run_cli, tmp_path: Path) -
             else:
                 zout.writestr(info.filename, zin.read(info.filename))
     assert path.stat().st_size < 1_000_000
-    started = time.monotonic()
     code, _, err = run_cli("tag", path, "--no-history")
     one_error(code, err, "sst_bomb.xlsx", "xl/sharedStrings.xml", "压缩炸弹", "另存为 xlsx")
-    assert time.monotonic() - started < 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["base.xlsx", "sst_bomb.xlsx"]  # nothing written
 
 
 def test_one_huge_incompressible_string_is_refused(run_cli, tmp_path: Path) -> None:
@@ -153,10 +147,9 @@ def test_zip_bomb_sheet_is_refused(run_cli, tmp_path: Path) -> None:
                 _stream_member(zout, SHEET, [data[:cut], data[cut:]], b" " * (1 << 20), 200)
             else:
                 zout.writestr(info.filename, data)
-    started = time.monotonic()
     code, _, err = run_cli("tag", path, "--no-history", "--lang", "en")
     one_error(code, err, "zip_bomb.xlsx", "xl/worksheets/sheet1.xml", "zip bomb", "limit 100:1")
-    assert time.monotonic() - started < 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["base.xlsx", "zip_bomb.xlsx"]  # nothing written
 
 
 def test_too_many_parts_is_refused(run_cli, tmp_path: Path) -> None:
@@ -281,13 +274,12 @@ def test_every_preflight_message_has_both_languages() -> None:
 
 
 def test_refresh_never_parses_a_hostile_last_workbook(run_cli, samples: Path, tmp_path: Path) -> None:
-    """Last week's workbook gets the same pre-check; refresh then carries from history and says why."""
+    """Last week's workbook gets the same pre-check; one it cannot use stops the refresh, writing nothing."""
     base = write_xlsx(tmp_path / "base.xlsx")
     last = rewrite_zip(base, tmp_path / "LAST.xlsx", {SST: LOL})
     before = last.read_bytes()
     code, out, err = run_cli("refresh", samples / "car_app_2024-07.csv", "--workbook", last,
                              "-o", tmp_path / "OUT.xlsx", "--no-history", "--json")
-    assert code == 0, err
-    warning = next(w for w in json.loads(out)["warnings"] if "LAST.xlsx" in w)
-    assert "<!DOCTYPE" in warning and "xl/sharedStrings.xml" in warning
-    assert last.read_bytes() == before and (tmp_path / "OUT.xlsx").exists()
+    one_error(code, err, "LAST.xlsx", "xl/sharedStrings.xml", "<!DOCTYPE")
+    assert out == ""
+    assert last.read_bytes() == before and not (tmp_path / "OUT.xlsx").exists()
