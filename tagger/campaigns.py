@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from tagger.config import Config
+from tagger.history import TRACKING_NUMBERS
 from tagger.i18n import LANGUAGES
 from tagger.segments import GROUPS, LABELS, SEGMENTS, UNSPLIT
 
@@ -282,12 +283,21 @@ def group_stability(pairs: Sequence[tuple[pd.DataFrame, pd.DataFrame]], overridd
         later_group = before["user_id"].map(after)
         # 老用户活跃(上月状态未知) is active not split further; staying active next month is staying.
         same = (later_group == before["group"]) | ((before["group"] == UNSPLIT) & (later_group == "active"))
-        rows.append(pd.DataFrame({"group": before["group"].to_numpy(), "stayed": same.to_numpy()}))
-    frame = pd.concat(rows) if rows else pd.DataFrame({"group": pd.Series(dtype=object), "stayed": pd.Series(dtype=bool)})
+        rows.append(pd.DataFrame({"group": before["group"].to_numpy(), "stayed": same.to_numpy(),
+                                  "next": later_group.fillna("").to_numpy()}))
+    frame = pd.concat(rows) if rows else pd.DataFrame(
+        {"group": pd.Series(dtype=object), "stayed": pd.Series(dtype=bool), "next": pd.Series(dtype=object)})
     table = frame.groupby("group").agg(users=("stayed", "size"), stayed=("stayed", "sum"))
     order = [*GROUPS, *sorted(set(table.index) - set(GROUPS))]
     table = table.reindex(order).fillna(0).astype(int)
     table["share"] = table["stayed"] / table["users"].where(table["users"] > 0)
+    # Several groups are passages by definition (新用户 is 上月新用户 next month, 休眠 turns 唤醒 or 流失):
+    # where most of a group went says more than a stability of 0 %.
+    moves = frame[frame["next"] != ""].groupby(["group", "next"]).size().sort_values(ascending=False, kind="stable")
+    top = moves[~moves.index.get_level_values(0).duplicated()]
+    table["next_group"] = pd.Series({g: n for g, n in top.index}, dtype=object).reindex(table.index).fillna("")
+    table["next_share"] = (pd.Series({g: c for (g, _), c in top.items()}, dtype=float).reindex(table.index)
+                           / table["users"].where(table["users"] > 0))
     labels = overridden.set_index("group")["overridden"] if len(overridden) else pd.Series(dtype=int)
     table["contradicted"] = labels.reindex(table.index).fillna(0).astype(int)
     table["pairs"] = len(pairs)
@@ -360,8 +370,11 @@ def _ledger_entries(reach_rows: Sequence[Mapping[str, object]], evaluated: pd.Da
     for row in reach_rows:
         key = reach_key(row, config)
         found = recorded.pop(key, None)
+        filled = bool(row.get("date")) or any(_number(row.get(name)) is not None for name in TRACKING_NUMBERS)
+        if found is None and not filled:
+            continue  # a playbook starter row nobody filled in is a plan, not a send
         typed_reach, typed_back = _number(row.get("targeted")), _number(row.get("reactivated"))
-        entry: dict[str, object] = {"channel": channel_key(row.get("channel"), config), "typed": True,
+        entry: dict[str, object] = {"channel": channel_key(row.get("channel"), config), "typed": filled,
                                     "recorded": found is not None, "cost": _number(row.get("cost"))}
         if typed_reach is not None or found is None:
             entry.update(targeted=typed_reach, targeted_from="typed" if typed_reach is not None else "")

@@ -156,8 +156,13 @@ def test_ledger_merges_typed_and_recorded_without_double_counting() -> None:
          "reactivated": 10, "cost": 40},
         {"date": "2024-07-06", "group": "流失用户", "channel": "WeChat service account", "content": "社区",
          "targeted": 20, "reactivated": 2, "cost": None},
+        # The playbook's starter rows nobody filled in (no date, no number) are plans, not sends.
+        {"date": "", "group": "流失用户", "channel": "社群", "content": "回归领福利", "targeted": None,
+         "reactivated": None, "cost": None},
+        {"date": None, "group": "流失用户", "channel": "短信", "content": "另一个计划"},
     ]
     ledger = reach_ledger(typed, evaluated, config).set_index("channel")
+    assert len(ledger) == 3  # push, sms, wechat: the unfilled 社群 row adds no channel
     push, sms = ledger.loc["push"], ledger.loc["sms"]
     assert (push["typed_rows"], push["recorded"], push["matched"]) == (2, 1, 1)
     assert (push["targeted"], push["reactivated"], push["cost"]) == (150, 40, 100)  # 100 + 50, 30 + 10
@@ -198,6 +203,9 @@ def test_group_stability_over_consecutive_months_and_contradicting_labels() -> N
     assert (table.loc["dormant", "users"], table.loc["dormant", "stayed"], table.loc["dormant", "contradicted"]) == (
         1, 1, 0)
     assert set(table["pairs"]) == {2} and "churned" not in table.index
+    # Where a group went: active → active 3 of 6 (2 dormant, 1 left the export); dormant → dormant 1 of 1.
+    assert (table.loc["active", "next_group"], table.loc["active", "next_share"]) == ("active", pytest.approx(0.5))
+    assert (table.loc["dormant", "next_group"], table.loc["dormant", "next_share"]) == ("dormant", 1.0)
     assert group_stability([], labels).set_index("group").loc["active", "users"] == 0  # no history, labels only
 
 

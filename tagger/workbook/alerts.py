@@ -145,6 +145,8 @@ TEXT = Catalog(
         "pairs": {"zh": "比较的月份对", "en": "Month pairs"},
         "stayed": {"zh": "仍在该分群", "en": "Still in group"},
         "stayed_share": {"zh": "稳定率", "en": "Stability"},
+        "next_group": {"zh": "下月最多去向", "en": "Most went to"},
+        "next_share": {"zh": "去向占比", "en": "Share"},
         "contradicted": {"zh": "标签不一致", "en": "Labels against"},
         "no_pairs": {"zh": "（历史库中没有连续两个月的用户明细，无法计算稳定率）",
                      "en": "(history holds no two consecutive months of users; stability cannot be computed)"},
@@ -402,11 +404,12 @@ def _stability(sheet: _Sheet, table: pd.DataFrame) -> None:
     if table.empty:
         return
     sheet.cells([TEXT("group"), TEXT("pairs"), TEXT("users"), TEXT("stayed"), TEXT("stayed_share"),
-                 TEXT("contradicted")], style="header")
-    kinds = ["text", "int", "int", "int", "pct", "int"]
+                 TEXT("next_group"), TEXT("next_share"), TEXT("contradicted")], style="header")
+    kinds = ["text", "int", "int", "int", "pct", "text", "pct", "int"]
     for r in table.to_dict("records"):
-        sheet.cells([_group_text(r["group"]), r["pairs"], r["users"], r["stayed"], r["share"], r["contradicted"]],
-                    kinds)
+        moved_to = _group_text(r["next_group"]) if r["next_group"] else ""
+        sheet.cells([_group_text(r["group"]), r["pairs"], r["users"], r["stayed"], r["share"], moved_to,
+                     r["next_share"], r["contradicted"]], kinds)
 
 
 def _at_risk_check(sheet: _Sheet, check: Any) -> None:
