@@ -617,7 +617,7 @@ def lock_owner(target: Path) -> tuple[Path, str] | None:
 
 def refresh(options: RefreshOptions, progress: Progress | None = None) -> RefreshOutcome:
     """Re-tag ``options.tag.export`` and write a workbook carrying the edits of ``options.workbook``."""
-    tag_options = replace(options.tag, write=False, replace=True)
+    tag_options = replace(options.tag, write=False, replace=options.tag.replace)  # a later cut-off supersedes by itself
     output = output_path(options.tag)  # a folder, a non-xlsx name or the input itself: refused first
     # The last workbook is read and checked before anything is stored: one it cannot use stops the run.
     config = load_config(options.tag.config or find_config(), options.tag.preset)

@@ -117,3 +117,35 @@ def test_unusable_or_older_workbook_is_one_error_line(tmp_path: Path, folder: Pa
     code, out, err = run_cli("refresh", export, "-w", folder / "gone.xlsx", "-o", folder / "D.xlsx", *base)
     one_error(code, err, "gone.xlsx", "does not exist")
     assert not (folder / "D.xlsx").exists()
+
+
+def test_refresh_with_an_earlier_export_keeps_the_stored_month(tmp_path: Path, samples: Path, run_cli) -> None:
+    """A refresh stores the month like ``tagger tag``: only a later cut-off supersedes without --replace."""
+    import sqlite3
+
+    lines = (samples / "car_app_2024-07.csv").read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    header = lines[0].rstrip("\r\n").split(",")
+    last = header.index("最近一次活跃时间")
+    full = tmp_path / "用户明细_2024-07.csv"
+    full.write_text("".join(lines), encoding="utf-8-sig")
+    # The mid-month export: the same users, nobody active after the 15th yet.
+    early = tmp_path / "用户明细_2024-07_mid.csv"
+    rows = [line.rstrip("\r\n").split(",") for line in lines[1:]]
+    for row in rows:
+        if row[last][:10] > "2024-07-15":
+            row[last] = "2024-07-15"
+    early.write_text(lines[0] + "".join(",".join(row) + "\n" for row in rows), encoding="utf-8-sig")
+    history = tmp_path / "h.sqlite"
+    code, _, err = run_cli("refresh", full, "-o", tmp_path / "A.xlsx", "--history", history)
+    assert code == 0, err
+    stored = sqlite3.connect(history).execute("SELECT source, metrics FROM imports").fetchall()
+
+    code, _, err = run_cli("refresh", early, "-w", tmp_path / "A.xlsx", "-o", tmp_path / "B.xlsx", "--history", history)
+    assert code == 2 and "--replace" in err and "Traceback" not in err
+    assert sqlite3.connect(history).execute("SELECT source, metrics FROM imports").fetchall() == stored
+    assert not (tmp_path / "B.xlsx").exists()
+
+    code, _, err = run_cli("refresh", early, "-w", tmp_path / "A.xlsx", "-o", tmp_path / "B.xlsx", "--history", history,
+                           "--replace")
+    assert code == 0, err
+    assert sqlite3.connect(history).execute("SELECT source FROM imports").fetchall() == [(early.name,)]
