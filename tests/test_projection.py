@@ -134,5 +134,15 @@ def test_gap_to_target_is_red_below_and_green_at_target(run_cli, tmp_path: Path)
     assert ws.cell(row, 2).value.startswith("=IF(")  # a live formula, so the colour must be conditional
     rules = {rule.formula[0]: rule.dxf.font.color.rgb for cf in ws.conditional_formatting for rule in cf.rules
              if f"B{row}" in str(cf.sqref)}
-    assert rules == {f"AND(ISNUMBER($B${row}),$B${row}<0)": "FFC00000",
-                     f"AND(ISNUMBER($B${row}),$B${row}>=0)": "FF375623"}
+    assert rules == {f"AND(ISNUMBER(B{row}),B{row}<0)": "FFC00000",
+                     f"AND(ISNUMBER(B{row}),B{row}>=0)": "FF375623"}
+    # 目标拆解's projected gaps, one per future month, follow the same rule row by row.
+    forecast = openpyxl.load_workbook(out)["目标拆解"]
+    head = next(r for r in range(1, 20) if "差距" in [c.value for c in forecast[r]])
+    col = [c.value for c in forecast[head]].index("差距") + 1
+    letter = openpyxl.utils.get_column_letter(col)
+    spans = {str(cf.sqref): {rule.formula[0] for rule in cf.rules} for cf in forecast.conditional_formatting}
+    first = f"{letter}{head + 1}"
+    span = next(s for s in spans if s.startswith(first + ":"))
+    assert spans[span] == {f"AND(ISNUMBER({first}),{first}<0)", f"AND(ISNUMBER({first}),{first}>=0)"}
+    assert forecast.cell(head + 1, col).font.color is None or forecast.cell(head + 1, col).font.color.rgb != "FF375623"

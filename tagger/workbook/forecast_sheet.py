@@ -16,7 +16,7 @@ from tagger.i18n import Catalog
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import HEADINGS, SHEETS
 from tagger.workbook.overview import OverviewCells
-from tagger.workbook.styles import Styles
+from tagger.workbook.styles import Styles, colour_gap
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
@@ -122,7 +122,7 @@ def write_forecast(workbook: Any, ws: Any, styles: Styles, result: "TagResult", 
                   "churned": p.churned, "cumulative": p.cumulative, "rate": p.active_rate, "gap": p.gap}
         for key in COMPUTED:
             col = columns.index(key)
-            fmt = styles["pct" if key in ("rate", "target") else "good" if key == "gap" else "int"]
+            fmt = styles["pct" if key in ("rate", "target") else "signed_pct" if key == "gap" else "int"]
             if key == "target":
                 grid.formula(row, col, f"={fx.TARGET}", m.target, fmt)
             else:
@@ -135,6 +135,7 @@ def write_forecast(workbook: Any, ws: Any, styles: Styles, result: "TagResult", 
             grid.formula(need_row, need_col, steps[f"need_{rate}"], p.needed[rate], styles["pct"])
         grid.text(first_row + len(assumptions) + 4 + i, 0, a.month, styles["label"])
 
+    colour_gap(ws, styles, first_row, columns.index("gap"), first_row + len(assumptions) - 1)
     avg_row = first_row + len(assumptions)
     rate_col = columns.index("rate")
     grid.text(avg_row, rate_col - 1, TEXT("average"), styles["total_label"])

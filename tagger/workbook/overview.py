@@ -19,7 +19,7 @@ from tagger.segments import UNSPLIT
 from tagger.segments import label as segment_label
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import HEADINGS, SHEETS
-from tagger.workbook.styles import Styles
+from tagger.workbook.styles import Styles, colour_gap
 from tagger.workbook.users import UsersPlan
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def write_overview(ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan
         row = 4 + offset
         grid.text(row, 0, HEADINGS(key))
         grid.formula(row, 1, formula, value, styles[fmt])
-    _colour_gap(ws, styles, 8, grid.ref(8, 1, sheet=False))
+    colour_gap(ws, styles, 8, 1)
     cells.mau, cells.cumulative, cells.active_rate = grid.ref(4, 1), grid.ref(5, 1), grid.ref(6, 1)
     cells.quick_ratio = grid.ref(9, 1)
     cells.new, cells.dormant = cells.groups["new"], cells.groups["dormant"]
@@ -146,13 +146,6 @@ def write_overview(ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan
         grid.text(row, 0, note, styles["note"])
     grid.flush()
     return cells
-
-
-def _colour_gap(ws: Any, styles: Any, row: int, ref: str) -> None:
-    """与目标差距 is a live formula, so its colour is a conditional format: red below target, green at/above."""
-    for test, fmt in ((f"{ref}<0", "below_target"), (f"{ref}>=0", "on_target")):
-        ws.conditional_format(row, 1, row, 1, {"type": "formula", "criteria": f"=AND(ISNUMBER({ref}),{test})",
-                                               "format": styles[fmt]})
 
 
 def _write_rates(grid: Grid, styles: Styles, result: "TagResult", plan: UsersPlan, row: int, cum_ref: str,

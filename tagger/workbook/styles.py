@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from xlsxwriter.workbook import Workbook
 from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 HEADER_FILL = "#1F4E78"
 FORMATS: dict[str, dict[str, Any]] = {
@@ -44,7 +46,6 @@ FORMATS: dict[str, dict[str, Any]] = {
     "total_int": {"num_format": "#,##0", "bold": True, "top": 1},
     "total_pct": {"num_format": "0.00%", "bold": True, "top": 1},
     "total_label": {"bold": True, "top": 1},
-    "good": {"num_format": "+0.00%;-0.00%", "font_color": "#375623"},
     "signed_pct": {"num_format": "+0.00%;-0.00%"},
     # Conditional formats of a live gap cell: red below target, green at or above.
     "below_target": {"font_color": "#C00000", "bold": True},
@@ -62,3 +63,16 @@ class Styles:
 
     def __getitem__(self, name: str) -> Format:
         return self._formats[name]
+
+
+def colour_gap(ws: Worksheet, styles: Styles, first_row: int, col: int, last_row: int | None = None) -> None:
+    """Colour gap-to-target cells red below target and green at or above it.
+
+    The gaps are live formulas, so the colour is a conditional format that follows an
+    edit, not a fixed font colour; the rule names the range's first cell relatively, so
+    Excel applies it row by row.
+    """
+    ref = xl_rowcol_to_cell(first_row, col)
+    for test, fmt in ((f"{ref}<0", "below_target"), (f"{ref}>=0", "on_target")):
+        ws.conditional_format(first_row, col, first_row if last_row is None else last_row, col,
+                              {"type": "formula", "criteria": f"=AND(ISNUMBER({ref}),{test})", "format": styles[fmt]})
