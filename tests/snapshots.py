@@ -9,6 +9,8 @@ NULL ``drove``, ``top_feature`` fallbacks and user IDs with leading zeros.
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -16,11 +18,12 @@ import numpy as np
 import pandas as pd
 
 from tagger.config import Config
-from tagger.metrics import MonthMetrics, compute_metrics
+from tagger.metrics import RATE_BASES, MonthMetrics, compute_metrics
 from tagger.pipeline import last_month_state, tag_users
 from tagger.prepare import column_aliases, prepare_users
 from tagger.preferences import SEPARATOR
 from tagger.readers import read_export
+from tagger.segments import SEGMENTS
 from tagger.snapshot import snapshot_columns
 from tagger.values import month_number
 
@@ -149,3 +152,24 @@ def user_differences(python: pd.DataFrame, engine: pd.DataFrame) -> dict[str, in
             same = (left.isna() & right.isna()) | (pd.to_numeric(left) == pd.to_numeric(right)).fillna(False)
         diffs[column] = int((~same.astype(bool)).sum())
     return {k: v for k, v in diffs.items() if v}
+
+
+def metric_differences(engine: Mapping[str, object], expected: MonthMetrics) -> dict[str, object]:
+    """The month's numbers where the SQL's one metrics row differs from ``compute_metrics``.
+
+    Counts must be equal; a rate is NULL (None or NaN) exactly where Python has none,
+    else within 1e-12. Returns {name: (sql, python)} of what differs.
+    """
+    diffs: dict[str, object] = {}
+    segments = {key: int(engine[key]) for key in SEGMENTS}  # type: ignore[call-overload]
+    if segments != expected.segments:
+        diffs["segments"] = (segments, expected.segments)
+    for name in ("mau", "cumulative"):
+        if int(engine[name]) != getattr(expected, name):  # type: ignore[call-overload]
+            diffs[name] = (engine[name], getattr(expected, name))
+    for rate in RATE_BASES:
+        got, want = engine[rate], expected.rates[rate]
+        null = got is None or (isinstance(got, float) and math.isnan(got))
+        if (want is None) != null or (want is not None and abs(float(got) - want) > 1e-12):  # type: ignore[arg-type]
+            diffs[rate] = (got, want)
+    return diffs
