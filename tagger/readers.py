@@ -336,9 +336,10 @@ def _sniff(path: Path) -> str:
         raise InputError(MESSAGES("empty_file"), where=Location(path))
     if head.startswith(ZIP_MAGIC):
         return "zip"
-    if head.startswith(OLE_MAGIC):
-        if _contains(path, _ENCRYPTED_STREAM):
-            raise InputError(MESSAGES("encrypted"), where=Location(path))
+    container = ole_container(path, head)
+    if container == "encrypted":
+        raise InputError(MESSAGES("encrypted"), where=Location(path))
+    if container == "ole":
         return "ole"
     _refuse_markup(path, head)
     if _looks_binary(head):
@@ -369,6 +370,17 @@ def _refuse_markup(path: Path, head: bytes) -> None:
         return
     key = "xml2003_as_excel" if "urn:schemas-microsoft-com:office:spreadsheet" in text else "html_as_excel"
     raise InputError(MESSAGES(key, ext=path.suffix or "''"), where=Location(path))
+
+
+def ole_container(path: Path, head: bytes) -> str | None:
+    """``"encrypted"`` for a password-protected workbook, ``"ole"`` for an old .xls, None for neither.
+
+    Both are OLE compound files (``head`` is the file's first bytes); an encrypted
+    xlsx is the zip wrapped in one, recognisable by its ``EncryptedPackage`` stream.
+    """
+    if not head.startswith(OLE_MAGIC):
+        return None
+    return "encrypted" if _contains(path, _ENCRYPTED_STREAM) else "ole"
 
 
 def _contains(path: Path, needle: bytes) -> bool:

@@ -52,8 +52,7 @@ from tagger.files import backup, sibling_name
 from tagger.history import TRACKING_FIELDS, TRACKING_NUMBERS, HistoryStore
 from tagger.i18n import LANGUAGES, Catalog, set_language
 from tagger.preflight import check_archive
-from tagger.readers import _ENCRYPTED_STREAM as ENCRYPTED_STREAM, OLE_MAGIC
-from tagger.readers import _contains as contains_bytes
+from tagger.readers import ole_container
 from tagger.pipeline import CarriedEdits, Progress, TagOptions, TagResult, output_path, remember_workbook, run
 from tagger.prepare import column_aliases
 from tagger.rules import apply_rules, load_rules
@@ -669,9 +668,9 @@ def read_usable_workbook(path: Path | None, config: Config) -> LastWorkbook | No
         raise InputError(MESSAGES("no_workbook"), Location(path))
     with path.open("rb") as handle:
         head = handle.read(8)
-    if head.startswith(OLE_MAGIC):  # an encrypted xlsx is an OLE compound file around the zip
-        encrypted = contains_bytes(path, ENCRYPTED_STREAM)
-        raise InputError(MESSAGES("encrypted_workbook") if encrypted else
+    container = ole_container(path, head)  # the export reader's test: never handed to openpyxl
+    if container is not None:
+        raise InputError(MESSAGES("encrypted_workbook") if container == "encrypted" else
                          MESSAGES("broken_workbook", reason=MESSAGES("ole_workbook")), Location(path))
     check_archive(path)  # zip/XML bombs and damaged archives are never handed to openpyxl
     try:
