@@ -37,8 +37,7 @@ from tagger.pipeline import (
 )
 from tagger.prepare import DATE_FIELDS, Users, column_aliases, prepare_users
 from tagger.readers import Table, read_export
-from tagger.report import UNSPLIT_PARTS
-from tagger.segments import UNSPLIT
+from tagger.segments import UNSPLIT, UNSPLIT_PARTS
 from tagger.values import month_key
 
 TEXT = Catalog(

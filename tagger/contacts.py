@@ -32,6 +32,7 @@ from tagger.errors import InputError
 from tagger.files import atomic_output
 from tagger.history import HistoryStore
 from tagger.i18n import Catalog
+from tagger.overrides import apply_stored_overrides
 from tagger.pipeline import Progress, TagOptions, TagResult, run
 from tagger.rules import RuleSet, has_rules_setting, load_rules, playbook_rules, rule_frame, rule_masks
 from tagger.segments import acting_tags
@@ -322,8 +323,6 @@ def make_contacts(options: ContactOptions, progress: Progress | None = None) -> 
     store = HistoryStore(result.history_path) if result.history_path else None
     try:
         if store is not None:
-            from tagger.refresh import apply_stored_overrides
-
             apply_stored_overrides(result, store)
         picked = picked_users(result, ruleset)
         share = options.holdout / 100

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from tagger.segments import GROUPS, PREV_GROUPS, SEGMENTS, UNSPLIT
+from tagger.segments import GROUPS, PREV_GROUPS, SEGMENTS, UNSPLIT, UNSPLIT_PARTS
 
 # Rates are left empty (not guessed) when more than this share of last month's users
 # have an unknown state; below it they are computed over the known users and the
@@ -140,3 +140,12 @@ def identity_residual(metrics: MonthMetrics) -> int | None:
         return None
     explained = metrics.segments["new"] + sum(v or 0 for v in metrics.retained.values())
     return metrics.mau - explained - metrics.unknown_prev_active
+
+
+def segment_count(m: MonthMetrics, key: str) -> int | None:
+    """Users in a segment or group; None for the three that cannot be told apart without last month."""
+    if key == UNSPLIT:
+        return m.unsplit
+    if m.unsplit and key in UNSPLIT_PARTS:
+        return None
+    return m.groups.get(key, m.segments.get(key, 0))

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 
@@ -24,15 +24,18 @@ from tagger.errors import InputError, Location
 from tagger.history import HistoryStore
 from tagger.i18n import Catalog, set_language
 from tagger.metrics import MonthMetrics, compute_metrics
+from tagger.overrides import apply_stored_overrides
 from tagger.projection import MonthEnd, for_result
 from tagger.prepare import Users, column_aliases, prepare_users
 from tagger.privacy import mask_frame, mask_text
+from tagger.progress import Progress, SilentProgress
 from tagger.preferences import tag_preferences
 from tagger.readers import Table, read_export
 from tagger.rules import RuleSet, apply_rules, load_rules
 from tagger.segments import ACTIVE_SEGMENTS, assign_segments
 from tagger.snapshot import snapshot_columns, table_to_read
 from tagger.values import month_key, month_number, parse_month
+from tagger.workbook import write_workbook
 
 MESSAGES = Catalog(
     "pipeline",
@@ -114,24 +117,6 @@ MESSAGES = Catalog(
 )
 
 _MONTH_IN_NAME = re.compile(r"(?<!\d)(20\d{2})\s*[-_.年/]?\s*(0[1-9]|1[0-2]|[1-9](?=\D|$))\s*月?(?!\d)")
-
-
-class Progress(Protocol):
-    """What a front end implements to show progress; every method is optional to honour."""
-
-    def step(self, name: str, total: int | None = None) -> None: ...
-
-    def advance(self, amount: int = 1) -> None: ...
-
-
-class SilentProgress:
-    """The progress of a run nobody watches."""
-
-    def step(self, name: str, total: int | None = None) -> None:
-        pass
-
-    def advance(self, amount: int = 1) -> None:
-        pass
 
 
 @dataclass
@@ -414,8 +399,6 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
         apply_month_labels(result, history_path)
     if output is not None:
         progress.step("write", total=len(tags))
-        from tagger.workbook import write_workbook
-
         result.output = write_workbook(result, output, progress=progress)
         remember_workbook(result)
     return result
@@ -439,8 +422,6 @@ def apply_month_labels(result: TagResult, history_path: Path) -> None:
     A label typed this week must act in a plain ``tagger tag`` of the same month too
     (group sheets, suggested channel, rules); labels of earlier months are only shown.
     """
-    from tagger.refresh import apply_stored_overrides  # refresh builds on this module
-
     store = HistoryStore(history_path)
     try:
         apply_stored_overrides(result, store)

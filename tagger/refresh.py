@@ -52,11 +52,11 @@ from tagger.files import backup, sibling_name
 from tagger.history import TRACKING_FIELDS, TRACKING_NUMBERS, HistoryStore
 from tagger.i18n import LANGUAGES, Catalog, set_language
 from tagger.preflight import check_archive
-from tagger.readers import ole_container
+from tagger.readers import EXPORT_SUFFIXES, ole_container
 from tagger.pipeline import CarriedEdits, Progress, TagOptions, TagResult, output_path, remember_workbook, run
 from tagger.prepare import column_aliases
-from tagger.rules import apply_rules, load_rules
-from tagger.segments import GROUPS, LABELS, SEGMENTS, acting_tags
+from tagger.overrides import apply_overrides, apply_stored_overrides, previous_month, rerun_rules
+from tagger.segments import GROUPS, LABELS, SEGMENTS
 from tagger.segments import label as segment_label
 from tagger.values import normalize_id, parse_ids, parse_month
 from tagger.workbook.labels import HEADINGS
@@ -154,7 +154,6 @@ MESSAGES = Catalog(
     },
 )
 
-EXPORT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt")
 TAGGED_SUFFIX = "_tagged"
 HEADER_SCAN_ROWS = 30  # as deep as the export reader searches (readers.read_export)
 LOCK_NAME = ".tagger-refresh.lock"
@@ -478,39 +477,6 @@ def _read_group_sheet(ws: Any) -> tuple[str, list[dict[str, str]]]:
 # --------------------------------------------------------------------------- applying the edits
 
 
-def previous_month(month: str) -> str:
-    """'2024-05' -> '2024-04': the month whose labels a workbook shows as 上月人工标签."""
-    year, number = (int(part) for part in month.split("-"))
-    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
-
-
-def apply_overrides(result: TagResult, overrides: pd.DataFrame) -> pd.DataFrame:
-    """Add ``override``, ``prev_override`` (group keys), ``remark``, ``effective_group`` and ``group_source``.
-
-    A label belongs to the month it was typed for: only this month's labels win over
-    the computed group (``group_source`` = ``manual``); last month's are shown as
-    ``prev_override`` and act on nothing. A remark is a note, not a decision: the
-    latest one up to this month stays. ``segment`` and ``group`` stay as computed, so
-    the month's numbers are facts, not opinions. Rows without a ``month`` are taken as
-    this month's. Returns this month's overrides for users absent from this export.
-    """
-    if "month" not in overrides:
-        overrides = overrides.assign(month=result.month)
-    overrides = overrides[overrides["month"] <= result.month]
-    current = overrides[overrides["month"] == result.month]
-    earlier = overrides[overrides["month"] == previous_month(result.month)]
-    notes = overrides[overrides["remark"] != ""].sort_values("month", kind="stable")
-    ids = result.users.frame["user_id"].astype(str)
-    tags = result.tags
-    tags["override"] = _per_user(ids, current, "label")
-    tags["prev_override"] = _per_user(ids, earlier, "label")
-    tags["remark"] = _per_user(ids, notes, "remark")
-    manual = tags["override"] != ""
-    tags["effective_group"] = tags["group"].where(~manual, tags["override"])
-    tags["group_source"] = pd.Series("computed", index=tags.index).where(~manual, "manual")
-    return current[~current["user_id"].isin(set(ids))].reset_index(drop=True)
-
-
 def review_labels(result: TagResult) -> tuple[pd.Series, pd.Series]:
     """(computed group, label) pairs 复盘's tag accuracy judges, one per user.
 
@@ -528,34 +494,6 @@ def review_labels(result: TagResult) -> tuple[pd.Series, pd.Series]:
         before = result.users.frame["user_id"].astype(str).map(stored).set_axis(tags.index)
         computed = computed.where(current | before.isna(), before)
     return computed, tags["override"].where(current, tags["prev_override"])
-
-
-def _per_user(ids: pd.Series, rows: pd.DataFrame, column: str) -> Any:
-    """``rows[column]`` for each user ID ("" where none; the last row wins)."""
-    if not len(rows):
-        return [""] * len(ids)
-    table = rows.drop_duplicates("user_id", keep="last").set_index("user_id")[column]
-    return ids.map(table).fillna("").astype(object).to_numpy()
-
-
-def apply_stored_overrides(result: TagResult, store: HistoryStore) -> pd.DataFrame:
-    """Apply the overrides the history database holds, then re-run the rules on the effective groups."""
-    unmatched = apply_overrides(result, store.overrides())  # this month's labels act, older ones are shown
-    rerun_rules(result)
-    return unmatched
-
-
-def rerun_rules(result: TagResult) -> None:
-    """Rules see the effective group: a user ops moved by hand gets that group's action."""
-    ruleset = load_rules(result.config)
-    if not ruleset or "effective_group" not in result.tags:
-        return
-    lang = result.options.lang or result.config.language
-    tags = result.tags
-    seen = acting_tags(tags)
-    ruled = apply_rules(seen, result.users.frame, result.table.frame, ruleset, lang)
-    for column in ("rule", "channel", "channel_key", "content"):
-        tags[column] = ruled[column]
 
 
 def _carried(result: TagResult, unmatched: pd.DataFrame, reach_rows: list[dict[str, Any]],

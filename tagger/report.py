@@ -13,15 +13,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from tagger.i18n import Catalog
-from tagger.metrics import RATE_BASES, MonthMetrics
-from tagger.segments import GROUPS, SEGMENTS, UNSPLIT
+from tagger.metrics import RATE_BASES, segment_count
+from tagger.segments import GROUPS, SEGMENTS, UNSPLIT, UNSPLIT_PARTS
 from tagger.segments import label as segment_label
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
-
-# Segments that cannot be told apart without last month's state.
-UNSPLIT_PARTS = ("active", "awakened", "returned")
 
 TEXT = Catalog(
     "report",
@@ -61,15 +58,6 @@ TEXT = Catalog(
 
 def _pct(value: float | None) -> str:
     return TEXT("unknown") if value is None else f"{value:.2%}"
-
-
-def segment_count(m: MonthMetrics, key: str) -> int | None:
-    """Users in a segment or group; None for the three that cannot be told apart without last month."""
-    if key == UNSPLIT:
-        return m.unsplit
-    if m.unsplit and key in UNSPLIT_PARTS:
-        return None
-    return m.groups.get(key, m.segments.get(key, 0))
 
 
 def summary_tables(result: "TagResult") -> tuple[Table, Table]:

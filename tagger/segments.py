@@ -27,6 +27,8 @@ from tagger.i18n import Catalog
 
 SEGMENTS: tuple[str, ...] = ("new", "last_month_new", "active", "awakened", "returned", "dormant", "churned")
 UNSPLIT = "active_unsplit"
+# The segments that cannot be told apart without last month's state (they are UNSPLIT then).
+UNSPLIT_PARTS: tuple[str, ...] = ("active", "awakened", "returned")
 ACTIVE_SEGMENTS: tuple[str, ...] = ("new", "last_month_new", "active", "awakened", "returned", UNSPLIT)
 GROUPS: tuple[str, ...] = (
     "new", "last_month_new", "active", "awakened", "returned", "dormant",

@@ -16,8 +16,6 @@ temporary files that are renamed only when complete.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import sys
 import tempfile
@@ -27,7 +25,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import python_calamine as calamine
 import questionary
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
@@ -45,11 +42,10 @@ from tagger.i18n import Catalog, get_language, set_language
 from tagger.pipeline import TagOptions, TagResult, default_output, month_from_name, resolve_month, run
 from tagger.prepare import column_aliases, prepare_users
 from tagger.project import ProjectSettings, all_fields, minimal_overrides, render_config
-from tagger.readers import SheetInfo, Table as RawTable, list_sheets, read_export
+from tagger.readers import EXPORT_SUFFIXES, SheetInfo, Table as RawTable, head_rows, list_sheets, read_export
 from tagger.report import summary_tables
 from tagger.values import month_key, parse_month
 
-EXPORT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt")
 NONE = "__none__"
 OTHER = "__other__"
 CONFIRM = "__confirm__"
@@ -220,44 +216,17 @@ class Columns:
     problem: str | None = None
 
 
-def _text_rows(path: Path, rows: int) -> list[list[str]]:
-    """The first rows of a text export, for picking headers when tagger cannot recognise them."""
-    for encoding in ("utf-8-sig", "gb18030", "utf-16"):
-        try:
-            with path.open(encoding=encoding, newline="") as handle:
-                head = "".join(line for _, line in zip(range(rows), handle))
-            break
-        except (UnicodeDecodeError, UnicodeError):
-            continue
-    else:
-        return []
-    first = next((line for line in head.splitlines() if line.strip()), "")
-    delimiter = max(",\t;|", key=first.count)
-    return [list(row) for row in csv.reader(io.StringIO(head, newline=""), delimiter=delimiter)]
-
-
-def _sheet_rows(path: Path, sheet: str | None, rows: int) -> list[list[str]]:
-    book = calamine.CalamineWorkbook.from_path(str(path))
-    try:
-        name = sheet or next(m.name for m in book.sheets_metadata
-                             if m.visible == calamine.SheetVisibleEnum.Visible)
-        values = book.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=rows)
-    finally:
-        book.close()
-    return [["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
-             for v in row] for row in values]
-
-
 def raw_columns(path: Path, sheet: str | None, rows: int = 30) -> Columns:
     """Headers and samples straight from the first rows: the header row is the first widest row.
 
     Used only when :func:`tagger.readers.read_export` cannot find the required
-    headers, so the person can say which columns they are.
+    headers, so the person can say which columns they are; the rows come from the
+    same reader (:func:`tagger.readers.head_rows`), decoded and split as tagger reads them.
     """
     try:
-        head = _sheet_rows(path, sheet, rows)
-    except (calamine.CalamineError, ValueError, OSError, StopIteration):
-        head = _text_rows(path, rows)
+        head = head_rows(path, sheet, rows)
+    except InputError:
+        head = []
     widths = [sum(1 for cell in row if cell.strip()) for row in head]
     if not widths or max(widths) == 0:
         return Columns(headers=[], samples={})

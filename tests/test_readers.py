@@ -15,7 +15,7 @@ import xlsxwriter
 
 from tagger.errors import InputError
 from tagger.i18n import placeholders, set_language
-from tagger import readers
+from tagger.readers import text as text_reader
 from tagger.readers import MESSAGES, SheetInfo, list_sheets, read_export
 
 HEADER = ["用户ID", "昵称", "注册时间", "最近一次活跃时间"]
@@ -549,7 +549,7 @@ def test_decode_errors_across_chunk_boundaries(tmp_path: Path, monkeypatch: pyte
     prefix = "用户ID,注册时间,最近一次活跃时间\n1,张三丰李".encode("utf-8")
     path = tmp_path / "chunks.csv"
     path.write_bytes(prefix + "四".encode("utf-8") + b"\xff,y\n")
-    monkeypatch.setattr(readers, "_CHUNK", len(prefix) + 1)
+    monkeypatch.setattr(text_reader, "_CHUNK", len(prefix) + 1)
     with pytest.raises(InputError) as excinfo:
         read_export(path)
     where = excinfo.value.where

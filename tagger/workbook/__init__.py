@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import xlsxwriter
 
 from tagger.files import atomic_output
+from tagger.progress import SilentProgress
 from tagger.workbook.alerts import SHEET_NAMES as REPORT_SHEETS
 from tagger.workbook.alerts import write_alerts, write_review
 from tagger.workbook.analysis import write_preferences, write_transitions
@@ -31,7 +32,8 @@ from tagger.workbook.unmatched import write_unmatched
 from tagger.workbook.users import plan_users, write_users
 
 if TYPE_CHECKING:
-    from tagger.pipeline import Progress, TagResult
+    from tagger.pipeline import TagResult
+    from tagger.progress import Progress
 
 WORKBOOK_OPTIONS = {
     "constant_memory": True,
@@ -62,8 +64,6 @@ def _reports(result: "TagResult") -> list[str]:
 
 def write_workbook(result: "TagResult", path: Path, progress: "Progress | None" = None) -> Path:
     """Write the tagged workbook to ``path`` (atomically, backing up an existing file)."""
-    from tagger.pipeline import SilentProgress
-
     progress = progress or SilentProgress()
     with atomic_output(Path(path)) as temp:
         workbook = xlsxwriter.Workbook(str(temp), WORKBOOK_OPTIONS)

@@ -18,14 +18,14 @@ import numpy as np
 from tagger import formulas as fx
 from tagger.config import PLAY_TEXTS, Config, Play
 from tagger.i18n import Catalog, get_language
-from tagger.report import segment_count
+from tagger.metrics import segment_count
 from tagger.segments import UNSPLIT
 from tagger.segments import label as segment_label
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import HEADINGS, SHEETS
 from tagger.workbook.params import status_label
 from tagger.workbook.styles import Styles
-from tagger.workbook import users as users_sheet
+import tagger.workbook.users as users_sheet
 from tagger.workbook.users import UsersPlan
 
 if TYPE_CHECKING:

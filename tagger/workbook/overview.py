@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tagger import formulas as fx
 from tagger.i18n import get_language
-from tagger.metrics import RATE_BASES, UNKNOWN_TOLERANCE, MonthMetrics
-from tagger.report import segment_count
+from tagger.metrics import RATE_BASES, UNKNOWN_TOLERANCE, MonthMetrics, segment_count
 from tagger.segments import UNSPLIT
 from tagger.segments import label as segment_label
 from tagger.workbook.grid import Grid

@@ -1,0 +1,84 @@
+"""This month's 人工标签 and 备注 acting on a run's tags, and the rules re-run on them.
+
+A label typed in the workbook (carried by ``tagger refresh``) or stored in the
+history moves a user for every action of the month; ``tagger tag``, ``tagger
+contacts`` and ``tagger refresh`` all apply them the same way, so the code lives
+below all three instead of inside one of them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from tagger.history import HistoryStore
+from tagger.rules import apply_rules, load_rules
+from tagger.segments import acting_tags
+
+if TYPE_CHECKING:
+    from tagger.pipeline import TagResult
+
+
+def previous_month(month: str) -> str:
+    """'2024-05' -> '2024-04': the month whose labels a workbook shows as 上月人工标签."""
+    year, number = (int(part) for part in month.split("-"))
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+def apply_overrides(result: TagResult, overrides: pd.DataFrame) -> pd.DataFrame:
+    """Add ``override``, ``prev_override`` (group keys), ``remark``, ``effective_group`` and ``group_source``.
+
+    A label belongs to the month it was typed for: only this month's labels win over
+    the computed group (``group_source`` = ``manual``); last month's are shown as
+    ``prev_override`` and act on nothing. A remark is a note, not a decision: the
+    latest one up to this month stays. ``segment`` and ``group`` stay as computed, so
+    the month's numbers are facts, not opinions. Rows without a ``month`` are taken as
+    this month's. Returns this month's overrides for users absent from this export.
+    """
+    if "month" not in overrides:
+        overrides = overrides.assign(month=result.month)
+    overrides = overrides[overrides["month"] <= result.month]
+    current = overrides[overrides["month"] == result.month]
+    earlier = overrides[overrides["month"] == previous_month(result.month)]
+    notes = overrides[overrides["remark"] != ""].sort_values("month", kind="stable")
+    ids = result.users.frame["user_id"].astype(str)
+    tags = result.tags
+    tags["override"] = _per_user(ids, current, "label")
+    tags["prev_override"] = _per_user(ids, earlier, "label")
+    tags["remark"] = _per_user(ids, notes, "remark")
+    manual = tags["override"] != ""
+    tags["effective_group"] = tags["group"].where(~manual, tags["override"])
+    tags["group_source"] = pd.Series("computed", index=tags.index).where(~manual, "manual")
+    return current[~current["user_id"].isin(set(ids))].reset_index(drop=True)
+
+
+def _per_user(ids: pd.Series, rows: pd.DataFrame, column: str) -> Any:
+    """``rows[column]`` for each user ID ("" where none; the last row wins)."""
+    if not len(rows):
+        return [""] * len(ids)
+    table = rows.drop_duplicates("user_id", keep="last").set_index("user_id")[column]
+    return ids.map(table).fillna("").astype(object).to_numpy()
+
+
+def apply_stored_overrides(result: TagResult, store: HistoryStore) -> pd.DataFrame:
+    """Apply the overrides the history database holds, then re-run the rules on the effective groups."""
+    unmatched = apply_overrides(result, store.overrides())  # this month's labels act, older ones are shown
+    rerun_rules(result)
+    return unmatched
+
+
+def rerun_rules(result: TagResult) -> None:
+    """Rules see the effective group: a user ops moved by hand gets that group's action."""
+    ruleset = load_rules(result.config)
+    if not ruleset or "effective_group" not in result.tags:
+        return
+    lang = result.options.lang or result.config.language
+    tags = result.tags
+    seen = acting_tags(tags)
+    ruled = apply_rules(seen, result.users.frame, result.table.frame, ruleset, lang)
+    for column in ("rule", "channel", "channel_key", "content"):
+        tags[column] = ruled[column]
+
+
+__all__ = ["apply_overrides", "apply_stored_overrides", "previous_month", "rerun_rules"]
