@@ -52,7 +52,7 @@ from tagger.files import backup, sibling_name
 from tagger.history import TRACKING_FIELDS, TRACKING_NUMBERS, HistoryStore
 from tagger.i18n import LANGUAGES, Catalog, set_language
 from tagger.preflight import check_archive
-from tagger.readers import EXPORT_SUFFIXES, ole_container
+from tagger.readers import EXPORT_SUFFIXES, SCAN_ROWS, ole_container
 from tagger.pipeline import CarriedEdits, Progress, TagOptions, TagResult, output_path, remember_workbook, run
 from tagger.prepare import column_aliases
 from tagger.overrides import apply_overrides, apply_stored_overrides, previous_month, rerun_rules
@@ -155,7 +155,7 @@ MESSAGES = Catalog(
 )
 
 TAGGED_SUFFIX = "_tagged"
-HEADER_SCAN_ROWS = 30  # as deep as the export reader searches (readers.read_export)
+HEADER_SCAN_ROWS = SCAN_ROWS  # as deep as the export reader searches (readers.read_export)
 LOCK_NAME = ".tagger-refresh.lock"
 
 REACH_FIELDS = {f"reach_{name}": name for name in TRACKING_FIELDS}

@@ -42,7 +42,8 @@ from tagger.i18n import Catalog, get_language, set_language
 from tagger.pipeline import TagOptions, TagResult, default_output, month_from_name, resolve_month, run
 from tagger.prepare import column_aliases, prepare_users
 from tagger.project import ProjectSettings, all_fields, minimal_overrides, render_config
-from tagger.readers import EXPORT_SUFFIXES, SheetInfo, Table as RawTable, head_rows, list_sheets, read_export
+from tagger.readers import EXPORT_SUFFIXES, SCAN_ROWS, SheetInfo, head_rows, list_sheets, read_export
+from tagger.readers import Table as RawTable
 from tagger.report import summary_tables
 from tagger.values import month_key, parse_month
 
@@ -216,7 +217,7 @@ class Columns:
     problem: str | None = None
 
 
-def raw_columns(path: Path, sheet: str | None, rows: int = 30) -> Columns:
+def raw_columns(path: Path, sheet: str | None, rows: int = SCAN_ROWS) -> Columns:
     """Headers and samples straight from the first rows: the header row is the first widest row.
 
     Used only when :func:`tagger.readers.read_export` cannot find the required

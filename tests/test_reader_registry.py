@@ -116,6 +116,9 @@ def test_head_rows_fill_merged_headers_like_the_reader(tmp_path: Path) -> None:
     sheet.write_row(2, 0, ["2024-07-01", 2024.0])
     book.close()
     assert head_rows(path) == [["时间", "时间"], ["开户日", "最后一次打开"], ["2024-07-01", "2024"]]
+    assert head_rows(path, "明细", rows=1) == [["时间", "时间"]]
+    with pytest.raises(InputError, match="没有名为 '其他' 的工作表。工作表有：'明细'（可见）"):
+        head_rows(path, "其他")
 
 
 def test_head_rows_of_text_use_the_readers_encoding_and_delimiter(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from tagger.columns import DEFAULT_ALIASES
 from tagger.errors import InputError, Location
-from tagger.readers.base import Reader, Request
+from tagger.readers.base import SCAN_ROWS, Reader, Request
 from tagger.readers.duckdb import DuckDBReader
 from tagger.readers.excel import EXCEL_SUFFIXES, OLE_MAGIC, ZIP_MAGIC, ExcelReader, ole_container
 from tagger.readers.messages import MESSAGES
@@ -101,7 +101,7 @@ def read_export(
     *,
     sheet: str | None = None,
     aliases: Mapping[str, Sequence[str]] = DEFAULT_ALIASES,
-    scan_rows: int = 30,
+    scan_rows: int = SCAN_ROWS,
     table: str | None = None,
     snapshot_columns: Mapping[str, str] | None = None,
 ) -> Table:
@@ -132,7 +132,7 @@ def read_export(
 
 
 def head_rows(
-    path: str | Path, sheet: str | None = None, rows: int = 30, aliases: Mapping[str, Sequence[str]] = DEFAULT_ALIASES
+    path: str | Path, sheet: str | None = None, rows: int = SCAN_ROWS, aliases: Mapping[str, Sequence[str]] = DEFAULT_ALIASES
 ) -> list[list[str]]:
     """The first ``rows`` rows of ``path`` as text, decoded and split as :func:`read_export` would.
 
@@ -144,7 +144,7 @@ def head_rows(
 
 
 __all__ = [
-    "DELIMITERS", "EXCEL_SUFFIXES", "EXPORT_SUFFIXES", "MESSAGES", "OLE_MAGIC", "READERS", "TEXT_SUFFIXES", "ZIP_MAGIC",
+    "DELIMITERS", "EXCEL_SUFFIXES", "EXPORT_SUFFIXES", "MESSAGES", "OLE_MAGIC", "READERS", "SCAN_ROWS", "TEXT_SUFFIXES", "ZIP_MAGIC",
     "Reader", "Request", "SheetInfo", "Table", "claimed_by_suffix", "head_rows", "list_sheets", "ole_container",
     "read_export", "sniff",
 ]

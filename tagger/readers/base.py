@@ -17,6 +17,9 @@ from tagger.columns import DEFAULT_ALIASES
 from tagger.readers.messages import MESSAGES
 from tagger.readers.table import SheetInfo, Table
 
+# How many rows from the top the header row is looked for in (title rows and notes sit above it).
+SCAN_ROWS = 30
+
 
 @dataclass(frozen=True)
 class Request:
@@ -24,7 +27,7 @@ class Request:
 
     sheet: str | None = None
     aliases: Mapping[str, Sequence[str]] = field(default_factory=lambda: DEFAULT_ALIASES)
-    scan_rows: int = 30
+    scan_rows: int = SCAN_ROWS
     table: str | None = None  # a table of a database (DuckDB)
     columns: Mapping[str, str] | None = None  # snapshot name -> the table's column (tagger.snapshot)
 
@@ -65,4 +68,4 @@ def mismatch_warnings(path: Path, mismatch: bool, real_key: str) -> list[str]:
     return [MESSAGES("extension_mismatch", ext=suffix or "''", real=real)] if mismatch else []
 
 
-__all__ = ["Reader", "Request", "mismatch_warnings"]
+__all__ = ["SCAN_ROWS", "Reader", "Request", "mismatch_warnings"]

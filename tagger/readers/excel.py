@@ -79,17 +79,21 @@ class ExcelReader:
         """The named sheet's first rows (else the first visible sheet's), merged header cells filled."""
         book, _ = _open_workbook(path, self.name)
         try:
-            metas = _worksheets(book)
-            if sheet is None:
-                sheet = next((meta.name for meta in metas if _is_visible(meta)), None)
-                if sheet is None:
-                    raise InputError(MESSAGES("no_visible_sheet", sheets=_describe_sheets(metas)), where=Location(path))
-            elif sheet not in {meta.name for meta in metas}:
-                message = MESSAGES("sheet_not_found", sheet=sheet, sheets=_describe_sheets(metas))
-                raise InputError(message, where=Location(path))
-            return _scan(book, path, sheet, aliases, rows).head
+            return _scan(book, path, _head_sheet(book, path, sheet), aliases, rows).head
         finally:
             book.close()
+
+
+def _head_sheet(book: calamine.CalamineWorkbook, path: Path, sheet: str | None) -> str:
+    """The sheet to preview: the named one (hidden or not), else the first visible one."""
+    metas = _worksheets(book)
+    names = [meta.name for meta in metas] if sheet is not None else [m.name for m in metas if _is_visible(m)]
+    if sheet is None and names:
+        return names[0]
+    if sheet is not None and sheet in names:
+        return sheet
+    key = "no_visible_sheet" if sheet is None else "sheet_not_found"
+    raise InputError(MESSAGES(key, sheet=sheet, sheets=_describe_sheets(metas)), where=Location(path))
 
 
 def ole_container(path: Path, head: bytes) -> str | None:
