@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from tagger.columns import (
-    DEFAULT_ALIASES,
+    DEFAULT_ALIASES,  # noqa: F401 (the doctests below use it)
     FIELD_LABELS,
     REQUIRED_FIELDS,
     column_letter,
