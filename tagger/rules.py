@@ -45,6 +45,7 @@ import pandas as pd
 from tagger.config import Config, Play
 from tagger.errors import ConfigError
 from tagger.i18n import LANGUAGES, Catalog
+from tagger.playbook import plays_for
 from tagger.segments import GROUPS, LABELS, SEGMENTS, UNSPLIT
 
 MESSAGES = Catalog(
@@ -252,7 +253,6 @@ def playbook_rules(config: Config, lang: str, groups: Sequence[str] = (*GROUPS, 
     sheets. Paused and finished plays are left out: nobody should be sent them.
     """
     from tagger.segments import label as segment_label
-    from tagger.workbook.groups import plays_for
 
     rules: list[Rule] = []
     for group in groups:

@@ -19,7 +19,7 @@ from tagger import formulas as fx
 from tagger.config import PLAY_TEXTS, Config, Play
 from tagger.i18n import Catalog, get_language
 from tagger.metrics import segment_count
-from tagger.segments import UNSPLIT
+from tagger.playbook import plays_for
 from tagger.segments import label as segment_label
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import HEADINGS, SHEETS
@@ -82,28 +82,10 @@ TEXT = Catalog(
 )
 
 PLAY_COLUMNS: tuple[str, ...] = ("goal", "strategy", "preference", "channel", "content", "cadence", "owner", "status")
-# Where a group without its own plays borrows suggestions from.
-FALLBACK: dict[str, tuple[str, ...]] = {
-    UNSPLIT: ("active",),
-    "churned": ("churned_driving", "churned_not_driving"),
-    "churned_driving": ("churned",),
-    "churned_not_driving": ("churned",),
-    "returned": ("awakened",),
-    "awakened": ("returned",),
-}
 
 
 def sheet_name(group: str) -> str:
     return SHEETS(f"g_{group}")
-
-
-def plays_for(config: Config, group: str) -> list[Play]:
-    """The group's own plays, else those of the group it borrows from."""
-    for key in (group, *FALLBACK.get(group, ())):
-        found = [p for p in config.playbook if p.group == key]
-        if found:
-            return found
-    return []
 
 
 def suggestion(plays: Sequence[Play], preference: str) -> Play | None:
