@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import difflib
 import io
 import mmap
 import re
@@ -122,10 +123,13 @@ MESSAGES = Catalog(
             "en": "In the first visible sheet '{sheet}', {detail}",
         },
         "no_header": {
-            "zh": "前 {scan} 行中找不到表头：最像表头的是第 {row} 行：{seen}；缺少必需列：{missing}",
-            "en": "no header row in the first {scan} rows: the closest is row {row}: {seen}; "
-            "missing required columns: {missing}",
+            "zh": "缺少必需列：{missing}（前 {scan} 行中没有含全部必需列的表头行）。最接近的表头在第 {row} 行：{seen}。"
+                  "若其中一列就是所缺的列，请在 tagger.toml 中指定，例如 [columns] {example}，或运行 tagger wizard 选择",
+            "en": "missing required columns: {missing} (no row in the first {scan} rows has them all). The closest "
+                  "header is row {row}: {seen}. If one of these is the missing column, map it in tagger.toml, e.g. "
+                  "[columns] {example}, or run tagger wizard to choose it",
         },
+        "your_header": {"zh": "你的列名", "en": "your header"},
         "no_header_empty": {
             "zh": "前 {scan} 行都是空的，找不到表头（需要：{missing}）",
             "en": "the first {scan} rows are empty, so there is no header row (needed: {missing})",
@@ -658,10 +662,33 @@ def _no_header_detail(head: Sequence[Sequence[str]], aliases: Mapping[str, Seque
     if best is None:
         return MESSAGES("no_header_empty", scan=scan_rows, missing=_field_names(REQUIRED_FIELDS))
     cells = head[best[2]]
-    missing = missing_required(match_columns(cells, aliases))
+    matched = match_columns(cells, aliases)
+    missing = missing_required(matched)
     return MESSAGES(
-        "no_header", scan=scan_rows, row=best[2] + 1, seen=_seen_headers(cells), missing=_field_names(missing)
+        "no_header", scan=scan_rows, row=best[2] + 1, seen=_seen_headers(cells), missing=_field_names(missing),
+        example=_mapping_example(missing, [c for c in cells if normalize_header(c) and c not in matched.values()],
+                                 aliases),
     )
+
+
+def _mapping_example(missing: Sequence[str], unused: Sequence[str], aliases: Mapping[str, Sequence[str]]) -> str:
+    """``register_date = "开户时间"``: each missing field with the unused header most like one of its names.
+
+    A header from the user's own row makes the fix a copy; when none is alike, a placeholder says what goes there.
+    """
+    parts = []
+    left = list(dict.fromkeys(unused))
+    for name in missing:
+        names = [normalize_header(n) for n in (*aliases.get(name, ()), FIELD_LABELS.get(name, {}).get("zh", ""))]
+        scored = [(max(difflib.SequenceMatcher(None, normalize_header(h), n).ratio() for n in names if n), h)
+                  for h in left]
+        score, header = max(scored, default=(0.0, ""))
+        if score < 0.4:
+            header = MESSAGES("your_header")
+        else:
+            left.remove(header)
+        parts.append(f'{name} = "{header}"')
+    return "; ".join(parts)
 
 
 def _seen_headers(cells: Sequence[str]) -> str:
