@@ -18,6 +18,7 @@ from typing import Any
 
 from tagger.errors import ConfigError
 from tagger.i18n import LANGUAGES, Catalog
+from tagger.values import DATE_ORDERS
 
 DEFAULT_PRESET = "car_app"
 CONFIG_NAME = "tagger.toml"
@@ -126,6 +127,8 @@ class Config:
     channels: tuple[Channel, ...] = ()
     playbook: tuple[Play, ...] = ()
     columns: dict[str, list[str]] = field(default_factory=dict)
+    # How day-and-month-first dates (09/13/2024) read: "mdy", "dmy" or "ymd"; None refuses them.
+    date_order: str | None = None
     history_path: Path | None = None
     keep_months: int = 13
     source: Path | None = None
@@ -264,9 +267,13 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
         for i, item in enumerate(data.get("channels", []))
     )
     playbook = _playbook(data.get("playbook", []), where, features, channels)
+    column_table = dict(data.get("columns", {}))
+    date_order = column_table.pop("date_order", None)
+    _check(date_order is None or date_order in DATE_ORDERS, where, "columns.date_order", date_order,
+           "mdy (09/13/2024), dmy (13/09/2024) or ymd")
     columns = {
         field_name: [names] if isinstance(names, str) else list(names)
-        for field_name, names in data.get("columns", {}).items()
+        for field_name, names in column_table.items()
     }
     history_path = history.get("path")
     base = source.parent if source else Path.cwd()
@@ -283,6 +290,7 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
         channels=channels,
         playbook=playbook,
         columns=columns,
+        date_order=date_order,
         history_path=(base / history_path) if history_path else None,
         keep_months=keep,
         source=source,

@@ -151,6 +151,7 @@ class TagOptions:
     write: bool = True
     mask_pii: bool = False  # mask phone and ID-card numbers in every output (tagger.privacy)
     table: str | None = None  # the snapshot table in a .duckdb database (tagger.snapshot)
+    date_order: str | None = None  # --date-order: wins over [columns] date_order
 
 
 @dataclass
@@ -332,6 +333,8 @@ def tag_users(users: Users, month: int, config: Config, *, prev_active_month: pd
 def load_run_config(options: TagOptions) -> tuple[Config, RuleSet]:
     """The config and its rules, validated as a whole; ``tag`` and ``check`` both call this one function."""
     config = load_config(options.config or find_config(), options.preset)
+    if options.date_order:
+        config.date_order = options.date_order
     return config, load_rules(config)
 
 

@@ -5,9 +5,11 @@ Each test runs the real CLI on a file written here and reads the one line (or th
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 
-import pytest
+import openpyxl
 
 
 def error_line(err: str) -> str:
@@ -54,3 +56,85 @@ def test_a_missing_column_with_no_alike_header_gets_a_placeholder(run_cli, tmp_p
     line = error_line(err)
     assert line.index("缺少必需列：最近一次活跃时间") < line.index("C '手机号'")
     assert 'last_active_date = "你的列名"' in line
+
+
+# --------------------------------------------------------------------------- US-format dates
+
+US_EXPORT = ("用户ID,注册时间,最近一次活跃时间\n"
+             "1,01/07/2024 10:00,07/02/2024 13:52\n"      # 7 January 2024 (mdy); 2 July
+             "2,03/05/2024,07/13/2024 09:01\n"            # 5 March; 13 July proves month/day/year
+             "3,07/01/2024 1:05 PM,07/01/2024 1:05 PM\n")  # registered 1 July 2024: new in July
+
+
+def users_sheet(path: Path) -> dict[str, dict[str, object]]:
+    """The Users sheet read back: user ID -> {header: value}."""
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        sheet = book[next(name for name in book.sheetnames if "用户明细" in name or "Users" in name)]
+        rows = list(sheet.iter_rows(values_only=True))
+    finally:
+        book.close()
+    header_index = next(i for i, row in enumerate(rows) if "用户ID" in row)
+    header = rows[header_index]
+    return {str(row[header.index("用户ID")]): dict(zip(header, row)) for row in rows[header_index + 1:]
+            if row[header.index("用户ID")] is not None}
+
+
+def test_us_dates_are_refused_naming_the_order_one_cell_proves(run_cli, tmp_path: Path) -> None:
+    export = tmp_path / "us_2024-07.csv"
+    export.write_text(US_EXPORT, encoding="utf-8")
+    for command in ("tag", "check"):
+        code, _, err = run_cli(command, export, "--no-history", "--quiet") if command == "tag" else \
+            run_cli(command, export, "--quiet")
+        assert code == 2
+        line = error_line(err)
+        assert "row 2, column B '注册时间'" in line and "01/07/2024 10:00" in line
+        assert "“最近一次活跃时间”列第 3 行的 '07/13/2024 09:01' 只能是月/日/年" in line
+        assert "--date-order mdy" in line and '[columns] date_order = "mdy"' in line
+    assert not (tmp_path / "us_2024-07_tagged.xlsx").exists()
+
+
+def test_date_order_mdy_reads_us_dates_into_the_workbook(run_cli, tmp_path: Path) -> None:
+    export = tmp_path / "us_2024-07.csv"
+    export.write_text(US_EXPORT, encoding="utf-8")
+    code, out, err = run_cli("tag", export, "--no-history", "--date-order", "mdy", "--json", "-o",
+                             tmp_path / "out.xlsx")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["month"] == "2024-07" and data["segments"]["new"] == 1 and data["mau"] == 3
+    users = users_sheet(tmp_path / "out.xlsx")
+    registered = {uid: row["注册时间"] for uid, row in users.items()}
+    assert registered["1"] == dt.datetime(2024, 1, 7, 10, 0) and registered["2"] == dt.datetime(2024, 3, 5)
+    assert users["3"]["最近一次活跃时间"] == dt.datetime(2024, 7, 1, 13, 5)
+
+
+def test_date_order_from_the_config_and_a_wrong_order_names_the_right_one(run_cli, tmp_path: Path) -> None:
+    export = tmp_path / "us_2024-07.csv"
+    export.write_text(US_EXPORT, encoding="utf-8")
+    (tmp_path / "tagger.toml").write_text('[columns]\ndate_order = "mdy"\n', encoding="utf-8")
+    code, _, err = run_cli("check", export, "--quiet")
+    assert code == 0, err
+    code, _, err = run_cli("check", export, "--quiet", "--date-order", "dmy", "--lang", "en")  # the option wins
+    line = error_line(err)
+    assert code == 2 and "row 3, column C" in line and "not a valid day/month/year date" in line
+    assert "use --date-order mdy" in line
+
+
+def test_ambiguous_dates_with_no_proof_name_both_options(run_cli, tmp_path: Path) -> None:
+    export = tmp_path / "amb_2024-07.csv"
+    export.write_text("用户ID,注册时间,最近一次活跃时间\n1,01/07/2024,07/02/2024\n", encoding="utf-8")
+    code, _, err = run_cli("tag", export, "--no-history", "--quiet")
+    line = error_line(err)
+    assert code == 2 and "可能是 2024-01-07，也可能是 2024-07-01" in line
+    assert "--date-order mdy" in line and "--date-order dmy" in line
+    code, _, err = run_cli("tag", export, "--no-history", "--quiet", "--date-order", "dmy", "-o", tmp_path / "o.xlsx")
+    assert code == 0, err
+    assert users_sheet(tmp_path / "o.xlsx")["1"]["注册时间"].month == 7
+
+
+def test_an_unknown_date_order_in_the_config_is_a_config_error(run_cli, tmp_path: Path) -> None:
+    export = tmp_path / "us_2024-07.csv"
+    export.write_text(US_EXPORT, encoding="utf-8")
+    (tmp_path / "tagger.toml").write_text('[columns]\ndate_order = "usa"\n', encoding="utf-8")
+    code, _, err = run_cli("check", export, "--quiet")
+    assert code == 2 and "columns.date_order" in error_line(err) and "mdy" in err
