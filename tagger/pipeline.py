@@ -366,7 +366,7 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
     users = prepare_users(table, config)
     if options.mask_pii:
         _mask_pii(table, users)
-    warnings = [*table.warnings, *users.warnings]
+    warnings = [*config.warnings, *table.warnings, *users.warnings]
     month = resolve_month(options, users)
     mkey = month_key(month)
     warn_outside_month(table, users, month, warnings)

@@ -138,3 +138,61 @@ def test_an_unknown_date_order_in_the_config_is_a_config_error(run_cli, tmp_path
     (tmp_path / "tagger.toml").write_text('[columns]\ndate_order = "usa"\n', encoding="utf-8")
     code, _, err = run_cli("check", export, "--quiet")
     assert code == 2 and "columns.date_order" in error_line(err) and "mdy" in err
+
+
+# --------------------------------------------------------------------------- unknown settings
+
+MISSPELT = """[project]
+preset = "car_app"
+langauge = "en"
+
+[preferences]
+threshold = 0.3
+shares_of = "sessions"
+
+[colums]
+user_id = "会员编号"
+
+[columns]
+regster_date = "注册时间"
+
+[[playbook]]
+group = "new"
+goal = "new_retention"
+channel = "push"
+stratgy = "新手任务"
+strategy = "新手任务"
+"""
+
+
+def test_unknown_settings_are_warned_with_file_line_and_nearest_key(run_cli, samples: Path,
+                                                                     tmp_path: Path) -> None:
+    (tmp_path / "tagger.toml").write_text(MISSPELT, encoding="utf-8")
+    code, out, err = run_cli("check", samples / "car_app_2024-07.csv")
+    assert code == 0, err
+    text = " ".join(out.split())
+    for line, key, near in ((3, "project.langauge", "project.language"), (7, "preferences.shares_of", None),
+                            (9, "colums", "columns"), (13, "columns.regster_date", "columns.register_date"),
+                            (19, "playbook.stratgy", "playbook.strategy")):
+        expected = f"tagger.toml 第 {line} 行：不认识的设置 {key}，已忽略" + (f"；是不是 {near}？" if near else "")
+        assert expected in text, text
+
+    code, out, err = run_cli("tag", samples / "car_app_2024-07.csv", "--no-history", "--json", "--lang", "en",
+                             "-o", tmp_path / "o.xlsx")
+    assert code == 0, err
+    warnings = json.loads(out)["warnings"]
+    assert any(w.endswith("line 9: unknown setting colums, ignored; did you mean columns?") for w in warnings)
+    assert sum("unknown setting" in w for w in warnings) == 5
+
+
+def test_the_files_tagger_writes_and_the_presets_have_no_unknown_keys(run_cli, samples: Path,
+                                                                      tmp_path: Path) -> None:
+    from tagger.config import available_presets, load_config, preset_text
+
+    code, _, err = run_cli("init")
+    assert code == 0, err
+    assert load_config(tmp_path / "tagger.toml").warnings == []
+    for name in available_presets():  # a full copy of a preset as a project's file: every key is read
+        copy = tmp_path / f"copy_{name}.toml"
+        copy.write_text(preset_text(name), encoding="utf-8")
+        assert load_config(copy).warnings == [], name
