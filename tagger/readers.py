@@ -52,6 +52,7 @@ from .i18n import Catalog, get_language
 from .formula_cells import FormulaCell, formula_cells
 from .preflight import check_archive
 from .snapshot import is_snapshot, read_snapshot
+from .suggest import nearby_files
 
 __all__ = ["MESSAGES", "SheetInfo", "Table", "list_sheets", "read_export"]
 
@@ -331,7 +332,7 @@ def _sniff(path: Path) -> str:
     if path.name.startswith("~$"):
         raise InputError(MESSAGES("lock_file", original=path.name[2:]), where=Location(path))
     if not path.exists():
-        raise InputError(MESSAGES("not_found"), where=Location(path))
+        raise InputError(MESSAGES("not_found") + nearby_files(path), where=Location(path))
     if not path.is_file():
         raise InputError(MESSAGES("not_a_file"), where=Location(path))
     with path.open("rb") as handle:

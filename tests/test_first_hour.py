@@ -196,3 +196,25 @@ def test_the_files_tagger_writes_and_the_presets_have_no_unknown_keys(run_cli, s
         copy = tmp_path / f"copy_{name}.toml"
         copy.write_text(preset_text(name), encoding="utf-8")
         assert load_config(copy).warnings == [], name
+
+
+# --------------------------------------------------------------------------- a wrong export path
+
+
+def test_a_wrong_export_path_names_the_nearest_exports_in_that_folder(run_cli, tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for name in ("用户明细_2024-07.xlsx", "用户明细_2024-06.xlsx", "用户明细_2024-06_tagged.xlsx", "notes.md"):
+        (folder / name).write_bytes(b"x")
+    code, _, err = run_cli("tag", folder / "用户明细_2024-7.xlsx", "--no-history", "--quiet")
+    assert code == 2
+    line = error_line(err)
+    assert "找不到这个文件；同一文件夹中名字相近的有：'用户明细_2024-07.xlsx'" in line
+    assert "_tagged" not in line and "notes.md" not in line
+
+    code, _, err = run_cli("check", folder / "september.csv", "--quiet", "--lang", "en")
+    line = error_line(err)
+    assert code == 2 and "file not found; the exports in that folder are: " in line and "用户明细_2024-07.xlsx" in line
+
+    code, _, err = run_cli("check", tmp_path / "nowhere" / "x.csv", "--quiet")
+    assert code == 2 and "也不存在" in error_line(err)
