@@ -218,3 +218,12 @@ def test_a_wrong_export_path_names_the_nearest_exports_in_that_folder(run_cli, t
 
     code, _, err = run_cli("check", tmp_path / "nowhere" / "x.csv", "--quiet")
     assert code == 2 and "也不存在" in error_line(err)
+
+
+def test_tagger_sql_warns_of_unknown_settings_on_stderr_only(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "tagger.toml").write_text("[lifecycle]\nchurn_after_month = 3\n", encoding="utf-8")
+    code, out, err = run_cli("sql", "--dialect", "duckdb", "--month", "2024-07")
+    assert code == 0, err
+    assert "不认识" not in out and "churn_after_month" not in out and out.rstrip().endswith(";")
+    assert "第 2 行：不认识的设置 lifecycle.churn_after_month，已忽略；是不是 lifecycle.churn_after_months？" in \
+        " ".join(err.split())
