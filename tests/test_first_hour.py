@@ -1,12 +1,14 @@
 """A newcomer's first hour: what stood in the way of someone running tagger on their own export.
 
-Each test runs the real CLI on a file written here and reads the one line (or the workbook) it produces.
+Each test runs the real CLI (or the wizard through its prompts) on a file written here and reads the one
+line, or the workbook, it produces.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import tomllib
 from pathlib import Path
 
 import openpyxl
@@ -227,3 +229,27 @@ def test_tagger_sql_warns_of_unknown_settings_on_stderr_only(run_cli, tmp_path: 
     assert "不认识" not in out and "churn_after_month" not in out and out.rstrip().endswith(";")
     assert "第 2 行：不认识的设置 lifecycle.churn_after_month，已忽略；是不是 lifecycle.churn_after_months？" in \
         " ".join(err.split())
+
+
+def test_refresh_takes_the_date_order_too(run_cli, tmp_path: Path) -> None:
+    export = tmp_path / "us_2024-07.csv"
+    export.write_text(US_EXPORT, encoding="utf-8")
+    code, _, err = run_cli("refresh", export, "--no-history", "--quiet", "-o", tmp_path / "r.xlsx")
+    assert code == 2 and "--date-order mdy" in error_line(err)
+    code, _, err = run_cli("refresh", export, "--no-history", "--quiet", "--date-order", "mdy", "-o", tmp_path / "r.xlsx")
+    assert code == 0, err
+    assert users_sheet(tmp_path / "r.xlsx")["2"]["注册时间"] == dt.datetime(2024, 3, 5)
+
+
+def test_the_wizard_asks_the_order_of_ambiguous_dates_and_saves_the_answer(tmp_path: Path) -> None:
+    from tests.test_wizard import DOWN, ENTER, SETTINGS_DEFAULTS, drive
+
+    (tmp_path / "users_2024-07.csv").write_text(
+        "用户ID,注册时间,最近一次活跃时间\n1,02/07/2024,05/07/2024\n2,01/03/2024,06/07/2024 08:30\n", encoding="utf-8")
+    keys = ENTER + DOWN + ENTER + ENTER + ENTER + SETTINGS_DEFAULTS  # export, 日/月/年, month, mapping, the rest
+    result, out = drive(keys, tmp_path)
+    assert result.month == "2024-07"  # guessed from the file name once the order was known
+    config = tomllib.loads((tmp_path / "tagger.toml").read_text(encoding="utf-8"))
+    assert config["columns"]["date_order"] == "dmy"
+    users = users_sheet(tmp_path / "users_2024-07_tagged.xlsx")
+    assert users["1"]["注册时间"] == dt.datetime(2024, 7, 2) and users["2"]["注册时间"] == dt.datetime(2024, 3, 1)
