@@ -247,7 +247,7 @@ def test_the_wizard_asks_the_order_of_ambiguous_dates_and_saves_the_answer(tmp_p
     (tmp_path / "users_2024-07.csv").write_text(
         "用户ID,注册时间,最近一次活跃时间\n1,02/07/2024,05/07/2024\n2,01/03/2024,06/07/2024 08:30\n", encoding="utf-8")
     keys = ENTER + DOWN + ENTER + ENTER + ENTER + SETTINGS_DEFAULTS  # export, 日/月/年, month, mapping, the rest
-    result, out = drive(keys, tmp_path)
+    result, _ = drive(keys, tmp_path)
     assert result.month == "2024-07"  # guessed from the file name once the order was known
     config = tomllib.loads((tmp_path / "tagger.toml").read_text(encoding="utf-8"))
     assert config["columns"]["date_order"] == "dmy"
