@@ -294,7 +294,14 @@ def _dotted(text: str) -> tuple[str, ...]:
 
 
 def key_line(text: str, path: tuple[str, ...]) -> int | None:
-    """The line of ``text`` (1-based) where the key at ``path`` is written (array items: the first one)."""
+    """The line of ``text`` (1-based) where the key at ``path`` is written (array items: the first one).
+
+    >>> text = '[project]\\nname = "x"\\n\\n[[playbook]]\\nstratgy = "y"\\nstrategy = { zh = "a", fr = "b" }\\n'
+    >>> key_line(text, ("playbook", ITEM, "stratgy")), key_line(text, ("playbook", ITEM, "strategy", "fr"))
+    (5, 6)
+    >>> key_line(text, ("project",)), key_line(text, ("colums",)) is None
+    (1, True)
+    """
     wanted = tuple(part for part in path if part != ITEM)
     table: tuple[str, ...] = ()
     for number, line in enumerate(text.splitlines(), start=1):
