@@ -133,6 +133,7 @@ def check_export(options: TagOptions, progress: Progress | None = None) -> Check
     try:
         config, _ = load_run_config(options)
         set_language(options.lang or config.language)
+        report.warnings.extend(config.warnings)
         progress.step("read")
         table = read_export(options.export, sheet=options.sheet, aliases=column_aliases(config))
         _describe_table(report, table, config)

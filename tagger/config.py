@@ -9,15 +9,20 @@ features would be impossible to reason about.
 
 from __future__ import annotations
 
+import difflib
+import functools
+import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from tagger.columns import DEFAULT_ALIASES
 from tagger.errors import ConfigError
 from tagger.i18n import LANGUAGES, Catalog
+from tagger.values import DATE_ORDERS
 
 DEFAULT_PRESET = "car_app"
 CONFIG_NAME = "tagger.toml"
@@ -43,6 +48,11 @@ MESSAGES = Catalog(
             "zh": "配置 {path} 中 playbook[{index}] 的 {key} = {value!r} 无效：{reason}",
             "en": "config {path}: playbook[{index}].{key} = {value!r} is invalid: {reason}",
         },
+        "unknown_key": {
+            "zh": "配置 {path} 第 {line} 行：不认识的设置 {key}，已忽略{hint}",
+            "en": "config {path} line {line}: unknown setting {key}, ignored{hint}",
+        },
+        "did_you_mean": {"zh": "；是不是 {near}？", "en": "; did you mean {near}?"},
         "no_features": {
             "zh": "配置 {path} 没有定义任何偏好功能 [[preferences.features]]",
             "en": "config {path} defines no preference features [[preferences.features]]",
@@ -109,6 +119,20 @@ class Play:
         return self.texts.get(name, {}).get(lang, "")
 
 
+@dataclass(frozen=True)
+class UnknownSetting:
+    """A key of a project file that nothing reads: where it is and the known key it is nearest to."""
+
+    path: Path
+    line: int | None
+    key: str
+    near: str = ""
+
+    def message(self) -> str:
+        hint = MESSAGES("did_you_mean", near=self.near) if self.near else ""
+        return MESSAGES("unknown_key", path=self.path, line=self.line or "?", key=self.key, hint=hint)
+
+
 @dataclass
 class Config:
     """Everything a run needs to know besides the export itself."""
@@ -126,10 +150,14 @@ class Config:
     channels: tuple[Channel, ...] = ()
     playbook: tuple[Play, ...] = ()
     columns: dict[str, list[str]] = field(default_factory=dict)
+    # How day-and-month-first dates (09/13/2024) read: "mdy", "dmy" or "ymd"; None refuses them.
+    date_order: str | None = None
     history_path: Path | None = None
     keep_months: int = 13
     source: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    # Keys of the project file no reader knows (misspelt, or meant for another version).
+    unknown_settings: list[UnknownSetting] = field(default_factory=list)
 
     @property
     def base_dir(self) -> Path:
@@ -138,6 +166,168 @@ class Config:
 
     def default_history_path(self) -> Path:
         return self.history_path or self.base_dir / HISTORY_NAME
+
+    @property
+    def warnings(self) -> list[str]:
+        """One line per unknown setting, in the current language (set after the config is read)."""
+        return [setting.message() for setting in self.unknown_settings]
+
+
+# A key is known when a shipped preset sets it or when load_config/_build reads it, so a key added there is
+# known with nothing else to update. Listed here are only the tables another module reads from Config.raw
+# (and checks itself): [[rules]] (tagger.rules names an unknown rule key), [sql] (tagger.snapshot, likewise)
+# and [[alerts.levels]] (tagger.alerts). A new table read that way needs a line here or a preset entry.
+READ_ELSEWHERE: frozenset[tuple[str, ...]] = frozenset({
+    ("rules",), ("rules_match",), ("rules_file",), ("project", "rules_match"), ("project", "rules_file"),
+    ("sql",), ("alerts",),
+})
+ANY = "*"  # in a path: every key of the table was taken (a reader walked it whole)
+ITEM = "[]"  # in a path: an item of an array of tables
+
+
+class _Tracked(dict):  # type: ignore[type-arg]
+    """A TOML table that records which keys its readers look up, so the keys nobody reads can be named.
+
+    Built once over the parsed config (nested tables and arrays of tables wrapped too); ``get``,
+    ``[]`` and ``in`` record the key, walking the table (``items`` …) records :data:`ANY`.
+    """
+
+    def __init__(self, data: Mapping[str, Any], path: tuple[str, ...], seen: set[tuple[str, ...]]) -> None:
+        super().__init__({key: _track(value, (*path, key), seen) for key, value in data.items()})
+        self._path, self._seen = path, seen
+
+    def _saw(self, key: object) -> None:
+        self._seen.add((*self._path, str(key)))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self._saw(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: Any) -> Any:
+        self._saw(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self._saw(key)
+        return super().__contains__(key)
+
+    def __iter__(self) -> Iterator[str]:
+        self._saw(ANY)
+        return super().__iter__()
+
+    def items(self) -> Any:
+        self._saw(ANY)
+        return super().items()
+
+    def keys(self) -> Any:
+        self._saw(ANY)
+        return super().keys()
+
+    def values(self) -> Any:
+        self._saw(ANY)
+        return super().values()
+
+
+def _track(value: Any, path: tuple[str, ...], seen: set[tuple[str, ...]]) -> Any:
+    if isinstance(value, Mapping):
+        return _Tracked(value, path, seen)
+    if isinstance(value, list):
+        return [_Tracked(item, (*path, ITEM), seen) if isinstance(item, Mapping) else item for item in value]
+    return value
+
+
+def _paths(data: Mapping[str, Any], path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Every key of a parsed TOML document as a path (array items as :data:`ITEM`), tables first."""
+    for key, value in data.items():
+        here = (*path, key)
+        yield here
+        items = [value] if isinstance(value, Mapping) else value if isinstance(value, list) else []
+        for item in items:
+            if isinstance(item, Mapping):
+                yield from _paths(item, here if item is value else (*here, ITEM))
+
+
+@functools.lru_cache(maxsize=1)
+def _preset_keys() -> frozenset[tuple[str, ...]]:
+    """Every key some shipped preset sets: the presets are complete, commented configs."""
+    known: set[tuple[str, ...]] = set()
+    for name in available_presets():
+        known.update(_paths(tomllib.loads(preset_text(name))))
+    return frozenset(known)
+
+
+def unknown_keys(project: Mapping[str, Any], seen: set[tuple[str, ...]],
+                 fields: set[str]) -> list[tuple[tuple[str, ...], list[str]]]:
+    """Keys of ``project`` that no preset sets and no reader asked for, each with the known keys beside it.
+
+    ``fields``: the names ``[columns]`` takes (its keys are field names, not settings).
+    """
+    known = seen | _preset_keys() | {("columns", name) for name in fields}
+    found = []
+
+    def walk(data: Mapping[str, Any], path: tuple[str, ...]) -> None:
+        for key, value in data.items():
+            here = (*path, key)
+            if here in READ_ELSEWHERE or (*path, ANY) in known:
+                continue
+            if here not in known:
+                siblings = sorted({k[len(path)] for k in known if len(k) > len(path) and k[:len(path)] == path
+                                   and k[len(path)] not in (ANY, ITEM)})
+                found.append((here, siblings))
+            elif isinstance(value, Mapping):
+                walk(value, here)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, Mapping):
+                        walk(item, (*here, ITEM))
+
+    walk(project, ())
+    return found
+
+
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_.\"' -]+?)\s*=")
+
+
+def _dotted(text: str) -> tuple[str, ...]:
+    return tuple(part.strip().strip("\"'") for part in text.split("."))
+
+
+def key_line(text: str, path: tuple[str, ...]) -> int | None:
+    """The line of ``text`` (1-based) where the key at ``path`` is written (array items: the first one).
+
+    >>> text = '[project]\\nname = "x"\\n\\n[[playbook]]\\nstratgy = "y"\\nstrategy = { zh = "a", fr = "b" }\\n'
+    >>> key_line(text, ("playbook", ITEM, "stratgy")), key_line(text, ("playbook", ITEM, "strategy", "fr"))
+    (5, 6)
+    >>> key_line(text, ("project",)), key_line(text, ("colums",)) is None
+    (1, True)
+    """
+    wanted = tuple(part for part in path if part != ITEM)
+    table: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            table = _dotted(header[1])
+            if table == wanted:
+                return number
+            continue
+        key = _KEY.match(line)
+        if key and (*table, *_dotted(key[1])) == wanted:
+            return number
+    return key_line(text, path[:-1]) if len(path) > 1 else None
+
+
+def _unknown_settings(source: Path, project: Mapping[str, Any], seen: set[tuple[str, ...]],
+                      fields: set[str]) -> list[UnknownSetting]:
+    """Each unknown key of ``source``: its line and the nearest key tagger knows in the same table."""
+    text = source.read_text(encoding="utf-8-sig")
+    found = []
+    for path, siblings in unknown_keys(project, seen, fields):
+        table = [part for part in path[:-1] if part != ITEM]
+        near = difflib.get_close_matches(path[-1], siblings, n=1, cutoff=0.6)
+        found.append(UnknownSetting(source, key_line(text, path), ".".join((*table, path[-1])),
+                                    ".".join((*table, near[0])) if near else ""))
+    return found
 
 
 def available_presets() -> list[str]:
@@ -192,10 +382,17 @@ def load_config(path: Path | str | None = None, preset: str | None = None) -> Co
     source = Path(path) if path else None
     if source is not None:
         project = _read_toml(source)
-    name = preset or project.get("project", {}).get("preset") or DEFAULT_PRESET
-    base = _project_template(project, source) if preset is None else None
+    seen: set[tuple[str, ...]] = set()
+    reading = _Tracked(project, (), seen)  # what load_config and _build ask of the file
+    name = preset or reading.get("project", {}).get("preset") or DEFAULT_PRESET
+    base = _project_template(reading, source) if preset is None else None
     data = merge(base if base is not None else tomllib.loads(preset_text(name)), project)
-    return _build(data, name, source)
+    config = _build(_Tracked(data, (), seen), name, source)
+    config.raw = data
+    if source is not None:
+        fields = {*DEFAULT_ALIASES, *(f.field for f in config.features), "date_order"}
+        config.unknown_settings = _unknown_settings(source, project, seen, fields)
+    return config
 
 
 def _project_template(project: Mapping[str, Any], source: Path | None) -> dict[str, Any] | None:
@@ -264,9 +461,13 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
         for i, item in enumerate(data.get("channels", []))
     )
     playbook = _playbook(data.get("playbook", []), where, features, channels)
+    column_table = dict(dict.items(data.get("columns", {})))  # field names, checked by unknown_keys
+    date_order = column_table.pop("date_order", None)
+    _check(date_order is None or date_order in DATE_ORDERS, where, "columns.date_order", date_order,
+           "mdy (09/13/2024), dmy (13/09/2024) or ymd")
     columns = {
         field_name: [names] if isinstance(names, str) else list(names)
-        for field_name, names in data.get("columns", {}).items()
+        for field_name, names in column_table.items()
     }
     history_path = history.get("path")
     base = source.parent if source else Path.cwd()
@@ -283,6 +484,7 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
         channels=channels,
         playbook=playbook,
         columns=columns,
+        date_order=date_order,
         history_path=(base / history_path) if history_path else None,
         keep_months=keep,
         source=source,

@@ -136,6 +136,7 @@ class TagOptions:
     write: bool = True
     mask_pii: bool = False  # mask phone and ID-card numbers in every output (tagger.privacy)
     table: str | None = None  # the snapshot table in a .duckdb database (tagger.snapshot)
+    date_order: str | None = None  # --date-order: wins over [columns] date_order
 
 
 @dataclass
@@ -317,6 +318,8 @@ def tag_users(users: Users, month: int, config: Config, *, prev_active_month: pd
 def load_run_config(options: TagOptions) -> tuple[Config, RuleSet]:
     """The config and its rules, validated as a whole; ``tag`` and ``check`` both call this one function."""
     config = load_config(options.config or find_config(), options.preset)
+    if options.date_order:
+        config.date_order = options.date_order
     return config, load_rules(config)
 
 
@@ -348,7 +351,7 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
     users = prepare_users(table, config)
     if options.mask_pii:
         _mask_pii(table, users)
-    warnings = [*table.warnings, *users.warnings]
+    warnings = [*config.warnings, *table.warnings, *users.warnings]
     month = resolve_month(options, users)
     mkey = month_key(month)
     warn_outside_month(table, users, month, warnings)

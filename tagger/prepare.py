@@ -26,8 +26,10 @@ from tagger.sanitize import EXCEL_MAX_CHARS, clean_frame
 from tagger.values import (
     PLAUSIBLE_FROM,
     ambiguous_date,
+    has_day_month_dates,
     parse_counts,
     parse_dates,
+    proven_date_order,
     placeholder_dates,
     parse_flags,
     parse_ids,
@@ -71,6 +73,31 @@ MESSAGES = Catalog(
             "en": "the date '{value}' is ambiguous: it could be {first} or {second} ({count} cells). Export dates "
                   "as year-month-day, e.g. 2024-07-01",
         },
+        "say_order": {
+            "zh": "；或说明日期顺序：月/日/年 加 --date-order mdy，日/月/年 加 --date-order dmy"
+                  "（或在 tagger.toml 中写 [columns] date_order = \"mdy\"）",
+            "en": "; or say the order: --date-order mdy for month/day/year, --date-order dmy for day/month/year "
+                  "(or [columns] date_order = \"mdy\" in tagger.toml)",
+        },
+        "date_order_proven": {
+            "zh": "日期 '{value}' 的日、月写在年前面（共 {count} 个单元格），tagger 不猜顺序。“{column}”列第 {row} 行的 "
+                  "'{proof}' 只能是{order_name}，所以导出用的是{order_name}：请加 --date-order {order}，"
+                  "或在 tagger.toml 中写 [columns] date_order = \"{order}\"",
+            "en": "the date '{value}' puts day and month before the year ({count} cells) and tagger does not guess "
+                  "the order. '{proof}' in row {row} of '{column}' can only be {order_name}, so the export uses {order_name}: pass "
+                  "--date-order {order}, or write [columns] date_order = \"{order}\" in tagger.toml",
+        },
+        "date_not_in_order": {
+            "zh": "日期 '{value}' 按{order_name}（date_order = \"{order}\"）读不成有效日期（共 {count} 个单元格）",
+            "en": "the date '{value}' is not a valid {order_name} date (date_order = \"{order}\"; {count} cells)",
+        },
+        "other_order": {
+            "zh": "；“{column}”列第 {row} 行的 '{proof}' 只能是{order_name}：请改用 --date-order {order}",
+            "en": "; '{proof}' in row {row} of '{column}' can only be {order_name}: use --date-order {order}",
+        },
+        "order_mdy": {"zh": "月/日/年", "en": "month/day/year"},
+        "order_dmy": {"zh": "日/月/年", "en": "day/month/year"},
+        "order_ymd": {"zh": "年/月/日", "en": "year/month/day"},
         "timezone": {
             "zh": "有 {count} 个带时区的时间（第 {rows} 行，如 '{value}'），已换算为 {tz} 时间",
             "en": "{count} timestamps carry a timezone (rows {rows}, e.g. '{value}'); converted to {tz}",
@@ -271,19 +298,16 @@ def prepare_users(table: Table, config: Config) -> Users:
         if name not in mapping:
             continue
         header = mapping[name]
-        dates, bad, empty = parse_dates(raw[header], config.timezone)
+        dates, bad, empty = parse_dates(raw[header], config.timezone, config.date_order)
         if bad.any():
             rows = _rows(table, bad)
             value = raw[header].iloc[_first(bad)]
-            readings = ambiguous_date(value)
             if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:  # a csv of a sheet with errors
                 message = MESSAGES("error_date", cells=f"{table.letters.get(header, '')}{rows[0]}",
                                    value=value.strip(), count=int(bad.sum()))
-            elif readings:
-                message = MESSAGES("ambiguous_date", value=value, first=readings[0], second=readings[1],
-                                   count=int(bad.sum()))
             else:
-                message = MESSAGES("bad_date", value=value, count=int(bad.sum()))
+                dated = [header, *(mapping[f] for f in DATE_FIELDS if f in mapping and mapping[f] != header)]
+                message = _bad_date(table, dated, value, int(bad.sum()), config.date_order)
             raise InputError(message, _where(table, header, rows[0]))
         placeholder = _placeholders(raw[header], empty)
         if placeholder.any():
@@ -390,6 +414,35 @@ def _blank_last_active(table: Table, header: str, empty: pd.Series, config: Conf
         raise InputError(MESSAGES("blank_last_active_error", count=count, rows=_fmt_rows(rows, count)),
                          _where(table, header, rows[0]))
     warnings.append(_rows_warning(table, header, empty, "blank_last_active"))
+
+
+def _bad_date(table: Table, headers: Sequence[str], value: object, count: int, order: str | None) -> str:
+    """Why ``value`` (in ``headers[0]``) is no date; for 09/13/2024-style dates, which order the export proves.
+
+    tagger never picks an order itself, but when one cell (a day over 12) of this date column, else of the
+    export's other date columns, settles it, the message names that order and the exact option to pass.
+    """
+    if not has_day_month_dates(pd.Series([value])):
+        return MESSAGES("bad_date", value=value, count=count)
+    proof: dict[str, object] = {}
+    for header in headers:
+        proven = proven_date_order(table.frame[header])
+        if proven is not None:
+            proof = {"order": proven[0], "order_name": MESSAGES(f"order_{proven[0]}"), "column": header,
+                     "proof": table.frame[header].iloc[proven[1]], "row": table.excel_row(proven[1])}
+            break
+    if order is not None:
+        message = MESSAGES("date_not_in_order", value=value, count=count, order=order,
+                           order_name=MESSAGES(f"order_{order}"))
+        return message + (MESSAGES("other_order", **proof) if proof and proof["order"] != order else "")
+    if proof:
+        return MESSAGES("date_order_proven", value=value, count=count, **proof)
+    readings = ambiguous_date(value)
+    if readings:
+        message = MESSAGES("ambiguous_date", value=value, first=readings[0], second=readings[1], count=count)
+    else:  # e.g. 13/13/2024: no order reads it, but the form still needs one
+        message = MESSAGES("bad_date", value=value, count=count)
+    return message + MESSAGES("say_order")
 
 
 def _first(mask: pd.Series) -> int:

@@ -49,6 +49,7 @@ class ProjectSettings:
     keep_months: int = 13
     template: str | None = None
     columns: dict[str, str | list[str]] = field(default_factory=dict)
+    date_order: str | None = None  # [columns] date_order: how 09/13/2024 reads
     matched: dict[str, str] = field(default_factory=dict)
     feature_labels: dict[str, str] = field(default_factory=dict)
     source_note: str | None = None
@@ -63,6 +64,7 @@ class ProjectSettings:
             history_path=str(history), keep_months=config.keep_months,
             template=config.raw.get("project", {}).get("template") if config.source else None,
             columns={k: (v[0] if len(v) == 1 else list(v)) for k, v in config.columns.items()},
+            date_order=config.date_order,
             feature_labels={f.field: f.label("zh") for f in config.features},
         )
 
@@ -97,7 +99,15 @@ def _columns_block(settings: ProjectSettings) -> list[str]:
     if not settings.columns and not shown:
         for name in REQUIRED_FIELDS:
             lines.append(f"# {name} = {_value(DEFAULT_ALIASES[name][0])}  # {_field_label(name, settings)}")
-    return lines
+    return [*lines, *_date_order_lines(settings)]
+
+
+def _date_order_lines(settings: ProjectSettings) -> list[str]:
+    """``date_order``, set when the export needs it, else shown commented so people find the key."""
+    line = f"date_order = {_value(settings.date_order or 'mdy')}"
+    return ["# How dates like 09/13/2024 read: \"mdy\" (month/day/year), \"dmy\" (day/month/year); unset refuses",
+            "# them rather than guess (--date-order says it for one run).",
+            line if settings.date_order else f"# {line}"]
 
 
 def render_config(settings: ProjectSettings, *, written_by: str = "tagger init") -> str:

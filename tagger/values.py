@@ -4,7 +4,8 @@ Readers hand over cells as they were stored (text, numbers, dates, ``None``).
 Each parser here is vectorised over a whole column and returns the parsed column
 together with a boolean mask of the cells it could not accept, so the caller can
 name their rows and columns. Nothing is guessed: a form that could mean two dates
-(``1/7/2024``) is refused rather than read one way.
+(``1/7/2024``) is refused rather than read one way, unless the user says the order
+(``--date-order mdy`` / ``[columns] date_order``).
 """
 
 from __future__ import annotations
@@ -101,6 +102,13 @@ def _from_parts(parts: pd.DataFrame, tz: str) -> pd.Series:
     return stamps
 
 
+# Day-and-month-first dates (09/13/2024 13:52, 13.09.2024, 9/13/2024 1:52 PM): read only in an order the user names.
+DATE_ORDERS: tuple[str, ...] = ("mdy", "dmy", "ymd")
+_DAY_MONTH = re.compile(
+    r"^(?P<a>\d{1,2})\s*[-/.]\s*(?P<b>\d{1,2})\s*[-/.]\s*(?P<y>\d{4})"
+    r"(?:[ T]+(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2})(?:\.\d+)?)?\s*(?P<p>[AaPp]\.?[Mm]\.?)?)?"
+    r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
+)
 _AMBIGUOUS = re.compile(r"^\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{4})(?:\s.*)?$")
 _TZ_SUFFIX = re.compile(r"\d\s*(?:Z|[+-]\d{2}:?\d{2})\s*$", re.M)
 # Dates before this are not plausible for a user of an app; Excel day 0-60 (1900-01-00 .. the
@@ -131,6 +139,59 @@ def ambiguous_date(value: object) -> tuple[str, str] | None:
     return (readings[0], readings[1]) if len(readings) == 2 and readings[0] != readings[1] else None
 
 
+def _day_month_parts(values: pd.Series) -> pd.DataFrame:
+    """``a``/``b``/``y`` (and the time) of each day-and-month-first text; rows that are not one hold NaN."""
+    texts = values.map(lambda v: unicodedata.normalize("NFKC", v).strip() if type(v) is str else "")
+    return texts.str.extract(_DAY_MONTH)
+
+
+def proven_date_order(series: pd.Series) -> tuple[str, int] | None:
+    """The order a column's day-and-month-first dates must be in, and the first cell that allows only it.
+
+    ``09/13/2024`` has no 13th month, so the column is month-day-year (``mdy``); ``13/09/2024`` proves
+    ``dmy``. None when no cell decides it, or when cells contradict each other (no order reads them all).
+
+    >>> proven_date_order(pd.Series(["01/07/2024", "09/13/2024 13:52"])), proven_date_order(pd.Series(["1/7/2024"]))
+    (('mdy', 1), None)
+    >>> proven_date_order(pd.Series(["13/9/2024", "9/13/2024"])) is None
+    True
+    """
+    parts = _day_month_parts(series.reset_index(drop=True)).dropna(subset=["y"])
+    month_first, day_first = pd.to_numeric(parts["b"]) > 12, pd.to_numeric(parts["a"]) > 12
+    if month_first.any() == day_first.any():
+        return None
+    proof = month_first if month_first.any() else day_first
+    return ("mdy" if month_first.any() else "dmy"), int(proof[proof].index[0])
+
+
+def has_day_month_dates(series: pd.Series) -> bool:
+    """Whether any text cell is a day-and-month-first date, which needs a date order to be read.
+
+    >>> has_day_month_dates(pd.Series(["2024-07-01", 45474])), has_day_month_dates(pd.Series(["7/1/2024"]))
+    (False, True)
+    """
+    return bool(_day_month_parts(series)["y"].notna().any())
+
+
+def _ordered_dates(values: pd.Series, order: str, tz: str) -> pd.Series:
+    """Day-and-month-first texts read in ``order`` (``mdy``/``dmy``); others, and impossible dates, NaT."""
+    parts = _day_month_parts(values)
+    found = parts["y"].notna()
+    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    if not found.any():
+        return result
+    parts = parts[found]
+    month, day = (parts["a"], parts["b"]) if order == "mdy" else (parts["b"], parts["a"])
+    hour = pd.to_numeric(parts["H"])
+    pm = parts["p"].fillna("").str.upper().str.startswith("P")
+    am = parts["p"].fillna("").str.upper().str.startswith("A")
+    hour = hour.where(~(pm | am), hour % 12 + pm * 12).where(~(pm | am) | (hour <= 12), 99)  # 13:05 PM: no time
+    frame = pd.DataFrame({"y": parts["y"], "m": month, "d": day, "H": hour, "M": parts["M"], "S": parts["S"],
+                          "tz": parts["tz"]})
+    result[found[found].index] = _from_parts(frame, tz)
+    return result
+
+
 def timezone_cells(series: pd.Series) -> pd.Series:
     """Text cells that end in a timezone (``Z``, ``+08:00``), which :func:`parse_dates` converts.
 
@@ -147,12 +208,18 @@ def timezone_cells(series: pd.Series) -> pd.Series:
     return found
 
 
-def parse_dates(series: pd.Series, tz: str = "Asia/Shanghai") -> tuple[pd.Series, pd.Series, pd.Series]:
+def parse_dates(series: pd.Series, tz: str = "Asia/Shanghai",
+                order: str | None = None) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Dates from real dates, Excel serials, ``2024-07-01``, ``2024/7/1``, ``2024年7月1日``, ``20240701``.
 
     Times are kept; timezone suffixes (``Z``, ``+08:00``) are converted to ``tz`` and
     dropped. Returns ``(dates, bad, blank)`` where ``bad`` marks cells that hold
-    something that is not one of the accepted forms.
+    something that is not one of the accepted forms. ``order`` ``"mdy"`` or ``"dmy"``
+    also reads ``09/13/2024`` / ``13/09/2024`` that way; without it they are bad.
+
+    >>> d, bad, _ = parse_dates(pd.Series(["09/13/2024 13:52", "9/1/2024 1:05 PM", "13/09/2024"]), order="mdy")
+    >>> [x.strftime("%Y-%m-%d %H:%M") if pd.notna(x) else None for x in d], bad.tolist()
+    (['2024-09-13 13:52', '2024-09-01 13:05', None], [False, False, True])
 
     >>> d, bad, blank = parse_dates(pd.Series(["2024/7/1", "2024年7月2日 08:30", 45474, None, "1/7/2024"]))
     >>> [x.strftime("%Y-%m-%d %H:%M") if pd.notna(x) else None for x in d]
@@ -204,6 +271,11 @@ def parse_dates(series: pd.Series, tz: str = "Asia/Shanghai") -> tuple[pd.Series
         serial_text = serial_text[serial_text.str.match(_SERIAL_TEXT)]
         if len(serial_text):
             result[serial_text.index] = _from_serial(serial_text.astype(float))
+        if order in ("mdy", "dmy"):
+            left = rest[~is_compact]
+            ordered = _ordered_dates(left, order, tz)
+            hit = ordered.notna()
+            result[hit[hit].index] = ordered[hit]
     bad = result.isna() & ~blank
     return result, bad, blank
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import questionary
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
@@ -40,12 +41,12 @@ from tagger.errors import InputError, TaggerError
 from tagger.files import atomic_output
 from tagger.i18n import Catalog, get_language, set_language
 from tagger.pipeline import TagOptions, TagResult, default_output, month_from_name, resolve_month, run
-from tagger.prepare import column_aliases, prepare_users
+from tagger.prepare import DATE_FIELDS, column_aliases, prepare_users
 from tagger.project import ProjectSettings, all_fields, minimal_overrides, render_config
 from tagger.readers import EXPORT_SUFFIXES, SCAN_ROWS, SheetInfo, head_rows, list_sheets, read_export
 from tagger.readers import Table as RawTable
 from tagger.report import summary_tables
-from tagger.values import month_key, parse_month
+from tagger.values import has_day_month_dates, month_key, parse_month, proven_date_order
 
 NONE = "__none__"
 OTHER = "__other__"
@@ -72,6 +73,18 @@ TEXT = Catalog(
         "pick_sheet": {"zh": "读取哪个工作表？", "en": "Which sheet holds the users?"},
         "sheet_item": {"zh": "{name}（{rows:,} 行）", "en": "{name} ({rows:,} rows)"},
         "hidden": {"zh": "，隐藏", "en": ", hidden"},
+        "date_order": {
+            "zh": "日期写成 {sample} 这样（日、月在年前面），tagger 不猜顺序。这份导出的日期是？",
+            "en": "Dates are written like {sample} (day and month before the year) and tagger does not guess the "
+                  "order. How do this export's dates read?",
+        },
+        "date_order_proven": {
+            "zh": "（“{column}”列的 '{proof}' 只能这样读，已选好，回车确认）",
+            "en": " ('{proof}' in '{column}' allows only this order, chosen for you; Enter to confirm)",
+        },
+        "order_mdy": {"zh": "月/日/年（09/13/2024 = 2024-09-13）", "en": "month/day/year (09/13/2024 = 2024-09-13)"},
+        "order_dmy": {"zh": "日/月/年（13/09/2024 = 2024-09-13）", "en": "day/month/year (13/09/2024 = 2024-09-13)"},
+        "r_date_order": {"zh": "日期顺序", "en": "Date order"},
         "month": {"zh": "报告月份（YYYY-MM）", "en": "Report month (YYYY-MM)"},
         "month_guess": {"zh": "（依据{source}推测，回车确认）", "en": " (guessed from {source}; Enter to confirm)"},
         "from_name": {"zh": "文件名", "en": "the file name"},
@@ -344,6 +357,46 @@ class Wizard:
             columns.problem = exc.message
             return columns
 
+    # -- the date order --------------------------------------------------------------
+
+    def _date_columns(self, columns: Columns) -> dict[str, pd.Series]:
+        """The export's date columns (header -> values), as far as this config maps them."""
+        matched = match_columns(columns.headers, build_aliases(self.config.columns, self._extra()))
+        found: dict[str, pd.Series] = {}
+        for name in DATE_FIELDS:
+            header = matched.get(name)
+            if header is None:
+                continue
+            if columns.table is not None:
+                frame = columns.table.frame
+                found[header] = frame[next(c for c in frame.columns if str(c) == header)]
+            else:
+                found[header] = pd.Series(columns.samples.get(header, []), dtype=object)
+        return found
+
+    def pick_date_order(self, columns: Columns) -> None:
+        """Ask how 09/13/2024-style dates read, only when the export's date columns hold such dates.
+
+        The order one cell proves (a day over 12) is chosen already, so Enter is the answer most of the time.
+        """
+        dated = self._date_columns(columns)
+        sample = next((values.iloc[proven_at] for values in dated.values()
+                       if (proven_at := _first_day_month_date(values)) is not None), None)
+        if sample is None:
+            return
+        message = TEXT("date_order", sample=sample)
+        default = self.config.date_order if self.config.date_order in ("mdy", "dmy") else "mdy"
+        for header, values in dated.items():
+            proven = proven_date_order(values)
+            if proven is not None:
+                default = proven[0]
+                message += TEXT("date_order_proven", column=header, proof=values.iloc[proven[1]])
+                break
+        choices = [questionary.Choice(TEXT(f"order_{order}"), value=order) for order in ("mdy", "dmy")]
+        order = str(self.ask.select(message, choices, default=default))
+        self.settings.date_order = order
+        self.config.date_order = order
+
     # -- the month -------------------------------------------------------------------
 
     def guess_month(self, export: Path, columns: Columns) -> tuple[str | None, str]:
@@ -496,6 +549,7 @@ class Wizard:
         export = self.pick_export()
         sheet = self.pick_sheet(export)
         columns = self.read_columns(export, sheet)
+        self.pick_date_order(columns)
         month = self.pick_month(export, columns)
         mapping = self.map_columns(columns)
         self.pick_settings()
@@ -521,7 +575,9 @@ class Wizard:
         columns = ", ".join(f"{self._label(k)} ← {v}" for k, v in mapping.items() if v and k in REQUIRED_FIELDS)
         rows = [
             ("r_export", _shown(options.export)), ("r_sheet", options.sheet or TEXT("auto")),
-            ("r_month", options.month), ("r_columns", columns), ("r_preset", s.preset),
+            ("r_month", options.month), ("r_columns", columns),
+            *([("r_date_order", TEXT(f"order_{s.date_order}"))] if s.date_order in ("mdy", "dmy") else []),
+            ("r_preset", s.preset),
             ("r_churn", str(s.churn_after_months)), ("r_threshold", f"{s.threshold:.0%}"),
             ("r_target", f"{s.target_active_rate:.0%}"), ("r_language", s.language),
             ("r_history", _shown(options.history) if options.history else ""),
@@ -600,3 +656,11 @@ def run_wizard(console: Console, prompter: Prompter | None = None, *, folder: Pa
 
 
 __all__ = ["Prompter", "Wizard", "Plan", "NoTerminalError", "run_wizard", "candidate_exports", "raw_columns"]
+
+
+def _first_day_month_date(values: pd.Series) -> int | None:
+    """Position of the first 09/13/2024-style date among ``values`` (one vectorised check, then a search)."""
+    values = values.reset_index(drop=True)
+    if not has_day_month_dates(values):
+        return None
+    return next(i for i in range(len(values)) if has_day_month_dates(values.iloc[i:i + 1]))

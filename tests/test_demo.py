@@ -25,6 +25,8 @@ def test_demo_tags_three_months_into_one_history(run_cli, tmp_path: Path) -> Non
         assert (folder / f"car_app_{month}_tagged.xlsx").is_file()
     assert (folder / "tagger-history.sqlite").is_file() and (folder / "tagger.toml").is_file()
     assert "回流用户" in out and ("xdg-open" in out or "open " in out)
+    next_step = " ".join(out.split())  # what to run on one's own export, right before the final line
+    assert "在存放导出的文件夹中运行 tagger（向导逐步提问），或直接运行 tagger tag 文件.xlsx" in next_step
     workbook = openpyxl.load_workbook(final, read_only=True)
     assert len(workbook.sheetnames) >= 2
     workbook.close()

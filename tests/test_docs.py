@@ -51,3 +51,11 @@ def test_version(run_cli, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_readme_quick_start_runs_the_demo() -> None:
     assert "python3 -m pip install . && tagger demo" in README
+
+
+def test_troubleshooting_explains_boxes_and_the_render_machine_installs_a_cjk_font() -> None:
+    section = README.split("## Troubleshooting", 1)[1].split("\n## ", 1)[0]
+    assert "emoji" in section.lower() and "font" in section.lower()
+    ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
+    install = next(line for line in ci.splitlines() if "apt-get install" in line and "libreoffice" in line)
+    assert "fonts-wqy-microhei" in install

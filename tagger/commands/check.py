@@ -77,7 +77,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace, out: Console, err: Console) -> int:
     options = TagOptions(export=args.export, month=args.month, config=args.config, preset=args.preset,
-                         history=args.history, output=args.output, lang=args.lang, sheet=args.sheet, write=False)
+                         history=args.history, output=args.output, lang=args.lang, sheet=args.sheet, write=False,
+                         date_order=args.date_order)
     if args.quiet or args.json:
         report = check_export(options)
     else:

@@ -17,6 +17,7 @@ from rich.progress import (
 )
 
 from tagger.i18n import Catalog
+from tagger.values import DATE_ORDERS
 
 STEPS = Catalog(
     "steps",
@@ -52,6 +53,9 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("export", type=Path, help="the export file (xlsx, xlsm, xls, ods, csv, tsv, txt)")
     parser.add_argument("--month", help="report month YYYY-MM (default: from the file name or the latest activity)")
     parser.add_argument("--sheet", help="sheet to read (default: the visible sheet with the required headers)")
+    parser.add_argument("--date-order", choices=DATE_ORDERS,
+                        help="how dates like 09/13/2024 read: mdy (month/day/year), dmy or ymd "
+                             "(default: [columns] date_order, else such dates are refused)")
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:

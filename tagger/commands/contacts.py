@@ -66,7 +66,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def options_from(args: argparse.Namespace) -> ContactOptions:
     tag = TagOptions(export=args.export, month=args.month, config=args.config, preset=args.preset,
                      history=args.history, use_history=not args.no_history, replace=args.replace,
-                     lang=args.lang, sheet=args.sheet, write=False, mask_pii=args.mask_pii)
+                     lang=args.lang, sheet=args.sheet, write=False, mask_pii=args.mask_pii,
+                     date_order=args.date_order)
     formats = tuple(f.strip().lower() for f in args.format.split(",") if f.strip())
     return ContactOptions(tag=tag, out_dir=args.out_dir, holdout=args.holdout, seed=args.seed, date=args.date,
                           formats=formats)

@@ -33,6 +33,11 @@ TEXT = Catalog(
         "folder": {"zh": "示例项目目录：{folder}（含 tagger.toml 与历史库 {history}）",
                    "en": "Demo project folder: {folder} (with tagger.toml and the history {history})"},
         "final": {"zh": "已写入：{path}", "en": "Written: {path}"},
+        "next": {
+            "zh": "轮到你自己的导出了：在存放导出的文件夹中运行 tagger（向导逐步提问），或直接运行 tagger tag 文件.xlsx",
+            "en": "Now your own export: run tagger in the folder that holds it (the wizard asks step by step), "
+                  "or run tagger tag FILE.xlsx",
+        },
     },
 )
 
@@ -71,6 +76,7 @@ def handle(args: argparse.Namespace, out: Console, err: Console) -> int:
     out.print(_months_table(demo))
     out.print(escape(TEXT("folder", folder=demo.folder, history=demo.history.name)))
     out.print(escape(open_hint(demo.final)), soft_wrap=True)
+    out.print(escape(TEXT("next")), soft_wrap=True)
     final = demo.final.resolve() if demo.final else None
     out.print(f"[bold green]{escape(TEXT('final', path=final))}[/]", soft_wrap=True)
     return 0

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from tagger.commands.common import command_parser
 from tagger.config import find_config, load_config
@@ -56,6 +57,8 @@ def handle(args: argparse.Namespace, out: Console, err: Console) -> int:
         raise InputError(TEXT("bad_month", value=args.month)) from None
     source = args.config or find_config()
     config = load_config(source, args.preset)
+    for line in config.warnings:  # on stderr: stdout is the SQL itself
+        err.print(f"[yellow]![/] {escape(line)}", soft_wrap=True)
     sql = build_sql(config, month, args.dialect, what=args.what, table=args.table, lang=args.lang)
     if not args.quiet:
         header = TEXT("header", what=args.what, month=month_key(month), dialect=args.dialect,

@@ -55,7 +55,7 @@ def options_from(args: argparse.Namespace) -> TagOptions:
         export=args.export, month=args.month, config=args.config, preset=args.preset,
         history=args.history, use_history=not args.no_history, replace=args.replace,
         output=args.output, lang=args.lang, sheet=args.sheet, mask_pii=args.mask_pii,
-        table=getattr(args, "table", None),
+        table=getattr(args, "table", None), date_order=args.date_order,
     )
 
 

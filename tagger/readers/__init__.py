@@ -36,6 +36,7 @@ from tagger.readers.messages import MESSAGES
 from tagger.readers.parquet import ParquetReader
 from tagger.readers.table import SheetInfo, Table
 from tagger.readers.text import DELIMITERS, TEXT_SUFFIXES, TextReader
+from tagger.suggest import nearby_files
 
 # Every input format by its sniffed name. Content is tried in this order (text, the
 # fallback, last); readers chosen ``by_suffix`` are picked by extension before that.
@@ -67,7 +68,7 @@ def sniff(path: str | Path) -> str:
     if path.name.startswith("~$"):
         raise InputError(MESSAGES("lock_file", original=path.name[2:]), where=Location(path))
     if not path.exists():
-        raise InputError(MESSAGES("not_found"), where=Location(path))
+        raise InputError(MESSAGES("not_found") + nearby_files(path), where=Location(path))
     if not path.is_file():
         raise InputError(MESSAGES("not_a_file"), where=Location(path))
     with path.open("rb") as handle:

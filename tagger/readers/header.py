@@ -7,6 +7,7 @@ required field, and the message for a missing header quotes the closest row.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 
 from tagger.columns import (
@@ -68,10 +69,33 @@ def _no_header_detail(head: Sequence[Sequence[str]], aliases: Mapping[str, Seque
     if best is None:
         return MESSAGES("no_header_empty", scan=scan_rows, missing=_field_names(REQUIRED_FIELDS))
     cells = head[best[2]]
-    missing = missing_required(match_columns(cells, aliases))
+    matched = match_columns(cells, aliases)
+    missing = missing_required(matched)
     return MESSAGES(
-        "no_header", scan=scan_rows, row=best[2] + 1, seen=_seen_headers(cells), missing=_field_names(missing)
+        "no_header", scan=scan_rows, row=best[2] + 1, seen=_seen_headers(cells), missing=_field_names(missing),
+        example=_mapping_example(missing, [c for c in cells if normalize_header(c) and c not in matched.values()],
+                                 aliases),
     )
+
+
+def _mapping_example(missing: Sequence[str], unused: Sequence[str], aliases: Mapping[str, Sequence[str]]) -> str:
+    """``register_date = "开户时间"``: each missing field with the unused header most like one of its names.
+
+    A header from the user's own row makes the fix a copy; when none is alike, a placeholder says what goes there.
+    """
+    parts = []
+    left = list(dict.fromkeys(unused))
+    for name in missing:
+        names = [normalize_header(n) for n in (*aliases.get(name, ()), FIELD_LABELS.get(name, {}).get("zh", ""))]
+        scored = [(max(difflib.SequenceMatcher(None, normalize_header(h), n).ratio() for n in names if n), h)
+                  for h in left]
+        score, header = max(scored, default=(0.0, ""))
+        if score < 0.4:
+            header = MESSAGES("your_header")
+        else:
+            left.remove(header)
+        parts.append(f'{name} = "{header}"')
+    return "; ".join(parts)
 
 
 def _seen_headers(cells: Sequence[str]) -> str:

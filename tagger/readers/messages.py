@@ -76,10 +76,13 @@ MESSAGES = Catalog(
             "en": "In the first visible sheet '{sheet}', {detail}",
         },
         "no_header": {
-            "zh": "前 {scan} 行中找不到表头：最像表头的是第 {row} 行：{seen}；缺少必需列：{missing}",
-            "en": "no header row in the first {scan} rows: the closest is row {row}: {seen}; "
-            "missing required columns: {missing}",
+            "zh": "缺少必需列：{missing}（前 {scan} 行中没有含全部必需列的表头行）。最接近的表头在第 {row} 行：{seen}。"
+                  "若其中一列就是所缺的列，请在 tagger.toml 中指定，例如 [columns] {example}，或运行 tagger wizard 选择",
+            "en": "missing required columns: {missing} (no row in the first {scan} rows has them all). The closest "
+                  "header is row {row}: {seen}. If one of these is the missing column, map it in tagger.toml, e.g. "
+                  "[columns] {example}, or run tagger wizard to choose it",
         },
+        "your_header": {"zh": "你的列名", "en": "your header"},
         "no_header_empty": {
             "zh": "前 {scan} 行都是空的，找不到表头（需要：{missing}）",
             "en": "the first {scan} rows are empty, so there is no header row (needed: {missing})",
