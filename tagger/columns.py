@@ -55,6 +55,35 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
     "activity_count_3m": {"zh": "近三个月参与活动次数", "en": "activities joined (3 months)"},
 }
 
+# What each optional field changes when the export has it, in a few words (the wizard shows them).
+FIELD_NOTES: dict[str, dict[str, str]] = {
+    "prev_active_date": {"zh": "上月状态取自这一列（区分唤醒/回流），不用历史库",
+                         "en": "last month's state comes from it (awakened/returned), not from history"},
+    "user_key": {"zh": "写进触达名单，供发送工具匹配用户", "en": "goes into the contact lists for the sending tool"},
+    "nickname": {"zh": "显示在触达名单和分群表中", "en": "shown on the contact lists and group sheets"},
+    "drove": {"zh": "流失用户再分为开车/不开车", "en": "splits churned users into drove / did not drive"},
+    "top_feature_3m": {"zh": "没有使用次数的用户按它定偏好", "en": "gives a preference to users without counts"},
+    "activity_count_3m": {"zh": "不影响标签；作为数字供 [[rules]] 的 when 条件使用",
+                          "en": "does not change the tags; a number for [[rules]] when-conditions"},
+}
+
+# A feature's usage-count column, named for what it holds: "控车次数 (近三个月)", not the preference "控车偏好".
+USAGE_LABEL: dict[str, str] = {"zh": "{feature}次数 (近三个月)", "en": "{feature} count (3 months)"}
+USAGE_NOTE: dict[str, str] = {"zh": "与其他次数一起算偏好占比", "en": "with the other counts, makes the preference shares"}
+_PREFERENCE_WORD = {"zh": "偏好", "en": ""}
+
+
+def usage_label(feature_label: str, lang: str) -> str:
+    """The label of a feature's count column, from the feature's (preference) label.
+
+    >>> usage_label("控车偏好", "zh"), usage_label("Vehicle control", "en")
+    ('控车次数 (近三个月)', 'Vehicle control count (3 months)')
+    """
+    word = _PREFERENCE_WORD[lang]
+    name = feature_label[: -len(word)] if word and feature_label.endswith(word) else feature_label
+    return USAGE_LABEL[lang].format(feature=name)
+
+
 _IGNORED = re.compile(r"[\s_\-\u200b\u200c\u200d\u2060\ufeff]+")
 
 

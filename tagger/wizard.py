@@ -44,7 +44,7 @@ from tagger.files import atomic_output
 from tagger.i18n import Catalog, get_language, set_language
 from tagger.pipeline import TagOptions, TagResult, default_output, month_from_name, resolve_month, run
 from tagger.prepare import column_aliases, prepare_users
-from tagger.project import ProjectSettings, all_fields, minimal_overrides, render_config
+from tagger.project import ProjectSettings, all_fields, minimal_overrides, render_config, source_note
 from tagger.readers import SheetInfo, Table as RawTable, list_sheets, read_export
 from tagger.report import summary_tables
 from tagger.values import month_key, parse_month
@@ -533,7 +533,7 @@ class Wizard:
         history, output = self.pick_paths(export)
         self.settings.columns = minimal_overrides(columns.headers, mapping, self._extra())
         self.settings.matched = {k: v for k, v in mapping.items() if v and k not in self.settings.columns}
-        self.settings.source_note = f"Last export: {export.name}" + (f", sheet '{sheet}'" if sheet else "")
+        self.settings.source_note = source_note(export.name, sheet, self.settings.language)
         options = TagOptions(export=export, month=month, history=history, output=output,
                              lang=self.settings.language, sheet=sheet)
         self.review(options, mapping)

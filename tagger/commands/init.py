@@ -67,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace, out: Console, err: Console) -> int:
-    result = init_project(args.dir, args.preset, force=args.force)
+    result = init_project(args.dir, args.preset, force=args.force, lang=args.lang)
     if args.quiet:
         out.print(str(result.config), markup=False, soft_wrap=True)
         return 0
