@@ -20,11 +20,10 @@ from pathlib import Path
 from tagger import __version__
 from tagger.columns import (
     DEFAULT_ALIASES,
-    FIELD_LABELS,
     REQUIRED_FIELDS,
     build_aliases,
+    field_label,
     match_columns,
-    usage_label,
 )
 from tagger.config import CONFIG_NAME, DEFAULT_PRESET, HISTORY_NAME, Config, load_config, preset_text
 from tagger.errors import OutputError
@@ -83,11 +82,7 @@ def _value(value: object) -> str:
 
 def _field_label(name: str, settings: ProjectSettings) -> str:
     """What a ``[columns]`` key holds, in the file's language (a feature's key holds its usage count)."""
-    lang = settings.language if settings.language in LANGUAGES else "zh"
-    if name in FIELD_LABELS:
-        return FIELD_LABELS[name][lang]
-    labels = settings.feature_labels.get(name)
-    return usage_label(labels[lang], lang) if labels and lang in labels else name
+    return field_label(name, settings.language if settings.language in LANGUAGES else "zh", settings.feature_labels)
 
 
 COMMENTS = Catalog(
