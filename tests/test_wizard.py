@@ -68,8 +68,13 @@ def test_full_run_on_a_sample(june: Path, tmp_path: Path) -> None:
     book = openpyxl.load_workbook(workbook, read_only=True)
     assert book.sheetnames and all(not any("\u4e00" <= ch <= "\u9fff" for ch in name) for name in book.sheetnames)
     book.close()
-    config = tomllib.loads((tmp_path / "tagger.toml").read_text(encoding="utf-8"))
+    saved = (tmp_path / "tagger.toml").read_text(encoding="utf-8")
+    config = tomllib.loads(saved)
     assert config["project"]["language"] == "en" and config["project"]["target_active_rate"] == 0.9
+    for comment in ("# Last export: car_app_2024-06.xlsx", "# Months without activity after which",
+                    '# usage_control = "控车次数"  # Vehicle control count (3 months)'):
+        assert comment in saved  # the comments follow the language chosen in the wizard
+    assert "连续多少个月" not in saved
     assert config["lifecycle"]["churn_after_months"] == 3
     assert (tmp_path / "tagger-history.sqlite").is_file()
     for text in ("列对应", "用户ID", "100109452822199503", "Segments for 2024-06", "Target / gap", "xdg-open",
@@ -92,7 +97,10 @@ def test_mapping_correction_is_saved_and_reused(run_cli, tmp_path: Path) -> None
     result, out = drive(keys, tmp_path)
     assert "没能自动认出所有必需的列" in out
     assert result.users.mapping["user_id"] == "会员号" and "nickname" not in result.users.mapping
-    config = tomllib.loads((tmp_path / "tagger.toml").read_text(encoding="utf-8"))
+    saved = (tmp_path / "tagger.toml").read_text(encoding="utf-8")
+    assert "# 上次的导出：members_2024-07.csv" in saved and "# 连续多少个月没有活跃算流失" in saved
+    assert 'user_id = "会员号"  # 用户ID' in saved and "Months without activity" not in saved
+    config = tomllib.loads(saved)
     assert config["columns"] == {"user_id": "会员号", "register_date": "开户日", "last_active_date": "最后一次打开",
                                  "nickname": []}
     # The saved answers are enough for the everyday command: no prompts, same mapping.
