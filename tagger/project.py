@@ -29,6 +29,7 @@ from tagger.config import CONFIG_NAME, DEFAULT_PRESET, HISTORY_NAME, Config, loa
 from tagger.errors import OutputError
 from tagger.files import atomic_output
 from tagger.i18n import LANGUAGES, Catalog
+from tagger.preset_comments import localize_comments
 
 MESSAGES = Catalog(
     "project",
@@ -286,7 +287,7 @@ def init_project(folder: Path, preset: str | None = None, *, force: bool = False
     settings.template = template_path.name
     if lang:
         settings.language = lang
-    write_text_atomically(template_path, template_text)
+    write_text_atomically(template_path, localize_comments(template_text, settings.language))
     write_text_atomically(config_path, render_config(settings))
     tomllib.loads(config_path.read_text(encoding="utf-8"))  # what we wrote must read back
     return InitResult(config=config_path, template=template_path, replaced=existing)

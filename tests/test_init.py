@@ -6,7 +6,10 @@ import re
 import tomllib
 from pathlib import Path
 
-from tagger.config import load_config
+import pytest
+
+from tagger.config import load_config, preset_text
+from tagger.preset_comments import BLOCKS, comment_blocks
 from tagger.project import ProjectSettings, minimal_overrides, render_config
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -113,3 +116,17 @@ def test_feature_columns_are_named_for_their_counts(tmp_path: Path) -> None:
     text = render_config(settings)
     assert 'usage_control = "控车"  # Vehicle control count (3 months)' in text
     assert "# Which header of your export holds each field" in text
+
+
+@pytest.mark.parametrize("preset", ["car_app", "ecommerce", "social"])
+def test_the_preset_copy_is_commented_in_the_project_language(run_cli, tmp_path: Path, preset: str) -> None:
+    shipped = preset_text(preset)
+    assert all(body in {t["en"] for t in BLOCKS.texts.values()} for _, _, body in comment_blocks(shipped)), \
+        "a comment block of the preset has no Chinese text in tagger/preset_comments.py"
+    assert run_cli("init", tmp_path / "zh", "--preset", preset)[0] == 0
+    copy = (tmp_path / "zh" / f"{preset}.toml").read_text(encoding="utf-8")
+    comments = [line for line in copy.splitlines() if line.startswith("#")]
+    assert comments and all(CJK.search(line) for line in comments), comments
+    assert tomllib.loads(copy) == tomllib.loads(shipped)  # only the comments changed
+    assert run_cli("init", tmp_path / "en", "--preset", preset, "--lang", "en")[0] == 0
+    assert (tmp_path / "en" / f"{preset}.toml").read_text(encoding="utf-8") == shipped
