@@ -69,7 +69,6 @@ FIELD_NOTES: dict[str, dict[str, str]] = {
 
 # A feature's usage-count column, named for what it holds: "控车次数 (近三个月)", not the preference "控车偏好".
 USAGE_LABEL: dict[str, str] = {"zh": "{feature}次数 (近三个月)", "en": "{feature} count (3 months)"}
-USAGE_NOTE: dict[str, str] = {"zh": "与其他次数一起算偏好占比", "en": "with the other counts, makes the preference shares"}
 _PREFERENCE_WORD = {"zh": "偏好", "en": ""}
 
 
@@ -100,10 +99,8 @@ def field_label(name: str, lang: str, feature_labels: Mapping[str, Mapping[str, 
 
 
 def field_note(name: str, lang: str) -> str:
-    """In a few words, what a field changes when the export has it ("" for required fields)."""
-    if name in FIELD_NOTES:
-        return FIELD_NOTES[name][lang]
-    return "" if name in FIELD_LABELS else USAGE_NOTE[lang]
+    """In a few words, what an optional field changes when the export has it ("" for any other field)."""
+    return FIELD_NOTES[name][lang] if name in FIELD_NOTES else ""
 
 
 _IGNORED = re.compile(r"[\s_\-\u200b\u200c\u200d\u2060\ufeff]+")

@@ -485,11 +485,10 @@ class Wizard:
             table.add_row(f"[bold]{escape(TEXT(heading))}[/]", "", "", f"[bold]{escape(TEXT(heading + '_note'))}[/]")
             for name in names:
                 header = mapping[name]
-                note = field_note(name, get_language()) if heading == "group_optional" else ""
                 table.add_row(f"  {escape(self._label(name))}",
                               escape(header) if header else f"[dim]{escape(TEXT('unused'))}[/]",
                               escape(", ".join(columns.samples.get(header, []))) if header else "",
-                              escape(note))
+                              escape(field_note(name, get_language())))
         return table
 
     # -- the settings ------------------------------------------------------------------
