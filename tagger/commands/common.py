@@ -6,6 +6,7 @@ import argparse
 import re
 import shlex
 import sys
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
@@ -117,12 +118,69 @@ def translate_error(message: str) -> str:
     return message
 
 
+_TOKENS = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+|\s+")
+_NO_LINE_START = set("，。；：、！？）》」』")
+_NO_LINE_END = set("（《「『")
+
+
+def cells(text: str) -> int:
+    """Terminal columns ``text`` takes: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` terminal columns, breaking between words or Chinese characters.
+
+    argparse wraps by character count, so Chinese help would run twice as wide as the terminal.
+
+    >>> wrap_cells("读取月度用户导出（xlsx），给每个用户打标签", 20)
+    ['读取月度用户导出', '（xlsx），给每个用户', '打标签']
+    """
+    lines: list[str] = []
+    line = ""
+    for token in _TOKENS.findall(text):
+        if token.isspace():
+            line += " " if line else ""
+            continue
+        if line and cells(line.rstrip() + token) > width and token[0] not in _NO_LINE_START:
+            carried = line[-1] if line[-1] in _NO_LINE_END and len(line) > 1 else ""
+            lines.append(line[: len(line) - len(carried)].rstrip())
+            line = carried
+        line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps descriptions and examples as written, with the usage line in the chosen language."""
+    """The usage line in the chosen language, and text wrapped by terminal columns, not characters.
+
+    Descriptions and examples keep their line breaks; only unindented lines wider
+    than the terminal are wrapped (indented ones are example commands to copy).
+    """
 
     def add_usage(self, usage: str | None, actions: Iterable[argparse.Action],
                   groups: Iterable[argparse._MutuallyExclusiveGroup], prefix: str | None = None) -> None:
         super().add_usage(usage, actions, groups, PARSER("usage") if prefix is None else prefix)
+
+    def _format_usage(self, usage: str | None, actions: Iterable[argparse.Action],
+                      groups: Iterable[argparse._MutuallyExclusiveGroup], prefix: str | None) -> str:
+        extra = cells(prefix or "") - len(prefix or "")  # "用法：" is 3 characters but 6 columns
+        self._width -= extra
+        try:
+            return super()._format_usage(usage, actions, groups, prefix)
+        finally:
+            self._width += extra
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return wrap_cells(" ".join(text.split()), width)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out: list[str] = []
+        for line in text.splitlines():  # indented lines are commands to copy: never broken
+            keep = cells(line) <= width or line[:1].isspace()
+            out.extend([indent + line] if keep else [indent + part for part in wrap_cells(line, width)])
+        return "\n".join(out)
 
 
 class TaggerParser(argparse.ArgumentParser):
