@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from tagger.columns import FIELD_LABELS, REQUIRED_FIELDS, match_columns
+from tagger.columns import FIELD_LABELS, REQUIRED_FIELDS, field_label, match_columns
 from tagger.config import Config
 from tagger.errors import TaggerError
 from tagger.history import HistoryStore
@@ -148,11 +148,7 @@ def check_export(options: TagOptions, progress: Progress | None = None) -> Check
 
 
 def _label(name: str, config: Config) -> str:
-    lang = get_language()
-    if name in FIELD_LABELS:
-        return FIELD_LABELS[name][lang]
-    feature = next((f for f in config.features if f.field == name), None)
-    return feature.label(lang) if feature else name
+    return field_label(name, get_language(), {f.field: f.labels for f in config.features})
 
 
 def _show(value: object) -> str:

@@ -55,6 +55,54 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
     "activity_count_3m": {"zh": "近三个月参与活动次数", "en": "activities joined (3 months)"},
 }
 
+# What each optional field changes when the export has it, in a few words (the wizard shows them).
+FIELD_NOTES: dict[str, dict[str, str]] = {
+    "prev_active_date": {"zh": "用它定上月状态（唤醒/回流），不必用历史库",
+                         "en": "gives last month's state (awakened/returned) without history"},
+    "user_key": {"zh": "写进触达名单，供发送工具匹配用户", "en": "goes into the contact lists, for the sending tool"},
+    "nickname": {"zh": "显示在触达名单和分群表中", "en": "shown on the contact lists and group sheets"},
+    "drove": {"zh": "流失用户再分为开车/不开车", "en": "splits churned users into drove / did not drive"},
+    "top_feature_3m": {"zh": "没有使用次数的用户按它定偏好", "en": "gives a preference to users without counts"},
+    "activity_count_3m": {"zh": "不改标签；可在 [[rules]] 的 when 条件中使用",
+                          "en": "no effect on tags; usable in [[rules]] when-conditions"},
+}
+
+# A feature's usage-count column, named for what it holds: "控车次数 (近三个月)", not the preference "控车偏好".
+USAGE_LABEL: dict[str, str] = {"zh": "{feature}次数 (近三个月)", "en": "{feature} count (3 months)"}
+_PREFERENCE_WORD = {"zh": "偏好", "en": ""}
+
+
+def usage_label(feature_label: str, lang: str) -> str:
+    """The label of a feature's count column, from the feature's (preference) label.
+
+    >>> usage_label("控车偏好", "zh"), usage_label("Vehicle control", "en")
+    ('控车次数 (近三个月)', 'Vehicle control count (3 months)')
+    """
+    word = _PREFERENCE_WORD[lang]
+    name = feature_label[: -len(word)] if word and feature_label.endswith(word) else feature_label
+    return USAGE_LABEL[lang].format(feature=name)
+
+
+def field_label(name: str, lang: str, feature_labels: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """What a canonical field holds, in ``lang``: one place for every front end that names a field.
+
+    ``feature_labels`` maps a feature's count field (``usage_control``) to the
+    feature's labels; such a field is named for its count, not for the preference.
+
+    >>> field_label("user_id", "zh"), field_label("usage_control", "zh", {"usage_control": {"zh": "控车偏好"}})
+    ('用户ID', '控车次数 (近三个月)')
+    """
+    if name in FIELD_LABELS:
+        return FIELD_LABELS[name][lang]
+    labels = (feature_labels or {}).get(name)
+    return usage_label(labels[lang], lang) if labels and lang in labels else name
+
+
+def field_note(name: str, lang: str) -> str:
+    """In a few words, what an optional field changes when the export has it ("" for any other field)."""
+    return FIELD_NOTES[name][lang] if name in FIELD_NOTES else ""
+
+
 _IGNORED = re.compile(r"[\s_\-\u200b\u200c\u200d\u2060\ufeff]+")
 
 

@@ -70,7 +70,7 @@ def run_demo(folder: Path = DEFAULT_FOLDER, *, lang: str | None = None,
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / CONFIG_NAME
     if not config.exists():
-        init_project(folder)
+        init_project(folder, lang=lang)
     history = folder / HISTORY_NAME
     demo = DemoResult(folder=folder, config=config, history=history)
     for month, export in zip(SAMPLE_MONTHS, list(_copy_samples(folder))):

@@ -18,11 +18,18 @@ from datetime import datetime
 from pathlib import Path
 
 from tagger import __version__
-from tagger.columns import DEFAULT_ALIASES, FIELD_LABELS, REQUIRED_FIELDS, build_aliases, match_columns
+from tagger.columns import (
+    DEFAULT_ALIASES,
+    REQUIRED_FIELDS,
+    build_aliases,
+    field_label,
+    match_columns,
+)
 from tagger.config import CONFIG_NAME, DEFAULT_PRESET, HISTORY_NAME, Config, load_config, preset_text
 from tagger.errors import OutputError
 from tagger.files import atomic_output
-from tagger.i18n import Catalog
+from tagger.i18n import LANGUAGES, Catalog
+from tagger.preset_comments import localize_comments
 
 MESSAGES = Catalog(
     "project",
@@ -51,7 +58,7 @@ class ProjectSettings:
     columns: dict[str, str | list[str]] = field(default_factory=dict)
     date_order: str | None = None  # [columns] date_order: how 09/13/2024 reads
     matched: dict[str, str] = field(default_factory=dict)
-    feature_labels: dict[str, str] = field(default_factory=dict)
+    feature_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # usage field -> label per language
     source_note: str | None = None
 
     @classmethod
@@ -65,7 +72,7 @@ class ProjectSettings:
             template=config.raw.get("project", {}).get("template") if config.source else None,
             columns={k: (v[0] if len(v) == 1 else list(v)) for k, v in config.columns.items()},
             date_order=config.date_order,
-            feature_labels={f.field: f.label("zh") for f in config.features},
+            feature_labels={f.field: dict(f.labels) for f in config.features},
         )
 
 
@@ -77,23 +84,89 @@ def _value(value: object) -> str:
 
 
 def _field_label(name: str, settings: ProjectSettings) -> str:
-    if name in FIELD_LABELS:
-        return f"{FIELD_LABELS[name]['zh']} / {FIELD_LABELS[name]['en']}"
-    return settings.feature_labels.get(name, name)
+    """What a ``[columns]`` key holds, in the file's language (a feature's key holds its usage count)."""
+    return field_label(name, settings.language if settings.language in LANGUAGES else "zh", settings.feature_labels)
+
+
+COMMENTS = Catalog(
+    "project_toml",
+    {
+        "written": {"zh": "# tagger 项目设置，由 `{by}`（tagger {version}）写于 {stamp}。",
+                    "en": "# tagger project settings, written by `{by}` (tagger {version}) on {stamp}."},
+        "intro": {
+            "zh": "# 这个文件在运行的文件夹中时（或用 --config 路径指定），`tagger tag 导出文件`、`tagger refresh`\n"
+                  "# 和向导都会读取它。下面的值都可以改；这里没有写的设置取自预设。",
+            "en": "# `tagger tag EXPORT`, `tagger refresh` and the wizard read this file when it sits in the folder\n"
+                  "# they run in (or pass --config PATH). Change any value below; anything not set here comes from\n"
+                  "# the preset.",
+        },
+        "last_export": {"zh": "上次的导出：{name}", "en": "Last export: {name}"},
+        "last_export_sheet": {"zh": "上次的导出：{name}，工作表“{sheet}”", "en": "Last export: {name}, sheet '{sheet}'"},
+        "preset": {"zh": "# 项目起始的预设：car_app、ecommerce 或 social。",
+                   "en": "# Preset this project starts from: car_app, ecommerce or social."},
+        "template": {"zh": "# 复制在本文件旁边的预设；要改功能、渠道和策略就编辑它",
+                     "en": "# the preset copied beside this file; edit it for features, channels and playbooks"},
+        "no_template": {"zh": "# 本文件旁边的一份预设副本，用来代替自带的预设",
+                        "en": "# a preset copy beside this file to use instead of the shipped one"},
+        "language": {"zh": "# 工作表名、标签和提示的语言：\"zh\"（中文）或 \"en\"（English）。",
+                     "en": "# Language of sheet names, labels and messages: \"zh\" (中文) or \"en\"."},
+        "target": {"zh": "# 月活率目标（月活率 = 当月活跃用户 / 累计用户），0 到 1 之间的比例。",
+                   "en": "# Target monthly active rate (月活率目标 = 当月活跃用户 / 累计用户), a share between 0 and 1."},
+        "churn": {
+            "zh": "# 连续多少个月没有活跃算流失；不到这个月数（但本月不活跃）算休眠。\n"
+                  "# car_app 和原文用 2，电商 3，社交应用 1。",
+            "en": "# Months without activity after which a user is 流失 (churned); fewer is 休眠 (dormant).\n"
+                  "# car_app and the source article use 2, e-commerce 3, social apps 1.",
+        },
+        "threshold": {
+            "zh": "# 某个功能在该用户近三个月使用次数中的占比达到这个值，就成为偏好标签（0.3 = 30%）。",
+            "en": "# A feature becomes a preference tag when it makes up at least this share of a user's\n"
+                  "# usage over the last three months (0.3 = 30%).",
+        },
+        "columns": {
+            "zh": "# 导出中哪个表头对应哪个字段。tagger 已认识常见的名称（用户ID、注册时间、最近一次活跃时间……）；\n"
+                  "# 这里写一行就会替换该字段的这些名称。写成列表表示接受其中任意一个表头；[] 表示“不使用这个字段”。",
+            "en": "# Which header of your export holds each field. tagger already knows the usual names\n"
+                  "# (用户ID, 注册时间, 最近一次活跃时间 …); a line here replaces them for that field.\n"
+                  "# A list accepts any of several headers; [] means \"never use this field\".",
+        },
+        "matched": {"zh": "# 上次导出中自动对应上的列（去掉行首的 # 即可固定这个表头）：",
+                    "en": "# Matched automatically in the last export (uncomment to pin the header):"},
+        "history_path": {"zh": "# 记录每个导入月份的历史库（相对于本文件）。",
+                         "en": "# The history database that remembers every imported month (relative to this file)."},
+        "keep_months": {"zh": "# 为趋势和状态转移保留多少个月的逐用户历史。",
+                        "en": "# Months of per-user history kept for trends and transitions."},
+        "rules": {
+            "zh": "# `tagger contacts`、预警和分群表使用的触发规则。预设自带下面这些，它们已经在生效。\n"
+                  "# 要修改就把它们全部取消注释后再编辑：本文件中的 [[rules]] 列表会整体替换预设的列表（不合并）。\n"
+                  "# 写 `rules = []` 则关闭规则。",
+            "en": "# Trigger rules used by `tagger contacts`, 预警 and the group sheets. The preset ships the ones\n"
+                  "# below and they already run. To change them, uncomment ALL of them here and edit: a [[rules]] list\n"
+                  "# in this file replaces the preset's whole list (nothing is merged). `rules = []` switches rules off.",
+        },
+    },
+)
+
+
+def source_note(export: str, sheet: str | None, lang: str) -> str:
+    """The line saying which export a wizard-written config was made from."""
+    if sheet:
+        return COMMENTS("last_export_sheet", lang=lang, name=export, sheet=sheet)
+    return COMMENTS("last_export", lang=lang, name=export)
+
+
+def _comment(key: str, lang: str) -> list[str]:
+    return COMMENTS(key, lang=lang).splitlines()
 
 
 def _columns_block(settings: ProjectSettings) -> list[str]:
-    lines = [
-        "[columns]",
-        "# Which header of your export holds each field. tagger already knows the usual names",
-        "# (用户ID, 注册时间, 最近一次活跃时间 …); a line here replaces them for that field.",
-        "# A list accepts any of several headers; [] means \"never use this field\".",
-    ]
+    lang = settings.language
+    lines = ["[columns]", *_comment("columns", lang)]
     for name, header in settings.columns.items():
         lines.append(f"{name} = {_value(header)}  # {_field_label(name, settings)}")
     shown = [name for name in settings.matched if name not in settings.columns]
     if shown:
-        lines.append("# Matched automatically in the last export (uncomment to pin the header):")
+        lines.extend(_comment("matched", lang))
     for name in shown:
         lines.append(f"# {name} = {_value(settings.matched[name])}  # {_field_label(name, settings)}")
     if not settings.columns and not shown:
@@ -111,52 +184,52 @@ def _date_order_lines(settings: ProjectSettings) -> list[str]:
 
 
 def render_config(settings: ProjectSettings, *, written_by: str = "tagger init") -> str:
-    """The commented TOML of a project config; :func:`tomllib.loads` reads it back to the same values."""
+    """The commented TOML of a project config; :func:`tomllib.loads` reads it back to the same values.
+
+    The comments are in the project's language (``settings.language``), the one
+    its workbook and messages use, so the person editing it reads their own.
+    """
+    lang = settings.language if settings.language in LANGUAGES else "zh"
     stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
-    template_line = (f"template = {_value(settings.template)}  # the preset copied beside this file; edit it "
-                     "for features, channels and playbooks" if settings.template else
-                     "# template = \"car_app.toml\"  # a preset copy beside this file to use instead of the "
-                     "shipped one")
+    template_line = (f"template = {_value(settings.template)}  {COMMENTS('template', lang=lang)}"
+                     if settings.template else
+                     f"# template = \"car_app.toml\"  {COMMENTS('no_template', lang=lang)}")
     lines = [
-        f"# tagger project settings, written by `{written_by}` (tagger {__version__}) on {stamp}.",
-        "# `tagger tag EXPORT`, `tagger refresh` and the wizard read this file when it sits in the folder",
-        "# they run in (or pass --config PATH). Change any value below; anything not set here comes from",
-        "# the preset.",
+        COMMENTS("written", lang=lang, by=written_by, version=__version__, stamp=stamp),
+        *_comment("intro", lang),
         *([f"# {settings.source_note}"] if settings.source_note else []),
         "",
         "[project]",
-        "# Preset this project starts from: car_app, ecommerce or social.",
+        *_comment("preset", lang),
         f"preset = {_value(settings.preset)}",
         template_line,
-        "# Language of sheet names, labels and messages: \"zh\" (中文) or \"en\".",
+        *_comment("language", lang),
         f"language = {_value(settings.language)}",
-        "# Target monthly active rate (月活率目标 = 当月活跃用户 / 累计用户), a share between 0 and 1.",
+        *_comment("target", lang),
         f"target_active_rate = {_value(float(settings.target_active_rate))}",
         "",
         "[lifecycle]",
-        "# Months without activity after which a user is 流失 (churned); fewer is 休眠 (dormant).",
-        "# car_app and the source article use 2, e-commerce 3, social apps 1.",
+        *_comment("churn", lang),
         f"churn_after_months = {int(settings.churn_after_months)}",
         "",
         "[preferences]",
-        "# A feature becomes a preference tag when it makes up at least this share of a user's",
-        "# usage over the last three months (0.3 = 30%).",
+        *_comment("threshold", lang),
         f"threshold = {_value(float(settings.threshold))}",
         "",
         *_columns_block(settings),
         "",
         "[history]",
-        "# The history database that remembers every imported month (relative to this file).",
+        *_comment("history_path", lang),
         f"path = {_value(settings.history_path)}",
-        "# Months of per-user history kept for trends and transitions.",
+        *_comment("keep_months", lang),
         f"keep_months = {int(settings.keep_months)}",
         "",
-        *_rules_block(settings.preset),
+        *_rules_block(settings.preset, lang),
     ]
     return "\n".join(lines)
 
 
-def _rules_block(preset: str) -> list[str]:
+def _rules_block(preset: str, lang: str) -> list[str]:
     """The preset's default ``[[rules]]``, commented out, so a person sees what runs and can take it over.
 
     They run from the preset (or its copy) as they are; uncommenting them here makes this file's list the
@@ -166,13 +239,8 @@ def _rules_block(preset: str) -> list[str]:
     start = text.find("\n[[rules]]")
     if start < 0:
         return []
-    intro = [
-        "# Trigger rules used by `tagger contacts`, 预警 and the group sheets. The preset ships the ones",
-        "# below and they already run. To change them, uncomment ALL of them here and edit: a [[rules]] list",
-        "# in this file replaces the preset's whole list (nothing is merged). `rules = []` switches rules off.",
-    ]
     body = text[start:].strip("\n").splitlines()
-    return [*intro, *(f"# {line}" if line else "#" for line in body), ""]
+    return [*_comment("rules", lang), *(f"# {line}" if line else "#" for line in body), ""]
 
 
 def minimal_overrides(headers: Sequence[object], wanted: Mapping[str, str | None],
@@ -212,8 +280,12 @@ class InitResult:
     replaced: list[Path]
 
 
-def init_project(folder: Path, preset: str | None = None, *, force: bool = False) -> InitResult:
-    """Write ``tagger.toml`` and a copy of the preset into ``folder``; refuse to overwrite unless ``force``."""
+def init_project(folder: Path, preset: str | None = None, *, force: bool = False,
+                 lang: str | None = None) -> InitResult:
+    """Write ``tagger.toml`` and a copy of the preset into ``folder``; refuse to overwrite unless ``force``.
+
+    ``lang`` (``--lang``) becomes the project's language and the language of the file's comments.
+    """
     name = preset or DEFAULT_PRESET
     template_text = preset_text(name)  # raises ConfigError for an unknown preset, before writing anything
     folder.mkdir(parents=True, exist_ok=True)
@@ -223,7 +295,9 @@ def init_project(folder: Path, preset: str | None = None, *, force: bool = False
         raise OutputError(MESSAGES("exists", path=existing[0]))
     settings = ProjectSettings.from_config(load_config(None, name))
     settings.template = template_path.name
-    write_text_atomically(template_path, template_text)
+    if lang:
+        settings.language = lang
+    write_text_atomically(template_path, localize_comments(template_text, settings.language))
     write_text_atomically(config_path, render_config(settings))
     tomllib.loads(config_path.read_text(encoding="utf-8"))  # what we wrote must read back
     return InitResult(config=config_path, template=template_path, replaced=existing)
@@ -235,5 +309,5 @@ def all_fields(extra: Iterable[str]) -> list[str]:
     return [*REQUIRED_FIELDS, *optional, *[f for f in extra if f not in DEFAULT_ALIASES]]
 
 
-__all__ = ["ProjectSettings", "InitResult", "render_config", "minimal_overrides", "init_project",
+__all__ = ["ProjectSettings", "InitResult", "render_config", "source_note", "minimal_overrides", "init_project",
            "write_text_atomically", "all_fields"]

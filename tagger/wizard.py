@@ -34,7 +34,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tagger.check import sample_values
-from tagger.columns import FIELD_LABELS, REQUIRED_FIELDS, build_aliases, match_columns
+from tagger.columns import REQUIRED_FIELDS, build_aliases, field_label, field_note, match_columns
 from tagger.commands.common import RichProgress, open_hint
 from tagger.config import CONFIG_NAME, available_presets, find_config, load_config
 from tagger.errors import InputError, TaggerError
@@ -42,7 +42,7 @@ from tagger.files import atomic_output
 from tagger.i18n import Catalog, get_language, set_language
 from tagger.pipeline import TagOptions, TagResult, default_output, month_from_name, resolve_month, run
 from tagger.prepare import DATE_FIELDS, column_aliases, prepare_users
-from tagger.project import ProjectSettings, all_fields, minimal_overrides, render_config
+from tagger.project import ProjectSettings, all_fields, minimal_overrides, render_config, source_note
 from tagger.readers import EXPORT_SUFFIXES, SCAN_ROWS, SheetInfo, head_rows, list_sheets, read_export
 from tagger.readers import Table as RawTable
 from tagger.report import summary_tables
@@ -98,8 +98,14 @@ TEXT = Catalog(
         "field": {"zh": "字段", "en": "Field"},
         "header": {"zh": "表头", "en": "Header"},
         "samples": {"zh": "示例值", "en": "Sample values"},
-        "required": {"zh": "（必需）", "en": " (required)"},
-        "unused": {"zh": "—", "en": "—"},
+        "effect": {"zh": "有这一列时", "en": "When present"},
+        "group_required": {"zh": "必需", "en": "Required"},
+        "group_required_note": {"zh": "每个都要对应一列，不能跳过", "en": "each needs a column; cannot be skipped"},
+        "group_optional": {"zh": "可选", "en": "Optional"},
+        "group_optional_note": {"zh": "有就用上，没有也能运行", "en": "used when present; runs without"},
+        "group_counts": {"zh": "使用次数 (近三个月)", "en": "Usage counts (3 months)"},
+        "group_counts_note": {"zh": "各功能次数的占比决定偏好标签", "en": "their shares make the preference tags"},
+        "unused": {"zh": "—（未使用）", "en": "— (not used)"},
         "mapping_ok": {"zh": "列对应正确，继续", "en": "The mapping is right, continue"},
         "mapping_missing": {"zh": "还缺少：{fields}", "en": "still missing: {fields}"},
         "mapping_menu": {"zh": "确认列对应，或选择一个字段修改", "en": "Confirm the mapping or pick a field to change"},
@@ -434,10 +440,8 @@ class Wizard:
         return all_fields(f.field for f in self.config.features)
 
     def _label(self, name: str) -> str:
-        if name in FIELD_LABELS:
-            return FIELD_LABELS[name][get_language()]
-        feature = next((f for f in self.config.features if f.field == name), None)
-        return feature.label(get_language()) if feature else name
+        """What the field holds: a feature's field is its usage count, not its preference."""
+        return field_label(name, get_language(), {f.field: f.labels for f in self.config.features})
 
     def _extra(self) -> dict[str, tuple[str, ...]]:
         return {f.field: f.columns for f in self.config.features}
@@ -483,14 +487,31 @@ class Wizard:
                 mapping[other] = None
         mapping[name] = header
 
+    def _groups(self, mapping: dict[str, str | None]) -> list[tuple[str, list[str]]]:
+        """The fields in three groups, each under its heading: required, optional, usage counts."""
+        counts = {f.field for f in self.config.features}
+        groups = [("group_required", [n for n in mapping if n in REQUIRED_FIELDS]),
+                  ("group_optional", [n for n in mapping if n not in REQUIRED_FIELDS and n not in counts]),
+                  ("group_counts", [n for n in mapping if n in counts])]
+        return [(heading, names) for heading, names in groups if names]
+
     def _mapping_table(self, mapping: dict[str, str | None], columns: Columns) -> Table:
+        """Field ← header with samples, grouped, and what each optional field changes."""
         table = Table(title=TEXT("mapping_title"), title_justify="left")
-        for key in ("field", "header", "samples"):
-            table.add_column(TEXT(key))
-        for name, header in mapping.items():
-            label = self._label(name) + (TEXT("required") if name in REQUIRED_FIELDS else "")
-            table.add_row(escape(label), escape(header) if header else "[dim]—[/]",
-                          escape(", ".join(columns.samples.get(header, []))) if header else "")
+        table.add_column(TEXT("field"), overflow="fold")  # fold: Chinese has no spaces to wrap at
+        table.add_column(TEXT("header"), overflow="fold")
+        table.add_column(TEXT("samples"), no_wrap=True, overflow="ellipsis", max_width=24)
+        table.add_column(TEXT("effect"), overflow="fold")
+        for index, (heading, names) in enumerate(self._groups(mapping)):
+            if index:
+                table.add_section()
+            table.add_row(f"[bold]{escape(TEXT(heading))}[/]", "", "", f"[bold]{escape(TEXT(heading + '_note'))}[/]")
+            for name in names:
+                header = mapping[name]
+                table.add_row(f"  {escape(self._label(name))}",
+                              escape(header) if header else f"[dim]{escape(TEXT('unused'))}[/]",
+                              escape(", ".join(columns.samples.get(header, []))) if header else "",
+                              escape(field_note(name, get_language())))
         return table
 
     # -- the settings ------------------------------------------------------------------
@@ -557,7 +578,7 @@ class Wizard:
         history, output = self.pick_paths(export)
         self.settings.columns = minimal_overrides(columns.headers, mapping, self._extra())
         self.settings.matched = {k: v for k, v in mapping.items() if v and k not in self.settings.columns}
-        self.settings.source_note = f"Last export: {export.name}" + (f", sheet '{sheet}'" if sheet else "")
+        self.settings.source_note = source_note(export.name, sheet, self.settings.language)
         options = TagOptions(export=export, month=month, history=history, output=output,
                              lang=self.settings.language, sheet=sheet)
         self.review(options, mapping)

@@ -9,6 +9,7 @@ import pytest
 
 from tagger.cli import build_parser
 from tagger.commands import COMMANDS
+from tagger.i18n import set_language
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -19,12 +20,14 @@ def subparsers() -> dict[str, object]:
     return dict(action.choices)  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.NAME)
-def test_every_command_has_help_with_an_example(command: object) -> None:
+def test_every_command_has_help_with_an_example(command: object, lang: str) -> None:
+    set_language(lang)
     parser = subparsers()[command.NAME]  # type: ignore[attr-defined]
-    assert command.HELP  # type: ignore[attr-defined]
+    assert command.HELP("summary")  # type: ignore[attr-defined]
     text = parser.format_help()  # type: ignore[attr-defined]
-    assert "example:" in text
+    assert {"zh": "示例：", "en": "Example:"}[lang] in text
     assert re.search(rf"^\s+tagger( {command.NAME}|$)", text, re.M), text  # type: ignore[attr-defined]
 
 

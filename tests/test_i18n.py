@@ -22,7 +22,10 @@ _import_everything()
 
 
 def test_catalogs_were_found() -> None:
-    for name in ("cli", "pipeline", "readers", "wizard", "check", "cmd_check", "cmd_init", "cmd_demo", "project"):
+    for name in ("cli", "pipeline", "readers", "wizard", "check", "cmd_check", "cmd_init", "cmd_demo", "project",
+                 "help_cli", "help_common", "help_parser", "project_toml", "preset_comments",
+                 *(f"help_{command}" for command in ("tag", "check", "init", "demo", "wizard", "refresh", "contacts",
+                                                     "sql"))):
         assert name in CATALOGS, name
 
 

@@ -68,8 +68,13 @@ def test_full_run_on_a_sample(june: Path, tmp_path: Path) -> None:
     book = openpyxl.load_workbook(workbook, read_only=True)
     assert book.sheetnames and all(not any("\u4e00" <= ch <= "\u9fff" for ch in name) for name in book.sheetnames)
     book.close()
-    config = tomllib.loads((tmp_path / "tagger.toml").read_text(encoding="utf-8"))
+    saved = (tmp_path / "tagger.toml").read_text(encoding="utf-8")
+    config = tomllib.loads(saved)
     assert config["project"]["language"] == "en" and config["project"]["target_active_rate"] == 0.9
+    for comment in ("# Last export: car_app_2024-06.xlsx", "# Months without activity after which",
+                    '# usage_control = "控车次数"  # Vehicle control count (3 months)'):
+        assert comment in saved  # the comments follow the language chosen in the wizard
+    assert "连续多少个月" not in saved
     assert config["lifecycle"]["churn_after_months"] == 3
     assert (tmp_path / "tagger-history.sqlite").is_file()
     for text in ("列对应", "用户ID", "100109452822199503", "Segments for 2024-06", "Target / gap", "xdg-open",
@@ -92,7 +97,10 @@ def test_mapping_correction_is_saved_and_reused(run_cli, tmp_path: Path) -> None
     result, out = drive(keys, tmp_path)
     assert "没能自动认出所有必需的列" in out
     assert result.users.mapping["user_id"] == "会员号" and "nickname" not in result.users.mapping
-    config = tomllib.loads((tmp_path / "tagger.toml").read_text(encoding="utf-8"))
+    saved = (tmp_path / "tagger.toml").read_text(encoding="utf-8")
+    assert "# 上次的导出：members_2024-07.csv" in saved and "# 连续多少个月没有活跃算流失" in saved
+    assert 'user_id = "会员号"  # 用户ID' in saved and "Months without activity" not in saved
+    config = tomllib.loads(saved)
     assert config["columns"] == {"user_id": "会员号", "register_date": "开户日", "last_active_date": "最后一次打开",
                                  "nickname": []}
     # The saved answers are enough for the everyday command: no prompts, same mapping.
@@ -195,3 +203,76 @@ def test_raw_columns_find_the_header_under_a_title(tmp_path: Path) -> None:
     columns = raw_columns(export, None)
     assert columns.headers == ["会员号", "开户日", "最后一次打开"]
     assert columns.samples["开户日"] == ["2024-07-01"]
+
+
+def _until_cancelled(keys: str, folder: Path, monkeypatch: pytest.MonkeyPatch,
+                     **kwargs: object) -> tuple[str, list[list[str]]]:
+    """Console text and every select's choice titles, for a walk that ends with Ctrl-C."""
+    shown: list[list[str]] = []
+    original = Prompter.select
+
+    def recording_select(self: Prompter, message: str, choices: list, default: object = None) -> object:
+        shown.append([str(choice.title) for choice in choices])
+        return original(self, message, choices, default)
+
+    monkeypatch.setattr(Prompter, "select", recording_select)
+    console = Console(file=io.StringIO(), width=140, color_system=None, record=True)
+    with create_pipe_input() as pipe:
+        pipe.send_text(keys)
+        pipe.close()
+        with pytest.raises(KeyboardInterrupt):
+            run_wizard(console, Prompter(pipe, DummyOutput()), folder=folder, **kwargs)  # type: ignore[arg-type]
+    return console.file.getvalue(), shown  # type: ignore[attr-defined]
+
+
+def _table_rows(text: str, title: str) -> list[list[str]]:
+    """The cells of each row of the rich table titled ``title`` (group separators left out)."""
+    body = text[text.index(title):]
+    body = body[: body.index("└")]
+    return [[cell.strip() for cell in line.strip().strip("│").split("│")]
+            for line in body.splitlines() if line.startswith("│")]
+
+
+MAPPING_CASES = {
+    "zh": {"title": "列对应", "lang": None,
+           "groups": [["必需", "", "", "每个都要对应一列，不能跳过"], ["可选", "", "", "有就用上，没有也能运行"],
+                      ["使用次数 (近三个月)", "", "", "各功能次数的占比决定偏好标签"]],
+           "rows": [["用户ID", "用户ID"], ["上次活跃时间", "—（未使用）", "", "用它定上月状态（唤醒/回流），不必用历史库"],
+                    ["用户唯一标识码", "用户唯一标识码"], ["是否开车", "是否开车", "否, 是, 是", "流失用户再分为开车/不开车"],
+                    ["控车次数 (近三个月)", "控车次数", "0, 5, 0", ""], ["活动次数 (近三个月)", "活动次数", "0, 0, 1", ""]],
+           "menu": ["修改 控车次数 (近三个月) ← 控车次数", "修改 上次活跃时间 ← —（未使用）"],
+           "absent": ["控车偏好", "活动偏好"]},
+    "en": {"title": "Column mapping", "lang": "en",
+           "groups": [["Required", "", "", "each needs a column; cannot be skipped"],
+                      ["Optional", "", "", "used when present; runs without"],
+                      ["Usage counts (3 months)", "", "", "their shares make the preference tags"]],
+           "rows": [["user ID", "用户ID"], ["nickname", "昵称"],
+                    ["Vehicle control count (3 months)", "控车次数", "0, 5, 0", ""]],
+           "menu": ["Change Vehicle control count (3 months) ← 控车次数", "Change previous active date ← — (not used)"],
+           "absent": ["Vehicle control", "Campaigns"]},
+}
+
+
+@pytest.mark.parametrize("case", sorted(MAPPING_CASES))
+def test_mapping_table_groups_fields_and_names_counts(june: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       case: str) -> None:
+    expected = MAPPING_CASES[case]
+    out, shown = _until_cancelled(ENTER + ENTER + CTRL_C, tmp_path, monkeypatch, lang=expected["lang"])
+    rows = _table_rows(out, expected["title"])
+    starts = [rows.index(group) for group in expected["groups"]]  # each group under its heading, in order
+    assert starts == sorted(starts) and starts[0] == 0
+    for row in expected["rows"]:
+        found = [r for r in rows if r[: len(row)] == row]
+        assert found, (row, rows)
+    names = [r[0] for r in rows]
+    fields = {group: [n for n in part if n]  # a wrapped cell continues on a row without a field name
+              for group, part in (("required", names[starts[0] + 1: starts[1]]),
+                                  ("optional", names[starts[1] + 1: starts[2]]), ("counts", names[starts[2] + 1:]))}
+    assert len(fields["required"]) == 3 and len(fields["optional"]) == 6 and len(fields["counts"]) == 5
+    assert all(rows[names.index(n)][3] for n in fields["optional"])  # every optional field says what it changes
+    for label in expected["absent"]:
+        assert label not in fields["counts"]  # a count is never shown under its preference's name
+    assert not any("偏好" in name for name in names)
+    menu = next(titles for titles in shown if any(t.startswith(("修改", "Change")) for t in titles))
+    for item in expected["menu"]:
+        assert item in menu

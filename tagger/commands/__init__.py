@@ -1,7 +1,8 @@
 """One module per ``tagger`` subcommand.
 
-Each module exposes ``NAME``, ``HELP`` and ``register(subparsers)``, which adds its
-parser and sets ``handler(args, out, err) -> int``. A handler builds options,
+Each module exposes ``NAME``, ``HELP`` (a catalog: ``summary``, ``description`` and
+its options' help, in Chinese and English) and ``register(subparsers)``, which adds
+its parser and sets ``handler(args, out, err) -> int``. A handler builds options,
 calls the library and prints; it holds no tagging logic.
 """
 

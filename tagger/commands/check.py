@@ -22,7 +22,24 @@ from tagger.report import dump_json
 from tagger.segments import label as segment_label
 
 NAME = "check"
-HELP = "validate an export without writing anything"
+HELP = Catalog(
+    "help_check",
+    {
+        "summary": {"zh": "检查一个导出能否打标签，不写任何文件", "en": "validate an export without writing anything"},
+        "description": {
+            "zh": "像 `tagger tag` 那样读取导出，报告对应上的列（字段、表头、列号）、行数、日期范围、报告月份、"
+                  "发现的问题（含行号）以及运行后会得到什么。不写任何文件：没有工作簿，也不写历史库。"
+                  "导出无法打标签时退出码为 2。",
+            "en": "Read an export the way `tagger tag` would and report the columns matched (field, header, column "
+                  "letter), rows, date ranges, the report month, the problems found (with rows) and what the run "
+                  "would produce. Writes nothing: no workbook, no history. Exit code 2 when the export cannot be "
+                  "tagged.",
+        },
+        "history": {"zh": "用来查上个月的历史库（只读）", "en": "history database to look up last month in (read only)"},
+        "output": {"zh": "运行时会写出的工作簿", "en": "the workbook the run would write"},
+        "json": {"zh": "把报告打印为一个 JSON 对象", "en": "print the report as one JSON object"},
+    },
+)
 EXAMPLE = ("  tagger check samples/car_app_2024-07.xlsx\n"
            "  tagger check 用户明细_2024-07.xlsx --sheet 明细 --json")
 
@@ -61,16 +78,11 @@ TEXT = Catalog(
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = command_parser(
-        subparsers, NAME, HELP,
-        "Read an export the way `tagger tag` would and report the columns matched (field, header, column "
-        "letter), rows, date ranges, the report month, the problems found (with rows) and what the run would "
-        "produce. Writes nothing: no workbook, no history. Exit code 2 when the export cannot be tagged.",
-        EXAMPLE)
+    parser = command_parser(subparsers, NAME, HELP, EXAMPLE)
     add_export_arguments(parser)
-    parser.add_argument("--history", type=Path, help="history database to look up last month in (read only)")
-    parser.add_argument("-o", "--output", type=Path, help="the workbook the run would write")
-    parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    parser.add_argument("--history", type=Path, help=HELP("history"))
+    parser.add_argument("-o", "--output", type=Path, help=HELP("output"))
+    parser.add_argument("--json", action="store_true", help=HELP("json"))
     add_common(parser)
     parser.set_defaults(handler=handle)
 

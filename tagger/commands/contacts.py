@@ -21,7 +21,35 @@ from tagger.i18n import Catalog
 from tagger.pipeline import TagOptions
 
 NAME = "contacts"
-HELP = "write one contact list per channel from the rules and record the campaigns"
+HELP = Catalog(
+    "help_contacts",
+    {
+        "summary": {"zh": "按规则为每个渠道写出一份触达名单，并记录批次",
+                    "en": "write one contact list per channel from the rules and record the campaigns"},
+        "description": {
+            "zh": "给导出打标签，用配置中的 [[rules]] 挑出用户，为每个渠道写出一份名单（xlsx 和 UTF-8 csv，"
+                  "防公式注入）。每个批次（日期、规则、分群、渠道、内容、用户ID）都记录到历史库，"
+                  "并作为一行触达跟踪留给下一次 refresh。",
+            "en": "Tag an export, pick users with the [[rules]] of the config, and write one list per channel (xlsx "
+                  "and UTF-8 csv guarded against formula injection). Each campaign (date, rule, group, channel, "
+                  "content, user IDs) is recorded in the history database and as a 触达跟踪 row for the next "
+                  "refresh.",
+        },
+        "history": {"zh": "历史库（默认：tagger-history.sqlite）", "en": "history database (default: tagger-history.sqlite)"},
+        "no_history": {"zh": "不读也不写历史库", "en": "do not read or write the history database"},
+        "replace": {"zh": "替换已从另一个文件导入的同一月份", "en": "replace a month already imported from another file"},
+        "out_dir": {"zh": "名单所在的文件夹（默认：导出文件旁边的 contacts_<日期>）",
+                    "en": "folder for the lists (default: contacts_<date> beside EXPORT)"},
+        "holdout": {"zh": "每条规则留出这个百分比的用户不触达，作为对照组（如 10）",
+                    "en": "keep this %% of each rule's users uncontacted as a control group (e.g. 10)"},
+        "seed": {"zh": "对照组抽样的随机种子（可复现）", "en": "seed of the holdout draw (reproducible)"},
+        "date": {"zh": "批次日期 YYYY-MM-DD（默认：今天）", "en": "campaign date YYYY-MM-DD (default: today)"},
+        "format": {"zh": "xlsx、csv 或两者（默认：xlsx,csv）", "en": "xlsx, csv or both (default: xlsx,csv)"},
+        "json": {"zh": "在标准输出打印一个 JSON 对象", "en": "print one JSON object on stdout"},
+        "mask_pii": {"zh": "在名单中遮盖手机号和身份证号（用户ID保持完整：它是上传的主键）",
+                     "en": "mask phone and ID-card numbers in the lists (IDs stay whole: they are the upload key)"},
+    },
+)
 EXAMPLE = ("  tagger contacts 用户明细_2024-07.xlsx\n"
            "  tagger contacts 用户明细_2024-07.xlsx --holdout 10 --seed 7 --out-dir 触达名单/")
 
@@ -40,25 +68,18 @@ TEXT = Catalog(
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = command_parser(
-        subparsers, NAME, HELP,
-        "Tag an export, pick users with the [[rules]] of the config, and write one list per channel (xlsx and "
-        "UTF-8 csv guarded against formula injection). Each campaign (date, rule, group, channel, content, user "
-        "IDs) is recorded in the history database and as a 触达跟踪 row for the next refresh.",
-        EXAMPLE)
+    parser = command_parser(subparsers, NAME, HELP, EXAMPLE)
     add_export_arguments(parser)
-    parser.add_argument("--history", type=Path, help="history database (default: tagger-history.sqlite)")
-    parser.add_argument("--no-history", action="store_true", help="do not read or write the history database")
-    parser.add_argument("--replace", action="store_true", help="replace a month already imported from another file")
-    parser.add_argument("--out-dir", type=Path, help="folder for the lists (default: contacts_<date> beside EXPORT)")
-    parser.add_argument("--holdout", type=float, default=0.0, metavar="PCT",
-                        help="keep this %% of each rule's users uncontacted as a control group (e.g. 10)")
-    parser.add_argument("--seed", type=int, default=20240501, help="seed of the holdout draw (reproducible)")
-    parser.add_argument("--date", help="campaign date YYYY-MM-DD (default: today)")
-    parser.add_argument("--format", default="xlsx,csv", help="xlsx, csv or both (default: xlsx,csv)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    parser.add_argument("--mask-pii", action="store_true",
-                        help="mask phone and ID-card numbers in the lists (IDs stay whole: they are the upload key)")
+    parser.add_argument("--history", type=Path, help=HELP("history"))
+    parser.add_argument("--no-history", action="store_true", help=HELP("no_history"))
+    parser.add_argument("--replace", action="store_true", help=HELP("replace"))
+    parser.add_argument("--out-dir", type=Path, help=HELP("out_dir"))
+    parser.add_argument("--holdout", type=float, default=0.0, metavar="PCT", help=HELP("holdout"))
+    parser.add_argument("--seed", type=int, default=20240501, help=HELP("seed"))
+    parser.add_argument("--date", help=HELP("date"))
+    parser.add_argument("--format", default="xlsx,csv", help=HELP("format"))
+    parser.add_argument("--json", action="store_true", help=HELP("json"))
+    parser.add_argument("--mask-pii", action="store_true", help=HELP("mask_pii"))
     add_common(parser)
     parser.set_defaults(handler=handle)
 

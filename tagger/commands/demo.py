@@ -11,13 +11,29 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tagger.commands.common import RichProgress, command_parser, open_hint
+from tagger.commands.common import OPTIONS, RichProgress, add_lang, command_parser, open_hint
 from tagger.demo import DEFAULT_FOLDER, DemoResult, run_demo
 from tagger.i18n import Catalog
 from tagger.report import summary_tables
 
 NAME = "demo"
-HELP = "tag the bundled sample months (2024-05..07) into a demo folder"
+HELP = Catalog(
+    "help_demo",
+    {
+        "summary": {"zh": "把自带的示例月份（2024-05..07）打标签到一个示例文件夹",
+                    "en": "tag the bundled sample months (2024-05..07) into a demo folder"},
+        "description": {
+            "zh": "把自带的三个示例导出（car_app_2024-05/06/07.xlsx）复制到 DIR（默认：./tagger-demo），"
+                  "按顺序打标签到那里的同一个历史库，并打印最终工作簿的位置。再次运行会刷新同一个文件夹"
+                  "（旧工作簿移到 backups/）。",
+            "en": "Copy the three bundled sample exports (car_app_2024-05/06/07.xlsx) into DIR (default: "
+                  "./tagger-demo), tag them in sequence into one history database there, and print where the "
+                  "final workbook is. Running it again refreshes the same folder (old workbooks go to backups/).",
+        },
+        "dir": {"zh": "示例文件夹（默认：./{folder}）", "en": "demo folder (default: ./{folder})"},
+        "quiet": {"zh": "只打印最终工作簿的路径", "en": "print only the final workbook path"},
+    },
+)
 EXAMPLE = ("  tagger demo\n"
            "  tagger demo ~/tagger-demo --lang en")
 
@@ -43,17 +59,12 @@ TEXT = Catalog(
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = command_parser(
-        subparsers, NAME, HELP,
-        "Copy the three bundled sample exports (car_app_2024-05/06/07.xlsx) into DIR (default: "
-        "./tagger-demo), tag them in sequence into one history database there, and print where the final "
-        "workbook is. Running it again refreshes the same folder (old workbooks go to backups/).",
-        EXAMPLE)
+    parser = command_parser(subparsers, NAME, HELP, EXAMPLE)
     parser.add_argument("dir", nargs="?", type=Path, default=DEFAULT_FOLDER,
-                        help=f"demo folder (default: ./{DEFAULT_FOLDER})")
-    parser.add_argument("--lang", choices=("zh", "en"), help="language of sheets, labels and messages")
-    parser.add_argument("--verbose", "-v", action="store_true", help="show tracebacks for errors")
-    parser.add_argument("--quiet", "-q", action="store_true", help="print only the final workbook path")
+                        help=HELP("dir", folder=DEFAULT_FOLDER))
+    add_lang(parser)
+    parser.add_argument("--verbose", "-v", action="store_true", help=OPTIONS("verbose"))
+    parser.add_argument("--quiet", "-q", action="store_true", help=HELP("quiet"))
     parser.set_defaults(handler=handle)
 
 

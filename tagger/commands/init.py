@@ -8,13 +8,35 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from tagger.commands.common import command_parser
+from tagger.commands.common import OPTIONS, add_lang, command_parser
 from tagger.config import available_presets
 from tagger.i18n import Catalog
 from tagger.project import init_project
 
 NAME = "init"
-HELP = "write an editable tagger.toml and the preset's template into a folder"
+HELP = Catalog(
+    "help_init",
+    {
+        "summary": {"zh": "在文件夹中写出可编辑的 tagger.toml 和预设模板",
+                    "en": "write an editable tagger.toml and the preset's template into a folder"},
+        "description": {
+            "zh": "把 tagger.toml（带注释：预设、月活率目标、流失月数、偏好阈值、列名、历史库路径）和它使用的"
+                  "预设模板副本写到 DIR（默认：当前文件夹）。注释使用 --lang 的语言。已有文件保持不动，"
+                  "除非加 --force（会先备份）。",
+            "en": "Write tagger.toml (commented: preset, target active rate, churn window, preference threshold, "
+                  "columns, history path) and a copy of the preset template that it uses, into DIR (default: the "
+                  "current folder). The comments are in the --lang language. Existing files are left alone "
+                  "unless --force, which backs them up first.",
+        },
+        "dir": {"zh": "项目文件夹（默认：.）", "en": "project folder (default: .)"},
+        "preset": {"zh": "起始预设（默认：car_app）", "en": "preset to start from (default: car_app)"},
+        "force": {"zh": "替换已有文件（先备份到 backups/）", "en": "replace existing files (backed up to backups/)"},
+        "lang": {"zh": "提示、帮助和 tagger.toml 注释的语言，也写入 [project] language",
+                 "en": "language of the messages, the help and the comments of tagger.toml, also written as "
+                       "[project] language"},
+        "quiet": {"zh": "只打印配置文件的路径", "en": "print only the config path"},
+    },
+)
 EXAMPLE = ("  tagger init\n"
            "  tagger init ~/月度标签 --preset ecommerce")
 
@@ -34,24 +56,18 @@ TEXT = Catalog(
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = command_parser(
-        subparsers, NAME, HELP,
-        "Write tagger.toml (commented: preset, target active rate, churn window, preference threshold, "
-        "columns, history path) and a copy of the preset template that it uses, into DIR (default: the "
-        "current folder). Existing files are left alone unless --force, which backs them up first.",
-        EXAMPLE)
-    parser.add_argument("dir", nargs="?", type=Path, default=Path("."), help="project folder (default: .)")
-    parser.add_argument("--preset", choices=available_presets(), default=None,
-                        help="preset to start from (default: car_app)")
-    parser.add_argument("--force", action="store_true", help="replace existing files (backed up to backups/)")
-    parser.add_argument("--lang", choices=("zh", "en"), help="language of the messages")
-    parser.add_argument("--verbose", "-v", action="store_true", help="show tracebacks for errors")
-    parser.add_argument("--quiet", "-q", action="store_true", help="print only the config path")
+    parser = command_parser(subparsers, NAME, HELP, EXAMPLE)
+    parser.add_argument("dir", nargs="?", type=Path, default=Path("."), help=HELP("dir"))
+    parser.add_argument("--preset", choices=available_presets(), default=None, help=HELP("preset"))
+    parser.add_argument("--force", action="store_true", help=HELP("force"))
+    add_lang(parser, HELP("lang"))
+    parser.add_argument("--verbose", "-v", action="store_true", help=OPTIONS("verbose"))
+    parser.add_argument("--quiet", "-q", action="store_true", help=HELP("quiet"))
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace, out: Console, err: Console) -> int:
-    result = init_project(args.dir, args.preset, force=args.force)
+    result = init_project(args.dir, args.preset, force=args.force, lang=args.lang)
     if args.quiet:
         out.print(str(result.config), markup=False, soft_wrap=True)
         return 0

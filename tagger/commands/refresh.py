@@ -22,7 +22,29 @@ from tagger.pipeline import default_output
 from tagger.refresh import LOCK_NAME, RefreshOptions, RefreshOutcome, auto_inputs, refresh, run_lock
 
 NAME = "refresh"
-HELP = "re-tag a newer export, keeping every edit made in the last workbook"
+HELP = Catalog(
+    "help_refresh",
+    {
+        "summary": {"zh": "给更新的导出重新打标签，保留上一个工作簿里的所有修改",
+                    "en": "re-tag a newer export, keeping every edit made in the last workbook"},
+        "description": {
+            "zh": "给更新的导出（月中或下个月）打标签，写出一个新工作簿，并保留大家在上一个工作簿里填写的内容："
+                  "人工标签、备注、每一行触达跟踪。上一个工作簿只读取，并先复制到 backups/。"
+                  "这些修改也保存在历史库中。",
+            "en": "Tag a newer export (mid-month or next month) and write a new workbook that keeps what people "
+                  "typed into the last one: 人工标签 overrides, 备注, every 触达跟踪 row. The last workbook is only "
+                  "read; it is copied to backups/ first. Edits are also kept in the history database.",
+        },
+        "workbook": {"zh": "上一个工作簿，其中的修改会带到新工作簿",
+                     "en": "the last workbook, whose edits are carried forward"},
+        "force": {"zh": "使用比历史库记录的最新工作簿更旧的工作簿（之后保存的标签仍然保留）",
+                  "en": "use a last workbook older than the newest one written for the history (labels stored "
+                        "since are kept)"},
+        "auto": {"zh": "定时任务模式：DIR 中最新的导出和最新的 *_tagged.xlsx，带锁和日志",
+                 "en": "cron mode: newest export and newest *_tagged.xlsx in DIR, with a lock and a log"},
+        "log": {"zh": "--auto 的日志文件（默认：DIR/{name}）", "en": "log file for --auto (default: DIR/{name})"},
+    },
+)
 EXAMPLE = ("  tagger refresh 用户明细_2024-07-15.xlsx --workbook 七月标签.xlsx -o 七月标签.xlsx\n"
            "  tagger refresh --auto /data/exports --log /data/exports/refresh.log   # for cron")
 LOG_NAME = "tagger-refresh.log"
@@ -41,23 +63,15 @@ TEXT = Catalog(
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = command_parser(
-        subparsers, NAME, HELP,
-        "Tag a newer export (mid-month or next month) and write a new workbook that keeps what people typed into "
-        "the last one: 人工标签 overrides, 备注, every 触达跟踪 row. The last workbook is only read; it is "
-        "copied to backups/ first. Edits are also kept in the history database.",
-        EXAMPLE)
+    parser = command_parser(subparsers, NAME, HELP, EXAMPLE)
     add_tag_arguments(parser)
     # EXPORT is optional here because --auto finds it.
     export = next(a for a in parser._actions if a.dest == "export")
     export.nargs, export.default = "?", None
-    parser.add_argument("--workbook", "-w", type=Path, help="the last workbook, whose edits are carried forward")
-    parser.add_argument("--force", action="store_true",
-                        help="use a last workbook older than the newest one written for the history "
-                             "(labels stored since are kept)")
-    parser.add_argument("--auto", type=Path, metavar="DIR",
-                        help="cron mode: newest export and newest *_tagged.xlsx in DIR, with a lock and a log")
-    parser.add_argument("--log", type=Path, help=f"log file for --auto (default: DIR/{LOG_NAME})")
+    parser.add_argument("--workbook", "-w", type=Path, help=HELP("workbook"))
+    parser.add_argument("--force", action="store_true", help=HELP("force"))
+    parser.add_argument("--auto", type=Path, metavar="DIR", help=HELP("auto"))
+    parser.add_argument("--log", type=Path, help=HELP("log", name=LOG_NAME))
     parser.set_defaults(handler=handle)
 
 

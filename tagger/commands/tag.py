@@ -15,12 +15,35 @@ from tagger.commands.common import (
     command_parser,
 )
 from tagger.errors import TaggerError
+from tagger.i18n import Catalog
 from tagger.pipeline import TagOptions, TagResult, run
 from tagger.privacy import mask_text
 from tagger.report import dump_json, print_summary, result_json
 
 NAME = "tag"
-HELP = "tag one monthly export and write the workbook"
+HELP = Catalog(
+    "help_tag",
+    {
+        "summary": {"zh": "给一个月度导出打标签并写出工作簿", "en": "tag one monthly export and write the workbook"},
+        "description": {
+            "zh": "读取月度用户导出（xlsx/xls/ods/csv），给每个用户打上生命周期分群和偏好标签，把这个月记录到"
+                  "历史库，并写出一个新的工作簿。",
+            "en": "Read a monthly user export (xlsx/xls/ods/csv), tag every user with a lifecycle segment and "
+                  "preferences, record the month in the history database and write a new workbook.",
+        },
+        "history": {"zh": "历史库（默认：配置旁边的 tagger-history.sqlite）",
+                    "en": "history database (default: tagger-history.sqlite next to the config)"},
+        "no_history": {"zh": "不读也不写历史库", "en": "do not read or write the history database"},
+        "replace": {"zh": "替换已从另一个文件导入的同一月份", "en": "replace a month already imported from another file"},
+        "output": {"zh": "要写出的工作簿（默认：<导出文件>_tagged.xlsx）",
+                   "en": "workbook to write (default: <export>_tagged.xlsx)"},
+        "json": {"zh": "在标准输出打印一个 JSON 对象，代替表格", "en": "print one JSON object on stdout instead of tables"},
+        "table": {"zh": "从 .duckdb 数据库读取的快照表（默认：users）",
+                  "en": "the snapshot table to read from a .duckdb database (default: users)"},
+        "mask_pii": {"zh": "在所有输出中遮盖手机号（138****8000）和身份证号（110101********1234）",
+                     "en": "mask phone (138****8000) and ID-card numbers (110101********1234) in every output"},
+    },
+)
 EXAMPLE = ("  tagger tag samples/car_app_2024-07.xlsx\n"
            "  tagger tag 用户明细_2024-07.xlsx --month 2024-07 -o 七月标签.xlsx --json")
 
@@ -28,24 +51,18 @@ EXAMPLE = ("  tagger tag samples/car_app_2024-07.xlsx\n"
 def add_tag_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of a tagging run; ``refresh`` takes them too."""
     add_export_arguments(parser)
-    parser.add_argument("--history", type=Path,
-                        help="history database (default: tagger-history.sqlite next to the config)")
-    parser.add_argument("--no-history", action="store_true", help="do not read or write the history database")
-    parser.add_argument("--replace", action="store_true", help="replace a month already imported from another file")
-    parser.add_argument("-o", "--output", type=Path, help="workbook to write (default: <export>_tagged.xlsx)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of tables")
-    parser.add_argument("--table", help="the snapshot table to read from a .duckdb database (default: users)")
-    parser.add_argument("--mask-pii", action="store_true",
-                        help="mask phone (138****8000) and ID-card numbers (110101********1234) in every output")
+    parser.add_argument("--history", type=Path, help=HELP("history"))
+    parser.add_argument("--no-history", action="store_true", help=HELP("no_history"))
+    parser.add_argument("--replace", action="store_true", help=HELP("replace"))
+    parser.add_argument("-o", "--output", type=Path, help=HELP("output"))
+    parser.add_argument("--json", action="store_true", help=HELP("json"))
+    parser.add_argument("--table", help=HELP("table"))
+    parser.add_argument("--mask-pii", action="store_true", help=HELP("mask_pii"))
     add_common(parser)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = command_parser(
-        subparsers, NAME, HELP,
-        "Read a monthly user export (xlsx/xls/ods/csv), tag every user with a lifecycle segment and "
-        "preferences, record the month in the history database and write a new workbook.",
-        EXAMPLE)
+    parser = command_parser(subparsers, NAME, HELP, EXAMPLE)
     add_tag_arguments(parser)
     parser.set_defaults(handler=handle)
 
