@@ -88,7 +88,7 @@ PLAY_GROUPS: tuple[str, ...] = (
 PLAY_GOALS: tuple[str, ...] = ("active_rate", "old_retention", "new_retention", "awaken_rate", "return_rate")
 PLAY_STATUSES: tuple[str, ...] = ("planned", "running", "done", "paused")
 PLAY_TEXTS: tuple[str, ...] = ("strategy", "content", "cadence", "owner")
-RATE_BASIS: tuple[str, ...] = ("mean3", "best6")  # tagger.forecast.RATE_BASIS; checked by tests/test_config.py
+RATE_BASIS: tuple[str, ...] = ("mean3", "best6")  # = tagger.forecast.RATE_BASIS (tests/test_forecast_period.py)
 MAX_TARGET_MONTHS = 12
 
 
