@@ -176,7 +176,7 @@ def write_forecast(workbook: Any, ws: Any, styles: Styles, result: "TagResult", 
         notes.append(TEXT("past"))
         row = top + 1
     else:
-        row = _write_projection(workbook, ws, grid, styles, result, p, start, top, actual_rates)
+        row = _write_projection(ws, grid, styles, result, p, start, top, actual_rates)
         notes += [TEXT("over"), TEXT("model")]
         unknown = [HEADINGS(r) for r in fc.RATES if not p.assumptions[0].from_history.get(r)]
         if unknown:
@@ -222,7 +222,7 @@ def _write_actuals(grid: Grid, ws: Any, styles: Styles, result: "TagResult", p: 
     for i, (month, t) in enumerate(zip(p.actual_months, p.actual)):
         row = top + 2 + i
         grid.text(row, 0, month, styles["label"])
-        values = {"new": None, "mau": None, "cumulative": None, "rate": None}
+        values: dict[str, float | None] = {"new": None, "mau": None, "cumulative": None, "rate": None}
         if t is not None:
             values = {"new": t.segments.get("new", 0), "mau": t.mau, "cumulative": t.cumulative,
                       "rate": t.active_rate}
@@ -241,7 +241,7 @@ def _write_actuals(grid: Grid, ws: Any, styles: Styles, result: "TagResult", p: 
     return f"{grid.ref(top + 2, rate_col, sheet=False)}:{grid.ref(last, rate_col, sheet=False)}"
 
 
-def _write_projection(workbook: Any, ws: Any, grid: Grid, styles: Styles, result: "TagResult", p: Plan,
+def _write_projection(ws: Any, grid: Grid, styles: Styles, result: "TagResult", p: Plan,
                       start: dict[str, str], top: int, actual_rates: str | None) -> int:
     """Assumptions, projection, the (period) average and the needed rates; returns the first free row."""
     m = result.metrics
@@ -335,9 +335,13 @@ def _write_solve(grid: Grid, ws: Any, styles: Styles, p: Plan, target: float, to
     columns = _columns()
     index = p.in_period
     months = [p.assumptions[i].month for i in index]
-    rows = (first_row + index[0], first_row + index[-1])
-    ranges = {k: f"{grid.ref(rows[0], columns.index(k), sheet=False)}:{grid.ref(rows[1], columns.index(k), sheet=False)}"
-              for k in ("mau", "cumulative", *fc.RATES, *(f"base_{r}" for r in fc.RATES))}
+    top_row, last_row = first_row + index[0], first_row + index[-1]
+
+    def span(key: str) -> str:
+        col = columns.index(key)
+        return f"{grid.ref(top_row, col, sheet=False)}:{grid.ref(last_row, col, sheet=False)}"
+
+    ranges = {k: span(k) for k in ("mau", "cumulative", *fc.RATES, *(f"base_{r}" for r in fc.RATES))}
     solved = fc.period_solve([t.active_rate if t else None for t in p.actual], [p.projections[i] for i in index],
                              [p.assumptions[i] for i in index], target)
     grid.text(top, 0, TEXT("solve", n=len(months), first=months[0], last=months[-1]), styles["section"])
