@@ -214,3 +214,12 @@ def test_half_year_mean_and_peak_under_the_history(runs: dict[str, TagResult]) -
     assert formulas[head + 8][mau] == f'=IF(COUNT({area})>0,AVERAGE({area}),"")'
     assert formulas[head + 9][mau] == f'=IF(COUNT({area})>0,MAX({area}),"")'
     assert find(rows, "说明") == head + 11
+
+
+def test_a_period_years_ahead_is_refused_before_writing(tmp_path: Path, run_cli, samples: Path) -> None:
+    path = tmp_path / "tagger.toml"
+    path.write_text('[forecast]\ntarget_months = ["2027-01", "2027-02"]\n', encoding="utf-8")
+    output = tmp_path / "far.xlsx"
+    code, _, err = run_cli("tag", samples / "car_app_2024-07.csv", "--config", path, "--no-history", "-o", output)
+    assert code == 2 and "forecast.target_months" in err and "24" in err and "Traceback" not in err
+    assert not output.exists()

@@ -150,11 +150,12 @@ def plan(result: "TagResult") -> Plan:
     return Plan(period, actual, assumptions, projections)
 
 
-def write_forecast(workbook: Any, ws: Any, styles: Styles, result: "TagResult", cells: OverviewCells) -> None:
-    """Fill the Forecast sheet."""
+def write_forecast(workbook: Any, ws: Any, styles: Styles, result: "TagResult", cells: OverviewCells,
+                   forecast: Plan | None = None) -> None:
+    """Fill the Forecast sheet (``forecast``: this run's :func:`plan`, if already made)."""
     grid = Grid(ws, SHEETS("forecast"))
     m = result.metrics
-    p = plan(result)
+    p = forecast or plan(result)
     ws.set_column(0, 0, 12)
     ws.set_column(1, 17, 12.5)
     ws.set_row(4, 30)
