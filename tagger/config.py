@@ -97,6 +97,8 @@ PLAY_GROUPS: tuple[str, ...] = (
 PLAY_GOALS: tuple[str, ...] = ("active_rate", "old_retention", "new_retention", "awaken_rate", "return_rate")
 PLAY_STATUSES: tuple[str, ...] = ("planned", "running", "done", "paused")
 PLAY_TEXTS: tuple[str, ...] = ("strategy", "content", "cadence", "owner")
+RATE_BASIS: tuple[str, ...] = ("mean3", "best6")  # = tagger.forecast.RATE_BASIS (tests/test_forecast_period.py)
+MAX_TARGET_MONTHS = 12
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,9 @@ class Config:
     date_order: str | None = None
     history_path: Path | None = None
     keep_months: int = 13
+    # [forecast]: the months 目标拆解 plans (empty: the next three) and how rate defaults are drawn.
+    target_months: tuple[str, ...] = ()
+    rate_basis: str = "mean3"
     source: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     # Keys of the project file no reader knows (misspelt, or meant for another version).
@@ -469,6 +474,7 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
         field_name: [names] if isinstance(names, str) else list(names)
         for field_name, names in column_table.items()
     }
+    target_months, rate_basis = _forecast(data.get("forecast", {}), where)
     history_path = history.get("path")
     base = source.parent if source else Path.cwd()
     return Config(
@@ -487,9 +493,26 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
         date_order=date_order,
         history_path=(base / history_path) if history_path else None,
         keep_months=keep,
+        target_months=target_months,
+        rate_basis=rate_basis,
         source=source,
         raw=data,
     )
+
+
+def _forecast(section: Mapping[str, Any], where: Path | str) -> tuple[tuple[str, ...], str]:
+    """``[forecast]``: consecutive ``YYYY-MM`` months (at most a year) and the rate basis."""
+    months = section.get("target_months", [])
+    _check(isinstance(months, list) and len(months) <= MAX_TARGET_MONTHS
+           and all(isinstance(m, str) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", m) for m in months),
+           where, "forecast.target_months", months,
+           f'a list of up to {MAX_TARGET_MONTHS} months, e.g. ["2024-07", "2024-08", "2024-09"]')
+    numbers = [int(m[:4]) * 12 + int(m[5:]) for m in months]
+    _check(all(b - a == 1 for a, b in zip(numbers, numbers[1:])), where, "forecast.target_months", months,
+           'consecutive months in order, e.g. ["2024-07", "2024-08", "2024-09"]')
+    basis = section.get("rate_basis", "mean3")
+    _check(basis in RATE_BASIS, where, "forecast.rate_basis", basis, " or ".join(RATE_BASIS))
+    return tuple(months), basis
 
 
 def _play_text(value: object, where: Path | str, index: int, key: str) -> dict[str, str]:

@@ -13,6 +13,13 @@ longer window users who stay dormant are counted as churned a month early. For t
 target, each lever's required rate *on its own* (the other three at their assumption)
 is the closed form ``(target·cumulative_t − (MAU_t − r·base)) / base``.
 
+A named target period (``[forecast] target_months``) mixes months already in history
+(actuals, records) with months still to come (projected as above, from this month on).
+For the period each lever's single rate over the remaining months that brings the
+period average to the target is solved to first order: each month's base is taken as
+projected, so a lever's knock-on effect on later months' bases is not counted (exact
+when one month remains). :func:`period_solve` and :func:`period_solve_formula`.
+
 Every number here is also a formula on the sheet (:func:`formulas`); both are written
 in the same order of operations so the cached values equal what Excel computes.
 """
@@ -27,6 +34,11 @@ from tagger.metrics import RATE_BASES, MonthMetrics
 RATES: tuple[str, ...] = tuple(RATE_BASES)
 HORIZON = 3
 RECENT = 3
+BEST = 6
+# How the per-month rate defaults are drawn from history: the mean of the last RECENT months
+# (this one included), or each rate's best of the last BEST months (the seed plans Q3 on H1 peaks).
+RATE_BASIS: tuple[str, ...] = ("mean3", "best6")
+MAX_AHEAD = 24  # months a target period may end after the export month
 # Used only when history has no measured rate yet: the seed's first-half-year levels
 # (retention 88–95 %, awakening ~85 %, recovery ~10–14 %). The sheet marks them as examples.
 EXAMPLE_RATES: dict[str, float] = {"old_retention": 0.88, "new_retention": 0.9, "awaken_rate": 0.85,
@@ -79,19 +91,80 @@ def next_months(month: str, count: int = HORIZON) -> list[str]:
     return out
 
 
-def default_assumptions(trend: Sequence[MonthMetrics], current: MonthMetrics,
-                        horizon: int = HORIZON) -> list[Assumption]:
-    """Recent history's averages (last :data:`RECENT` months incl. this one), rounded for input cells."""
-    months = [t for t in trend if t.month < current.month][-(RECENT - 1):] + [current]
-    new = round(sum(t.segments.get("new", 0) for t in months) / len(months))
+def default_assumptions(trend: Sequence[MonthMetrics], current: MonthMetrics, horizon: int = HORIZON, *,
+                        basis: str = "mean3", months: Sequence[str] | None = None) -> list[Assumption]:
+    """Defaults for the input cells of ``months`` (the next ``horizon`` months unless given).
+
+    New users are always the last :data:`RECENT` months' average; each rate is that average
+    (``basis = "mean3"``) or its best month of the last :data:`BEST` (``"best6"``), rounded.
+    """
+    earlier = [t for t in trend if t.month < current.month]
+    recent = earlier[-(RECENT - 1):] + [current]
+    window = earlier[-(BEST - 1):] + [current] if basis == "best6" else recent
+    new = round(sum(t.segments.get("new", 0) for t in recent) / len(recent))
     rates: dict[str, float] = {}
     known: dict[str, bool] = {}
     for rate in RATES:
-        values = [t.rates[rate] for t in months if t.rates.get(rate) is not None]
+        values = [t.rates[rate] for t in window if t.rates.get(rate) is not None]
         known[rate] = bool(values)
-        rates[rate] = round(sum(values) / len(values), 4) if values else EXAMPLE_RATES[rate]
-    return [Assumption(month=m, new=float(new), rates=dict(rates), from_history=dict(known))
-            for m in next_months(current.month, horizon)]
+        if not values:
+            rates[rate] = EXAMPLE_RATES[rate]
+        else:
+            rates[rate] = round(max(values) if basis == "best6" else sum(values) / len(values), 4)
+    wanted = list(months) if months is not None else next_months(current.month, horizon)
+    return [Assumption(month=m, new=float(new), rates=dict(rates), from_history=dict(known)) for m in wanted]
+
+
+def months_after(month: str, last: str) -> list[str]:
+    """The months after ``month`` up to and including ``last`` (none if ``last`` is not later)."""
+    count = month_index(last) - month_index(month)
+    return next_months(month, count) if count > 0 else []
+
+
+def month_index(month: str) -> int:
+    """``'2024-07'`` → a month number that differences of months can be taken on."""
+    year, mon = map(int, month.split("-"))
+    return year * 12 + mon - 1
+
+
+def period_average(actual_rates: Sequence[float | None], projected: Sequence[Projection]) -> float | None:
+    """The target period's average active rate: actual months and projected ones alike (blanks skipped)."""
+    values = [r for r in actual_rates if r is not None] + [p.active_rate for p in projected
+                                                           if p.active_rate is not None]
+    return sum(values) / len(values) if values else None
+
+
+def period_solve(actual_rates: Sequence[float | None], projected: Sequence[Projection],
+                 assumptions: Sequence[Assumption], target: float) -> dict[str, float | None]:
+    """Each lever's one rate over the remaining months that makes the period average the target.
+
+    First order (see the module docstring): ``x = (n·target − Σ actual − Σ (MAU_t − r_t·base_t)/cum_t)
+    / Σ base_t/cum_t`` over the projected months of the period, the other levers at their assumption.
+    """
+    known = [r for r in actual_rates if r is not None]
+    if not projected or any(p.cumulative <= 0 for p in projected):
+        return {k: None for k in RATES}
+    rest = (len(known) + len(projected)) * target - sum(known)
+    out: dict[str, float | None] = {}
+    for k in RATES:
+        weight = sum(p.bases[k] / p.cumulative for p in projected)
+        fixed = sum((p.mau - a.rates[k] * p.bases[k]) / p.cumulative for p, a in zip(projected, assumptions))
+        out[k] = (rest - fixed) / weight if weight > 0 else None
+    return out
+
+
+def period_solve_formula(actual: str | None, columns: dict[str, str], rate: str, count: int, target: str) -> str:
+    """Excel twin of :func:`period_solve` for one lever.
+
+    ``actual`` is the range of the actual months' rates (or None), ``columns`` the ranges of
+    the projected months' ``mau``, ``cumulative``, ``base_<rate>`` and ``<rate>`` cells.
+    """
+    cum, mau, base, r = columns["cumulative"], columns["mau"], columns[f"base_{rate}"], columns[rate]
+    n = f"(COUNT({actual})+{count})" if actual else str(count)
+    known = f"-SUM({actual})" if actual else ""
+    weight = f"SUMPRODUCT({base}/{cum})"
+    return (f'=IF(MIN({cum})>0,IF({weight}>0,({n}*{target}{known}-SUMPRODUCT(({mau}-{r}*{base})/{cum}))'
+            f'/{weight},""),"")')
 
 
 def project(start: Start, assumptions: Sequence[Assumption], churn_after: int, target: float) -> list[Projection]:

@@ -7,6 +7,7 @@ LibreOffice fails the run instead of skipping it.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from pathlib import Path
@@ -15,9 +16,10 @@ import pytest
 import xlsxwriter
 
 from tagger.i18n import set_language
+from tagger.workbook import write_workbook
 
 from . import libreoffice as lo
-from .workbook_cases import edge, labelled, three_months
+from .workbook_cases import edge, labelled, quarter, three_months
 
 REQUIRED = bool(os.environ.get("TAGGER_REQUIRE_LIBREOFFICE"))
 if lo.soffice() is None and not REQUIRED:
@@ -45,6 +47,15 @@ def recalculated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Pa
     cases["edge_k1_en"] = edge(root / "edge", config=config, lang="en", name="edge_k1_en.xlsx").output
     (root / "labels").mkdir()
     cases["labelled"] = labelled(root / "labels")
+    (root / "quarter").mkdir()
+    runs = quarter(root / "quarter", users=300)  # target period, rate_basis best6, 过往半年 rows
+    cases["quarter_june"] = runs["2024-06"].output
+    cases["quarter_august"] = runs["2024-08"].output
+    for name, month, period in (("quarter_bridge", "2024-06", ("2024-09", "2024-10")),
+                                ("quarter_past", "2024-08", ("2024-01", "2024-02", "2024-03"))):
+        run = runs[month]
+        named = dataclasses.replace(run, config=dataclasses.replace(run.config, target_months=period))
+        cases[name] = write_workbook(named, root / "quarter" / f"{name}.xlsx")
     cases["wrong_on_purpose"] = _wrong_cache(root / "wrong_on_purpose.xlsx")
     set_language("zh")
 
@@ -73,7 +84,8 @@ def test_libreoffice_recalculates(recalculated) -> None:
 
 
 @pytest.mark.parametrize("case", ["july_history", "may_no_history", "july_history_en", "edge", "edge_k3", "labelled",
-                                  "edge_k1_en"])
+                                  "edge_k1_en", "quarter_june", "quarter_august",
+                                  "quarter_bridge", "quarter_past"])
 def test_every_formula_recalculates_to_its_cached_value(recalculated, case: str) -> None:
     count, bad = lo.mismatches(*recalculated[case])
     assert count > 1000 if case.startswith(("july", "may")) else count > 300

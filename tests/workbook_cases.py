@@ -105,3 +105,41 @@ def labelled(folder: Path) -> Path:
     output = folder / "labelled.xlsx"
     refresh(RefreshOptions(TagOptions(export=export, history=history, output=output), workbook=first))
     return output
+
+
+QUARTER_MONTHS = ("2024-02", "2024-03", "2024-04", "2024-05", "2024-06", "2024-07", "2024-08")
+QUARTER_CONFIG = ('[forecast]\ntarget_months = ["2024-07", "2024-08", "2024-09"]\nrate_basis = "best6"\n')
+
+
+def _make_samples():  # noqa: ANN202 - the generator module, loaded by path as its README says
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("make_samples", SAMPLES / "make_samples.py")
+    assert spec and spec.loader
+    module = sys.modules.get("make_samples") or importlib.util.module_from_spec(spec)
+    if not hasattr(module, "simulate"):
+        sys.modules["make_samples"] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+def quarter(folder: Path, users: int = 600, config: str | None = QUARTER_CONFIG) -> dict[str, TagResult]:
+    """Seven simulated months (Feb–Aug 2024) tagged in order into one history, planning Q3 2024.
+
+    June's run is the seed's plan of Q3 from the first half year; August's is the same
+    quarter with two months done and one to go. Returns each month's run.
+    """
+    samples = _make_samples()
+    frames = samples.simulate(users, list(QUARTER_MONTHS), seed=11)
+    toml = None
+    if config is not None:
+        toml = folder / "tagger.toml"
+        toml.write_text(config, encoding="utf-8")
+    out: dict[str, TagResult] = {}
+    for month in QUARTER_MONTHS:
+        export = folder / f"export_{month}.csv"
+        samples.write_csv(frames[month], export)
+        out[month] = run(TagOptions(export=export, history=folder / "quarter.sqlite", config=toml,
+                                    output=folder / f"quarter_{month}.xlsx"))
+    return out

@@ -20,6 +20,7 @@ from tagger.progress import SilentProgress
 from tagger.workbook.alerts import SHEET_NAMES as REPORT_SHEETS
 from tagger.workbook.alerts import write_alerts, write_review
 from tagger.workbook.analysis import write_preferences, write_transitions
+from tagger.workbook.forecast_sheet import plan as plan_forecast
 from tagger.workbook.forecast_sheet import write_forecast
 from tagger.workbook.groups import sheet_name, write_group_sheet
 from tagger.workbook.labels import SHEETS
@@ -83,6 +84,7 @@ def write_workbook(result: "TagResult", path: Path, progress: "Progress | None" 
 def _write_all(workbook: Any, result: "TagResult", progress: "Progress") -> None:
     styles = Styles(workbook)
     plan = plan_users(result)
+    forecast = plan_forecast(result)  # before the Users sheet: a target period out of reach fails fast
     groups = shown_groups(result)
     sheets = {key: workbook.add_worksheet(SHEETS(key)) for key in ("overview", "forecast")}
     write_users(workbook, styles, plan, progress)
@@ -95,7 +97,7 @@ def _write_all(workbook: Any, result: "TagResult", progress: "Progress") -> None
 
     write_params(workbook, sheets["params"], styles, result)
     cells = write_overview(sheets["overview"], styles, result, plan, workbook)
-    write_forecast(workbook, sheets["forecast"], styles, result, cells)
+    write_forecast(workbook, sheets["forecast"], styles, result, cells, forecast)
     for group, ws in group_sheets.items():
         write_group_sheet(workbook, ws, styles, result, plan, group)
     write_preferences(workbook, sheets["prefs"], styles, result, plan, groups, cells.groups, cells.cumulative)

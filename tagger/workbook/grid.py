@@ -51,6 +51,13 @@ class Grid:
             value = int(value)
         self._cells[(row, col)] = ("formula", (formula, fmt, value))
 
+    def cached(self, row: int, col: int) -> object:
+        """What a buffered cell shows before any recalculation: its constant or its formula's cached value."""
+        kind, args = self._cells.get((row, col), ("blank", (None, None)))
+        if kind == "formula":
+            return args[2]
+        return None if kind == "blank" else args[0]
+
     def blank(self, row: int, col: int, fmt: Any) -> None:
         self._cells[(row, col)] = ("blank", (None, fmt))
 

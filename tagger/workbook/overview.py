@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tagger import formulas as fx
-from tagger.i18n import get_language
+from tagger.i18n import Catalog, get_language
 from tagger.metrics import RATE_BASES, UNKNOWN_TOLERANCE, MonthMetrics, segment_count
 from tagger.segments import UNSPLIT
 from tagger.segments import label as segment_label
@@ -28,9 +28,20 @@ SHOWN_GROUPS: tuple[str, ...] = (
     "new", "last_month_new", "active", "awakened", "returned", "dormant", "churned_driving", "churned_not_driving",
 )
 HISTORY_MONTHS = 12
+HALF_YEAR = 6  # the seed's 过往半年: the last six months' mean and peak under the monthly table
 CHARTS_END = 38  # the two charts right of the tables end above this row
 ROW_PIXELS = 20  # default row height, to place the trend chart below the segment chart
 MIX_MAX_HEIGHT = 380  # tallest segment chart that keeps the trend chart above CHARTS_END
+
+TEXT = Catalog(
+    "overview_half_year",
+    {
+        "mean": {"zh": "过往半年均值（{first} 至 {last}）", "en": "Last six months' mean ({first} to {last})"},
+        "peak": {"zh": "过往半年峰值（{first} 至 {last}）", "en": "Last six months' peak ({first} to {last})"},
+        "mean_short": {"zh": "近 {n} 个月均值（{first} 至 {last}）", "en": "Last {n} months' mean ({first} to {last})"},
+        "peak_short": {"zh": "近 {n} 个月峰值（{first} 至 {last}）", "en": "Last {n} months' peak ({first} to {last})"},
+    },
+)
 
 
 @dataclass
@@ -137,8 +148,11 @@ def write_overview(ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan
     months = _write_history(grid, styles, result, history_keys, history_top, local, cells, plan)
     ws.set_row(history_top, 30)
     _write_charts(workbook, ws, grid, keys, history_keys, seg_top, history_top, months)
-
-    row = history_top + months + 3
+    row = history_top + months + 1
+    if months >= 2:
+        row = _write_half_year(grid, styles, history_keys, history_top, months, [*(t.month for t in _history(result)),
+                                                                                 m.month])
+    row += 2
     grid.text(row, 0, HEADINGS("notes"), styles["section"])
     for note in [*result.notes, *result.warnings]:
         row += 1
@@ -223,25 +237,23 @@ def _history_value(t: MonthMetrics, key: str) -> object:
 
 def _write_history(grid: Grid, styles: Styles, result: "TagResult", keys: list[str], top: int,
                    local: dict[str, str], cells: OverviewCells, plan: UsersPlan) -> int:
-    """The seed's 过往半年 table; returns the number of month rows."""
+    """The monthly table (earlier months as records, this month live); returns the number of month rows."""
     grid.text(top - 1, 0, HEADINGS("trend"), styles["section"])
     columns = history_columns(keys)
     for col, (_, heading) in enumerate(columns):
         grid.text(top, col, heading, styles["header"])
     months = _history(result)
-    fmt = {"cumulative": "int", "mau": "int", "active_rate": "pct", "target": "pct", "quick_ratio": "ratio",
-           **{r: "pct" for r in RATE_BASES}}
     for i, t in enumerate(months):
         for col, (key, _) in enumerate(columns):
             value = _history_value(t, key)
-            style = styles[fmt.get(key, "int")] if key != "month" else None
+            style = styles[HISTORY_FORMATS.get(key, "int")] if key != "month" else None
             grid.value(top + 1 + i, col, value, style)
     row = top + 1 + len(months)
     m = result.metrics
     live = {"cumulative": cells.cumulative, "mau": cells.mau, "active_rate": cells.active_rate,
             "target": fx.TARGET, **cells.rates, "quick_ratio": cells.quick_ratio}
     for col, (key, _) in enumerate(columns):
-        style = styles[fmt.get(key, "int")] if key != "month" else styles["label"]
+        style = styles[HISTORY_FORMATS.get(key, "int")] if key != "month" else styles["label"]
         if key == "month":
             grid.text(row, col, m.month, style)
         elif key.startswith("g:"):
@@ -252,6 +264,38 @@ def _write_history(grid: Grid, styles: Styles, result: "TagResult", keys: list[s
             value = _history_value(m, key)
             grid.formula(row, col, "=" + live[key].split("!")[-1], value, style)
     return len(months) + 1
+
+
+HISTORY_FORMATS: dict[str, str] = {"cumulative": "int", "mau": "int", "active_rate": "pct", "target": "pct",
+                                   "quick_ratio": "ratio", **{r: "pct" for r in RATE_BASES}}
+
+
+def _write_half_year(grid: Grid, styles: Styles, keys: list[str], top: int, months: int,
+                     labels: list[str]) -> int:
+    """The seed's 过往半年: mean and peak of the table's last six months, as formulas over its cells.
+
+    Reads the cached values back from the grid, so the cache is the same numbers the formulas
+    see; returns the last row written.
+    """
+    first = top + 1 + max(0, months - HALF_YEAR)
+    last = top + months
+    shown = labels[first - top - 1:]
+    n = len(shown)
+    texts = {"mean": "mean", "peak": "peak"} if n == HALF_YEAR else {"mean": "mean_short", "peak": "peak_short"}
+    for offset, (kind, excel) in enumerate((("mean", "AVERAGE"), ("peak", "MAX"))):
+        row = last + 1 + offset
+        grid.text(row, 0, TEXT(texts[kind], n=n, first=shown[0], last=shown[-1]), styles["total_label"])
+        for col, (key, _) in enumerate(history_columns(keys)[1:], start=1):
+            if key == "target":
+                grid.blank(row, col, styles["total_label"])
+                continue
+            values = [v for v in (grid.cached(r, col) for r in range(first, last + 1))
+                      if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            cached = (sum(values) / len(values) if kind == "mean" else max(values)) if values else None
+            area = f"{grid.ref(first, col, sheet=False)}:{grid.ref(last, col, sheet=False)}"
+            style = {"pct": "total_pct", "int": "total_int"}.get(HISTORY_FORMATS.get(key, "int"), "ratio")
+            grid.formula(row, col, f'=IF(COUNT({area})>0,{excel}({area}),"")', cached, styles[style])
+    return last + 2
 
 
 def _write_charts(workbook: Any, ws: Any, grid: Grid, keys: list[str], history_keys: list[str], seg_top: int,
