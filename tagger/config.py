@@ -128,6 +128,11 @@ class Config:
     columns: dict[str, list[str]] = field(default_factory=dict)
     history_path: Path | None = None
     keep_months: int = 13
+    # [review] min_lift: the smallest lift (in points of back-rate) an A/B test should detect; 复盘 shows
+    # the users per arm that needs at 95 % confidence and 80 % power.
+    min_lift: float = 0.05
+    # [research] group: the group ``tagger contacts --research N`` samples for user research.
+    research_group: str = "churned_not_driving"
     source: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -245,6 +250,12 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
            threshold, "a share between 0 and 1, e.g. 0.3")
     keep = history.get("keep_months", 13)
     _check(isinstance(keep, int) and keep >= 2, where, "history.keep_months", keep, "at least 2")
+    min_lift = data.get("review", {}).get("min_lift", 0.05)
+    _check(isinstance(min_lift, (int, float)) and not isinstance(min_lift, bool) and 0 < min_lift < 1, where,
+           "review.min_lift", min_lift, "a lift in points of back-rate between 0 and 1, e.g. 0.05")
+    research_group = data.get("research", {}).get("group", "churned_not_driving")
+    _check(isinstance(research_group, str) and bool(research_group.strip()), where, "research.group",
+           research_group, "a group key or label, e.g. churned_not_driving")
 
     features = []
     for i, item in enumerate(prefs.get("features", [])):
@@ -285,6 +296,8 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
         columns=columns,
         history_path=(base / history_path) if history_path else None,
         keep_months=keep,
+        min_lift=float(min_lift),
+        research_group=research_group.strip(),
         source=source,
         raw=data,
     )

@@ -12,12 +12,24 @@ channel, content, user IDs) and as a 触达跟踪 row, so the next import can te
 which contacted users came back. An optional seeded holdout keeps X % of each
 rule's users uncontacted as a control group (recorded too), which is what turns
 "40 % came back" into "the push brought back 20 points more than doing nothing".
+
+A rule with ``variants`` is an A/B test: after the holdout is drawn, the rest of
+the rule's users are split into the arms by a seeded hash of each user ID, so a
+user lands in the same arm every time the same seed is used. Lists stay one per
+channel; an arm column (实验组) says which arm each row is, and each arm is its own
+campaign in history (the holdout is recorded once, with the first arm).
+
+``--research N`` draws a seeded sample of N users of one group (default
+无开车无APP活跃) for user research: written as its own list and stored in history,
+so the next refresh workbook has a 用户调研 sheet to type each answer and reason in.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date as Date
 from pathlib import Path
@@ -33,7 +45,7 @@ from tagger.files import atomic_output
 from tagger.history import HistoryStore
 from tagger.i18n import Catalog
 from tagger.pipeline import Progress, TagOptions, TagResult, run
-from tagger.rules import RuleSet, has_rules_setting, load_rules, playbook_rules, rule_frame, rule_masks
+from tagger.rules import Rule, RuleSet, has_rules_setting, load_rules, playbook_rules, rule_frame, rule_masks
 from tagger.segments import acting_tags
 from tagger.segments import label as segment_label
 
@@ -56,7 +68,19 @@ MESSAGES = Catalog(
             "en": "the config has no [[rules]]: the lists follow the [[playbook]] (each group's suggested channel "
                   "and content)",
         },
+        "too_much_holdout": {
+            "zh": "规则 '{rule}' 的实验组 share 之和 {shares:g} 加 --holdout {holdout:g} 超过 1；请减小 --holdout，"
+                  "或在规则中写 holdout = …",
+            "en": "rule '{rule}': the arms' shares ({shares:g}) plus --holdout ({holdout:g}) exceed 1; lower "
+                  "--holdout or give the rule its own holdout = …",
+        },
+        "bad_research": {"zh": "--research 必须是正整数（抽样人数），而不是 {value}",
+                         "en": "--research must be a positive whole number of users, not {value}"},
+        "bad_research_group": {"zh": "--research-group 的值 '{value}' 不是已知的分群；可用：{allowed}",
+                               "en": "--research-group '{value}' is not a known group; known: {allowed}"},
+        "research_list": {"zh": "调研", "en": "research"},
         "no_channel": {"zh": "未指定渠道", "en": "no channel"},
+        "arm": {"zh": "实验组", "en": "Arm"},
         "user_id": {"zh": "用户ID", "en": "User ID"},
         "group": {"zh": "生效分群（人工优先）", "en": "Effective group (manual first)"},
         "preference": {"zh": "主偏好", "en": "Primary preference"},
@@ -85,6 +109,8 @@ class ContactOptions:
     date: str | None = None
     formats: tuple[str, ...] = ("xlsx", "csv")
     record: bool = True
+    research: int = 0  # draw this many users of ``research_group`` for user research
+    research_group: str | None = None  # group key or label; None: the config's [research] group
 
 
 @dataclass
@@ -110,6 +136,8 @@ class Campaign:
     contacted: list[str]
     holdout: list[str]
     id: int | None = None
+    arm: str = ""  # the A/B arm ('' for a rule without variants)
+    holdout_share: float = 0.0
 
 
 @dataclass
@@ -118,6 +146,7 @@ class ContactsResult:
     lists: list[ContactList]
     campaigns: list[Campaign]
     out_dir: Path
+    research: ContactList | None = None
 
 
 def csv_safe(value: object) -> str:
@@ -166,34 +195,117 @@ def picked_users(result: TagResult, ruleset: RuleSet) -> pd.DataFrame:
     })
 
 
-def assign_holdout(picked: pd.DataFrame, share: float, seed: int) -> pd.Series:
+def _rule_seed(seed: int, rule: object) -> list[int]:
+    """The seed of one rule's draws: the run's seed and the rule's name (the same rule draws the same)."""
+    return [seed, zlib.crc32(str(rule).encode("utf-8"))]
+
+
+def assign_holdout(picked: pd.DataFrame, share: float | Mapping[str, float], seed: int) -> pd.Series:
     """Mark ``round(share × n)`` of each rule's users as holdout, reproducibly for a given seed.
 
-    Users are sorted by ID first so the draw does not depend on row order in the export.
+    ``share`` is one share for every rule, or a share per rule name (a rule's own
+    ``holdout``). Users are sorted by ID first so the draw does not depend on row
+    order in the export.
     """
     holdout = pd.Series(False, index=picked.index)
-    if share <= 0:
-        return holdout
     for rule, part in picked.groupby("rule", sort=True):
+        rate = share.get(str(rule), 0.0) if isinstance(share, Mapping) else share
         ordered = part.sort_values("user_id").index.to_numpy()
-        k = int(round(share * len(ordered)))
+        k = int(round(rate * len(ordered)))
         if k:
-            rng = np.random.default_rng([seed, zlib.crc32(str(rule).encode("utf-8"))])
+            rng = np.random.default_rng(_rule_seed(seed, rule))
             holdout.loc[rng.choice(ordered, size=k, replace=False)] = True
     return holdout
 
 
-def build_campaigns(picked: pd.DataFrame, ruleset: RuleSet, day: str, lang: str) -> list[Campaign]:
-    """Group the picked users into campaigns: one per (rule, group)."""
+def user_draw_key(user_id: object, rule: object, seed: int) -> int:
+    """A user's place in a rule's arm draw: a hash of (seed, rule, user ID), the same on every run."""
+    text = f"{seed}|{zlib.crc32(str(rule).encode('utf-8'))}|{user_id}".encode("utf-8")
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+
+
+def arm_counts(rule: Rule, users: int, held: int) -> list[int]:
+    """Users per arm: ``round(share × users)`` each, the last arm taking the rest when the shares and the
+    holdout cover everyone (so rounding never leaves one user out), never more than there are."""
+    left = users - held
+    counts = []
+    for arm in rule.variants:
+        k = min(int(round(arm.share * users)), left)
+        counts.append(k)
+        left -= k
+    covered = sum(a.share for a in rule.variants) + held / users if users else 0
+    if counts and covered >= 1 - 1e-9:
+        counts[-1] += left
+    return counts
+
+
+def assign_arms(picked: pd.DataFrame, ruleset: RuleSet, seed: int) -> pd.Series:
+    """The arm of each picked row: '' for a rule without variants and for the holdout, None for users
+    the arms' shares leave out of the send.
+
+    The non-holdout users of a rule are ordered by :func:`user_draw_key` and cut
+    into arms of :func:`arm_counts` users; the order depends on each user's ID and
+    the seed only, never on the export's row order or on the other users.
+    """
+    arms = pd.Series("", index=picked.index, dtype=object)
     by_name = {r.name: r for r in ruleset.rules}
+    for rule_name, part in picked.groupby("rule", sort=True):
+        rule = by_name.get(str(rule_name))
+        if rule is None or not rule.variants:
+            continue
+        sent = part[~part["holdout"]]
+        keys = [user_draw_key(u, rule_name, seed) for u in sent["user_id"]]
+        ordered = sent.assign(_key=keys).sort_values(["_key", "user_id"]).index.to_numpy()
+        arms.loc[ordered] = None
+        start = 0
+        for arm, k in zip(rule.variants, arm_counts(rule, len(part), int(part["holdout"].sum()))):
+            arms.loc[ordered[start:start + k]] = arm.name
+            start += k
+    return arms
+
+
+def _arm_actions(picked: pd.DataFrame, ruleset: RuleSet) -> pd.DataFrame:
+    """Each row's channel and content from its arm (rows of rules without arms keep the rule's)."""
+    actions = {(r.name, v.name): (v.channel, v.content) for r in ruleset.rules for v in r.variants}
+    out = picked.copy()
+    for (rule, arm), (channel, content) in actions.items():
+        hit = (out["rule"] == rule) & (out["arm"] == arm)
+        out.loc[hit, "channel"] = channel
+        out.loc[hit, "content"] = content
+    return out
+
+
+def build_campaigns(picked: pd.DataFrame, ruleset: RuleSet, day: str, lang: str,
+                    shares: Mapping[str, float] | None = None) -> list[Campaign]:
+    """Group the picked users into campaigns: one per (rule, group), or per (rule, group, arm) for an A/B test.
+
+    A test's holdout is recorded once, with the first arm that has users in the
+    group, so the control group is never counted twice when campaigns are summed.
+    """
+    by_name = {r.name: r for r in ruleset.rules}
+    if "arm" not in picked:
+        picked = picked.assign(arm="")
     campaigns = []
     for (rule, group), part in picked.groupby(["rule", "group"], sort=False):
         spec = by_name[str(rule)]
-        campaigns.append(Campaign(
-            date=day, rule=str(rule), group=str(group), channel=spec.channel,
-            channel_label=spec.channel_text(lang) or MESSAGES("no_channel"), content=spec.content,
-            contacted=part.loc[~part["holdout"], "user_id"].astype(str).tolist(),
-            holdout=part.loc[part["holdout"], "user_id"].astype(str).tolist()))
+        held = part.loc[part["holdout"], "user_id"].astype(str).tolist()
+        share = (shares or {}).get(str(rule), 0.0)
+        if not spec.variants:
+            campaigns.append(Campaign(
+                date=day, rule=str(rule), group=str(group), channel=spec.channel,
+                channel_label=spec.channel_text(lang) or MESSAGES("no_channel"), content=spec.content,
+                contacted=part.loc[~part["holdout"], "user_id"].astype(str).tolist(), holdout=held,
+                holdout_share=share))
+            continue
+        for arm in spec.variants:
+            contacted = part.loc[part["arm"] == arm.name, "user_id"].astype(str).tolist()
+            if not contacted and not held:
+                continue
+            campaigns.append(Campaign(
+                date=day, rule=str(rule), group=str(group), channel=arm.channel,
+                channel_label=arm.channel_text(lang) or MESSAGES("no_channel"), content=arm.content,
+                contacted=contacted, holdout=held, arm=arm.name, holdout_share=share))
+            held = []
     return campaigns
 
 
@@ -220,6 +332,8 @@ def contact_table(result: TagResult, picked: pd.DataFrame, lang: str) -> pd.Data
     data[MESSAGES("group")] = sent["group"].map(groups).to_numpy()
     data[MESSAGES("preference")] = result.tags["primary"].to_numpy()[positions]
     data[MESSAGES("rule")] = sent["rule"].to_numpy()
+    if "arm" in sent and (sent["arm"] != "").any():
+        data[MESSAGES("arm")] = sent["arm"].to_numpy()
     data[MESSAGES("content")] = sent["content"].to_numpy()
     table = pd.DataFrame(data)
     table["__channel__"] = sent["channel"].to_numpy()
@@ -280,15 +394,15 @@ def write_lists(table: pd.DataFrame, campaigns: list[Campaign], out_dir: Path, d
     return lists
 
 
-def record(store: HistoryStore, campaigns: list[Campaign], month: str, share: float, seed: int,
-           config: Config) -> None:
+def record(store: HistoryStore, campaigns: list[Campaign], month: str, seed: int, config: Config) -> None:
     """Store each campaign and add (or update) its 触达跟踪 row in the history database."""
     rows: dict[str, dict[str, object]] = {}
     for c in campaigns:
         users = pd.DataFrame({"user_id": [*c.contacted, *c.holdout],
                               "holdout": [False] * len(c.contacted) + [True] * len(c.holdout)})
         c.id = store.add_campaign(date=c.date, month=month, rule=c.rule, group=c.group, channel=c.channel,
-                                  content=c.content, users=users, holdout_share=share, seed=seed)
+                                  content=c.content, users=users, holdout_share=c.holdout_share, seed=seed,
+                                  arm=c.arm)
         row = {"date": c.date, "group": segment_label(c.group), "channel": c.channel_label, "content": c.content}
         key = reach_key(row, config)
         entry = rows.setdefault(key, {**row, "key": key, "targeted": 0})
@@ -326,18 +440,97 @@ def make_contacts(options: ContactOptions, progress: Progress | None = None) -> 
 
             apply_stored_overrides(result, store)
         picked = picked_users(result, ruleset)
-        share = options.holdout / 100
-        picked["holdout"] = assign_holdout(picked, share, options.seed)
-        campaigns = build_campaigns(picked, ruleset, day, lang)
+        shares = holdout_shares(ruleset, options.holdout / 100)
+        picked["holdout"] = assign_holdout(picked, shares, options.seed)
+        picked["arm"] = assign_arms(picked, ruleset, options.seed)
+        picked = _arm_actions(picked[picked["arm"].notna()], ruleset)
+        campaigns = build_campaigns(picked, ruleset, day, lang, shares)
         out_dir = options.out_dir or options.tag.export.parent / f"contacts_{day}"
         lists = write_lists(contact_table(result, picked, lang), campaigns, out_dir, day, options.formats)
+        research = None
+        if options.research:
+            sample = research_sample(result, options.research, research_group(result.config,
+                                                                               options.research_group),
+                                     options.seed)
+            research = write_research(result, sample, out_dir, day, options.formats, lang)
+            if store is not None and options.record:
+                store.save_research_sample(result.month, sample, drawn=day, seed=options.seed)
         if store is not None and options.record:
-            record(store, campaigns, result.month, share, options.seed, result.config)
+            record(store, campaigns, result.month, options.seed, result.config)
     finally:
         if store is not None:
             store.close()
-    return ContactsResult(result, lists, campaigns, out_dir)
+    return ContactsResult(result, lists, campaigns, out_dir, research)
+
+
+def holdout_shares(ruleset: RuleSet, default: float) -> dict[str, float]:
+    """Each rule's holdout share: its own ``holdout``, else the run's; refused where the arms leave no room."""
+    shares = {}
+    for rule in ruleset.rules:
+        share = default if rule.holdout is None else rule.holdout
+        arms = sum(v.share for v in rule.variants)
+        if rule.variants and arms + share > 1 + 1e-9:
+            raise InputError(MESSAGES("too_much_holdout", rule=rule.name, shares=round(arms, 6),
+                                      holdout=round(share, 6)))
+        shares[rule.name] = share
+    return shares
+
+
+# --------------------------------------------------------------------------- user research
+
+
+def research_group(config: Config, wanted: str | None) -> str:
+    """The group key to sample for research: ``--research-group`` (key or label), else ``[research] group``."""
+    from tagger.campaigns import group_key
+    from tagger.segments import GROUPS, SEGMENTS
+
+    value = wanted if wanted is not None else config.research_group
+    key = group_key(value)
+    if key not in (*GROUPS, *SEGMENTS):
+        allowed = ", ".join(f"{k} ({segment_label(k)})" for k in GROUPS)
+        raise InputError(MESSAGES("bad_research_group", value=value, allowed=allowed))
+    return key
+
+
+def research_sample(result: TagResult, size: int, group: str, seed: int) -> pd.DataFrame:
+    """A seeded sample of ``size`` users of ``group`` (effective group; segment keys work too): user_id, group.
+
+    Users are sorted by ID before the draw, so the sample does not depend on row
+    order; the same seed, month and group draw the same users. Fewer users than
+    ``size`` are all taken.
+    """
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        raise InputError(MESSAGES("bad_research", value=size))
+    tags = acting_tags(result.tags)
+    column = "segment" if group in tags["segment"].to_numpy() and group not in tags["group"].to_numpy() else "group"
+    ids = result.users.frame["user_id"].astype(str)
+    members = pd.DataFrame({"user_id": ids.to_numpy(), "group": tags["group"].to_numpy(),
+                            "position": np.arange(len(ids))})[tags[column].to_numpy() == group]
+    ordered = members.sort_values("user_id")
+    take = min(size, len(ordered))
+    rng = np.random.default_rng(_rule_seed(seed, f"research:{group}"))
+    chosen = np.sort(rng.choice(len(ordered), size=take, replace=False)) if take else np.array([], dtype=int)
+    return ordered.iloc[chosen].reset_index(drop=True)
+
+
+def write_research(result: TagResult, sample: pd.DataFrame, out_dir: Path, day: str, formats: tuple[str, ...],
+                   lang: str) -> ContactList:
+    """The research sample as a list like the channel lists (ID, phone-like columns, group)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    positions = sample["position"].to_numpy(dtype=int)
+    data: dict[str, object] = {header: series.to_numpy()[positions] for header, series in _contact_columns(result)}
+    data[MESSAGES("group")] = [segment_label(g, lang) for g in sample["group"]]
+    data[MESSAGES("preference")] = result.tags["primary"].to_numpy()[positions]
+    table = pd.DataFrame(data)
+    stem = f"{day}_{_safe_name(MESSAGES('research_list'))}"
+    files = []
+    if "xlsx" in formats:
+        files.append(write_xlsx(table, out_dir / f"{stem}.xlsx"))
+    if "csv" in formats:
+        files.append(write_csv(table, out_dir / f"{stem}.csv"))
+    return ContactList("research", MESSAGES("research_list"), len(table), files)
 
 
 __all__ = ["ContactOptions", "ContactsResult", "ContactList", "Campaign", "make_contacts", "csv_safe",
-           "picked_users", "assign_holdout", "write_csv", "write_xlsx"]
+           "picked_users", "assign_holdout", "assign_arms", "user_draw_key", "arm_counts", "holdout_shares",
+           "research_sample", "research_group", "write_csv", "write_xlsx"]

@@ -23,7 +23,8 @@ from tagger.pipeline import TagOptions
 NAME = "contacts"
 HELP = "write one contact list per channel from the rules and record the campaigns"
 EXAMPLE = ("  tagger contacts 用户明细_2024-07.xlsx\n"
-           "  tagger contacts 用户明细_2024-07.xlsx --holdout 10 --seed 7 --out-dir 触达名单/")
+           "  tagger contacts 用户明细_2024-07.xlsx --holdout 10 --seed 7 --out-dir 触达名单/\n"
+           "  tagger contacts 用户明细_2024-07.xlsx --research 30")
 
 TEXT = Catalog(
     "contacts_cli",
@@ -35,6 +36,9 @@ TEXT = Catalog(
         "campaigns": {"zh": "已记录 {count} 个批次（对照组 {holdout} 人）到历史库",
                       "en": "{count} campaigns recorded in history ({holdout} users held out)"},
         "not_recorded": {"zh": "未记录到历史库（--no-history）", "en": "not recorded (--no-history)"},
+        "research": {"zh": "调研抽样 {users} 人：{files}（下次 tagger refresh 的工作簿中有“用户调研”表可填写结果）",
+                     "en": "research sample of {users}: {files} (the next tagger refresh workbook has a Research "
+                           "sheet to type the answers in)"},
     },
 )
 
@@ -55,6 +59,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="keep this %% of each rule's users uncontacted as a control group (e.g. 10)")
     parser.add_argument("--seed", type=int, default=20240501, help="seed of the holdout draw (reproducible)")
     parser.add_argument("--date", help="campaign date YYYY-MM-DD (default: today)")
+    parser.add_argument("--research", type=int, default=0, metavar="N",
+                        help="also draw a seeded sample of N users of one group for user research")
+    parser.add_argument("--research-group", metavar="GROUP",
+                        help="group to sample for research, key or label (default: [research] group, "
+                             "churned_not_driving)")
     parser.add_argument("--format", default="xlsx,csv", help="xlsx, csv or both (default: xlsx,csv)")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.add_argument("--mask-pii", action="store_true",
@@ -69,7 +78,7 @@ def options_from(args: argparse.Namespace) -> ContactOptions:
                      lang=args.lang, sheet=args.sheet, write=False, mask_pii=args.mask_pii)
     formats = tuple(f.strip().lower() for f in args.format.split(",") if f.strip())
     return ContactOptions(tag=tag, out_dir=args.out_dir, holdout=args.holdout, seed=args.seed, date=args.date,
-                          formats=formats)
+                          formats=formats, research=args.research, research_group=args.research_group)
 
 
 def as_json(done: ContactsResult) -> dict[str, object]:
@@ -78,8 +87,10 @@ def as_json(done: ContactsResult) -> dict[str, object]:
         "lists": [{"channel": c.channel, "label": c.label, "users": c.users, "files": [str(f) for f in c.files]}
                   for c in done.lists],
         "campaigns": [{"id": c.id, "date": c.date, "rule": c.rule, "group": c.group, "channel": c.channel,
-                       "content": c.content, "contacted": len(c.contacted), "holdout": len(c.holdout)}
+                       "content": c.content, "arm": c.arm, "contacted": len(c.contacted), "holdout": len(c.holdout)}
                       for c in done.campaigns],
+        "research": None if done.research is None else {
+            "users": done.research.users, "files": [str(f) for f in done.research.files]},
     }
 
 
@@ -106,6 +117,9 @@ def handle(args: argparse.Namespace, out: Console, err: Console) -> int:
     held = sum(len(c.holdout) for c in done.campaigns)
     recorded = done.result.history_path is not None
     out.print(TEXT("campaigns", count=len(done.campaigns), holdout=held) if recorded else TEXT("not_recorded"))
+    if done.research is not None:
+        out.print(TEXT("research", users=done.research.users,
+                       files=", ".join(f.name for f in done.research.files)), markup=False)
     for warning in done.result.warnings:
         err.print(f"[yellow]![/] {escape(warning)}")
     return 0
