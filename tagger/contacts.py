@@ -224,28 +224,31 @@ def user_draw_key(user_id: object, rule: object, seed: int) -> int:
     return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
 
 
-def arm_counts(rule: Rule, users: int, held: int) -> list[int]:
-    """Users per arm: ``round(share × users)`` each, the last arm taking the rest when the shares and the
-    holdout cover everyone (so rounding never leaves one user out), never more than there are."""
-    left = users - held
-    counts = []
+def arm_bounds(rule: Rule, holdout: float) -> list[float]:
+    """Upper bounds of each arm on the [0, 1) draw of a non-holdout user.
+
+    Shares are of all the rule's users; the holdout takes ``holdout`` of them
+    first, so among the rest arm *i* takes ``share_i / (1 − holdout)``. A draw past
+    the last bound is a user the shares leave out of the send.
+    """
+    rest = 1 - holdout
+    bounds, total = [], 0.0
     for arm in rule.variants:
-        k = min(int(round(arm.share * users)), left)
-        counts.append(k)
-        left -= k
-    covered = sum(a.share for a in rule.variants) + held / users if users else 0
-    if counts and covered >= 1 - 1e-9:
-        counts[-1] += left
-    return counts
+        total += arm.share / rest if rest > 0 else 0.0
+        bounds.append(min(total, 1.0))
+    if bounds and sum(a.share for a in rule.variants) + holdout >= 1 - 1e-9:
+        bounds[-1] = 1.0  # shares and holdout cover everyone: nobody falls out through rounding
+    return bounds
 
 
-def assign_arms(picked: pd.DataFrame, ruleset: RuleSet, seed: int) -> pd.Series:
+def assign_arms(picked: pd.DataFrame, ruleset: RuleSet, seed: int,
+                holdout: Mapping[str, float] | None = None) -> pd.Series:
     """The arm of each picked row: '' for a rule without variants and for the holdout, None for users
     the arms' shares leave out of the send.
 
-    The non-holdout users of a rule are ordered by :func:`user_draw_key` and cut
-    into arms of :func:`arm_counts` users; the order depends on each user's ID and
-    the seed only, never on the export's row order or on the other users.
+    A non-holdout user's arm depends on :func:`user_draw_key` (their ID, the rule
+    and the seed) only, never on the export's row order or on the other users, so
+    the same user is in the same arm on every send of the rule with that seed.
     """
     arms = pd.Series("", index=picked.index, dtype=object)
     by_name = {r.name: r for r in ruleset.rules}
@@ -254,13 +257,11 @@ def assign_arms(picked: pd.DataFrame, ruleset: RuleSet, seed: int) -> pd.Series:
         if rule is None or not rule.variants:
             continue
         sent = part[~part["holdout"]]
-        keys = [user_draw_key(u, rule_name, seed) for u in sent["user_id"]]
-        ordered = sent.assign(_key=keys).sort_values(["_key", "user_id"]).index.to_numpy()
-        arms.loc[ordered] = None
-        start = 0
-        for arm, k in zip(rule.variants, arm_counts(rule, len(part), int(part["holdout"].sum()))):
-            arms.loc[ordered[start:start + k]] = arm.name
-            start += k
+        draws = np.array([user_draw_key(u, rule_name, seed) / 2 ** 64 for u in sent["user_id"]], dtype=float)
+        bounds = arm_bounds(rule, (holdout or {}).get(str(rule_name), 0.0))
+        slot = np.searchsorted(np.array(bounds), draws, side="right")
+        names = np.array([a.name for a in rule.variants] + [None], dtype=object)
+        arms.loc[sent.index] = names[slot]
     return arms
 
 
@@ -442,7 +443,7 @@ def make_contacts(options: ContactOptions, progress: Progress | None = None) -> 
         picked = picked_users(result, ruleset)
         shares = holdout_shares(ruleset, options.holdout / 100)
         picked["holdout"] = assign_holdout(picked, shares, options.seed)
-        picked["arm"] = assign_arms(picked, ruleset, options.seed)
+        picked["arm"] = assign_arms(picked, ruleset, options.seed, shares)
         picked = _arm_actions(picked[picked["arm"].notna()], ruleset)
         campaigns = build_campaigns(picked, ruleset, day, lang, shares)
         out_dir = options.out_dir or options.tag.export.parent / f"contacts_{day}"
@@ -532,5 +533,5 @@ def write_research(result: TagResult, sample: pd.DataFrame, out_dir: Path, day: 
 
 
 __all__ = ["ContactOptions", "ContactsResult", "ContactList", "Campaign", "make_contacts", "csv_safe",
-           "picked_users", "assign_holdout", "assign_arms", "user_draw_key", "arm_counts", "holdout_shares",
+           "picked_users", "assign_holdout", "assign_arms", "user_draw_key", "arm_bounds", "holdout_shares",
            "research_sample", "research_group", "write_csv", "write_xlsx"]

@@ -25,8 +25,9 @@ content (an arm without one takes the rule's)::
                 { name = "B", channel = "push", content = "车辆状态", share = 0.45 }]
 
 Shares are of the rule's users; with the holdout they add up to at most 1 (users
-beyond them are left out of the send). Arms are drawn per user from the same
-seed as the holdout (:func:`tagger.contacts.assign_arms`).
+beyond them are left out of the send). A user's arm is a hash of their ID, the
+rule and the seed of the holdout draw, so it is the same on every send
+(:func:`tagger.contacts.assign_arms`).
 
 ``when`` takes any column of the per-user frame (canonical fields such as
 ``drove`` or ``usage_control``, tag columns such as ``segment`` or
