@@ -430,10 +430,13 @@ def make_contacts(options: ContactOptions, progress: Progress | None = None) -> 
     """Tag the export, pick users by rule, write the lists and record the campaigns."""
     if not 0 <= options.holdout <= 90:
         raise InputError(MESSAGES("bad_holdout", value=options.holdout))
+    if isinstance(options.research, bool) or not isinstance(options.research, int) or options.research < 0:
+        raise InputError(MESSAGES("bad_research", value=options.research))
     day = parse_day(options.date)
     result = run(replace(options.tag, write=False), progress)
     lang = options.tag.lang or result.config.language
     ruleset = contact_rules(result, lang)
+    wanted = research_group(result.config, options.research_group) if options.research else ""
     store = HistoryStore(result.history_path) if result.history_path else None
     try:
         if store is not None:
@@ -450,9 +453,7 @@ def make_contacts(options: ContactOptions, progress: Progress | None = None) -> 
         lists = write_lists(contact_table(result, picked, lang), campaigns, out_dir, day, options.formats)
         research = None
         if options.research:
-            sample = research_sample(result, options.research, research_group(result.config,
-                                                                               options.research_group),
-                                     options.seed)
+            sample = research_sample(result, options.research, wanted, options.seed)
             research = write_research(result, sample, out_dir, day, options.formats, lang)
             if store is not None and options.record:
                 store.save_research_sample(result.month, sample, drawn=day, seed=options.seed)

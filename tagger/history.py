@@ -669,20 +669,25 @@ class HistoryStore:
             "ORDER BY month, drawn, user_id", self.conn, params=params,
             dtype={"user_id": str, "answer": str, "reason": str})
 
-    def save_research_answers(self, answers: pd.DataFrame, *, source: str) -> int:
+    def save_research_answers(self, answers: pd.DataFrame, *, source: str, only_empty: bool = False) -> int:
         """Store typed answers (month, user_id, answer, reason) of drawn users; returns how many rows changed.
 
         A cleared cell clears the stored answer: a row the workbook showed is the
-        latest word on that user. Users not drawn for that month are ignored.
+        latest word on that user. ``only_empty`` (an older copy of the workbook,
+        ``refresh --force``) fills unanswered users only and clears nothing. Users
+        not drawn for that month are ignored.
         """
         now = datetime.now().isoformat(timespec="microseconds")
+        guard = " AND answer = '' AND reason = ''" if only_empty else ""
         changed = 0
         with self.write() as conn:
             for month, user, answer, reason in zip(answers["month"], answers["user_id"], answers["answer"],
                                                    answers["reason"]):
+                if only_empty and not (str(answer) or str(reason)):
+                    continue
                 cursor = conn.execute(
                     "UPDATE research SET answer = ?, reason = ?, source = ?, updated_at = ? "
-                    "WHERE month = ? AND user_id = ? AND (answer != ? OR reason != ?)",
+                    f"WHERE month = ? AND user_id = ? AND (answer != ? OR reason != ?){guard}",
                     (str(answer), str(reason), source, now, str(month), str(user), str(answer), str(reason)))
                 changed += cursor.rowcount
         return changed

@@ -830,13 +830,15 @@ def _review_history(store: HistoryStore | None, result: TagResult
 def _research(store: HistoryStore | None, last: LastWorkbook | None) -> pd.DataFrame | None:
     """The research sample with its answers: the workbook's typed cells stored first, then read back.
 
-    Without history, the workbook's rows are carried as they were typed.
+    Without history, the workbook's rows are carried as they were typed. An older copy of the
+    workbook (``--force``) only fills answers the history does not hold yet, as for labels.
     """
     typed = last.research if last is not None else None
     if store is None:
         return typed if typed is not None and len(typed) else None
     if typed is not None and len(typed):
-        store.save_research_answers(typed, source=last.path.name if last is not None else "")
+        store.save_research_answers(typed, source=last.path.name if last is not None else "",
+                                    only_empty=last is not None and last.stale)
     stored = store.research()
     return stored if len(stored) else None
 

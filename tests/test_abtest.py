@@ -344,3 +344,35 @@ def test_research_sample_typed_answers_carried_and_summarised(tmp_path: Path, ru
     assert cells[start + 5][:2] == ["（未填写）", 5]
     reasons = next(i for i in range(start + 3, len(cells)) if cells[i][0] == "原因")
     assert cells[reasons + 1][:2] == ["卖车", 5] and cells[reasons + 2][:2] == ["=不是公式", 2]
+
+
+def test_research_answers_clear_and_an_older_copy_only_fills(tmp_path: Path) -> None:
+    with HistoryStore(tmp_path / "h.sqlite") as store:
+        store.save_research_sample("2024-07", pd.DataFrame({"user_id": ["1", "2", "3"], "group": "dormant"}),
+                                   drawn="2024-07-20", seed=1)
+        typed = pd.DataFrame({"month": "2024-07", "user_id": ["1", "2", "9"], "answer": ["换车", "忙", "x"],
+                              "reason": ["卖车", "", "y"]})
+        assert store.save_research_answers(typed, source="W1.xlsx") == 2  # user 9 was never drawn
+        cleared = pd.DataFrame({"month": "2024-07", "user_id": ["2"], "answer": [""], "reason": [""]})
+        store.save_research_answers(cleared, source="W2.xlsx")
+        older = pd.DataFrame({"month": "2024-07", "user_id": ["1", "3"], "answer": ["旧答案", "不用APP"],
+                              "reason": ["", "没时间"]})
+        store.save_research_answers(older, source="OLD.xlsx", only_empty=True)
+        # A redraw keeps answered users and replaces the rest.
+        store.save_research_sample("2024-07", pd.DataFrame({"user_id": ["4"], "group": "dormant"}),
+                                   drawn="2024-07-27", seed=2)
+        stored = store.research().set_index("user_id")
+    assert stored[["answer", "reason"]].to_dict("index") == {
+        "1": {"answer": "换车", "reason": "卖车"}, "3": {"answer": "不用APP", "reason": "没时间"},
+        "4": {"answer": "", "reason": ""}}
+
+
+@pytest.mark.parametrize("extra, word", [(["--research", "-3"], "--research"),
+                                         (["--research", "5", "--research-group", "发呆用户"], "--research-group")])
+def test_bad_research_options_are_one_line_before_any_list(tmp_path: Path, run_cli, extra: list[str],
+                                                            word: str) -> None:
+    export = july(tmp_path)
+    code, _, err = run_cli("contacts", export, "--config", config_file(tmp_path), "--no-history",
+                           "--out-dir", tmp_path / "lists", *extra)
+    assert code == 2 and word in err and "Traceback" not in err
+    assert not (tmp_path / "lists").exists()
