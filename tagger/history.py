@@ -290,7 +290,8 @@ class HistoryStore:
         """
         problems = [row[0] for row in self.conn.execute("PRAGMA quick_check(3)").fetchall()]
         if problems != ["ok"]:
-            raise _Damaged("; ".join(problems))
+            # sqlite's report may span lines ("*** in database main ***\nPage 5: …"); the error is one line.
+            raise _Damaged("; ".join(" ".join(str(p).split()) for p in problems))
 
     def backup(self, keep: int = KEEP_BACKUPS) -> Path:
         """A verified copy of the database in ``backups/`` beside it; the newest ``keep`` are kept.
