@@ -280,7 +280,7 @@ def read_last_workbook(path: Path, config: Config) -> LastWorkbook:
             head = list(ws.iter_rows(min_row=1, max_row=HEADER_SCAN_ROWS))
             research_header = _header_row(head, [_research_spellings(k) for k in RESEARCH_KEYS])
             if research_header is not None:
-                found = _read_research_sheet(ws, research_header)
+                found = _read_research_sheet(ws, research_header, path, last)
                 last.research = found if last.research is None else pd.concat([last.research, found],
                                                                                ignore_index=True)
                 continue
@@ -362,20 +362,23 @@ def _research_spellings(key: str) -> set[str]:
     return {normalize_header(RESEARCH_HEADINGS(key, lang)) for lang in LANGUAGES}
 
 
-def _read_research_sheet(ws: Any, header: tuple[int, list[str]]) -> pd.DataFrame:
+def _read_research_sheet(ws: Any, header: tuple[int, list[str]], path: Path, last: LastWorkbook) -> pd.DataFrame:
     """The answers and reasons typed on 用户调研: month, user_id, answer, reason (found by heading).
 
     Rows keep whatever order ops sorted them into; text stays text (``cell_text``).
+    An ID Excel turned into a rounded number is skipped with the same warning as on the Users sheet.
     """
     index, names = header
     cols = {key: _find(names, _research_spellings(key)) for key in RESEARCH_KEYS}
     records = []
-    for row in ws.iter_rows(min_row=index + 2):
+    for excel_row, row in enumerate(ws.iter_rows(min_row=index + 2), start=index + 2):
         values = {key: cell_text(row[c]) if c is not None and c < len(row) else "" for key, c in cols.items()}
         if not values["research_user"] or not values["research_month"]:
             continue
-        ids, _, lossy = parse_ids(pd.Series([values["research_user"]], dtype=object))
+        raw_id = getattr(row[cols["research_user"]], "value", None) if cols["research_user"] is not None else None
+        ids, _, lossy = parse_ids(pd.Series([raw_id], dtype=object))
         if lossy.iloc[0]:
+            last.warnings.append(MESSAGES("lossy_id", where=Location(path, ws.title, excel_row)))
             continue
         records.append({"month": values["research_month"], "user_id": normalize_id(ids.iloc[0]),
                         "answer": values["research_answer"], "reason": values["research_reason"]})

@@ -37,7 +37,7 @@ RESEARCH_HEADINGS = Catalog(
         "research_reason": {"zh": "原因", "en": "Reason"},
         "title": {"zh": "用户调研：抽样用户的调研结果与原因（黄色列可填写，tagger refresh 会带入并在复盘中汇总）",
                   "en": "User research: the answers and reasons of the drawn users (type in the yellow columns; "
-                        "tagger refresh carries them and 复盘 counts them)"},
+                        "tagger refresh carries them and Review counts them)"},
     },
 )
 # Columns in sheet order; the last two are the inputs refresh reads back.
