@@ -275,6 +275,9 @@ def test_contacts_arms_history_and_review_end_to_end(tmp_path: Path, run_cli) ->
     assert pair["diff"] == pytest.approx(k_a / n_a - k_b / n_b)
     assert (table.loc[("A", ""), "other_n"], table.loc[("A", ""), "other_back"]) == (20, 2)
     assert pair["needed"] == sample_size(0.1, 0.05)
+    # The Users sheet names both arms' actions for a rule whose action is in its arms.
+    driving = result.tags[result.tags["group"] == "churned_driving"]
+    assert set(driving["rule"]) == {"流失召回AB"} and set(driving["content"]) == {"行车报告/车辆状态"}
 
     review = openpyxl.load_workbook(result.output)["复盘"]
     cells = _sheet_rows(review)
