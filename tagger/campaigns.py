@@ -20,6 +20,12 @@ collapse to a point when a rate is 0 or 1 (a 13/13 holdout). Below
 ``MIN_GROUP`` users in either arm the review still says 样本太小 rather than
 give a verdict: the interval is honest, but too wide to act on.
 
+An A/B test (a rule with ``variants``) is one campaign per arm. The review
+compares each arm with the rule's holdout and every pair of arms with each
+other, with the same Newcombe interval, and gives the users per arm a test needs
+to detect a lift of ``[review] min_lift`` at 95 % confidence and 80 % power
+(:func:`sample_size`, the normal-approximation formula for two proportions).
+
 The 复盘 review also needs what ops did to the tags: the share of computed
 groups ops overrode by hand (tag accuracy), and the costs they typed into
 触达跟踪 (cost per reactivated user per channel).
@@ -165,10 +171,12 @@ def evaluate(campaigns: pd.DataFrame, members: pd.DataFrame, users: pd.DataFrame
     ``users`` is the new export (user_id, last_active_date). Campaigns dated after
     the export's latest activity cannot be judged yet and are left out.
     """
-    columns = ["id", "date", "rule", "group", "channel", "content", "contacted", "back", "rate", "holdout",
+    columns = ["id", "date", "rule", "group", "channel", "content", "arm", "contacted", "back", "rate", "holdout",
                "holdout_back", "holdout_rate", "lift", "low", "high"]
     if campaigns.empty or users.empty:
         return pd.DataFrame(columns=columns)
+    if "arm" not in campaigns:
+        campaigns = campaigns.assign(arm="")
     as_of = users["last_active_date"].max()
     dated = campaigns.assign(start=pd.to_datetime(campaigns["date"]))
     dated = dated[dated["start"] <= as_of]
@@ -177,7 +185,8 @@ def evaluate(campaigns: pd.DataFrame, members: pd.DataFrame, users: pd.DataFrame
     joined["back"] = (joined["user_id"].map(last) >= joined["start"]).fillna(False).astype(int)
     counts = joined.groupby(["campaign_id", "holdout"])["back"].agg(["size", "sum"]).unstack("holdout", fill_value=0)
     get = lambda stat, arm: counts[(stat, arm)] if (stat, arm) in counts.columns else 0  # noqa: E731
-    table = dated.set_index("id")[["date", "rule", "group", "channel", "content"]].copy()
+    table = dated.set_index("id")[["date", "rule", "group", "channel", "content", "arm"]].copy()
+    table["arm"] = table["arm"].fillna("").astype(str)
     table["contacted"] = get("size", False)
     table["back"] = get("sum", False)
     table["holdout"] = get("size", True)
@@ -212,6 +221,69 @@ def breakdown(evaluated: pd.DataFrame, by: str) -> pd.DataFrame:
     return _with_rates(sums)
 
 
+# --------------------------------------------------------------------------- A/B tests
+
+POWER = 0.80
+AB_COLUMNS = ["rule", "arm", "other", "contacted", "back", "rate", "other_n", "other_back", "other_rate", "diff",
+              "low", "high", "needed"]
+
+
+def sample_size(baseline: float, lift: float, confidence: float = CONFIDENCE, power: float = POWER) -> int | None:
+    """Users per arm to detect ``lift`` over a back-rate of ``baseline`` (two-sided test of two proportions).
+
+    n = (z₁₋α/₂·√(2·p̄(1−p̄)) + z₁₋β·√(p₁(1−p₁) + p₂(1−p₂)))² / δ², p₂ = p₁ + δ, p̄ = (p₁ + p₂) / 2
+    (Fleiss, without continuity correction). None when p₁ + δ passes 1.
+
+    >>> sample_size(0.20, 0.05)  # 20 % against 25 %
+    1094
+    """
+    p1, p2 = baseline, baseline + lift
+    if lift <= 0 or not 0 <= p1 or p2 > 1:
+        return None
+    mean = (p1 + p2) / 2
+    z_a, z_b = _z(confidence), NormalDist().inv_cdf(power)
+    root = z_a * math.sqrt(2 * mean * (1 - mean)) + z_b * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
+    return math.ceil(round(root * root / (lift * lift), 9))
+
+
+def _arm_row(rule: str, arm: str, other: str, a: tuple[int, int], b: tuple[int, int],
+             needed: int | None) -> dict[str, object]:
+    (n1, x1), (n0, x0) = a, b
+    found = newcombe_lift(x1, n1, x0, n0)
+    return {"rule": rule, "arm": arm, "other": other, "contacted": n1, "back": x1,
+            "rate": x1 / n1 if n1 else np.nan, "other_n": n0, "other_back": x0, "other_rate": x0 / n0 if n0 else np.nan,
+            "diff": found.lift if found else np.nan, "low": found.low if found else np.nan,
+            "high": found.high if found else np.nan, "needed": needed}
+
+
+def ab_tests(evaluated: pd.DataFrame, min_lift: float = 0.05) -> pd.DataFrame:
+    """Each A/B rule's arms against its holdout (``other`` = '') and against each other (``other`` = an arm).
+
+    Counts are summed over the rule's evaluated campaigns (every date and group).
+    ``needed`` is :func:`sample_size` for ``min_lift`` over the baseline: the
+    holdout's back-rate when the test has a holdout, else the arms' pooled rate.
+    """
+    if evaluated.empty or "arm" not in evaluated or not (evaluated["arm"] != "").any():
+        return pd.DataFrame(columns=AB_COLUMNS)
+    rows: list[dict[str, object]] = []
+    tests = evaluated[evaluated["arm"] != ""]
+    for rule, part in tests.groupby("rule", sort=True):
+        arms = part.groupby("arm", sort=False)[["contacted", "back"]].sum()
+        arms = arms.reindex(sorted(arms.index))
+        held, held_back = int(part["holdout"].sum()), int(part["holdout_back"].sum())
+        pooled = arms["back"].sum() / arms["contacted"].sum() if arms["contacted"].sum() else None
+        baseline = held_back / held if held else pooled
+        needed = sample_size(baseline, min_lift) if baseline is not None else None
+        counts = {arm: (int(r["contacted"]), int(r["back"])) for arm, r in arms.iterrows()}
+        for arm, pair in counts.items():
+            rows.append(_arm_row(str(rule), str(arm), "", pair, (held, held_back), needed))
+        names = list(counts)
+        for i, first in enumerate(names):
+            for second in names[i + 1:]:
+                rows.append(_arm_row(str(rule), str(first), str(second), counts[first], counts[second], needed))
+    return pd.DataFrame(rows, columns=AB_COLUMNS)
+
+
 # --------------------------------------------------------------------------- 复盘 review
 
 
@@ -231,6 +303,9 @@ class Review:
     ledger: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LEDGER_COLUMNS))
     stability: pd.DataFrame = field(default_factory=pd.DataFrame)
     at_risk: AtRiskCheck | None = None
+    ab: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=AB_COLUMNS))
+    min_lift: float = 0.05
+    research: pd.DataFrame = field(default_factory=pd.DataFrame)  # the drawn users and their answers
 
     @property
     def achievement(self) -> float | None:
@@ -426,7 +501,7 @@ def build_review(month: str, active_rate: float | None, target: float, evaluated
                  computed_group: pd.Series, override: pd.Series, reach_rows: Sequence[Mapping[str, object]],
                  config: Config, ledger: pd.DataFrame | None = None,
                  pairs: Sequence[tuple[pd.DataFrame, pd.DataFrame]] = (),
-                 at_risk: AtRiskCheck | None = None) -> Review:
+                 at_risk: AtRiskCheck | None = None, research: pd.DataFrame | None = None) -> Review:
     """Assemble the review from the evaluated campaigns, the overrides and the 触达跟踪 rows.
 
     ``ledger`` is :func:`reach_ledger` of the rows as typed; without it, it is
@@ -439,7 +514,24 @@ def build_review(month: str, active_rate: float | None, target: float, evaluated
         tag_accuracy=accuracy, overridden=int(accuracy["overridden"].sum()), users=int(len(computed_group)),
         channel_costs=channel_costs(reach_rows, config),
         ledger=reach_ledger(reach_rows, evaluated, config) if ledger is None else ledger,
-        stability=group_stability(pairs, accuracy), at_risk=at_risk)
+        stability=group_stability(pairs, accuracy), at_risk=at_risk,
+        ab=ab_tests(evaluated, config.min_lift), min_lift=config.min_lift,
+        research=research if research is not None else pd.DataFrame())
+
+
+def research_summary(research: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(answers, reasons): how many drawn users gave each answer / reason, most frequent first.
+
+    Cells are compared as typed after trimming; '' (not answered yet) is counted as its own row.
+    """
+    out = []
+    for column in ("answer", "reason"):
+        values = research[column].fillna("").astype(str).str.strip() if column in research else pd.Series(dtype=str)
+        counts = values.value_counts(sort=False).rename("users").rename_axis(column).reset_index()
+        counts = counts.sort_values(["users", column], ascending=[False, True], kind="stable")
+        answered = counts[counts[column] != ""]
+        out.append(pd.concat([answered, counts[counts[column] == ""]], ignore_index=True))
+    return out[0], out[1]
 
 
 def fill_reach_rows(rows: list[dict[str, object]], evaluated: pd.DataFrame, config: Config) -> list[dict[str, object]]:
@@ -459,5 +551,5 @@ def fill_reach_rows(rows: list[dict[str, object]], evaluated: pd.DataFrame, conf
     return rows
 
 
-__all__ = ["Lift", "wald_lift", "wilson", "newcombe_lift", "MIN_GROUP", "reach_ledger", "group_stability", "AtRiskCheck", "at_risk_check", "evaluate", "breakdown", "Review", "build_review", "tag_accuracy",
+__all__ = ["Lift", "wald_lift", "wilson", "newcombe_lift", "sample_size", "ab_tests", "research_summary", "MIN_GROUP", "reach_ledger", "group_stability", "AtRiskCheck", "at_risk_check", "evaluate", "breakdown", "Review", "build_review", "tag_accuracy",
            "channel_costs", "fill_reach_rows", "reach_key", "group_key", "channel_key", "day_text"]

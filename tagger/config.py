@@ -159,6 +159,11 @@ class Config:
     # [forecast]: the months 目标拆解 plans (empty: the next three) and how rate defaults are drawn.
     target_months: tuple[str, ...] = ()
     rate_basis: str = "mean3"
+    # [review] min_lift: the smallest lift (in points of back-rate) an A/B test should detect; 复盘 shows
+    # the users per arm that needs at 95 % confidence and 80 % power.
+    min_lift: float = 0.05
+    # [research] group: the group ``tagger contacts --research N`` samples for user research.
+    research_group: str = "churned_not_driving"
     source: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     # Keys of the project file no reader knows (misspelt, or meant for another version).
@@ -447,6 +452,12 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
            threshold, "a share between 0 and 1, e.g. 0.3")
     keep = history.get("keep_months", 13)
     _check(isinstance(keep, int) and keep >= 2, where, "history.keep_months", keep, "at least 2")
+    min_lift = data.get("review", {}).get("min_lift", 0.05)
+    _check(isinstance(min_lift, (int, float)) and not isinstance(min_lift, bool) and 0 < min_lift < 1, where,
+           "review.min_lift", min_lift, "a lift in points of back-rate between 0 and 1, e.g. 0.05")
+    research_group = data.get("research", {}).get("group", "churned_not_driving")
+    _check(isinstance(research_group, str) and bool(research_group.strip()), where, "research.group",
+           research_group, "a group key or label, e.g. churned_not_driving")
 
     features = []
     for i, item in enumerate(prefs.get("features", [])):
@@ -495,6 +506,8 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
         keep_months=keep,
         target_months=target_months,
         rate_basis=rate_basis,
+        min_lift=float(min_lift),
+        research_group=research_group.strip(),
         source=source,
         raw=data,
     )

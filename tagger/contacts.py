@@ -12,12 +12,24 @@ channel, content, user IDs) and as a 触达跟踪 row, so the next import can te
 which contacted users came back. An optional seeded holdout keeps X % of each
 rule's users uncontacted as a control group (recorded too), which is what turns
 "40 % came back" into "the push brought back 20 points more than doing nothing".
+
+A rule with ``variants`` is an A/B test: after the holdout is drawn, the rest of
+the rule's users are split into the arms by a seeded hash of each user ID, so a
+user lands in the same arm every time the same seed is used. Lists stay one per
+channel; an arm column (实验组) says which arm each row is, and each arm is its own
+campaign in history (the holdout is recorded once, with the first arm).
+
+``--research N`` draws a seeded sample of N users of one group (default
+无开车无APP活跃) for user research: written as its own list and stored in history,
+so the next refresh workbook has a 用户调研 sheet to type each answer and reason in.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date as Date
 from pathlib import Path
@@ -34,7 +46,7 @@ from tagger.history import HistoryStore
 from tagger.i18n import Catalog
 from tagger.overrides import apply_stored_overrides
 from tagger.pipeline import Progress, TagOptions, TagResult, run
-from tagger.rules import RuleSet, has_rules_setting, load_rules, playbook_rules, rule_frame, rule_masks
+from tagger.rules import Rule, RuleSet, has_rules_setting, load_rules, playbook_rules, rule_frame, rule_masks
 from tagger.segments import acting_tags
 from tagger.segments import label as segment_label
 
@@ -57,7 +69,19 @@ MESSAGES = Catalog(
             "en": "the config has no [[rules]]: the lists follow the [[playbook]] (each group's suggested channel "
                   "and content)",
         },
+        "too_much_holdout": {
+            "zh": "规则 '{rule}' 的实验组 share 之和 {shares:g} 加 --holdout {holdout:g} 超过 1；请减小 --holdout，"
+                  "或在规则中写 holdout = …",
+            "en": "rule '{rule}': the arms' shares ({shares:g}) plus --holdout ({holdout:g}) exceed 1; lower "
+                  "--holdout or give the rule its own holdout = …",
+        },
+        "bad_research": {"zh": "--research 必须是正整数（抽样人数），而不是 {value}",
+                         "en": "--research must be a positive whole number of users, not {value}"},
+        "bad_research_group": {"zh": "--research-group 的值 '{value}' 不是已知的分群；可用：{allowed}",
+                               "en": "--research-group '{value}' is not a known group; known: {allowed}"},
+        "research_list": {"zh": "调研", "en": "research"},
         "no_channel": {"zh": "未指定渠道", "en": "no channel"},
+        "arm": {"zh": "实验组", "en": "Arm"},
         "user_id": {"zh": "用户ID", "en": "User ID"},
         "group": {"zh": "生效分群（人工优先）", "en": "Effective group (manual first)"},
         "preference": {"zh": "主偏好", "en": "Primary preference"},
@@ -86,6 +110,8 @@ class ContactOptions:
     date: str | None = None
     formats: tuple[str, ...] = ("xlsx", "csv")
     record: bool = True
+    research: int = 0  # draw this many users of ``research_group`` for user research
+    research_group: str | None = None  # group key or label; None: the config's [research] group
 
 
 @dataclass
@@ -111,6 +137,8 @@ class Campaign:
     contacted: list[str]
     holdout: list[str]
     id: int | None = None
+    arm: str = ""  # the A/B arm ('' for a rule without variants)
+    holdout_share: float = 0.0
 
 
 @dataclass
@@ -119,6 +147,7 @@ class ContactsResult:
     lists: list[ContactList]
     campaigns: list[Campaign]
     out_dir: Path
+    research: ContactList | None = None
 
 
 def csv_safe(value: object) -> str:
@@ -167,34 +196,118 @@ def picked_users(result: TagResult, ruleset: RuleSet) -> pd.DataFrame:
     })
 
 
-def assign_holdout(picked: pd.DataFrame, share: float, seed: int) -> pd.Series:
+def _rule_seed(seed: int, rule: object) -> list[int]:
+    """The seed of one rule's draws: the run's seed and the rule's name (the same rule draws the same)."""
+    return [seed, zlib.crc32(str(rule).encode("utf-8"))]
+
+
+def assign_holdout(picked: pd.DataFrame, share: float | Mapping[str, float], seed: int) -> pd.Series:
     """Mark ``round(share × n)`` of each rule's users as holdout, reproducibly for a given seed.
 
-    Users are sorted by ID first so the draw does not depend on row order in the export.
+    ``share`` is one share for every rule, or a share per rule name (a rule's own
+    ``holdout``). Users are sorted by ID first so the draw does not depend on row
+    order in the export.
     """
     holdout = pd.Series(False, index=picked.index)
-    if share <= 0:
-        return holdout
     for rule, part in picked.groupby("rule", sort=True):
+        rate = share.get(str(rule), 0.0) if isinstance(share, Mapping) else share
         ordered = part.sort_values("user_id").index.to_numpy()
-        k = int(round(share * len(ordered)))
+        k = int(round(rate * len(ordered)))
         if k:
-            rng = np.random.default_rng([seed, zlib.crc32(str(rule).encode("utf-8"))])
+            rng = np.random.default_rng(_rule_seed(seed, rule))
             holdout.loc[rng.choice(ordered, size=k, replace=False)] = True
     return holdout
 
 
-def build_campaigns(picked: pd.DataFrame, ruleset: RuleSet, day: str, lang: str) -> list[Campaign]:
-    """Group the picked users into campaigns: one per (rule, group)."""
+def user_draw_key(user_id: object, rule: object, seed: int) -> int:
+    """A user's place in a rule's arm draw: a hash of (seed, rule, user ID), the same on every run."""
+    text = f"{seed}|{zlib.crc32(str(rule).encode('utf-8'))}|{user_id}".encode("utf-8")
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+
+
+def arm_bounds(rule: Rule, holdout: float) -> list[float]:
+    """Upper bounds of each arm on the [0, 1) draw of a non-holdout user.
+
+    Shares are of all the rule's users; the holdout takes ``holdout`` of them
+    first, so among the rest arm *i* takes ``share_i / (1 − holdout)``. A draw past
+    the last bound is a user the shares leave out of the send.
+    """
+    rest = 1 - holdout
+    bounds, total = [], 0.0
+    for arm in rule.variants:
+        total += arm.share / rest if rest > 0 else 0.0
+        bounds.append(min(total, 1.0))
+    if bounds and sum(a.share for a in rule.variants) + holdout >= 1 - 1e-9:
+        bounds[-1] = 1.0  # shares and holdout cover everyone: nobody falls out through rounding
+    return bounds
+
+
+def assign_arms(picked: pd.DataFrame, ruleset: RuleSet, seed: int,
+                holdout: Mapping[str, float] | None = None) -> pd.Series:
+    """The arm of each picked row: '' for a rule without variants and for the holdout, None for users
+    the arms' shares leave out of the send.
+
+    A non-holdout user's arm depends on :func:`user_draw_key` (their ID, the rule
+    and the seed) only, never on the export's row order or on the other users, so
+    the same user is in the same arm on every send of the rule with that seed.
+    """
+    arms = pd.Series("", index=picked.index, dtype=object)
     by_name = {r.name: r for r in ruleset.rules}
+    for rule_name, part in picked.groupby("rule", sort=True):
+        rule = by_name.get(str(rule_name))
+        if rule is None or not rule.variants:
+            continue
+        sent = part[~part["holdout"]]
+        draws = np.array([user_draw_key(u, rule_name, seed) / 2 ** 64 for u in sent["user_id"]], dtype=float)
+        bounds = arm_bounds(rule, (holdout or {}).get(str(rule_name), 0.0))
+        slot = np.searchsorted(np.array(bounds), draws, side="right")
+        names = np.array([a.name for a in rule.variants] + [None], dtype=object)
+        arms.loc[sent.index] = names[slot]
+    return arms
+
+
+def _arm_actions(picked: pd.DataFrame, ruleset: RuleSet) -> pd.DataFrame:
+    """Each row's channel and content from its arm (rows of rules without arms keep the rule's)."""
+    actions = {(r.name, v.name): (v.channel, v.content) for r in ruleset.rules for v in r.variants}
+    out = picked.copy()
+    for (rule, arm), (channel, content) in actions.items():
+        hit = (out["rule"] == rule) & (out["arm"] == arm)
+        out.loc[hit, "channel"] = channel
+        out.loc[hit, "content"] = content
+    return out
+
+
+def build_campaigns(picked: pd.DataFrame, ruleset: RuleSet, day: str, lang: str,
+                    shares: Mapping[str, float] | None = None) -> list[Campaign]:
+    """Group the picked users into campaigns: one per (rule, group), or per (rule, group, arm) for an A/B test.
+
+    A test's holdout is recorded once, with the first arm that has users in the
+    group, so the control group is never counted twice when campaigns are summed.
+    """
+    by_name = {r.name: r for r in ruleset.rules}
+    if "arm" not in picked:
+        picked = picked.assign(arm="")
     campaigns = []
     for (rule, group), part in picked.groupby(["rule", "group"], sort=False):
         spec = by_name[str(rule)]
-        campaigns.append(Campaign(
-            date=day, rule=str(rule), group=str(group), channel=spec.channel,
-            channel_label=spec.channel_text(lang) or MESSAGES("no_channel"), content=spec.content,
-            contacted=part.loc[~part["holdout"], "user_id"].astype(str).tolist(),
-            holdout=part.loc[part["holdout"], "user_id"].astype(str).tolist()))
+        held = part.loc[part["holdout"], "user_id"].astype(str).tolist()
+        share = (shares or {}).get(str(rule), 0.0)
+        if not spec.variants:
+            campaigns.append(Campaign(
+                date=day, rule=str(rule), group=str(group), channel=spec.channel,
+                channel_label=spec.channel_text(lang) or MESSAGES("no_channel"), content=spec.content,
+                contacted=part.loc[~part["holdout"], "user_id"].astype(str).tolist(), holdout=held,
+                holdout_share=share))
+            continue
+        for arm in spec.variants:
+            contacted = part.loc[part["arm"] == arm.name, "user_id"].astype(str).tolist()
+            if not contacted and not held:
+                continue
+            campaigns.append(Campaign(
+                date=day, rule=str(rule), group=str(group), channel=arm.channel,
+                channel_label=arm.channel_text(lang) or MESSAGES("no_channel"), content=arm.content,
+                contacted=contacted, holdout=held, arm=arm.name, holdout_share=share))
+            held = []
     return campaigns
 
 
@@ -221,6 +334,8 @@ def contact_table(result: TagResult, picked: pd.DataFrame, lang: str) -> pd.Data
     data[MESSAGES("group")] = sent["group"].map(groups).to_numpy()
     data[MESSAGES("preference")] = result.tags["primary"].to_numpy()[positions]
     data[MESSAGES("rule")] = sent["rule"].to_numpy()
+    if "arm" in sent and (sent["arm"] != "").any():
+        data[MESSAGES("arm")] = sent["arm"].to_numpy()
     data[MESSAGES("content")] = sent["content"].to_numpy()
     table = pd.DataFrame(data)
     table["__channel__"] = sent["channel"].to_numpy()
@@ -281,15 +396,15 @@ def write_lists(table: pd.DataFrame, campaigns: list[Campaign], out_dir: Path, d
     return lists
 
 
-def record(store: HistoryStore, campaigns: list[Campaign], month: str, share: float, seed: int,
-           config: Config) -> None:
+def record(store: HistoryStore, campaigns: list[Campaign], month: str, seed: int, config: Config) -> None:
     """Store each campaign and add (or update) its 触达跟踪 row in the history database."""
     rows: dict[str, dict[str, object]] = {}
     for c in campaigns:
         users = pd.DataFrame({"user_id": [*c.contacted, *c.holdout],
                               "holdout": [False] * len(c.contacted) + [True] * len(c.holdout)})
         c.id = store.add_campaign(date=c.date, month=month, rule=c.rule, group=c.group, channel=c.channel,
-                                  content=c.content, users=users, holdout_share=share, seed=seed)
+                                  content=c.content, users=users, holdout_share=c.holdout_share, seed=seed,
+                                  arm=c.arm)
         row = {"date": c.date, "group": segment_label(c.group), "channel": c.channel_label, "content": c.content}
         key = reach_key(row, config)
         entry = rows.setdefault(key, {**row, "key": key, "targeted": 0})
@@ -316,27 +431,107 @@ def make_contacts(options: ContactOptions, progress: Progress | None = None) -> 
     """Tag the export, pick users by rule, write the lists and record the campaigns."""
     if not 0 <= options.holdout <= 90:
         raise InputError(MESSAGES("bad_holdout", value=options.holdout))
+    if isinstance(options.research, bool) or not isinstance(options.research, int) or options.research < 0:
+        raise InputError(MESSAGES("bad_research", value=options.research))
     day = parse_day(options.date)
     result = run(replace(options.tag, write=False), progress)
     lang = options.tag.lang or result.config.language
     ruleset = contact_rules(result, lang)
+    wanted = research_group(result.config, options.research_group) if options.research else ""
     store = HistoryStore(result.history_path) if result.history_path else None
     try:
         if store is not None:
             apply_stored_overrides(result, store)
         picked = picked_users(result, ruleset)
-        share = options.holdout / 100
-        picked["holdout"] = assign_holdout(picked, share, options.seed)
-        campaigns = build_campaigns(picked, ruleset, day, lang)
+        shares = holdout_shares(ruleset, options.holdout / 100)
+        picked["holdout"] = assign_holdout(picked, shares, options.seed)
+        picked["arm"] = assign_arms(picked, ruleset, options.seed, shares)
+        picked = _arm_actions(picked[picked["arm"].notna()], ruleset)
+        campaigns = build_campaigns(picked, ruleset, day, lang, shares)
         out_dir = options.out_dir or options.tag.export.parent / f"contacts_{day}"
         lists = write_lists(contact_table(result, picked, lang), campaigns, out_dir, day, options.formats)
+        research = None
+        if options.research:
+            sample = research_sample(result, options.research, wanted, options.seed)
+            research = write_research(result, sample, out_dir, day, options.formats, lang)
+            if store is not None and options.record:
+                store.save_research_sample(result.month, sample, drawn=day, seed=options.seed)
         if store is not None and options.record:
-            record(store, campaigns, result.month, share, options.seed, result.config)
+            record(store, campaigns, result.month, options.seed, result.config)
     finally:
         if store is not None:
             store.close()
-    return ContactsResult(result, lists, campaigns, out_dir)
+    return ContactsResult(result, lists, campaigns, out_dir, research)
+
+
+def holdout_shares(ruleset: RuleSet, default: float) -> dict[str, float]:
+    """Each rule's holdout share: its own ``holdout``, else the run's; refused where the arms leave no room."""
+    shares = {}
+    for rule in ruleset.rules:
+        share = default if rule.holdout is None else rule.holdout
+        arms = sum(v.share for v in rule.variants)
+        if rule.variants and arms + share > 1 + 1e-9:
+            raise InputError(MESSAGES("too_much_holdout", rule=rule.name, shares=round(arms, 6),
+                                      holdout=round(share, 6)))
+        shares[rule.name] = share
+    return shares
+
+
+# --------------------------------------------------------------------------- user research
+
+
+def research_group(config: Config, wanted: str | None) -> str:
+    """The group key to sample for research: ``--research-group`` (key or label), else ``[research] group``."""
+    from tagger.campaigns import group_key
+    from tagger.segments import GROUPS, SEGMENTS
+
+    value = wanted if wanted is not None else config.research_group
+    key = group_key(value)
+    if key not in (*GROUPS, *SEGMENTS):
+        allowed = ", ".join(f"{k} ({segment_label(k)})" for k in GROUPS)
+        raise InputError(MESSAGES("bad_research_group", value=value, allowed=allowed))
+    return key
+
+
+def research_sample(result: TagResult, size: int, group: str, seed: int) -> pd.DataFrame:
+    """A seeded sample of ``size`` users of ``group`` (effective group; segment keys work too): user_id, group.
+
+    Users are sorted by ID before the draw, so the sample does not depend on row
+    order; the same seed, month and group draw the same users. Fewer users than
+    ``size`` are all taken.
+    """
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        raise InputError(MESSAGES("bad_research", value=size))
+    tags = acting_tags(result.tags)
+    column = "segment" if group in tags["segment"].to_numpy() and group not in tags["group"].to_numpy() else "group"
+    ids = result.users.frame["user_id"].astype(str)
+    members = pd.DataFrame({"user_id": ids.to_numpy(), "group": tags["group"].to_numpy(),
+                            "position": np.arange(len(ids))})[tags[column].to_numpy() == group]
+    ordered = members.sort_values("user_id")
+    take = min(size, len(ordered))
+    rng = np.random.default_rng(_rule_seed(seed, f"research:{group}"))
+    chosen = np.sort(rng.choice(len(ordered), size=take, replace=False)) if take else np.array([], dtype=int)
+    return ordered.iloc[chosen].reset_index(drop=True)
+
+
+def write_research(result: TagResult, sample: pd.DataFrame, out_dir: Path, day: str, formats: tuple[str, ...],
+                   lang: str) -> ContactList:
+    """The research sample as a list like the channel lists (ID, phone-like columns, group)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    positions = sample["position"].to_numpy(dtype=int)
+    data: dict[str, object] = {header: series.to_numpy()[positions] for header, series in _contact_columns(result)}
+    data[MESSAGES("group")] = [segment_label(g, lang) for g in sample["group"]]
+    data[MESSAGES("preference")] = result.tags["primary"].to_numpy()[positions]
+    table = pd.DataFrame(data)
+    stem = f"{day}_{_safe_name(MESSAGES('research_list'))}"
+    files = []
+    if "xlsx" in formats:
+        files.append(write_xlsx(table, out_dir / f"{stem}.xlsx"))
+    if "csv" in formats:
+        files.append(write_csv(table, out_dir / f"{stem}.csv"))
+    return ContactList("research", MESSAGES("research_list"), len(table), files)
 
 
 __all__ = ["ContactOptions", "ContactsResult", "ContactList", "Campaign", "make_contacts", "csv_safe",
-           "picked_users", "assign_holdout", "write_csv", "write_xlsx"]
+           "picked_users", "assign_holdout", "assign_arms", "user_draw_key", "arm_bounds", "holdout_shares",
+           "research_sample", "research_group", "write_csv", "write_xlsx"]

@@ -27,7 +27,7 @@ from tagger.errors import HistoryError
 from tagger.i18n import Catalog
 from tagger.metrics import MonthMetrics
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS imports (
@@ -122,7 +122,27 @@ INSERT INTO overrides_v4 (user_id, month, label, remark, source, updated_at)
 DROP TABLE overrides;
 ALTER TABLE overrides_v4 RENAME TO overrides
 """
-MIGRATIONS: dict[int, str] = {2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4}
+# Version 5: A/B tests and user research. A campaign is one arm of a rule's test (``arm`` '' for a
+# send without arms, which every campaign stored before is), and each contact records the arm it
+# was drawn into ('' for the holdout). ``research`` holds the users drawn for user research and
+# the answer and reason people typed for each.
+SCHEMA_V5 = """
+ALTER TABLE campaigns ADD COLUMN arm TEXT NOT NULL DEFAULT '';
+ALTER TABLE campaign_users ADD COLUMN arm TEXT NOT NULL DEFAULT '';
+CREATE TABLE IF NOT EXISTS research (
+    month TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    grp TEXT NOT NULL,
+    drawn TEXT NOT NULL,
+    seed INTEGER,
+    answer TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (month, user_id)
+) WITHOUT ROWID
+"""
+MIGRATIONS: dict[int, str] = {2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4, 5: SCHEMA_V5}
 BACKUP_DIR = "backups"
 KEEP_BACKUPS = 5
 # sqlite's result codes for a damaged file and for one the process may not write.
@@ -270,7 +290,8 @@ class HistoryStore:
         """
         problems = [row[0] for row in self.conn.execute("PRAGMA quick_check(3)").fetchall()]
         if problems != ["ok"]:
-            raise _Damaged("; ".join(problems))
+            # sqlite's report may span lines ("*** in database main ***\nPage 5: …"); the error is one line.
+            raise _Damaged("; ".join(" ".join(str(p).split()) for p in problems))
 
     def backup(self, keep: int = KEEP_BACKUPS) -> Path:
         """A verified copy of the database in ``backups/`` beside it; the newest ``keep`` are kept.
@@ -588,38 +609,89 @@ class HistoryStore:
                      json.dumps(row.get("extra") or {}, ensure_ascii=False, default=str), position, source, now))
 
     def add_campaign(self, *, date: str, month: str, rule: str, group: str, channel: str, content: str,
-                     users: pd.DataFrame, holdout_share: float = 0.0, seed: int | None = None) -> int:
+                     users: pd.DataFrame, holdout_share: float = 0.0, seed: int | None = None,
+                     arm: str = "") -> int:
         """Record one send (and its control group): ``users`` has user_id and holdout (bool). Returns its id.
 
-        The same (date, rule, group, channel, content) recorded again replaces the
-        earlier record: running ``tagger contacts`` twice on a day is a redo, not two sends.
+        ``arm`` names the A/B arm this send is ('' without arms); each contacted user
+        is stored with it, holdout users with ''. The same (date, rule, group,
+        channel, content, arm) recorded again replaces the earlier record: running
+        ``tagger contacts`` twice on a day is a redo, not two sends.
         """
         now = datetime.now().isoformat(timespec="microseconds")
         with self.write() as conn:
             conn.execute("DELETE FROM campaigns WHERE date = ? AND rule = ? AND grp = ? AND channel = ? "
-                         "AND content = ?", (date, rule, group, channel, content))
+                         "AND content = ? AND arm = ?", (date, rule, group, channel, content, arm))
             cursor = conn.execute(
-                "INSERT INTO campaigns (date, month, rule, grp, channel, content, holdout_share, seed, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (date, month, rule, group, channel, content, float(holdout_share), seed, now))
+                "INSERT INTO campaigns (date, month, rule, grp, channel, content, holdout_share, seed, created_at, "
+                "arm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (date, month, rule, group, channel, content, float(holdout_share), seed, now, arm))
             campaign_id = int(cursor.lastrowid or 0)
             conn.executemany(
-                "INSERT INTO campaign_users (campaign_id, user_id, holdout) VALUES (?, ?, ?)",
-                ((campaign_id, str(u), int(bool(h))) for u, h in zip(users["user_id"], users["holdout"])))
+                "INSERT INTO campaign_users (campaign_id, user_id, holdout, arm) VALUES (?, ?, ?, ?)",
+                ((campaign_id, str(u), int(bool(h)), "" if h else arm)
+                 for u, h in zip(users["user_id"], users["holdout"])))
         return campaign_id
 
     def campaigns(self) -> pd.DataFrame:
-        """Every recorded campaign, oldest first (``group`` is the group key)."""
+        """Every recorded campaign, oldest first (``group`` is the group key, ``arm`` '' without arms)."""
         return pd.read_sql_query(
-            "SELECT id, date, month, rule, grp AS 'group', channel, content, holdout_share, seed, created_at "
+            "SELECT id, date, month, rule, grp AS 'group', channel, content, holdout_share, seed, created_at, arm "
             "FROM campaigns ORDER BY date, id", self.conn)
 
     def campaign_users(self) -> pd.DataFrame:
-        """campaign_id, user_id, holdout (bool) of every recorded campaign."""
-        frame = pd.read_sql_query("SELECT campaign_id, user_id, holdout FROM campaign_users", self.conn,
-                                  dtype={"user_id": str})
+        """campaign_id, user_id, holdout (bool), arm ('' for the holdout) of every recorded campaign."""
+        frame = pd.read_sql_query("SELECT campaign_id, user_id, holdout, arm FROM campaign_users", self.conn,
+                                  dtype={"user_id": str, "arm": str})
         frame["holdout"] = frame["holdout"].astype(bool)
         return frame
+
+    # -- user research (schema 5) ---------------------------------------------------
+
+    def save_research_sample(self, month: str, sample: pd.DataFrame, *, drawn: str, seed: int) -> None:
+        """Store the users drawn for research in ``month`` (user_id, group).
+
+        A new draw for the month replaces the users nobody answered yet; answered
+        users stay, so redrawing never throws away what people typed.
+        """
+        now = datetime.now().isoformat(timespec="microseconds")
+        with self.write() as conn:
+            conn.execute("DELETE FROM research WHERE month = ? AND answer = '' AND reason = ''", (month,))
+            conn.executemany(
+                "INSERT OR IGNORE INTO research (month, user_id, grp, drawn, seed, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                ((month, str(u), str(g), drawn, seed, now) for u, g in zip(sample["user_id"], sample["group"])))
+
+    def research(self, month: str | None = None) -> pd.DataFrame:
+        """Users drawn for research: month, user_id, group, drawn, answer, reason, source, updated_at."""
+        where, params = ("WHERE month = ?", (month,)) if month is not None else ("", ())
+        return pd.read_sql_query(
+            f"SELECT month, user_id, grp AS 'group', drawn, answer, reason, source, updated_at FROM research {where} "
+            "ORDER BY month, drawn, user_id", self.conn, params=params,
+            dtype={"user_id": str, "answer": str, "reason": str})
+
+    def save_research_answers(self, answers: pd.DataFrame, *, source: str, only_empty: bool = False) -> int:
+        """Store typed answers (month, user_id, answer, reason) of drawn users; returns how many rows changed.
+
+        A cleared cell clears the stored answer: a row the workbook showed is the
+        latest word on that user. ``only_empty`` (an older copy of the workbook,
+        ``refresh --force``) fills unanswered users only and clears nothing. Users
+        not drawn for that month are ignored.
+        """
+        now = datetime.now().isoformat(timespec="microseconds")
+        guard = " AND answer = '' AND reason = ''" if only_empty else ""
+        changed = 0
+        with self.write() as conn:
+            for month, user, answer, reason in zip(answers["month"], answers["user_id"], answers["answer"],
+                                                   answers["reason"]):
+                if only_empty and not (str(answer) or str(reason)):
+                    continue
+                cursor = conn.execute(
+                    "UPDATE research SET answer = ?, reason = ?, source = ?, updated_at = ? "
+                    f"WHERE month = ? AND user_id = ? AND (answer != ? OR reason != ?){guard}",
+                    (str(answer), str(reason), source, now, str(month), str(user), str(answer), str(reason)))
+                changed += cursor.rowcount
+        return changed
 
 
 class _Damaged(sqlite3.DatabaseError):

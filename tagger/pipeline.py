@@ -176,6 +176,9 @@ class TagResult:
     # (tagger.alerts.Alerts); None for a plain ``tagger tag`` run.
     review: Any = None
     alerts: Any = None
+    # Filled by ``tagger refresh`` when history holds a research sample (``HistoryStore.research``):
+    # the 用户调研 sheet lists it with the answers typed so far.
+    research: Any = None
     # Last month's users missing from this export, per M-1 state (they stay in their rate base).
     departed: dict[str, int] = field(default_factory=dict)
     # Earlier exports of stored months (HistoryStore.snapshots) that calibrate the month-end projection.

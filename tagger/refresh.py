@@ -186,6 +186,8 @@ class LastWorkbook:
     stale: bool = False  # older than the newest workbook of the history, used with --force
     # Keys of the 触达跟踪 rows the run that wrote this workbook put in it (None: not known).
     shown_reach: set[str] | None = None
+    # 用户调研 rows as typed: month, user_id, answer, reason (None: the workbook had no research sheet).
+    research: pd.DataFrame | None = None
 
 
 @dataclass
@@ -275,6 +277,12 @@ def read_last_workbook(path: Path, config: Config) -> LastWorkbook:
         frames = []
         for ws in book.worksheets:
             head = list(ws.iter_rows(min_row=1, max_row=HEADER_SCAN_ROWS))
+            research_header = _header_row(head, [_research_spellings(k) for k in RESEARCH_KEYS])
+            if research_header is not None:
+                found = _read_research_sheet(ws, research_header, path, last)
+                last.research = found if last.research is None else pd.concat([last.research, found],
+                                                                               ignore_index=True)
+                continue
             users_header = _header_row(head, [id_spellings, Prefixed(_spellings("override"))])
             if users_header is not None:
                 frames.append(_read_users_sheet(ws, users_header, id_spellings, path, last))
@@ -342,6 +350,38 @@ def _read_users_sheet(ws: Any, header: tuple[int, list[str]], id_spellings: set[
         records.append({"user_id": user, "label": key, "label_text": label_text, "remark": remark,
                         "where": where})
     return pd.DataFrame(records, columns=["user_id", "label", "label_text", "remark", "where"])
+
+
+RESEARCH_KEYS = ("research_month", "research_user", "research_answer", "research_reason")
+
+
+def _research_spellings(key: str) -> set[str]:
+    from tagger.workbook.research import RESEARCH_HEADINGS
+
+    return {normalize_header(RESEARCH_HEADINGS(key, lang)) for lang in LANGUAGES}
+
+
+def _read_research_sheet(ws: Any, header: tuple[int, list[str]], path: Path, last: LastWorkbook) -> pd.DataFrame:
+    """The answers and reasons typed on 用户调研: month, user_id, answer, reason (found by heading).
+
+    Rows keep whatever order ops sorted them into; text stays text (``cell_text``).
+    An ID Excel turned into a rounded number is skipped with the same warning as on the Users sheet.
+    """
+    index, names = header
+    cols = {key: _find(names, _research_spellings(key)) for key in RESEARCH_KEYS}
+    records = []
+    for excel_row, row in enumerate(ws.iter_rows(min_row=index + 2), start=index + 2):
+        values = {key: cell_text(row[c]) if c is not None and c < len(row) else "" for key, c in cols.items()}
+        if not values["research_user"] or not values["research_month"]:
+            continue
+        raw_id = getattr(row[cols["research_user"]], "value", None) if cols["research_user"] is not None else None
+        ids, _, lossy = parse_ids(pd.Series([raw_id], dtype=object))
+        if lossy.iloc[0]:
+            last.warnings.append(MESSAGES("lossy_id", where=Location(path, ws.title, excel_row)))
+            continue
+        records.append({"month": values["research_month"], "user_id": normalize_id(ids.iloc[0]),
+                        "answer": values["research_answer"], "reason": values["research_reason"]})
+    return pd.DataFrame(records, columns=["month", "user_id", "answer", "reason"])
 
 
 def _check_conflicts(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -575,6 +615,7 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
         evaluated = _evaluate(store, result)
         changed = reach_changes(before, last.reach_rows if last else [], evaluated, result.config)
         pairs, at_risk = _review_history(store, result)
+        result.research = _research(store, last)
         ledger = reach_ledger(reach_rows, evaluated, result.config)  # before the measured numbers are filled in
         reach_rows = fill_reach_rows(reach_rows, evaluated, result.config)  # recomputed every run, not stored
         written_keys = [reach_key(row, result.config) for row in reach_rows]
@@ -583,7 +624,8 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
             store.close()
     result.carried = _carried(result, unmatched, _display_rows(reach_rows), last.strategy_rows if last else {})
     result.review = build_review(result.month, result.metrics.active_rate, result.metrics.target, evaluated,
-                                 *review_labels(result), reach_rows, result.config, ledger, pairs, at_risk)
+                                 *review_labels(result), reach_rows, result.config, ledger, pairs, at_risk,
+                                 result.research)
     from tagger.alerts import compute_alerts
 
     result.alerts = compute_alerts(result)
@@ -724,6 +766,22 @@ def _review_history(store: HistoryStore | None, result: TagResult
     frames[month] = current
     pairs = [(frames[n - 1], frames[n]) for n in sorted(frames) if n - 1 in frames]
     return pairs, at_risk_check(month, frames.get(month - 1), current)
+
+
+def _research(store: HistoryStore | None, last: LastWorkbook | None) -> pd.DataFrame | None:
+    """The research sample with its answers: the workbook's typed cells stored first, then read back.
+
+    Without history, the workbook's rows are carried as they were typed. An older copy of the
+    workbook (``--force``) only fills answers the history does not hold yet, as for labels.
+    """
+    typed = last.research if last is not None else None
+    if store is None:
+        return typed if typed is not None and len(typed) else None
+    if typed is not None and len(typed):
+        store.save_research_answers(typed, source=last.path.name if last is not None else "",
+                                    only_empty=last is not None and last.stale)
+    stored = store.research()
+    return stored if len(stored) else None
 
 
 def _same_number(a: object, b: object) -> bool:

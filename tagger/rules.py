@@ -14,6 +14,21 @@ conditions (all must hold) and an action (channel, content, priority)::
     content = "车辆状态提醒"
     priority = 10
 
+An A/B test splits a rule's users into arms, each with its own channel and
+content (an arm without one takes the rule's)::
+
+    [[rules]]
+    name = "流失召回AB"
+    group = "churned_driving"
+    holdout = 0.1                                 # this rule's control group (else --holdout)
+    variants = [{ name = "A", channel = "短信", content = "行车报告", share = 0.45 },
+                { name = "B", channel = "push", content = "车辆状态", share = 0.45 }]
+
+Shares are of the rule's users; with the holdout they add up to at most 1 (users
+beyond them are left out of the send). A user's arm is a hash of their ID, the
+rule and the seed of the holdout draw, so it is the same on every send
+(:func:`tagger.contacts.assign_arms`).
+
 ``when`` takes any column of the per-user frame (canonical fields such as
 ``drove`` or ``usage_control``, tag columns such as ``segment`` or
 ``idle_months``, or a header of the export) with ``== != < <= > >= in "not in"``.
@@ -130,6 +145,24 @@ MESSAGES = Catalog(
             "en": "rule {position} ({name}): function '{function}' did not return a boolean mask with one value "
                   "per user ({reason})",
         },
+        "bad_variants": {
+            "zh": "variants 必须是至少两个表的列表，例如 [{{ name = \"A\", content = \"…\", share = 0.5 }}, …]",
+            "en": "variants must be a list of at least two tables such as [{{ name = \"A\", content = \"…\", "
+                  "share = 0.5 }}, …]",
+        },
+        "bad_variant": {"zh": "variants[{index}]：{reason}", "en": "variants[{index}]: {reason}"},
+        "variant_name": {"zh": "每个实验组需要名称（name = \"A\"）", "en": "every arm needs a name (name = \"A\")"},
+        "variant_repeat": {"zh": "实验组名称 '{name}' 重复", "en": "arm name '{name}' repeats"},
+        "variant_share": {"zh": "share 必须是 0 到 1 之间的比例（如 0.5），而不是 {value!r}",
+                          "en": "share must be a proportion between 0 and 1 (e.g. 0.5), not {value!r}"},
+        "variant_action": {"zh": "实验组 '{name}' 没有渠道也没有内容（规则本身也没有）",
+                           "en": "arm '{name}' has no channel and no content (nor has the rule)"},
+        "shares_sum": {
+            "zh": "各实验组 share 之和 {shares:g} 加对照组 {holdout:g} 为 {total:g}，超过 1",
+            "en": "the arms' shares ({shares:g}) plus the holdout ({holdout:g}) make {total:g}, more than 1",
+        },
+        "bad_holdout": {"zh": "holdout 必须是 0 到 0.9 之间的比例（如 0.1），而不是 {value!r}",
+                        "en": "holdout must be a proportion from 0 to 0.9 (e.g. 0.1), not {value!r}"},
         "default_name": {"zh": "规则{position}", "en": "rule {position}"},
         "play_name": {"zh": "{group}：{strategy}", "en": "{group}: {strategy}"},
         "kind_text": {"zh": "文字", "en": "text"},
@@ -152,7 +185,8 @@ ORDERING = ("<", "<=", ">", ">=")
 SHORTHANDS = ("segment", "group", "preference", "has_preference", "drove", "idle_months",
               "min_idle_months", "max_idle_months")
 ACTION_KEYS = ("channel", "content", "priority")
-OTHER_KEYS = ("name", "when", "function", "match_all", "enabled")
+OTHER_KEYS = ("name", "when", "function", "match_all", "enabled", "variants", "holdout")
+VARIANT_KEYS = ("name", "channel", "content", "share")
 ALLOWED_KEYS = (*SHORTHANDS, *ACTION_KEYS, *OTHER_KEYS)
 RULE_COLUMNS = ("rule", "channel", "channel_key", "content")
 JOIN = "、"
@@ -168,6 +202,20 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """One arm of an A/B test: its name, action and share of the rule's users."""
+
+    name: str
+    channel: str
+    channel_label: Mapping[str, str]
+    content: str
+    share: float
+
+    def channel_text(self, lang: str) -> str:
+        return self.channel_label.get(lang, self.channel)
+
+
+@dataclass(frozen=True)
 class Rule:
     """One validated rule: conditions (AND) plus an optional Python function, and the action."""
 
@@ -180,6 +228,8 @@ class Rule:
     priority: float = 0.0
     function: Callable[[pd.DataFrame], Any] | None = None
     function_name: str = ""
+    variants: tuple[Variant, ...] = ()
+    holdout: float | None = None  # the rule's own control-group share; None: the run's --holdout
 
     def channel_text(self, lang: str) -> str:
         return self.channel_label.get(lang, self.channel)
@@ -331,17 +381,89 @@ def _build_rule(item: Any, position: int, name: str, config: Config, module: Any
     if not conditions and function is None and item.get("match_all") is not True:
         raise _RuleProblem(MESSAGES("no_condition"))
     channel, labels = _channel(item.get("channel", ""), config)
-    content = item.get("content", "")
-    if not isinstance(content, str):
-        raise _RuleProblem(MESSAGES("bad_type", setting="content", kind=MESSAGES("kind_text"), value=content))
-    if not channel and not content.strip():
+    content = _text(item.get("content", ""), "content")
+    holdout = _holdout(item)
+    variants = _variants(item, channel, labels, content, holdout, config)
+    if not channel and not content and not variants:
         raise _RuleProblem(MESSAGES("no_action"))
+    if variants and not channel and not content:  # the Users sheet shows the arms' actions side by side
+        channel = "/".join(dict.fromkeys(v.channel for v in variants if v.channel))
+        labels = {lang: "/".join(dict.fromkeys(v.channel_text(lang) for v in variants if v.channel))
+                  for lang in LANGUAGES}
+        content = "/".join(dict.fromkeys(v.content for v in variants if v.content))
     priority = item.get("priority", 0)
     if isinstance(priority, bool) or not isinstance(priority, (int, float)):
         raise _RuleProblem(MESSAGES("bad_type", setting="priority", kind=MESSAGES("kind_number"), value=priority))
     return Rule(name=name, position=position, conditions=tuple(conditions), channel=channel,
-                channel_label=labels, content=content.strip(), priority=float(priority), function=function,
-                function_name=function_name)
+                channel_label=labels, content=content, priority=float(priority), function=function,
+                function_name=function_name, variants=variants, holdout=holdout)
+
+
+def _text(value: Any, setting: str) -> str:
+    if not isinstance(value, str):
+        raise _RuleProblem(MESSAGES("bad_type", setting=setting, kind=MESSAGES("kind_text"), value=value))
+    return value.strip()
+
+
+def _holdout(item: Mapping[str, Any]) -> float | None:
+    """The rule's own holdout share (0–0.9), or None to use the run's ``--holdout``."""
+    if "holdout" not in item:
+        return None
+    value = item["holdout"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 0.9:
+        raise _RuleProblem(MESSAGES("bad_holdout", value=value))
+    return float(value)
+
+
+def _variants(item: Mapping[str, Any], channel: str, labels: Mapping[str, str], content: str,
+              holdout: float | None, config: Config) -> tuple[Variant, ...]:
+    """The rule's arms, checked here so a typo stops the run before any list is written.
+
+    An arm without its own channel or content takes the rule's. The shares and
+    the rule's holdout may not add up to more than 1 (the run's ``--holdout`` is
+    checked when the lists are drawn, :func:`tagger.contacts.make_contacts`).
+    """
+    if "variants" not in item:
+        return ()
+    raw = item["variants"]
+    if not isinstance(raw, list) or len(raw) < 2:
+        raise _RuleProblem(MESSAGES("bad_variants"))
+    arms: list[Variant] = []
+    for index, entry in enumerate(raw):
+        try:
+            arms.append(_variant(entry, channel, labels, content, config, {a.name for a in arms}))
+        except _RuleProblem as problem:
+            raise _RuleProblem(MESSAGES("bad_variant", index=index, reason=problem.reason)) from None
+    shares = sum(a.share for a in arms)
+    held = holdout or 0.0
+    if shares + held > 1 + 1e-9:
+        raise _RuleProblem(MESSAGES("shares_sum", shares=round(shares, 6), holdout=held,
+                                    total=round(shares + held, 6)))
+    return tuple(arms)
+
+
+def _variant(entry: Any, channel: str, labels: Mapping[str, str], content: str, config: Config,
+             taken: set[str]) -> Variant:
+    if not isinstance(entry, Mapping):
+        raise _RuleProblem(MESSAGES("not_table"))
+    unknown = sorted(set(entry) - set(VARIANT_KEYS))
+    if unknown:
+        raise _RuleProblem(MESSAGES("unknown_key", keys=", ".join(unknown), allowed=", ".join(VARIANT_KEYS)))
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise _RuleProblem(MESSAGES("variant_name"))
+    name = name.strip()
+    if name in taken:
+        raise _RuleProblem(MESSAGES("variant_repeat", name=name))
+    share = entry.get("share")
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 1:
+        raise _RuleProblem(MESSAGES("variant_share", value=share))
+    own, own_labels = _channel(entry.get("channel", ""), config)
+    text = _text(entry.get("content", ""), "content") or content
+    if not (own or channel) and not text:
+        raise _RuleProblem(MESSAGES("variant_action", name=name))
+    return Variant(name=name, channel=own or channel, channel_label=own_labels if own else dict(labels),
+                   content=text, share=float(share))
 
 
 def _rule_function(item: Mapping[str, Any], module: Any) -> tuple[Callable[[pd.DataFrame], Any] | None, str]:
@@ -585,5 +707,5 @@ def apply_rules(tags: pd.DataFrame, users: pd.DataFrame, raw: pd.DataFrame | Non
     return pd.concat([base, assign_rules(masks, ruleset, lang)], axis=1)
 
 
-__all__ = ["Condition", "Rule", "RuleSet", "load_rules", "playbook_rules", "has_rules_setting", "rule_frame",
+__all__ = ["Condition", "Rule", "Variant", "RuleSet", "load_rules", "playbook_rules", "has_rules_setting", "rule_frame",
            "rule_masks", "assign_rules", "apply_rules", "OPERATORS", "MEMBERSHIP"]

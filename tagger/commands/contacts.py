@@ -44,6 +44,11 @@ HELP = Catalog(
                     "en": "keep this %% of each rule's users uncontacted as a control group (e.g. 10)"},
         "seed": {"zh": "对照组抽样的随机种子（可复现）", "en": "seed of the holdout draw (reproducible)"},
         "date": {"zh": "批次日期 YYYY-MM-DD（默认：今天）", "en": "campaign date YYYY-MM-DD (default: today)"},
+        "research": {"zh": "另为用户调研从一个分群中按种子抽取 N 个用户",
+                     "en": "also draw a seeded sample of N users of one group for user research"},
+        "research_group": {"zh": "调研抽样的分群，键或名称（默认：[research] group，即 churned_not_driving）",
+                           "en": "group to sample for research, key or label (default: [research] group, "
+                                 "churned_not_driving)"},
         "format": {"zh": "xlsx、csv 或两者（默认：xlsx,csv）", "en": "xlsx, csv or both (default: xlsx,csv)"},
         "json": {"zh": "在标准输出打印一个 JSON 对象", "en": "print one JSON object on stdout"},
         "mask_pii": {"zh": "在名单中遮盖手机号和身份证号（用户ID保持完整：它是上传的主键）",
@@ -51,7 +56,8 @@ HELP = Catalog(
     },
 )
 EXAMPLE = ("  tagger contacts 用户明细_2024-07.xlsx\n"
-           "  tagger contacts 用户明细_2024-07.xlsx --holdout 10 --seed 7 --out-dir 触达名单/")
+           "  tagger contacts 用户明细_2024-07.xlsx --holdout 10 --seed 7 --out-dir 触达名单/\n"
+           "  tagger contacts 用户明细_2024-07.xlsx --research 30")
 
 TEXT = Catalog(
     "contacts_cli",
@@ -63,6 +69,9 @@ TEXT = Catalog(
         "campaigns": {"zh": "已记录 {count} 个批次（对照组 {holdout} 人）到历史库",
                       "en": "{count} campaigns recorded in history ({holdout} users held out)"},
         "not_recorded": {"zh": "未记录到历史库（--no-history）", "en": "not recorded (--no-history)"},
+        "research": {"zh": "调研抽样 {users} 人：{files}（下次 tagger refresh 的工作簿中有“用户调研”表可填写结果）",
+                     "en": "research sample of {users}: {files} (the next tagger refresh workbook has a Research "
+                           "sheet to type the answers in)"},
     },
 )
 
@@ -77,6 +86,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--holdout", type=float, default=0.0, metavar="PCT", help=HELP("holdout"))
     parser.add_argument("--seed", type=int, default=20240501, help=HELP("seed"))
     parser.add_argument("--date", help=HELP("date"))
+    parser.add_argument("--research", type=int, default=0, metavar="N", help=HELP("research"))
+    parser.add_argument("--research-group", metavar="GROUP", help=HELP("research_group"))
     parser.add_argument("--format", default="xlsx,csv", help=HELP("format"))
     parser.add_argument("--json", action="store_true", help=HELP("json"))
     parser.add_argument("--mask-pii", action="store_true", help=HELP("mask_pii"))
@@ -91,7 +102,7 @@ def options_from(args: argparse.Namespace) -> ContactOptions:
                      date_order=args.date_order)
     formats = tuple(f.strip().lower() for f in args.format.split(",") if f.strip())
     return ContactOptions(tag=tag, out_dir=args.out_dir, holdout=args.holdout, seed=args.seed, date=args.date,
-                          formats=formats)
+                          formats=formats, research=args.research, research_group=args.research_group)
 
 
 def as_json(done: ContactsResult) -> dict[str, object]:
@@ -100,8 +111,10 @@ def as_json(done: ContactsResult) -> dict[str, object]:
         "lists": [{"channel": c.channel, "label": c.label, "users": c.users, "files": [str(f) for f in c.files]}
                   for c in done.lists],
         "campaigns": [{"id": c.id, "date": c.date, "rule": c.rule, "group": c.group, "channel": c.channel,
-                       "content": c.content, "contacted": len(c.contacted), "holdout": len(c.holdout)}
+                       "content": c.content, "arm": c.arm, "contacted": len(c.contacted), "holdout": len(c.holdout)}
                       for c in done.campaigns],
+        "research": None if done.research is None else {
+            "users": done.research.users, "files": [str(f) for f in done.research.files]},
     }
 
 
@@ -128,6 +141,9 @@ def handle(args: argparse.Namespace, out: Console, err: Console) -> int:
     held = sum(len(c.holdout) for c in done.campaigns)
     recorded = done.result.history_path is not None
     out.print(TEXT("campaigns", count=len(done.campaigns), holdout=held) if recorded else TEXT("not_recorded"))
+    if done.research is not None:
+        out.print(TEXT("research", users=done.research.users,
+                       files=", ".join(f.name for f in done.research.files)), markup=False)
     for warning in done.result.warnings:
         err.print(f"[yellow]![/] {escape(warning)}")
     return 0

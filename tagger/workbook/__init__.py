@@ -2,7 +2,8 @@
 
 Sheets, in order: 总览, 目标拆解, 用户明细 (+ 用户明细(2)… past a million rows), one strategy
 sheet per group, 偏好分析, 分群流转, 触达跟踪, 参数, 说明 (and 未匹配人工标注 when a refresh
-carried overrides it could not place, and 预警/复盘 when a refresh computed them). Sheets are added in that order first, because
+carried overrides it could not place, 预警/复盘 when a refresh computed them, and 用户调研 when
+history holds a research sample). Sheets are added in that order first, because
 formulas name sheets that are filled later; ``constant_memory`` only needs each sheet's own
 rows in order.
 """
@@ -28,6 +29,8 @@ from tagger.workbook.notes import write_notes
 from tagger.workbook.overview import shown_groups, write_overview
 from tagger.workbook.params import write_params
 from tagger.workbook.reach import write_reach
+from tagger.workbook.research import SHEET as RESEARCH_SHEET
+from tagger.workbook.research import write_research
 from tagger.workbook.styles import Styles
 from tagger.workbook.unmatched import write_unmatched
 from tagger.workbook.users import plan_users, write_users
@@ -53,6 +56,8 @@ def sheet_order(result: "TagResult") -> list[str]:
     names += [sheet_name(g) for g in shown_groups(result)]
     names += [SHEETS(k) for k in ("prefs", "transitions", "reach", "params", "notes")]
     names += [REPORT_SHEETS(k) for k in _reports(result)]
+    if _has_research(result):
+        names.append(RESEARCH_SHEET("research"))
     if result.carried is not None and len(result.carried.unmatched):
         names.append(SHEETS("unmatched"))
     return names
@@ -61,6 +66,11 @@ def sheet_order(result: "TagResult") -> list[str]:
 def _reports(result: "TagResult") -> list[str]:
     """The refresh-only sheets (预警, 复盘) this result carries."""
     return [k for k in ("alerts", "review") if getattr(result, k, None) is not None]
+
+
+def _has_research(result: "TagResult") -> bool:
+    research = getattr(result, "research", None)
+    return research is not None and len(research) > 0
 
 
 def write_workbook(result: "TagResult", path: Path, progress: "Progress | None" = None) -> Path:
@@ -91,6 +101,7 @@ def _write_all(workbook: Any, result: "TagResult", progress: "Progress") -> None
     group_sheets = {g: workbook.add_worksheet(sheet_name(g)) for g in groups}
     sheets.update({key: workbook.add_worksheet(SHEETS(key)) for key in SUMMARY_SHEETS if key not in sheets})
     reports = {k: workbook.add_worksheet(REPORT_SHEETS(k)) for k in _reports(result)}
+    research = workbook.add_worksheet(RESEARCH_SHEET("research")) if _has_research(result) else None
     unmatched = None
     if result.carried is not None and len(result.carried.unmatched):
         unmatched = workbook.add_worksheet(SHEETS("unmatched"))
@@ -108,6 +119,8 @@ def _write_all(workbook: Any, result: "TagResult", progress: "Progress") -> None
         write_alerts(reports["alerts"], styles, result)
     if "review" in reports:
         write_review(reports["review"], styles, result)
+    if research is not None:
+        write_research(research, styles, result)
     if unmatched is not None:
         write_unmatched(unmatched, styles, result)
     for key in SUMMARY_SHEETS:

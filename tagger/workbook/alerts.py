@@ -159,6 +159,34 @@ TEXT = Catalog(
         "precision": {"zh": "准确率（休眠 / 标记）", "en": "Accuracy (dormant / flagged)"},
         "no_at_risk": {"zh": "（历史库中没有上月的用户明细，无法核对）",
                        "en": "(history holds no users for last month; the list cannot be checked)"},
+        "ab_section": {"zh": "A/B 测试：各实验组与对照组、实验组之间的比较",
+                       "en": "A/B tests: each arm against the holdout and against each other"},
+        "ab_method": {"zh": "差值 = 前者激活率 − 后者激活率，95% 置信区间用 Newcombe 混合 Wilson 区间；所需样本 = 以 95% 置信度、"
+                            "80% 把握检出 {lift:.0%} 提升时每组需要的人数（基线为对照组激活率，无对照组时为各组合计激活率；"
+                            "配置 [review] min_lift）",
+                      "en": "Difference = first rate − second rate, 95% interval by Newcombe's hybrid Wilson score "
+                            "method; needed = users per arm to detect a lift of {lift:.0%} at 95% confidence and 80% "
+                            "power (baseline: the holdout's rate, else the arms' pooled rate; [review] min_lift)"},
+        "ab_rule": {"zh": "规则", "en": "Rule"},
+        "ab_arm": {"zh": "实验组", "en": "Arm"},
+        "ab_other": {"zh": "比较对象", "en": "Compared with"},
+        "ab_other_n": {"zh": "对象人数", "en": "Their users"},
+        "ab_other_rate": {"zh": "对象激活率", "en": "Their rate"},
+        "ab_diff": {"zh": "差值", "en": "Difference"},
+        "ab_needed": {"zh": "每组所需样本", "en": "Needed per arm"},
+        "ab_enough": {"zh": "样本是否足够", "en": "Enough users?"},
+        "ab_holdout": {"zh": "对照组", "en": "Holdout"},
+        "ab_better": {"zh": "{arm} 更好", "en": "{arm} is better"},
+        "yes": {"zh": "足够", "en": "Yes"},
+        "no": {"zh": "不足", "en": "Not yet"},
+        "research_section": {"zh": "用户调研（用户调研表中填写的结果与原因，按人数）",
+                             "en": "User research (answers and reasons typed on the research sheet, by users)"},
+        "research_drawn": {"zh": "抽样 {n} 人，已填写 {answered} 人", "en": "{n} users drawn, {answered} answered"},
+        "research_answer": {"zh": "调研结果", "en": "Answer"},
+        "research_reason": {"zh": "原因", "en": "Reason"},
+        "research_blank": {"zh": "（未填写）", "en": "(not answered)"},
+        "no_research": {"zh": "（历史库中没有调研抽样；用 tagger contacts --research N 抽取）",
+                        "en": "(no research sample in history; draw one with tagger contacts --research N)"},
         "no_ledger": {"zh": "（触达跟踪中还没有填写的行，也没有记录的触达批次）",
                       "en": "(no typed Channel reach row and no recorded campaign yet)"},
     },
@@ -369,6 +397,9 @@ def write_review(ws: Any, styles: Any, result: "TagResult") -> None:
         sheet.gap()
         _effect_table(sheet, TEXT("by_content"), review.by["content"], "content")
         sheet.gap()
+    if len(review.ab):
+        _ab_tests(sheet, review.ab, review.min_lift)
+        sheet.gap()
     _ledger(sheet, review.ledger, _channel_text(result))
     sheet.gap()
     _accuracy(sheet, review)
@@ -376,6 +407,55 @@ def write_review(ws: Any, styles: Any, result: "TagResult") -> None:
     _stability(sheet, review.stability)
     sheet.gap()
     _at_risk_check(sheet, review.at_risk)
+    sheet.gap()
+    _research(sheet, review.research)
+
+
+def _ab_verdict(record: dict[str, Any]) -> str:
+    """A pair of arms (or an arm and the holdout) judged as _verdict judges a campaign."""
+    if not record["other_n"]:
+        return TEXT("no_control")
+    if record["other_n"] < MIN_GROUP or record["contacted"] < MIN_GROUP:
+        return TEXT("small")
+    if record["low"] > 0:
+        return TEXT("ab_better", arm=record["arm"]) if record["other"] else TEXT("effective")
+    if record["high"] < 0:
+        return TEXT("ab_better", arm=record["other"]) if record["other"] else TEXT("harmful")
+    return TEXT("unclear")
+
+
+def _ab_tests(sheet: _Sheet, table: pd.DataFrame, min_lift: float) -> None:
+    """One row per arm against the holdout, then per pair of arms: counts, rates, difference, verdict, size."""
+    sheet.title(TEXT("ab_section"), "section")
+    sheet.title(TEXT("ab_method", lift=min_lift), "note")
+    heads = ("ab_rule", "ab_arm", "contacted", "back", "activation", "ab_other", "ab_other_n", "ab_other_rate",
+             "ab_diff", "low", "high", "verdict", "ab_needed", "ab_enough")
+    sheet.cells([TEXT(h) for h in heads], style="header")
+    kinds = ["text", "center", "int", "int", "pct", "center", "int", "pct", "pct", "pct", "pct", "center", "int",
+             "center"]
+    for r in table.to_dict("records"):
+        needed = r["needed"] if r["needed"] is not None and not pd.isna(r["needed"]) else None
+        enough = None if needed is None or not r["other_n"] else \
+            TEXT("yes") if min(r["contacted"], r["other_n"]) >= needed else TEXT("no")
+        sheet.cells([str(r["rule"]), str(r["arm"]), r["contacted"], r["back"], r["rate"],
+                     str(r["other"]) or TEXT("ab_holdout"), r["other_n"], r["other_rate"], r["diff"], r["low"],
+                     r["high"], _ab_verdict(r), needed, enough], kinds)
+
+
+def _research(sheet: _Sheet, research: pd.DataFrame) -> None:
+    """Counts by answer and by reason of the users drawn for research."""
+    from tagger.campaigns import research_summary
+
+    sheet.title(TEXT("research_section"), "section")
+    if research.empty:
+        sheet.title(TEXT("no_research"), "note")
+        return
+    answered = int(((research["answer"].str.strip() != "") | (research["reason"].str.strip() != "")).sum())
+    sheet.title(TEXT("research_drawn", n=len(research), answered=answered), "note")
+    for column, table in zip(("answer", "reason"), research_summary(research)):
+        sheet.cells([TEXT(f"research_{column}"), TEXT("users")], style="header")
+        for value, users in table.itertuples(index=False):
+            sheet.cells([value or TEXT("research_blank"), users], ["text", "int"])
 
 
 def _source_text(sources: object) -> str:

@@ -1,0 +1,83 @@
+"""The 用户调研 (Research) sheet: the users drawn for user research, with a place to type the answers.
+
+``tagger contacts --research N`` draws a seeded sample of a group (the article's
+无开车无APP活跃: 重点进行用户调研) and stores it in history. A refresh writes the sample
+here with the answers and reasons typed so far; ``tagger refresh`` reads the two
+input columns back by heading (:func:`tagger.refresh.read_last_workbook`), stores them
+in history, and 复盘 counts the users per answer and per reason. Everything on the
+sheet is data: typed text is written back as text, never as a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from tagger.i18n import Catalog
+from tagger.segments import GROUPS, SEGMENTS
+from tagger.segments import label as segment_label
+from tagger.workbook.grid import Grid
+from tagger.workbook.styles import Styles
+
+if TYPE_CHECKING:
+    from tagger.pipeline import TagResult
+
+SHEET = Catalog("research_sheet_name", {"research": {"zh": "用户调研", "en": "Research"}})
+
+RESEARCH_HEADINGS = Catalog(
+    "research_sheet",
+    {
+        "research_month": {"zh": "数据月份", "en": "Data month"},
+        "research_user": {"zh": "用户ID", "en": "User ID"},
+        "research_group": {"zh": "抽样分群", "en": "Sampled group"},
+        "research_drawn": {"zh": "抽样日期", "en": "Drawn on"},
+        "research_answer": {"zh": "调研结果", "en": "Answer"},
+        "research_reason": {"zh": "原因", "en": "Reason"},
+        "title": {"zh": "用户调研：抽样用户的调研结果与原因（黄色列可填写，tagger refresh 会带入并在复盘中汇总）",
+                  "en": "User research: the answers and reasons of the drawn users (type in the yellow columns; "
+                        "tagger refresh carries them and Review counts them)"},
+    },
+)
+# Columns in sheet order; the last two are the inputs refresh reads back.
+COLUMNS = ("research_month", "research_user", "research_group", "research_drawn", "research_answer",
+           "research_reason")
+INPUTS = ("research_answer", "research_reason")
+HEADER_ROW = 2
+
+
+def _group_text(key: object) -> str:
+    return segment_label(str(key)) if key in (*GROUPS, *SEGMENTS) else str(key or "")
+
+
+def _day(value: object) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def write_research(ws: Any, styles: Styles, result: "TagResult") -> None:
+    """One row per drawn user: month, ID, group, date drawn (data), answer and reason (inputs)."""
+    frame: pd.DataFrame = result.research
+    grid = Grid(ws, SHEET("research"))
+    grid.text(0, 0, RESEARCH_HEADINGS("title"), styles["title"])
+    for col, key in enumerate(COLUMNS):
+        grid.text(HEADER_ROW, col, RESEARCH_HEADINGS(key), styles["header_input" if key in INPUTS else "header"])
+        ws.set_column(col, col, 36 if key in INPUTS else 18)
+    for row, record in enumerate(frame.to_dict("records"), start=HEADER_ROW + 1):
+        grid.text(row, 0, str(record.get("month") or ""), styles["text"])
+        grid.text(row, 1, str(record.get("user_id") or ""), styles["text"])
+        grid.text(row, 2, _group_text(record.get("group")), styles["text"])
+        drawn = _day(record.get("drawn"))
+        if drawn is not None:
+            ws_date = dt.datetime.combine(drawn, dt.time())
+            grid.number(row, 3, (ws_date - dt.datetime(1899, 12, 30)).days, styles["day"])
+        grid.text(row, 4, str(record.get("answer") or ""), styles["input_text"])
+        grid.text(row, 5, str(record.get("reason") or ""), styles["input_text"])
+    ws.freeze_panes(HEADER_ROW + 1, 2)
+    grid.flush()
+
+
+__all__ = ["SHEET", "RESEARCH_HEADINGS", "COLUMNS", "INPUTS", "write_research"]
