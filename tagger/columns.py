@@ -37,6 +37,10 @@ DEFAULT_ALIASES: dict[str, tuple[str, ...]] = {
         "近三个月使用最多的功能", "近3个月使用最多的功能", "近三月使用最多的功能", "常用功能",
         "top_feature_3m", "top_feature",
     ),
+    "active_days": (
+        "近三个月活跃天数", "近3个月活跃天数", "近三月活跃天数", "活跃天数", "登录天数", "本月活跃天数",
+        "active_days", "active_days_3m", "login_days",
+    ),
     "activity_count_3m": (
         "近三个月参与活动次数", "近3个月参与活动次数", "近三月参与活动次数", "activity_count_3m",
         "activity_count",
@@ -52,6 +56,7 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
     "nickname": {"zh": "昵称", "en": "nickname"},
     "drove": {"zh": "是否开车", "en": "drove"},
     "top_feature_3m": {"zh": "近三个月使用最多的功能", "en": "top feature (3 months)"},
+    "active_days": {"zh": "近三个月活跃天数", "en": "active days (window)"},
     "activity_count_3m": {"zh": "近三个月参与活动次数", "en": "activities joined (3 months)"},
 }
 

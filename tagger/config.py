@@ -86,6 +86,8 @@ PLAY_GROUPS: tuple[str, ...] = (
 )
 PLAY_GOALS: tuple[str, ...] = ("active_rate", "old_retention", "new_retention", "awaken_rate", "return_rate")
 PLAY_STATUSES: tuple[str, ...] = ("planned", "running", "done", "paused")
+SHARE_OF: tuple[str, ...] = ("total", "sessions")
+WINDOWS: tuple[str, ...] = ("3m", "month")
 PLAY_TEXTS: tuple[str, ...] = ("strategy", "content", "cadence", "owner")
 
 
@@ -122,6 +124,12 @@ class Config:
     # What a blank 最近一次活跃时间 does: "warn" (counted from the registration date) or "error".
     blank_last_active: str = "warn"
     preference_threshold: float = 0.3
+    # What a feature's share is taken of: "total" (the user's summed counts; shares add up to 1) or
+    # "sessions" (the user's active days in the window, as the article's user A; shares overlap).
+    preference_share_of: str = "total"
+    # What the export's counts cover: "3m" (three-month totals) or "month" (this month only; the
+    # window is then built from the last three months in history).
+    preference_window: str = "3m"
     features: tuple[Feature, ...] = ()
     channels: tuple[Channel, ...] = ()
     playbook: tuple[Play, ...] = ()
@@ -243,6 +251,10 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
     threshold = prefs.get("threshold", 0.3)
     _check(isinstance(threshold, (int, float)) and 0 < threshold <= 1, where, "preferences.threshold",
            threshold, "a share between 0 and 1, e.g. 0.3")
+    share_of = prefs.get("share_of", "total")
+    _check(share_of in SHARE_OF, where, "preferences.share_of", share_of, "total or sessions")
+    window = prefs.get("window", "3m")
+    _check(window in WINDOWS, where, "preferences.window", window, "3m or month")
     keep = history.get("keep_months", 13)
     _check(isinstance(keep, int) and keep >= 2, where, "history.keep_months", keep, "at least 2")
 
@@ -279,6 +291,8 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
         churn_after_months=churn,
         blank_last_active=blank_last_active,
         preference_threshold=float(threshold),
+        preference_share_of=share_of,
+        preference_window=window,
         features=tuple(features),
         channels=channels,
         playbook=playbook,

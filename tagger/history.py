@@ -27,7 +27,7 @@ from tagger.errors import HistoryError
 from tagger.i18n import Catalog
 from tagger.metrics import MonthMetrics
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS imports (
@@ -122,7 +122,18 @@ INSERT INTO overrides_v4 (user_id, month, label, remark, source, updated_at)
 DROP TABLE overrides;
 ALTER TABLE overrides_v4 RENAME TO overrides
 """
-MIGRATIONS: dict[int, str] = {2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4}
+# Version 5: each month's own usage counts and active days, kept when the exports carry monthly
+# counts ([preferences] window = "month"), so the three-month preference window can be summed.
+SCHEMA_V5 = """
+CREATE TABLE IF NOT EXISTS month_usage (
+    month TEXT NOT NULL REFERENCES imports(month) ON DELETE CASCADE,
+    user_id TEXT NOT NULL,
+    field TEXT NOT NULL,
+    value REAL NOT NULL,
+    PRIMARY KEY (month, user_id, field)
+) WITHOUT ROWID;
+"""
+MIGRATIONS: dict[int, str] = {2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4, 5: SCHEMA_V5}
 BACKUP_DIR = "backups"
 KEEP_BACKUPS = 5
 # sqlite's result codes for a damaged file and for one the process may not write.
@@ -398,6 +409,14 @@ class HistoryStore:
             frame[column] = pd.to_datetime(frame[column])
         return frame
 
+    def usage(self, month: str) -> pd.DataFrame:
+        """The monthly usage counts stored for ``month``: one row per user_id, one column per field."""
+        frame = pd.read_sql_query("SELECT user_id, field, value FROM month_usage WHERE month = ?",
+                                  self.conn, params=(month,), dtype={"user_id": str})
+        if frame.empty:
+            return pd.DataFrame(index=pd.Index([], name="user_id", dtype=str))
+        return frame.pivot(index="user_id", columns="field", values="value")
+
     def metrics(self, upto: str | None = None) -> list[MonthMetrics]:
         """Stored month summaries, oldest first (up to and including ``upto``)."""
         rows = self.conn.execute("SELECT month, metrics FROM imports ORDER BY month").fetchall()
@@ -416,6 +435,7 @@ class HistoryStore:
         replace: bool = False,
         keep_months: int = 13,
         long_texts: Iterable[tuple[str, str, str]] = (),
+        usage: pd.DataFrame | None = None,
     ) -> bool:
         """Store a month in one transaction; returns False when the identical file was already there.
 
@@ -425,6 +445,8 @@ class HistoryStore:
         cut-off) so the caller can say so, and the earlier export's (day, active users) is kept
         in the metrics JSON as a snapshot that calibrates the month-end projection.
         ``long_texts`` are (user_id, header, full text) of cells the workbook truncates.
+        ``usage`` (a ``user_id`` column and one column per count field) is the month's own usage,
+        stored for the three-month preference window; blank counts are not stored.
         """
         rows = _user_rows(users)
         if self.imports():
@@ -460,6 +482,10 @@ class HistoryStore:
                 "preference) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 ((month, *row) for row in rows),
             )
+            conn.execute("DELETE FROM month_usage WHERE month = ?", (month,))
+            if usage is not None:
+                conn.executemany("INSERT INTO month_usage (month, user_id, field, value) VALUES (?, ?, ?, ?)",
+                                 ((month, *row) for row in _usage_rows(usage)))
             conn.execute("DELETE FROM long_texts WHERE month = ?", (month,))
             conn.executemany("INSERT OR REPLACE INTO long_texts (month, user_id, header, text) VALUES (?, ?, ?, ?)",
                              ((month, str(u), str(h), str(t)) for u, h, t in long_texts))
@@ -504,6 +530,7 @@ class HistoryStore:
             (keep_months,))]
         for month in old:
             conn.execute("DELETE FROM month_users WHERE month = ?", (month,))
+            conn.execute("DELETE FROM month_usage WHERE month = ?", (month,))
             conn.execute("DELETE FROM long_texts WHERE month = ?", (month,))
             conn.execute("UPDATE imports SET users_kept = 0 WHERE month = ?", (month,))
 
@@ -668,3 +695,9 @@ def _user_rows(users: pd.DataFrame) -> Iterator[tuple[str, str, str, str, str, s
     last = users["last_active_date"].fillna(users["register_date"]).dt.strftime("%Y-%m-%d %H:%M:%S")
     return zip(users["user_id"].astype(str), register, last, users["segment"].astype(str),
                users["group"].astype(str), users["preference"].fillna("").astype(str))
+
+
+def _usage_rows(usage: pd.DataFrame) -> Iterator[tuple[str, str, float]]:
+    """(user_id, field, value) for every filled count."""
+    long = usage.melt(id_vars="user_id", var_name="field", value_name="value").dropna(subset=["value"])
+    return zip(long["user_id"].astype(str), long["field"].astype(str), long["value"].astype(float))

@@ -101,6 +101,12 @@ MESSAGES = Catalog(
             "en": "{count} cells exceed Excel's limit of {limit} characters (rows {rows}, longest {length}); "
                   "truncated in the workbook, the full text is kept in the history database",
         },
+        "no_active_days": {
+            "zh": "[preferences] share_of = \"sessions\"，但导出中没有活跃天数列（近三个月活跃天数 / 活跃天数 / 登录天数）；"
+                  "偏好占比按使用次数合计计算",
+            "en": "[preferences] share_of = \"sessions\" but the export has no active-days column (近三个月活跃天数 / "
+                  "活跃天数 / 登录天数); shares are taken of the summed counts",
+        },
         "bad_activity": {
             "zh": "有 {count} 个无法识别的次数（第 {rows} 行，如 '{value}'），按空值处理",
             "en": "{count} unreadable counts (rows {rows}, e.g. '{value}'), treated as empty",
@@ -339,11 +345,14 @@ def prepare_users(table: Table, config: Config) -> Users:
     for name in ("nickname", "user_key", "top_feature_3m"):
         if name in mapping:
             frame[name] = raw[mapping[name]].map(lambda v: "" if v is None else str(v))
-    if "activity_count_3m" in mapping:
-        header = mapping["activity_count_3m"]
-        frame["activity_count_3m"], bad = parse_counts(raw[header])
-        if bad.any():
-            warnings.append(_rows_warning(table, header, bad, "bad_activity"))
+    for name in ("activity_count_3m", "active_days"):
+        if name in mapping:
+            header = mapping[name]
+            frame[name], bad = parse_counts(raw[header])
+            if bad.any():
+                warnings.append(_rows_warning(table, header, bad, "bad_activity"))
+    if config.preference_share_of == "sessions" and "active_days" not in mapping:
+        warnings.append(MESSAGES("no_active_days"))
     long_texts = [(str(frame.at[row, "user_id"]), column, text) for row, column, text in cleaned.full_text]
     return Users(frame=frame, mapping=mapping, feature_columns=feature_columns, warnings=warnings,
                  long_texts=long_texts, excluded_rows=list(excluded))

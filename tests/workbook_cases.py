@@ -105,3 +105,34 @@ def labelled(folder: Path) -> Path:
     output = folder / "labelled.xlsx"
     refresh(RefreshOptions(TagOptions(export=export, history=history, output=output), workbook=first))
     return output
+
+
+SESSIONS_TOML = '[preferences]\nshare_of = "sessions"\nwindow = "month"\nthreshold = 0.3\n'
+SESSIONS_HEADER = "用户ID,注册时间,最近一次活跃时间,活跃天数,控车次数,社区次数,活动次数"
+# Monthly counts over May-July (report month July). A is the article's user A: over the window
+# control is 27 of 30 active days (90 %), community 12 (40 %), campaigns 15 (50 %): all three tags.
+# B has no active days in July (the window still has 10 from history): control 5/10. C is new in July,
+# 1 of 4 days each (25 %): no tag. D has counts but no active days anywhere: shares of the total.
+SESSIONS_MONTHS = {
+    "2024-05": ["A,2024-01-01,2024-05-20,10,9,4,5", "B,2024-01-01,2024-05-03,5,1,0,0", "D,2024-01-01,2024-05-09,,1,,"],
+    "2024-06": ["A,2024-01-01,2024-06-20,10,9,4,5", "B,2024-01-01,2024-06-03,5,1,0,0"],
+    "2024-07": ["A,2024-01-01,2024-07-20,10,9,4,5", "B,2024-01-01,2024-07-03,,3,,", "C,2024-07-01,2024-07-02,4,1,1,",
+                "D,2024-01-01,2024-07-09,,2,1,"],
+}
+SESSIONS_EXPECTED = {"A": "控车偏好、社区偏好、活动偏好", "B": "控车偏好", "C": "", "D": "控车偏好"}
+
+
+def sessions(folder: Path, *, months: tuple[str, ...] = ("2024-05", "2024-06", "2024-07"),
+             toml: str = SESSIONS_TOML) -> TagResult:
+    """Monthly exports with active days imported in order under share_of = "sessions"; returns the last run."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "tagger.toml"
+    config.write_text(toml, encoding="utf-8")
+    result = None
+    for month in months:
+        export = folder / f"monthly_{month}.csv"
+        export.write_text(SESSIONS_HEADER + "\n" + "\n".join(SESSIONS_MONTHS[month]) + "\n", encoding="utf-8")
+        result = run(TagOptions(export=export, config=config, history=folder / "history.sqlite",
+                                output=folder / f"sessions_{month}.xlsx"))
+    assert result is not None
+    return result

@@ -43,6 +43,7 @@ HEADINGS = Catalog(
         "idle": {"zh": "间隔月数", "en": "Idle months"},
         "prev_state": {"zh": "上月状态", "en": "Last month's state"},
         "usage_total": {"zh": "近三月使用次数", "en": "Uses (3 months)"},
+        "pref_base": {"zh": "偏好基数(活跃天数)", "en": "Share base (active days)"},
         "prev_hist": {"zh": "上次活跃时间(历史)", "en": "Last active before (history)"},
         "prev_group_hist": {"zh": "上月分群(历史)", "en": "Last month's group (history)"},
         # Columns people type into; refresh carries them forward by these headings.

@@ -46,6 +46,8 @@ TEXT = Catalog(
         "churn_help": {"zh": "连续这么多个自然月未活跃即为流失；更少为休眠", "en": "Inactive this many calendar months = churned; fewer = dormant"},
         "threshold": {"zh": "偏好阈值", "en": "Preference threshold"},
         "threshold_help": {"zh": "某功能占近三月使用次数的比例达到此值即打上偏好标签", "en": "A feature's share of 3-month usage that makes it a preference tag"},
+        "threshold_sessions_help": {"zh": "某功能使用次数占近三月活跃天数的比例达到此值即打上偏好标签（可多个）",
+                                    "en": "A feature's uses over the user's 3-month active days that make it a preference tag (several may)"},
         "target": {"zh": "目标月活率", "en": "Target active rate"},
         "target_help": {"zh": "月活率 = 当月活跃用户 / 平台累计用户", "en": "Active rate = active users this month / all registered users"},
         "lists": {"zh": "下拉列表", "en": "Dropdown lists"},
@@ -117,7 +119,8 @@ def write_params(workbook: Any, ws: Any, styles: Styles, result: "TagResult") ->
         ("month_no", fx.MONTH_NO, month, "int", "month_no_help",
          f"=YEAR({fx.REPORT_MONTH})*12+MONTH({fx.REPORT_MONTH})-1"),
         ("churn", fx.CHURN_AFTER, config.churn_after_months, "input_int", "churn_help", None),
-        ("threshold", fx.THRESHOLD, config.preference_threshold, "input_pct", "threshold_help", None),
+        ("threshold", fx.THRESHOLD, config.preference_threshold, "input_pct",
+         "threshold_sessions_help" if config.preference_share_of == "sessions" else "threshold_help", None),
         ("target", fx.TARGET, config.target_active_rate, "input_pct", "target_help", None),
     ]
     for offset, (key, defined, value, fmt, help_key, formula) in enumerate(rows):
