@@ -111,6 +111,42 @@ class Play:
         return self.texts.get(name, {}).get(lang, "")
 
 
+LAYER_KEYS: tuple[str, ...] = ("high_active", "high_sleeping", "potential", "general")
+LAYER_NAMES: dict[str, dict[str, str]] = {
+    "high_active": {"zh": "高价值活跃", "en": "High value, active"},
+    "high_sleeping": {"zh": "高价值沉睡", "en": "High value, sleeping"},
+    "potential": {"zh": "潜力", "en": "Potential"},
+    "general": {"zh": "一般", "en": "General"},
+}
+LAYER_METHODS: tuple[str, ...] = ("quantile", "thresholds")
+
+
+@dataclass(frozen=True)
+class ValueLayers:
+    """``[value_layers]``: RFM-style layering on a value measure, beside the lifecycle.
+
+    ``value`` (spend, orders, mileage…) and the optional ``frequency`` and ``recency``
+    (days since the last purchase/visit) are export headers. ``method = "quantile"``
+    sets the value/frequency cuts at the ``quantile`` of the users' values;
+    ``"thresholds"`` takes ``value_min``/``frequency_min`` as the team sets them. A user
+    is recent when recency ≤ ``recency_max_days`` (without a recency column: active this
+    month). The cuts are editable named cells on 参数.
+    """
+
+    value: str
+    frequency: str | None = None
+    recency: str | None = None
+    method: str = "quantile"
+    quantile: float = 0.8
+    value_min: float = 0.0
+    frequency_min: float = 0.0
+    recency_max_days: float = 30.0
+    names: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: dict(LAYER_NAMES))
+
+    def name(self, key: str, lang: str) -> str:
+        return self.names[key][lang]
+
+
 @dataclass
 class Config:
     """Everything a run needs to know besides the export itself."""
@@ -133,6 +169,7 @@ class Config:
     features: tuple[Feature, ...] = ()
     channels: tuple[Channel, ...] = ()
     playbook: tuple[Play, ...] = ()
+    value_layers: ValueLayers | None = None
     columns: dict[str, list[str]] = field(default_factory=dict)
     history_path: Path | None = None
     keep_months: int = 13
@@ -296,12 +333,56 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
         features=tuple(features),
         channels=channels,
         playbook=playbook,
+        value_layers=_value_layers(data.get("value_layers"), where),
         columns=columns,
         history_path=(base / history_path) if history_path else None,
         keep_months=keep,
         source=source,
         raw=data,
     )
+
+
+def _value_layers(table: object, where: Path | str) -> ValueLayers | None:
+    """Validate ``[value_layers]``; None when the config has none (nothing changes then)."""
+    if table is None:
+        return None
+    _check(isinstance(table, Mapping), where, "value_layers", table, "a table [value_layers]")
+    assert isinstance(table, Mapping)
+    headers: dict[str, str | None] = {}
+    for key in ("value", "frequency", "recency"):
+        header = table.get(key)
+        _check(header is None or (isinstance(header, str) and header.strip() != ""), where, f"value_layers.{key}",
+               header, "the header of an export column")
+        headers[key] = header.strip() if isinstance(header, str) else None
+    _check(headers["value"] is not None, where, "value_layers.value", None,
+           "name the value measure column, e.g. value = \"近三个月消费金额\"")
+    method = table.get("method", "quantile")
+    _check(method in LAYER_METHODS, where, "value_layers.method", method, "quantile or thresholds")
+    quantile = table.get("quantile", 0.8)
+    _check(isinstance(quantile, (int, float)) and not isinstance(quantile, bool) and 0 < quantile < 1, where,
+           "value_layers.quantile", quantile, "a share between 0 and 1, e.g. 0.8 (the top 20 % are high)")
+    numbers = {}
+    for key, default in (("value_min", 0.0), ("frequency_min", 0.0), ("recency_max_days", 30.0)):
+        value = table.get(key, default)
+        _check(isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0, where,
+               f"value_layers.{key}", value, "a number ≥ 0")
+        numbers[key] = float(value)
+    if method == "thresholds":
+        _check("value_min" in table, where, "value_layers.value_min", None, "method = \"thresholds\" needs value_min")
+    names = {key: dict(labels) for key, labels in LAYER_NAMES.items()}
+    given = table.get("names", {})
+    _check(isinstance(given, Mapping), where, "value_layers.names", given, "a table of layer names")
+    for key, text in given.items():
+        _check(key in LAYER_KEYS, where, f"value_layers.names.{key}", text, "use " + ", ".join(LAYER_KEYS))
+        if isinstance(text, str) and text.strip():
+            names[key] = {lang: text.strip() for lang in LANGUAGES}
+        else:
+            names[key] = _labels(text if isinstance(text, Mapping) else {}, where, f"value_layers.names.{key}")
+    for lang in LANGUAGES:
+        shown = [names[k][lang] for k in LAYER_KEYS]
+        _check(len(set(shown)) == len(shown), where, "value_layers.names", shown, "every layer needs its own name")
+    return ValueLayers(value=str(headers["value"]), frequency=headers["frequency"], recency=headers["recency"],
+                       method=method, quantile=float(quantile), names=names, **numbers)
 
 
 def _play_text(value: object, where: Path | str, index: int, key: str) -> dict[str, str]:

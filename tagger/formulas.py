@@ -20,6 +20,7 @@ column              Python rule                                  formula below
 主偏好 primary      ``tag_preferences`` argmax / fallback        :func:`primary`
 偏好标签 tags       ``tag_preferences`` ``、``-joined tags        :func:`tags`
 分群说明 why        :func:`explain` (below)                      :func:`why`
+价值分层 layer      ``value_layers.assign_layers``               :func:`value_layer`
 ==================  ===========================================  ====================================
 
 Months are ``YEAR*12+MONTH-1`` exactly as :func:`tagger.values.month_number`; the report
@@ -52,6 +53,10 @@ MONTH_NO = "MonthNo"
 CHURN_AFTER = "ChurnAfter"
 THRESHOLD = "Threshold"
 TARGET = "Target"
+# [value_layers] cuts on the 参数 sheet (tagger.value_layers).
+VALUE_CUT = "ValueCut"
+FREQ_CUT = "FreqCut"
+RECENCY_CUT = "RecencyCut"
 # Lists on the 参数 sheet (kept out of the per-row formulas, which are written a million times).
 KW_ALL = "KwAll"  # every feature keyword, features in template order
 KW_LABEL = "KwLabel"  # the label of each keyword's feature, row for row
@@ -340,3 +345,22 @@ def explain(tags_frame: pd.DataFrame, age_months: np.ndarray, month: int, group_
             head = gone.format(month=month_key_of(month - n), n=n)
         out.append(head + str(grp))
     return out
+
+
+# -- value layers ------------------------------------------------------------------------
+
+
+def value_layer(value: str, frequency: str | None, recency: str | None, active: str, names: Sequence[str],
+                lang: str) -> str:
+    """``value_layers.assign_layers``: high value × recent, else frequent, over the 参数 cuts.
+
+    ``names`` are the four layer names in ``LAYER_KEYS`` order; a recency cell that is not a
+    number (blank, text) is not recent, as NaN is not in Python.
+    """
+    yes = quote(WORDS("yes", lang))
+    recent = (f"AND(ISNUMBER({recency}{ROW}),N({recency}{ROW})<={RECENCY_CUT})" if recency
+              else f"{active}{ROW}={yes}")
+    frequent = f"N({frequency}{ROW})>={FREQ_CUT}" if frequency else recent
+    high_active, high_sleeping, potential, general = (quote(n) for n in names)
+    return (f"=IF(N({value}{ROW})>={VALUE_CUT},IF({recent},{high_active},{high_sleeping}),"
+            f"IF({frequent},{potential},{general}))")

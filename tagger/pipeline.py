@@ -32,6 +32,7 @@ from tagger.readers import Table, read_export
 from tagger.rules import RuleSet, apply_rules, load_rules
 from tagger.segments import ACTIVE_SEGMENTS, assign_segments
 from tagger.snapshot import snapshot_columns, table_to_read
+from tagger.value_layers import tag_layers
 from tagger.values import month_key, month_number, parse_month
 
 MESSAGES = Catalog(
@@ -378,7 +379,11 @@ def tag_users(users: Users, month: int, config: Config, *, prev_active_month: pd
     prefs = tag_preferences(counts, config.features, config.preference_threshold, lang,
                             top_feature=frame.get("top_feature_3m"),
                             active_days=window_usage(frame, "active_days") if sessions else None)
-    return pd.concat([segments, prefs], axis=1)
+    tags = pd.concat([segments, prefs], axis=1)
+    layers = tag_layers(frame, segments["active"], config)
+    if layers is not None:
+        tags["value_layer"] = layers
+    return tags
 
 
 def load_run_config(options: TagOptions) -> tuple[Config, RuleSet]:

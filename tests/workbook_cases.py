@@ -136,3 +136,43 @@ def sessions(folder: Path, *, months: tuple[str, ...] = ("2024-05", "2024-06", "
                                 output=folder / f"sessions_{month}.xlsx"))
     assert result is not None
     return result
+
+
+LAYERS_TOML = '''[value_layers]
+value = "近三个月消费金额"
+frequency = "近三个月订单数"
+recency = "距上次消费天数"
+method = "thresholds"
+value_min = 1000
+frequency_min = 3
+recency_max_days = 30
+
+[[rules]]
+name = "沉睡高价值召回"
+value_layer = "高价值沉睡"
+channel = "sms"
+content = "专属权益"
+'''
+LAYERS_HEADER = "用户ID,注册时间,最近一次活跃时间,近三个月消费金额,近三个月订单数,距上次消费天数"
+# July export, thresholds 1000 / 3 orders / 30 days. A: high and recent. B: exactly 1000, 45 days: high,
+# sleeping. C: 200 but 3 orders: potential. D: nothing filled: general. E: 999.5 (just under), 2 orders,
+# recency blank: general. F: 1,234 spend as text with a thousands separator, recency exactly 30: high active.
+# G: high spend, recency unreadable: sleeping.
+LAYERS_ROWS = [
+    "A,2024-01-01,2024-07-20,1500,5,10", "B,2024-01-01,2024-05-03,1000,1,45", "C,2024-01-01,2024-07-03,200,3,5",
+    "D,2024-01-01,2024-07-09,,,", "E,2024-01-01,2024-07-09,999.5,2,", 'F,2024-03-01,2024-07-01,"1,234",0,30',
+    "G,2023-01-01,2024-06-01,5000,9,很久",
+]
+LAYERS_EXPECTED = {"A": "high_active", "B": "high_sleeping", "C": "potential", "D": "general", "E": "general",
+                   "F": "high_active", "G": "high_sleeping"}
+
+
+def layers(folder: Path, *, toml: str = LAYERS_TOML, lang: str | None = None,
+           name: str = "layers.xlsx") -> TagResult:
+    """The value-layer export tagged without history under ``toml``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "tagger.toml"
+    config.write_text(toml, encoding="utf-8")
+    export = folder / "layers_2024-07.csv"
+    export.write_text(LAYERS_HEADER + "\n" + "\n".join(LAYERS_ROWS) + "\n", encoding="utf-8")
+    return run(TagOptions(export=export, config=config, use_history=False, lang=lang, output=folder / name))

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tagger.i18n import Catalog
+from tagger.config import LAYER_KEYS
+from tagger.i18n import Catalog, get_language
 from tagger.values import month_key, parse_month
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import SHEETS
@@ -79,6 +80,21 @@ TEXT = Catalog(
         },
         "window_missing": {"zh": "历史库中缺少 {months}，窗口不足三个月。", "en": "History lacks {months}: the window is shorter than three months."},
         "window_none": {"zh": "无", "en": "none"},
+        "layers": {"zh": "价值分层", "en": "Value layers"},
+        "layers_text": {
+            "zh": "[value_layers]：按“{value}”分高低价值（阈值 ValueCut，{how}），按{recency}分近期/沉睡：高价值且近期 = {high_active}，"
+                  "高价值非近期 = {high_sleeping}，未达高价值但{frequent} = {potential}，其余 = {general}。阈值在“参数”表可改，“价值分层”表与用户分群交叉计数。",
+            "en": "[value_layers]: high or low value by '{value}' (cut ValueCut, {how}), recent or sleeping by {recency}: "
+                  "high and recent = {high_active}, high and not recent = {high_sleeping}, below the cut but {frequent} "
+                  "= {potential}, everyone else = {general}. The cuts are editable on Parameters; the Value layers "
+                  "sheet crosses them with the groups.",
+        },
+        "how_quantile": {"zh": "默认为本次导出的 {q:.0%} 分位数", "en": "by default this export's {q:.0%} quantile"},
+        "how_set": {"zh": "由团队设定", "en": "set by the team"},
+        "recency_col": {"zh": "“{header}”≤ RecencyCut 天", "en": "'{header}' ≤ RecencyCut days"},
+        "recency_active": {"zh": "本月是否活跃", "en": "being active this month"},
+        "frequent_col": {"zh": "“{header}”≥ FreqCut", "en": "'{header}' ≥ FreqCut"},
+        "frequent_recent": {"zh": "近期活跃", "en": "recent"},
         "target": {"zh": "目标", "en": "Target"},
         "target_text": {"zh": "目标月活率 {target:.0%}。目标拆解表按“保留存、提唤醒、高挽回”预测未来月份，并给出单项指标需达到的值。",
                         "en": "Target active rate {target:.0%}. The Forecast sheet projects the next months and the "
@@ -136,6 +152,18 @@ def _window_text(result: "TagResult") -> str:
                 missing=missing).strip()
 
 
+def _layers_text(result: "TagResult") -> str:
+    """How the value layers are cut, in this run's words."""
+    layers = result.config.value_layers
+    assert layers is not None
+    lang = get_language()
+    how = TEXT("how_quantile", q=layers.quantile) if layers.method == "quantile" else TEXT("how_set")
+    recency = TEXT("recency_col", header=layers.recency) if layers.recency else TEXT("recency_active")
+    frequent = TEXT("frequent_col", header=layers.frequency) if layers.frequency else TEXT("frequent_recent")
+    names = {key: layers.name(key, lang) for key in LAYER_KEYS}
+    return TEXT("layers_text", value=layers.value, how=how, recency=recency, frequent=frequent, **names)
+
+
 def write_notes(ws: Any, styles: Styles, result: "TagResult") -> None:
     """Fill the Notes sheet."""
     grid = Grid(ws, SHEETS("notes"))
@@ -154,6 +182,7 @@ def write_notes(ws: Any, styles: Styles, result: "TagResult") -> None:
         ("rates", TEXT("rates_text")),
         ("prefs", TEXT(_prefs_key(result), threshold=config.preference_threshold)),
         ("window", _window_text(result)),
+        *([("layers", _layers_text(result))] if "value_layer" in result.tags else []),
         ("target", TEXT("target_text", target=config.target_active_rate)),
         ("formulas", TEXT("formulas_text")),
         ("sheets", TEXT("sheets_text")),

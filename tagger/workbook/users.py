@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - older or newer xlsxwriter
     CellFormulaTuple = None  # type: ignore[assignment,misc]
 
 from tagger import formulas as fx
+from tagger.config import LAYER_KEYS
 from tagger.i18n import Catalog, get_language
 from tagger.pipeline import PREV_SUFFIX, usage_fields, window_usage
 from tagger.preferences import share_base
@@ -135,8 +136,8 @@ def _source_columns(result: "TagResult") -> list[Column]:
             columns.append(Column(key, heading, "text", values, 21))
         elif name in DATE_FIELDS:
             columns.append(Column(key, heading, "date", excel_serials(frame[name]), 20, "date"))
-        elif header in count_fields or name == "active_days":
-            field_name = count_fields.get(header, "active_days")
+        elif header in count_fields or name == "active_days" or (name or "").startswith("layer_"):
+            field_name = count_fields.get(header, name or "")
             columns.append(Column(field_name, heading, "number",
                                   _counts_as_read(raw[header], frame[field_name]), max(width, 10)))
         else:
@@ -180,6 +181,9 @@ def plan_users(result: "TagResult") -> UsersPlan:
     add("tags", "formula", tags["tags"].tolist(), 20, "text")
     add("primary", "formula", tags["primary"].tolist(), 12, "text")
     add("why", "formula", fx.explain(tags, age, month, group_labels, lang), 40, "text")
+    layers = result.config.value_layers
+    if "value_layer" in tags and layers is not None:
+        add("value_layer", "formula", [layers.name(k, lang) for k in tags["value_layer"]], 14, "text")
     overrides, remarks = _typed_columns(result)
     add("override", "input", overrides, 14, "input")
     add("remark", "input", remarks, 24, "input")
@@ -242,6 +246,10 @@ def plan_users(result: "TagResult") -> UsersPlan:
     }
     if count_features:
         templates["usage_total"] = fx.total(cells)
+    if "value_layer" in letters and layers is not None:
+        templates["value_layer"] = fx.value_layer(
+            letters["layer_value"], letters.get("layer_frequency"), letters.get("layer_recency"), letters["active"],
+            [layers.name(k, lang) for k in LAYER_KEYS], lang)
     if "pref_base" in letters:
         days = windows.get("active_days", letters["active_days"])
         templates["pref_base"] = fx.share_base(days, cells)
