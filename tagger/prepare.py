@@ -372,6 +372,8 @@ def _layer_columns(table: Table, mapping: dict[str, str], config: Config, frame:
     """The ``[value_layers]`` columns as numbers; a named column missing from the export stops the run."""
     assert config.value_layers is not None
     for name, header in layer_headers(config.value_layers).items():
+        if name not in mapping:  # a column another field already took (近三个月参与活动次数, a count) is shared
+            mapping.update(match_columns(table.frame.columns, {name: (header,)}))
         if name not in mapping:
             seen = ", ".join(str(c) for c in table.frame.columns[:20])
             raise InputError(MESSAGES("no_layer_column", header=header, seen=seen), Location(table.path, table.sheet))

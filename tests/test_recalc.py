@@ -17,7 +17,7 @@ import xlsxwriter
 from tagger.i18n import set_language
 
 from . import libreoffice as lo
-from .workbook_cases import edge, labelled, layers, sessions, three_months
+from .workbook_cases import LAYERS_QUANTILE_TOML, edge, labelled, layers, sessions, three_months
 
 REQUIRED = bool(os.environ.get("TAGGER_REQUIRE_LIBREOFFICE"))
 if lo.soffice() is None and not REQUIRED:
@@ -47,8 +47,8 @@ def recalculated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Pa
     cases["labelled"] = labelled(root / "labels")
     cases["sessions"] = sessions(root / "sessions").output  # share_of = "sessions" over a window from history
     cases["layers"] = layers(root / "layers").output  # [value_layers] thresholds, recency and frequency
-    cases["layers_quantile_en"] = layers(root / "layers", toml='[value_layers]\nvalue = "近三个月消费金额"\n',
-                                         lang="en", name="layers_quantile_en.xlsx").output
+    cases["layers_quantile_en"] = layers(root / "layers", toml=LAYERS_QUANTILE_TOML, lang="en",
+                                         name="layers_quantile_en.xlsx").output
     cases["wrong_on_purpose"] = _wrong_cache(root / "wrong_on_purpose.xlsx")
     set_language("zh")
 
@@ -80,5 +80,6 @@ def test_libreoffice_recalculates(recalculated) -> None:
                                   "edge_k1_en", "sessions", "layers", "layers_quantile_en"])
 def test_every_formula_recalculates_to_its_cached_value(recalculated, case: str) -> None:
     count, bad = lo.mismatches(*recalculated[case])
-    assert count > 1000 if case.startswith(("july", "may")) else count > 100 if case.startswith(("sessions", "layers")) else count > 300
+    small = case.startswith(("sessions", "layers"))  # a handful of users: mostly Users-sheet formulas
+    assert count > 1000 if case.startswith(("july", "may")) else count > 100 if small else count > 300
     assert not bad, f"{len(bad)} of {count} formula cells differ, e.g. {bad[:5]}"

@@ -14,7 +14,7 @@ from tagger.errors import ConfigError
 from tagger.rules import load_rules
 from tagger.value_layers import assign_layers, layer_cuts
 
-from .workbook_cases import LAYERS_EXPECTED, layers
+from .workbook_cases import LAYERS_EXPECTED, LAYERS_QUANTILE_EXPECTED, LAYERS_QUANTILE_TOML, layers
 
 
 def _frame(values: list[float | None], **others: list[float | None]) -> pd.DataFrame:
@@ -64,6 +64,19 @@ def test_workbook_layers_are_formulas_over_named_cuts(tmp_path: Path) -> None:
     assert values["高价值沉睡"][head.index("流失用户")] == 1  # B: last active in May
     notes = {r[0]: r[1] for r in book["说明"].iter_rows(values_only=True) if r and r[0]}
     assert "高价值沉睡" in notes["价值分层"] and "ValueCut" in notes["价值分层"]
+
+
+def test_quantile_cuts_on_a_column_another_field_reads(tmp_path: Path) -> None:
+    result = layers(tmp_path, toml=LAYERS_QUANTILE_TOML)
+    assert dict(zip(result.users.frame["user_id"], result.tags["value_layer"])) == LAYERS_QUANTILE_EXPECTED
+    book = openpyxl.load_workbook(result.output)
+    users = book["用户明细"]
+    header = [c.value for c in users[1]]
+    letter = users.cell(1, header.index("近三个月参与活动次数") + 1).column_letter
+    assert f"N({letter}2)>=FreqCut" in users.cell(2, header.index("价值分层") + 1).value
+    assert users.cell(2, header.index("近三个月参与活动次数") + 1).value == 0  # a number, not the text "0"
+    params = {r[2]: r[1] for r in book["参数"].iter_rows(values_only=True) if r and len(r) > 2 and r[2]}
+    assert params["ValueCut"] == 1000 and params["FreqCut"] == 2 and "RecencyCut" not in params
 
 
 def test_english_names_and_renamed_layers(tmp_path: Path) -> None:

@@ -153,16 +153,22 @@ value_layer = "高价值沉睡"
 channel = "sms"
 content = "专属权益"
 '''
-LAYERS_HEADER = "用户ID,注册时间,最近一次活跃时间,近三个月消费金额,近三个月订单数,距上次消费天数"
+LAYERS_HEADER = "用户ID,注册时间,最近一次活跃时间,近三个月消费金额,近三个月订单数,距上次消费天数,近三个月参与活动次数"
 # July export, thresholds 1000 / 3 orders / 30 days. A: high and recent. B: exactly 1000, 45 days: high,
 # sleeping. C: 200 but 3 orders: potential. D: nothing filled: general. E: 999.5 (just under), 2 orders,
 # recency blank: general. F: 1,234 spend as text with a thousands separator, recency exactly 30: high active.
 # G: high spend, recency unreadable: sleeping.
 LAYERS_ROWS = [
-    "A,2024-01-01,2024-07-20,1500,5,10", "B,2024-01-01,2024-05-03,1000,1,45", "C,2024-01-01,2024-07-03,200,3,5",
-    "D,2024-01-01,2024-07-09,,,", "E,2024-01-01,2024-07-09,999.5,2,", 'F,2024-03-01,2024-07-01,"1,234",0,30',
-    "G,2023-01-01,2024-06-01,5000,9,很久",
+    "A,2024-01-01,2024-07-20,1500,5,10,0", "B,2024-01-01,2024-05-03,1000,1,45,1",
+    "C,2024-01-01,2024-07-03,200,3,5,6", "D,2024-01-01,2024-07-09,,,,", "E,2024-01-01,2024-07-09,999.5,2,,4",
+    'F,2024-03-01,2024-07-01,"1,234",0,30,2', "G,2023-01-01,2024-06-01,5000,9,很久,9",
 ]
+# The quantile case: the 0.5 quantile ("lower") of spend is 1000 (of 200, 999.5, 1000, 1234, 1500, 5000) and of
+# 近三个月参与活动次数 — a column tagger already reads as activity_count_3m, shared here — 2 (of 0,1,2,4,6,9);
+# no recency column, so recent = active this month (A, C, D, E, F).
+LAYERS_QUANTILE_TOML = '[value_layers]\nvalue = "近三个月消费金额"\nfrequency = "近三个月参与活动次数"\nquantile = 0.5\n'
+LAYERS_QUANTILE_EXPECTED = {"A": "high_active", "B": "high_sleeping", "C": "potential", "D": "general",
+                            "E": "potential", "F": "high_active", "G": "high_sleeping"}
 LAYERS_EXPECTED = {"A": "high_active", "B": "high_sleeping", "C": "potential", "D": "general", "E": "general",
                    "F": "high_active", "G": "high_sleeping"}
 

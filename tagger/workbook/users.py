@@ -123,7 +123,9 @@ def _source_columns(result: "TagResult") -> list[Column]:
     raw = result.table.frame
     users = result.users
     frame = users.frame
-    by_header = {header: name for name, header in users.mapping.items()}
+    layer_columns = {header: name for name, header in users.mapping.items() if name.startswith("layer_")}
+    by_header = {header: name for name, header in users.mapping.items() if not name.startswith("layer_")}
+    by_header.update({header: name for header, name in layer_columns.items() if header not in by_header})
     count_fields = {header: f"usage_{key}" for key, header in users.feature_columns.items()}
     columns = []
     for index, header in enumerate(raw.columns):
@@ -136,8 +138,9 @@ def _source_columns(result: "TagResult") -> list[Column]:
             columns.append(Column(key, heading, "text", values, 21))
         elif name in DATE_FIELDS:
             columns.append(Column(key, heading, "date", excel_serials(frame[name]), 20, "date"))
-        elif header in count_fields or name == "active_days" or (name or "").startswith("layer_"):
-            field_name = count_fields.get(header, name or "")
+        elif header in count_fields or name == "active_days" or header in layer_columns:
+            # Numbers the formulas read (N() counts text as 0, so they are written as numbers).
+            field_name = count_fields.get(header) or (name if name in frame else layer_columns[header])
             columns.append(Column(field_name, heading, "number",
                                   _counts_as_read(raw[header], frame[field_name]), max(width, 10)))
         else:
@@ -247,9 +250,11 @@ def plan_users(result: "TagResult") -> UsersPlan:
     if count_features:
         templates["usage_total"] = fx.total(cells)
     if "value_layer" in letters and layers is not None:
-        templates["value_layer"] = fx.value_layer(
-            letters["layer_value"], letters.get("layer_frequency"), letters.get("layer_recency"), letters["active"],
-            [layers.name(k, lang) for k in LAYER_KEYS], lang)
+        value, frequency, recency = (_shared_letter(result, columns, letters, f"layer_{axis}")
+                                     for axis in ("value", "frequency", "recency"))
+        assert value is not None
+        templates["value_layer"] = fx.value_layer(value, frequency, recency, letters["active"],
+                                                  [layers.name(k, lang) for k in LAYER_KEYS], lang)
     if "pref_base" in letters:
         days = windows.get("active_days", letters["active_days"])
         templates["pref_base"] = fx.share_base(days, cells)
@@ -259,6 +264,17 @@ def plan_users(result: "TagResult") -> UsersPlan:
         if column.key in templates:
             column.template = templates[column.key].split(fx.ROW)
     return UsersPlan(columns=columns, letters=letters, sheets=list(sheet_names(len(tags))), rows=len(tags))
+
+
+def _shared_letter(result: "TagResult", columns: list[Column], letters: dict[str, str], name: str) -> str | None:
+    """The letter of a value-layer column, also when another field's column holds it (e.g. a usage count)."""
+    if name in letters:
+        return letters[name]
+    header = result.users.mapping.get(name)
+    if header is None:
+        return None
+    key = next(column.key for column in columns if column.heading == str(header))
+    return letters[key]
 
 
 def _window_columns(result: "TagResult", columns: list[Column], letters: dict[str, str],
