@@ -378,6 +378,10 @@ def _value_layers(table: object, where: Path | str) -> ValueLayers | None:
             names[key] = {lang: text.strip() for lang in LANGUAGES}
         else:
             names[key] = _labels(text if isinstance(text, Mapping) else {}, where, f"value_layers.names.{key}")
+    for key, labels in names.items():  # COUNTIFS reads a leading = < > and * ? ~ as operators and wildcards
+        for text in labels.values():
+            _check(not text.startswith(("=", "<", ">")) and not any(c in text for c in "*?~"), where,
+                   f"value_layers.names.{key}", text, "a name without = < > at the start and without * ? ~")
     for lang in LANGUAGES:
         shown = [names[k][lang] for k in LAYER_KEYS]
         _check(len(set(shown)) == len(shown), where, "value_layers.names", shown, "every layer needs its own name")

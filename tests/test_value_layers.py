@@ -104,6 +104,7 @@ def test_without_value_layers_nothing_changes(tmp_path: Path) -> None:
     ('[value_layers]\nvalue = "消费"\nmethod = "thresholds"\n', "value_layers.value_min"),
     ('[value_layers]\nvalue = "消费"\n[value_layers.names]\nvip = "贵宾"\n', "value_layers.names.vip"),
     ('[value_layers]\nvalue = "消费"\n[value_layers.names]\npotential = "一般"\n', "value_layers.names"),
+    ('[value_layers]\nvalue = "消费"\n[value_layers.names]\ngeneral = "<500"\n', "value_layers.names.general"),
 ])
 def test_bad_value_layers_are_config_errors(tmp_path: Path, body: str, key: str) -> None:
     path = tmp_path / "tagger.toml"
@@ -132,3 +133,20 @@ def test_missing_value_column_exits_2_with_one_line(run_cli, tmp_path: Path) -> 
     assert code == 2
     errors = [line for line in err.splitlines() if "累计里程" in line]
     assert len(errors) == 1 and "Traceback" not in err and "[value_layers]" in errors[0]
+
+
+def test_contacts_list_the_layer_a_rule_names(tmp_path: Path) -> None:
+    import csv
+
+    from tagger.contacts import ContactOptions, make_contacts
+    from tagger.pipeline import TagOptions
+
+    layers(tmp_path)  # writes the export and the config with the 高价值沉睡 rule
+    done = make_contacts(ContactOptions(
+        tag=TagOptions(export=tmp_path / "layers_2024-07.csv", config=tmp_path / "tagger.toml",
+                       history=tmp_path / "h.sqlite"), out_dir=tmp_path / "lists", holdout=0, seed=1,
+        date="2024-07-20"))
+    (sms,) = [c for c in done.lists if c.channel == "sms"]
+    listed = next(p for p in sms.files if p.suffix == ".csv")
+    rows = list(csv.DictReader(listed.open(encoding="utf-8-sig", newline="")))
+    assert sorted(r["用户ID"] for r in rows) == ["B", "G"]
