@@ -57,6 +57,10 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
     "drove": {"zh": "是否开车", "en": "drove"},
     "top_feature_3m": {"zh": "近三个月使用最多的功能", "en": "top feature (3 months)"},
     "active_days": {"zh": "近三个月活跃天数", "en": "active days (window)"},
+    # The columns [value_layers] names (no built-in headers: the config gives them).
+    "layer_value": {"zh": "价值分层：价值", "en": "value layer: value"},
+    "layer_frequency": {"zh": "价值分层：频次", "en": "value layer: frequency"},
+    "layer_recency": {"zh": "价值分层：距今天数", "en": "value layer: days since"},
     "activity_count_3m": {"zh": "近三个月参与活动次数", "en": "activities joined (3 months)"},
 }
 
