@@ -106,3 +106,9 @@ def test_sessions_without_active_days_warns(run_cli, tmp_path: Path) -> None:
     assert "活跃天数" in out + err
     users = _users(tmp_path / "o.xlsx")
     assert "偏好基数(活跃天数)" not in users[0]
+
+
+def test_sql_refuses_what_it_cannot_write_yet(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "tagger.toml").write_text('[preferences]\nshare_of = "sessions"\n', encoding="utf-8")
+    code, out, err = run_cli("sql", "--dialect", "duckdb", "--month", "2024-07", "--config", tmp_path / "tagger.toml")
+    assert code == 2 and 'share_of = "sessions"' in err and "Traceback" not in err
