@@ -112,3 +112,30 @@ def test_sql_refuses_what_it_cannot_write_yet(run_cli, tmp_path: Path) -> None:
     (tmp_path / "tagger.toml").write_text('[preferences]\nshare_of = "sessions"\n', encoding="utf-8")
     code, out, err = run_cli("sql", "--dialect", "duckdb", "--month", "2024-07", "--config", tmp_path / "tagger.toml")
     assert code == 2 and 'share_of = "sessions"' in err and "Traceback" not in err
+
+
+def test_history_keeps_monthly_usage_replaces_it_and_prunes_it(tmp_path: Path) -> None:
+    from tagger.history import HistoryStore
+    from tagger.metrics import compute_metrics
+    from tagger.segments import assign_segments
+
+    def users(ids: list[str]) -> pd.DataFrame:
+        return pd.DataFrame({"user_id": ids, "register_date": pd.to_datetime(["2024-01-05"] * len(ids)),
+                             "last_active_date": pd.to_datetime(["2024-07-02"] * len(ids)),
+                             "segment": ["active"] * len(ids), "group": ["active"] * len(ids),
+                             "preference": [""] * len(ids)})
+
+    tags = assign_segments(pd.Series([1], dtype="Int64"), pd.Series([1], dtype="Int64"), 1)
+    usage = pd.DataFrame({"user_id": ["u1", "u2"], "usage_control": [3.0, None], "active_days": [5.0, 2.0]})
+    with HistoryStore(tmp_path / "h.sqlite") as store:
+        store.save_month("2024-06", users(["u1", "u2"]), source="a", sha256="a",
+                         metrics=compute_metrics(tags, "2024-06", 0.85), usage=usage)
+        stored = store.usage("2024-06")
+        assert stored.loc["u1", "usage_control"] == 3.0 and stored.loc["u2", "active_days"] == 2.0
+        assert pd.isna(stored.loc["u2", "usage_control"])  # a blank count is not stored as 0
+        store.save_month("2024-06", users(["u1"]), source="b", sha256="b", replace=True,
+                         metrics=compute_metrics(tags, "2024-06", 0.85), usage=usage.iloc[:1])
+        assert store.usage("2024-06").index.tolist() == ["u1"]
+        store.save_month("2024-07", users(["u1"]), source="c", sha256="c", keep_months=1,
+                         metrics=compute_metrics(tags, "2024-07", 0.85))
+        assert store.usage("2024-06").empty and store.usage("2024-07").empty
