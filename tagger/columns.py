@@ -37,6 +37,10 @@ DEFAULT_ALIASES: dict[str, tuple[str, ...]] = {
         "近三个月使用最多的功能", "近3个月使用最多的功能", "近三月使用最多的功能", "常用功能",
         "top_feature_3m", "top_feature",
     ),
+    "active_days": (
+        "近三个月活跃天数", "近3个月活跃天数", "近三月活跃天数", "活跃天数", "登录天数", "本月活跃天数",
+        "active_days", "active_days_3m", "login_days",
+    ),
     "activity_count_3m": (
         "近三个月参与活动次数", "近3个月参与活动次数", "近三月参与活动次数", "activity_count_3m",
         "activity_count",
@@ -52,6 +56,11 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
     "nickname": {"zh": "昵称", "en": "nickname"},
     "drove": {"zh": "是否开车", "en": "drove"},
     "top_feature_3m": {"zh": "近三个月使用最多的功能", "en": "top feature (3 months)"},
+    "active_days": {"zh": "近三个月活跃天数", "en": "active days (window)"},
+    # The columns [value_layers] names (no built-in headers: the config gives them).
+    "layer_value": {"zh": "价值分层：价值", "en": "value layer: value"},
+    "layer_frequency": {"zh": "价值分层：频次", "en": "value layer: frequency"},
+    "layer_recency": {"zh": "价值分层：距今天数", "en": "value layer: days since"},
     "activity_count_3m": {"zh": "近三个月参与活动次数", "en": "activities joined (3 months)"},
 }
 

@@ -96,6 +96,8 @@ PLAY_GROUPS: tuple[str, ...] = (
 )
 PLAY_GOALS: tuple[str, ...] = ("active_rate", "old_retention", "new_retention", "awaken_rate", "return_rate")
 PLAY_STATUSES: tuple[str, ...] = ("planned", "running", "done", "paused")
+SHARE_OF: tuple[str, ...] = ("total", "sessions")
+WINDOWS: tuple[str, ...] = ("3m", "month")
 PLAY_TEXTS: tuple[str, ...] = ("strategy", "content", "cadence", "owner")
 RATE_BASIS: tuple[str, ...] = ("mean3", "best6")  # = tagger.forecast.RATE_BASIS (tests/test_forecast_period.py)
 MAX_TARGET_MONTHS = 12
@@ -135,6 +137,42 @@ class UnknownSetting:
         return MESSAGES("unknown_key", path=self.path, line=self.line or "?", key=self.key, hint=hint)
 
 
+LAYER_KEYS: tuple[str, ...] = ("high_active", "high_sleeping", "potential", "general")
+LAYER_NAMES: dict[str, dict[str, str]] = {
+    "high_active": {"zh": "高价值活跃", "en": "High value, active"},
+    "high_sleeping": {"zh": "高价值沉睡", "en": "High value, sleeping"},
+    "potential": {"zh": "潜力", "en": "Potential"},
+    "general": {"zh": "一般", "en": "General"},
+}
+LAYER_METHODS: tuple[str, ...] = ("quantile", "thresholds")
+
+
+@dataclass(frozen=True)
+class ValueLayers:
+    """``[value_layers]``: RFM-style layering on a value measure, beside the lifecycle.
+
+    ``value`` (spend, orders, mileage…) and the optional ``frequency`` and ``recency``
+    (days since the last purchase/visit) are export headers. ``method = "quantile"``
+    sets the value/frequency cuts at the ``quantile`` of the users' values;
+    ``"thresholds"`` takes ``value_min``/``frequency_min`` as the team sets them. A user
+    is recent when recency ≤ ``recency_max_days`` (without a recency column: active this
+    month). The cuts are editable named cells on 参数.
+    """
+
+    value: str
+    frequency: str | None = None
+    recency: str | None = None
+    method: str = "quantile"
+    quantile: float = 0.8
+    value_min: float = 0.0
+    frequency_min: float = 0.0
+    recency_max_days: float = 30.0
+    names: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: dict(LAYER_NAMES))
+
+    def name(self, key: str, lang: str) -> str:
+        return self.names[key][lang]
+
+
 @dataclass
 class Config:
     """Everything a run needs to know besides the export itself."""
@@ -148,9 +186,16 @@ class Config:
     # What a blank 最近一次活跃时间 does: "warn" (counted from the registration date) or "error".
     blank_last_active: str = "warn"
     preference_threshold: float = 0.3
+    # What a feature's share is taken of: "total" (the user's summed counts; shares add up to 1) or
+    # "sessions" (the user's active days in the window, as the article's user A; shares overlap).
+    preference_share_of: str = "total"
+    # What the export's counts cover: "3m" (three-month totals) or "month" (this month only; the
+    # window is then built from the last three months in history).
+    preference_window: str = "3m"
     features: tuple[Feature, ...] = ()
     channels: tuple[Channel, ...] = ()
     playbook: tuple[Play, ...] = ()
+    value_layers: ValueLayers | None = None
     columns: dict[str, list[str]] = field(default_factory=dict)
     # How day-and-month-first dates (09/13/2024) read: "mdy", "dmy" or "ymd"; None refuses them.
     date_order: str | None = None
@@ -450,6 +495,10 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
     threshold = prefs.get("threshold", 0.3)
     _check(isinstance(threshold, (int, float)) and 0 < threshold <= 1, where, "preferences.threshold",
            threshold, "a share between 0 and 1, e.g. 0.3")
+    share_of = prefs.get("share_of", "total")
+    _check(share_of in SHARE_OF, where, "preferences.share_of", share_of, "total or sessions")
+    window = prefs.get("window", "3m")
+    _check(window in WINDOWS, where, "preferences.window", window, "3m or month")
     keep = history.get("keep_months", 13)
     _check(isinstance(keep, int) and keep >= 2, where, "history.keep_months", keep, "at least 2")
     min_lift = data.get("review", {}).get("min_lift", 0.05)
@@ -497,9 +546,12 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
         churn_after_months=churn,
         blank_last_active=blank_last_active,
         preference_threshold=float(threshold),
+        preference_share_of=share_of,
+        preference_window=window,
         features=tuple(features),
         channels=channels,
         playbook=playbook,
+        value_layers=_value_layers(data.get("value_layers"), where),
         columns=columns,
         date_order=date_order,
         history_path=(base / history_path) if history_path else None,
@@ -526,6 +578,53 @@ def _forecast(section: Mapping[str, Any], where: Path | str) -> tuple[tuple[str,
     basis = section.get("rate_basis", "mean3")
     _check(basis in RATE_BASIS, where, "forecast.rate_basis", basis, " or ".join(RATE_BASIS))
     return tuple(months), basis
+
+
+def _value_layers(table: object, where: Path | str) -> ValueLayers | None:
+    """Validate ``[value_layers]``; None when the config has none (nothing changes then)."""
+    if table is None:
+        return None
+    _check(isinstance(table, Mapping), where, "value_layers", table, "a table [value_layers]")
+    assert isinstance(table, Mapping)
+    headers: dict[str, str | None] = {}
+    for key in ("value", "frequency", "recency"):
+        header = table.get(key)
+        _check(header is None or (isinstance(header, str) and header.strip() != ""), where, f"value_layers.{key}",
+               header, "the header of an export column")
+        headers[key] = header.strip() if isinstance(header, str) else None
+    _check(headers["value"] is not None, where, "value_layers.value", None,
+           "name the value measure column, e.g. value = \"近三个月消费金额\"")
+    method = table.get("method", "quantile")
+    _check(method in LAYER_METHODS, where, "value_layers.method", method, "quantile or thresholds")
+    quantile = table.get("quantile", 0.8)
+    _check(isinstance(quantile, (int, float)) and not isinstance(quantile, bool) and 0 < quantile < 1, where,
+           "value_layers.quantile", quantile, "a share between 0 and 1, e.g. 0.8 (the top 20 % are high)")
+    numbers = {}
+    for key, default in (("value_min", 0.0), ("frequency_min", 0.0), ("recency_max_days", 30.0)):
+        value = table.get(key, default)
+        _check(isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0, where,
+               f"value_layers.{key}", value, "a number ≥ 0")
+        numbers[key] = float(value)
+    if method == "thresholds":
+        _check("value_min" in table, where, "value_layers.value_min", None, "method = \"thresholds\" needs value_min")
+    names = {key: dict(labels) for key, labels in LAYER_NAMES.items()}
+    given = table.get("names", {})
+    _check(isinstance(given, Mapping), where, "value_layers.names", given, "a table of layer names")
+    for key, text in given.items():
+        _check(key in LAYER_KEYS, where, f"value_layers.names.{key}", text, "use " + ", ".join(LAYER_KEYS))
+        if isinstance(text, str) and text.strip():
+            names[key] = {lang: text.strip() for lang in LANGUAGES}
+        else:
+            names[key] = _labels(text if isinstance(text, Mapping) else {}, where, f"value_layers.names.{key}")
+    for key, labels in names.items():  # COUNTIFS reads a leading = < > and * ? ~ as operators and wildcards
+        for text in labels.values():
+            _check(not text.startswith(("=", "<", ">")) and not any(c in text for c in "*?~"), where,
+                   f"value_layers.names.{key}", text, "a name without = < > at the start and without * ? ~")
+    for lang in LANGUAGES:
+        shown = [names[k][lang] for k in LAYER_KEYS]
+        _check(len(set(shown)) == len(shown), where, "value_layers.names", shown, "every layer needs its own name")
+    return ValueLayers(value=str(headers["value"]), frequency=headers["frequency"], recency=headers["recency"],
+                       method=method, quantile=float(quantile), names=names, **numbers)
 
 
 def _play_text(value: object, where: Path | str, index: int, key: str) -> dict[str, str]:

@@ -15,9 +15,12 @@ column              Python rule                                  formula below
 分群细分 group      churned split by ``values.parse_flags``      :func:`group`
 上月状态 prev       ``assign_segments`` ``prev_group``           :func:`prev_state`
 使用次数 total      ``preferences.usage_shares`` row total       :func:`total`
+近三月次数 window   ``pipeline.window_usage`` (monthly counts)    :func:`window`
+偏好基数 base       ``preferences.share_base`` (sessions)         :func:`share_base`
 主偏好 primary      ``tag_preferences`` argmax / fallback        :func:`primary`
 偏好标签 tags       ``tag_preferences`` ``、``-joined tags        :func:`tags`
 分群说明 why        :func:`explain` (below)                      :func:`why`
+价值分层 layer      ``value_layers.assign_layers``               :func:`value_layer`
 ==================  ===========================================  ====================================
 
 Months are ``YEAR*12+MONTH-1`` exactly as :func:`tagger.values.month_number`; the report
@@ -50,6 +53,10 @@ MONTH_NO = "MonthNo"
 CHURN_AFTER = "ChurnAfter"
 THRESHOLD = "Threshold"
 TARGET = "Target"
+# [value_layers] cuts on the 参数 sheet (tagger.value_layers).
+VALUE_CUT = "ValueCut"
+FREQ_CUT = "FreqCut"
+RECENCY_CUT = "RecencyCut"
 # Lists on the 参数 sheet (kept out of the per-row formulas, which are written a million times).
 KW_ALL = "KwAll"  # every feature keyword, features in template order
 KW_LABEL = "KwLabel"  # the label of each keyword's feature, row for row
@@ -127,6 +134,8 @@ class UserCells:
     why: str
     features: Sequence[Feature] = field(default_factory=tuple)
     count_features: Sequence[Feature] = field(default_factory=tuple)
+    # share_of = "sessions": the column of each user's share base (active days, else the total).
+    base: str | None = None
 
     def at(self, letter: str) -> str:
         return f"{letter}{ROW}"
@@ -235,6 +244,17 @@ def total(c: UserCells) -> str:
     return "=" + "+".join(f"N({c.at(col)})" for col in c.counts)
 
 
+def window(own: str, earlier: str) -> str:
+    """A count over the three-month window: the month's own count plus the two earlier months' (history)."""
+    return f"=N({own}{ROW})+N({earlier}{ROW})"
+
+
+def share_base(days: str, c: UserCells) -> str:
+    """``share_of = "sessions"``: shares are of the active days, or of the total when there are none."""
+    cell = f"N({days}{ROW})"
+    return f"=IF({cell}>0,{cell},{c.at(c.total)})"
+
+
 def keyword_table(features: Sequence[Feature], lang: str) -> list[tuple[str, str]]:
     """(keyword, feature label) in ``match_feature``'s order: the first keyword found names the feature."""
     return [(word, feature.label(lang)) for feature in features
@@ -265,11 +285,15 @@ def primary(c: UserCells, lang: str) -> str:
 
 
 def tags(c: UserCells, lang: str) -> str:
-    """Every feature whose share reaches the threshold, ``、``-joined in template order."""
+    """Every feature whose share (of the total, or of :func:`share_base`) reaches the threshold, ``、``-joined.
+
+    With a share base, a user with counts always has a base > 0 (active days, else the total).
+    """
     if not c.counts:
         return f"={c.at(c.primary)}"
     tot = c.at(c.total)
-    parts = "&".join(f'IF(N({c.at(col)})/{tot}>={THRESHOLD},{quote(SEPARATOR + f.label(lang))},"")'
+    base = c.at(c.base) if c.base else tot
+    parts = "&".join(f'IF(N({c.at(col)})/{base}>={THRESHOLD},{quote(SEPARATOR + f.label(lang))},"")'
                      for col, f in zip(c.counts, c.count_features))
     return f"=IF({tot}>0,MID({parts},2,999),{c.at(c.primary)})"
 
@@ -321,3 +345,22 @@ def explain(tags_frame: pd.DataFrame, age_months: np.ndarray, month: int, group_
             head = gone.format(month=month_key_of(month - n), n=n)
         out.append(head + str(grp))
     return out
+
+
+# -- value layers ------------------------------------------------------------------------
+
+
+def value_layer(value: str, frequency: str | None, recency: str | None, active: str, names: Sequence[str],
+                lang: str) -> str:
+    """``value_layers.assign_layers``: high value × recent, else frequent, over the 参数 cuts.
+
+    ``names`` are the four layer names in ``LAYER_KEYS`` order; a recency cell that is not a
+    number (blank, text) is not recent, as NaN is not in Python.
+    """
+    yes = quote(WORDS("yes", lang))
+    recent = (f"AND(ISNUMBER({recency}{ROW}),N({recency}{ROW})<={RECENCY_CUT})" if recency
+              else f"{active}{ROW}={yes}")
+    frequent = f"N({frequency}{ROW})>={FREQ_CUT}" if frequency else recent
+    high_active, high_sleeping, potential, general = (quote(n) for n in names)
+    return (f"=IF(N({value}{ROW})>={VALUE_CUT},IF({recent},{high_active},{high_sleeping}),"
+            f"IF({frequent},{potential},{general}))")

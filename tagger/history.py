@@ -27,7 +27,7 @@ from tagger.errors import HistoryError
 from tagger.i18n import Catalog
 from tagger.metrics import MonthMetrics
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS imports (
@@ -142,7 +142,18 @@ CREATE TABLE IF NOT EXISTS research (
     PRIMARY KEY (month, user_id)
 ) WITHOUT ROWID
 """
-MIGRATIONS: dict[int, str] = {2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4, 5: SCHEMA_V5}
+# Version 6: each month's own usage counts and active days, kept when the exports carry monthly
+# counts ([preferences] window = "month"), so the three-month preference window can be summed.
+SCHEMA_V6 = """
+CREATE TABLE IF NOT EXISTS month_usage (
+    month TEXT NOT NULL REFERENCES imports(month) ON DELETE CASCADE,
+    user_id TEXT NOT NULL,
+    field TEXT NOT NULL,
+    value REAL NOT NULL,
+    PRIMARY KEY (month, user_id, field)
+) WITHOUT ROWID;
+"""
+MIGRATIONS: dict[int, str] = {2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4, 5: SCHEMA_V5, 6: SCHEMA_V6}
 BACKUP_DIR = "backups"
 KEEP_BACKUPS = 5
 # sqlite's result codes for a damaged file and for one the process may not write.
@@ -419,6 +430,14 @@ class HistoryStore:
             frame[column] = pd.to_datetime(frame[column])
         return frame
 
+    def usage(self, month: str) -> pd.DataFrame:
+        """The monthly usage counts stored for ``month``: one row per user_id, one column per field."""
+        frame = pd.read_sql_query("SELECT user_id, field, value FROM month_usage WHERE month = ?",
+                                  self.conn, params=(month,), dtype={"user_id": str})
+        if frame.empty:
+            return pd.DataFrame(index=pd.Index([], name="user_id", dtype=str))
+        return frame.pivot(index="user_id", columns="field", values="value")
+
     def metrics(self, upto: str | None = None) -> list[MonthMetrics]:
         """Stored month summaries, oldest first (up to and including ``upto``)."""
         rows = self.conn.execute("SELECT month, metrics FROM imports ORDER BY month").fetchall()
@@ -437,6 +456,7 @@ class HistoryStore:
         replace: bool = False,
         keep_months: int = 13,
         long_texts: Iterable[tuple[str, str, str]] = (),
+        usage: pd.DataFrame | None = None,
     ) -> bool:
         """Store a month in one transaction; returns False when the identical file was already there.
 
@@ -446,6 +466,8 @@ class HistoryStore:
         cut-off) so the caller can say so, and the earlier export's (day, active users) is kept
         in the metrics JSON as a snapshot that calibrates the month-end projection.
         ``long_texts`` are (user_id, header, full text) of cells the workbook truncates.
+        ``usage`` (a ``user_id`` column and one column per count field) is the month's own usage,
+        stored for the three-month preference window; blank counts are not stored.
         """
         rows = _user_rows(users)
         if self.imports():
@@ -481,6 +503,10 @@ class HistoryStore:
                 "preference) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 ((month, *row) for row in rows),
             )
+            conn.execute("DELETE FROM month_usage WHERE month = ?", (month,))
+            if usage is not None:
+                conn.executemany("INSERT INTO month_usage (month, user_id, field, value) VALUES (?, ?, ?, ?)",
+                                 ((month, *row) for row in _usage_rows(usage)))
             conn.execute("DELETE FROM long_texts WHERE month = ?", (month,))
             conn.executemany("INSERT OR REPLACE INTO long_texts (month, user_id, header, text) VALUES (?, ?, ?, ?)",
                              ((month, str(u), str(h), str(t)) for u, h, t in long_texts))
@@ -525,6 +551,7 @@ class HistoryStore:
             (keep_months,))]
         for month in old:
             conn.execute("DELETE FROM month_users WHERE month = ?", (month,))
+            conn.execute("DELETE FROM month_usage WHERE month = ?", (month,))
             conn.execute("DELETE FROM long_texts WHERE month = ?", (month,))
             conn.execute("UPDATE imports SET users_kept = 0 WHERE month = ?", (month,))
 
@@ -646,7 +673,7 @@ class HistoryStore:
         frame["holdout"] = frame["holdout"].astype(bool)
         return frame
 
-    # -- user research (schema 5) ---------------------------------------------------
+    # -- user research (schema 5+) ---------------------------------------------------
 
     def save_research_sample(self, month: str, sample: pd.DataFrame, *, drawn: str, seed: int) -> None:
         """Store the users drawn for research in ``month`` (user_id, group).
@@ -740,3 +767,9 @@ def _user_rows(users: pd.DataFrame) -> Iterator[tuple[str, str, str, str, str, s
     last = users["last_active_date"].fillna(users["register_date"]).dt.strftime("%Y-%m-%d %H:%M:%S")
     return zip(users["user_id"].astype(str), register, last, users["segment"].astype(str),
                users["group"].astype(str), users["preference"].fillna("").astype(str))
+
+
+def _usage_rows(usage: pd.DataFrame) -> Iterator[tuple[str, str, float]]:
+    """(user_id, field, value) for every filled count."""
+    long = usage.melt(id_vars="user_id", var_name="field", value_name="value").dropna(subset=["value"])
+    return zip(long["user_id"].astype(str), long["field"].astype(str), long["value"].astype(float))

@@ -34,6 +34,7 @@ from tagger.readers import Table, read_export
 from tagger.rules import RuleSet, apply_rules, load_rules
 from tagger.segments import ACTIVE_SEGMENTS, assign_segments
 from tagger.snapshot import snapshot_columns, table_to_read
+from tagger.value_layers import tag_layers
 from tagger.values import month_key, month_number, parse_month
 from tagger.workbook import write_workbook
 
@@ -185,6 +186,9 @@ class TagResult:
     snapshots: list[dict[str, object]] = field(default_factory=list)
     # Written into the workbook (custom property ``tagger_run``) and the history, so a refresh can tell
     # the newest workbook from an older copy.
+    # With monthly counts ([preferences] window = "month"): the earlier months of history summed into
+    # the preference window (tagger.pipeline.usage_window); None when the export holds 3-month totals.
+    window_months: list[str] | None = None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     written_at: str = ""
 
@@ -300,6 +304,52 @@ def last_month_state(users: Users, month: int, store: HistoryStore | None) -> La
     return LastMonthState(None, "none", MESSAGES("prev_unknown", month=prev_key))
 
 
+PREV_SUFFIX = "_prev"  # users.frame column of the two earlier months' usage, beside the month's own
+
+
+def usage_fields(users: Users, config: Config) -> list[str]:
+    """The count fields of the preference window this export carries (feature counts, active days)."""
+    frame = users.frame
+    fields = [f.field for f in config.features if f.field in frame]
+    return fields + (["active_days"] if "active_days" in frame else [])
+
+
+def usage_window(users: Users, month: int, config: Config, store: HistoryStore | None) -> list[str] | None:
+    """With monthly counts (``[preferences] window = "month"``), add M-1 and M-2 from history.
+
+    Each count field gets a ``<field>_prev`` column in ``users.frame``: the two earlier months'
+    stored counts summed (0 for a user not in them), so the window is this month plus those.
+    Returns the earlier months found (possibly none), or None when the export holds 3-month totals.
+    """
+    if config.preference_window != "month":
+        return None
+    fields = usage_fields(users, config)
+    frame = users.frame
+    earlier = pd.DataFrame(0.0, index=frame.index, columns=fields)
+    found: list[str] = []
+    for back in (2, 1):
+        key = month_key(month - back)
+        stored = store.usage(key) if store is not None and store.has_users(key) else None
+        if stored is None or stored.empty:
+            continue
+        found.append(key)
+        aligned = stored.reindex(index=frame["user_id"].to_numpy(), columns=fields).fillna(0.0)
+        earlier += aligned.to_numpy()
+    if found:
+        for name in fields:
+            frame[name + PREV_SUFFIX] = earlier[name]
+    return found
+
+
+def window_usage(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A count over the preference window: the month's own plus the earlier months' (blank stays blank)."""
+    own = frame[name]
+    if name + PREV_SUFFIX not in frame:
+        return own
+    earlier = frame[name + PREV_SUFFIX]
+    return own.fillna(0.0) + earlier.where(own.notna() | (earlier > 0))
+
+
 def tag_users(users: Users, month: int, config: Config, *, prev_active_month: pd.Series | None,
               lang: str) -> pd.DataFrame:
     """Segments and preferences for every user (vectorised; no I/O)."""
@@ -312,10 +362,17 @@ def tag_users(users: Users, month: int, config: Config, *, prev_active_month: pd
         churn_after=config.churn_after_months,
         drove=frame["drove"] if "drove" in frame else None,
     )
-    counts = pd.DataFrame({f.key: frame[f.field] for f in config.features if f.field in frame}, index=frame.index)
+    counts = pd.DataFrame({f.key: window_usage(frame, f.field) for f in config.features if f.field in frame},
+                          index=frame.index)
+    sessions = config.preference_share_of == "sessions" and "active_days" in frame
     prefs = tag_preferences(counts, config.features, config.preference_threshold, lang,
-                            top_feature=frame.get("top_feature_3m"))
-    return pd.concat([segments, prefs], axis=1)
+                            top_feature=frame.get("top_feature_3m"),
+                            active_days=window_usage(frame, "active_days") if sessions else None)
+    tags = pd.concat([segments, prefs], axis=1)
+    layers = tag_layers(frame, segments["active"], config)
+    if layers is not None:
+        tags["value_layer"] = layers
+    return tags
 
 
 def load_run_config(options: TagOptions) -> tuple[Config, RuleSet]:
@@ -366,6 +423,7 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
         progress.step("tag")
         state = last_month_state(users, month, store)
         notes.append(state.note)
+        window = usage_window(users, month, config, store)
         tags = tag_users(users, month, config, prev_active_month=state.prev_active, lang=lang)
         tags = apply_rules(tags, users.frame, table.frame, ruleset, lang)  # adds rule, channel, content
         metrics = compute_metrics(tags, mkey, config.target_active_rate, departed=state.departed)
@@ -379,7 +437,9 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
                 segment=tags["segment"], group=tags["group"], preference=tags["primary_key"])
             fresh = store.save_month(mkey, record, source=options.export.name, sha256=file_sha256(options.export),
                                      metrics=metrics, replace=options.replace, keep_months=config.keep_months,
-                                     long_texts=users.long_texts)
+                                     long_texts=users.long_texts,
+                                     usage=users.frame[["user_id", *usage_fields(users, config)]]
+                                     if window is not None else None)
             if not fresh:
                 warnings.append(MESSAGES("already_imported", month=mkey))
             if store.superseded:
@@ -399,7 +459,7 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
     result = TagResult(
         options=options, config=config, table=table, users=users, month=mkey, tags=tags, metrics=metrics,
         trend=trend, prev_tags=state.prev_tags, prev_source=state.source, departed=state.departed, output=None,
-        history_path=history_path, warnings=warnings, notes=notes, snapshots=snapshots,
+        history_path=history_path, warnings=warnings, notes=notes, snapshots=snapshots, window_months=window,
     )
     if output is not None and history_path is not None:
         apply_month_labels(result, history_path)
@@ -454,5 +514,5 @@ def warn_outside_month(table: Table, users: Users, month: int, warnings: list[st
 __all__ = [
     "CarriedEdits", "LastMonthState", "Progress", "SilentProgress", "TagOptions", "TagResult", "apply_month_labels",
     "default_output", "last_month_state", "load_run_config", "month_from_name", "output_path", "remember_workbook",
-    "resolve_month", "run", "tag_users", "warn_outside_month",
+    "resolve_month", "run", "tag_users", "usage_fields", "usage_window", "warn_outside_month", "window_usage",
 ]

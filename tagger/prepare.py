@@ -23,6 +23,7 @@ from tagger.formula_cells import EXCEL_ERRORS, FormulaCell
 from tagger.i18n import Catalog, get_language
 from tagger.readers import Table
 from tagger.sanitize import EXCEL_MAX_CHARS, clean_frame
+from tagger.value_layers import headers as layer_headers
 from tagger.values import (
     PLAUSIBLE_FROM,
     ambiguous_date,
@@ -127,6 +128,16 @@ MESSAGES = Catalog(
                   "工作簿中已截断；完整文本保存在历史库中",
             "en": "{count} cells exceed Excel's limit of {limit} characters (rows {rows}, longest {length}); "
                   "truncated in the workbook, the full text is kept in the history database",
+        },
+        "no_layer_column": {
+            "zh": "[value_layers] 指定的列“{header}”不在导出中。表头为：{seen}",
+            "en": "the column '{header}' named in [value_layers] is not in the export. Headers found: {seen}",
+        },
+        "no_active_days": {
+            "zh": "[preferences] share_of = \"sessions\"，但导出中没有活跃天数列（近三个月活跃天数 / 活跃天数 / 登录天数）；"
+                  "偏好占比按使用次数合计计算",
+            "en": "[preferences] share_of = \"sessions\" but the export has no active-days column (近三个月活跃天数 / "
+                  "活跃天数 / 登录天数); shares are taken of the summed counts",
         },
         "bad_activity": {
             "zh": "有 {count} 个无法识别的次数（第 {rows} 行，如 '{value}'），按空值处理",
@@ -241,6 +252,8 @@ def _where(table: Table, header: str, row: int | None = None) -> Location:
 def column_aliases(config: Config) -> dict[str, tuple[str, ...]]:
     """Built-in aliases plus this config's feature columns and overrides."""
     extra = {feature.field: feature.columns for feature in config.features}
+    if config.value_layers is not None:
+        extra.update({name: (header,) for name, header in layer_headers(config.value_layers).items()})
     return build_aliases(config.columns, extra)
 
 
@@ -363,14 +376,35 @@ def prepare_users(table: Table, config: Config) -> Users:
     for name in ("nickname", "user_key", "top_feature_3m"):
         if name in mapping:
             frame[name] = raw[mapping[name]].map(lambda v: "" if v is None else str(v))
-    if "activity_count_3m" in mapping:
-        header = mapping["activity_count_3m"]
-        frame["activity_count_3m"], bad = parse_counts(raw[header])
-        if bad.any():
-            warnings.append(_rows_warning(table, header, bad, "bad_activity"))
+    for name in ("activity_count_3m", "active_days"):
+        if name in mapping:
+            header = mapping[name]
+            frame[name], bad = parse_counts(raw[header])
+            if bad.any():
+                warnings.append(_rows_warning(table, header, bad, "bad_activity"))
+    if config.value_layers is not None:
+        _layer_columns(table, mapping, config, frame, warnings)
+    if config.preference_share_of == "sessions" and "active_days" not in mapping:
+        warnings.append(MESSAGES("no_active_days"))
     long_texts = [(str(frame.at[row, "user_id"]), column, text) for row, column, text in cleaned.full_text]
     return Users(frame=frame, mapping=mapping, feature_columns=feature_columns, warnings=warnings,
                  long_texts=long_texts, excluded_rows=list(excluded))
+
+
+def _layer_columns(table: Table, mapping: dict[str, str], config: Config, frame: pd.DataFrame,
+                   warnings: list[str]) -> None:
+    """The ``[value_layers]`` columns as numbers; a named column missing from the export stops the run."""
+    assert config.value_layers is not None
+    for name, header in layer_headers(config.value_layers).items():
+        if name not in mapping:  # a column another field already took (近三个月参与活动次数, a count) is shared
+            mapping.update(match_columns(table.frame.columns, {name: (header,)}))
+        if name not in mapping:
+            seen = ", ".join(str(c) for c in table.frame.columns[:20])
+            raise InputError(MESSAGES("no_layer_column", header=header, seen=seen), Location(table.path, table.sheet))
+        values, bad = parse_counts(table.frame[mapping[name]])
+        frame[name] = values
+        if bad.any():
+            warnings.append(_rows_warning(table, mapping[name], bad, "bad_activity"))
 
 
 def _check_formula_cells(table: Table, mapping: dict[str, str], warnings: list[str]) -> None:

@@ -6,6 +6,7 @@ conditions (all must hold) and an action (channel, content, priority)::
     [[rules]]
     name = "休眠控车用户推送车辆状态"
     group = ["dormant", "churned_driving"]      # segment / group / preference: a key, a label or a list
+    value_layer = "high_sleeping"                 # with [value_layers]: high_active, 高价值沉睡, …
     min_idle_months = 1                           # months without activity (idle_months)
     preference = "control"                        # primary preference
     drove = true
@@ -57,7 +58,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tagger.config import Config, Play
+from tagger.config import LAYER_KEYS, Config, Play
 from tagger.errors import ConfigError
 from tagger.i18n import LANGUAGES, Catalog
 from tagger.playbook import plays_for
@@ -172,6 +173,8 @@ MESSAGES = Catalog(
         "kind_segment": {"zh": "分群", "en": "segment"},
         "kind_group": {"zh": "分群细分", "en": "group"},
         "kind_preference": {"zh": "偏好", "en": "preference"},
+        "kind_value_layer": {"zh": "价值分层", "en": "value layer"},
+        "no_value_layers": {"zh": "value_layer 需要配置 [value_layers]", "en": "value_layer needs a [value_layers] table"},
     },
 )
 
@@ -182,7 +185,7 @@ MEMBERSHIP = ("in", "not in")
 ALL_OPS = (*OPERATORS, *MEMBERSHIP)
 ORDERING = ("<", "<=", ">", ">=")
 # Keys a [[rules]] table may hold: shorthands, generic conditions, the action, bookkeeping.
-SHORTHANDS = ("segment", "group", "preference", "has_preference", "drove", "idle_months",
+SHORTHANDS = ("segment", "group", "preference", "has_preference", "value_layer", "drove", "idle_months",
               "min_idle_months", "max_idle_months")
 ACTION_KEYS = ("channel", "content", "priority")
 OTHER_KEYS = ("name", "when", "function", "match_all", "enabled", "variants", "holdout")
@@ -484,6 +487,9 @@ def _label_keys(kind: str, config: Config) -> dict[str, str]:
     """Every accepted spelling (key, zh label, en label; casefolded) of a segment, group or preference."""
     if kind == "preference":
         pairs = [(f.key, [f.key, *f.labels.values()]) for f in config.features]
+    elif kind == "value_layer":
+        layers = config.value_layers
+        pairs = [(k, [k, *layers.names[k].values()]) for k in LAYER_KEYS] if layers is not None else []
     else:
         keys = SEGMENTS if kind == "segment" else GROUPS
         keys = (*keys, UNSPLIT)
@@ -511,6 +517,11 @@ def _shorthand_conditions(item: Mapping[str, Any], config: Config) -> list[Condi
         if key in item:
             keys = _as_keys(key, item[key], kind, config)
             conditions.append(Condition(column, "in", tuple(keys)))
+    if "value_layer" in item:
+        if config.value_layers is None:
+            raise _RuleProblem(MESSAGES("no_value_layers"))
+        keys = _as_keys("value_layer", item["value_layer"], "value_layer", config)
+        conditions.append(Condition("value_layer", "in", tuple(keys)))
     if "has_preference" in item:
         keys = _as_keys("has_preference", item["has_preference"], "preference", config)
         labels = [text for f in config.features if f.key in keys for text in f.labels.values()]

@@ -37,6 +37,12 @@ MESSAGES = Catalog(
                         "en": "unsupported SQL dialect '{name}'; available: {available}"},
         "bad_what": {"zh": "--what 只能是 users 或 metrics，而不是 '{name}'",
                      "en": "--what is users or metrics, not '{name}'"},
+        "unsupported_preferences": {
+            "zh": "tagger sql 目前只支持 [preferences] share_of = \"total\"、window = \"3m\"（本配置为 share_of = \"{share_of}\"、"
+                  "window = \"{window}\"）；请用 tagger tag 计算偏好",
+            "en": "tagger sql supports only [preferences] share_of = \"total\" and window = \"3m\" (this config has "
+                  "share_of = \"{share_of}\", window = \"{window}\"); compute preferences with tagger tag",
+        },
         "untranspilable": {"zh": "无法把查询转换为 {dialect} 方言：{reason}",
                            "en": "the query cannot be written in the {dialect} dialect: {reason}"},
     },
@@ -239,6 +245,11 @@ def duckdb_sql(config: Config, month: int, *, what: str = "users", table: str | 
     """The query in DuckDB's dialect, the one every other dialect is transpiled from."""
     if what not in WHAT:
         raise ConfigError(MESSAGES("bad_what", name=what))
+    if config.preference_share_of != "total" or config.preference_window != "3m":
+        # Shares of active days and windows summed from history are not written as SQL yet: refuse
+        # rather than return tags that differ from ``tagger tag``'s.
+        raise ConfigError(MESSAGES("unsupported_preferences", share_of=config.preference_share_of,
+                                   window=config.preference_window))
     lang = lang or config.language
     ctes = [_source_cte(config, table or default_table(config), month), _clamped_cte(month),
             _lifecycle_cte(config, month), _preferences_cte(config), _primary_cte(config)]

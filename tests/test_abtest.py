@@ -207,7 +207,7 @@ def test_schema_4_history_migrates_to_arms_and_research(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     with HistoryStore(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 5
+        assert store.schema_version() == SCHEMA_VERSION == 6
         assert store.campaigns()[["rule", "arm"]].values.tolist() == [["休眠召回", ""]]
         members = store.campaign_users().sort_values("user_id")
         assert members[["user_id", "holdout", "arm"]].values.tolist() == [["u1", False, ""], ["u2", True, ""]]

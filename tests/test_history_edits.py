@@ -20,12 +20,12 @@ def test_schema_1_database_is_migrated_without_losing_months(tmp_path: Path) -> 
     conn.commit()
     conn.close()
     with HistoryStore(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 5
+        assert store.schema_version() == SCHEMA_VERSION == 6
         assert [r.month for r in store.imports()] == ["2024-06"]
         assert store.users("2024-06")["user_id"].tolist() == ["u1"]
         assert store.overrides().empty
     with HistoryStore(path) as store:  # opening again is a no-op
-        assert store.schema_version() == 5
+        assert store.schema_version() == SCHEMA_VERSION
 
 
 def test_overrides_saved_cleared_and_kept(tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_schema_3_overrides_get_the_latest_imported_month(tmp_path: Path) -> Non
     conn.commit()
     conn.close()
     with HistoryStore(path) as store:
-        assert store.schema_version() == 5
+        assert store.schema_version() == SCHEMA_VERSION
         assert store.overrides()[["user_id", "month", "label", "remark"]].values.tolist() == [
             ["u1", "2024-06", "dormant", "回访过"]]
         assert store.overrides("2024-07").empty

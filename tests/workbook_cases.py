@@ -143,3 +143,80 @@ def quarter(folder: Path, users: int = 600, config: str | None = QUARTER_CONFIG)
         out[month] = run(TagOptions(export=export, history=folder / "quarter.sqlite", config=toml,
                                     output=folder / f"quarter_{month}.xlsx"))
     return out
+
+
+SESSIONS_TOML = '[preferences]\nshare_of = "sessions"\nwindow = "month"\nthreshold = 0.3\n'
+SESSIONS_HEADER = "用户ID,注册时间,最近一次活跃时间,活跃天数,控车次数,社区次数,活动次数"
+# Monthly counts over May-July (report month July). A is the article's user A: over the window
+# control is 27 of 30 active days (90 %), community 12 (40 %), campaigns 15 (50 %): all three tags.
+# B has no active days in July (the window still has 10 from history): control 5/10. C is new in July,
+# 1 of 4 days each (25 %): no tag. D has counts but no active days anywhere: shares of the total.
+SESSIONS_MONTHS = {
+    "2024-05": ["A,2024-01-01,2024-05-20,10,9,4,5", "B,2024-01-01,2024-05-03,5,1,0,0", "D,2024-01-01,2024-05-09,,1,,"],
+    "2024-06": ["A,2024-01-01,2024-06-20,10,9,4,5", "B,2024-01-01,2024-06-03,5,1,0,0"],
+    "2024-07": ["A,2024-01-01,2024-07-20,10,9,4,5", "B,2024-01-01,2024-07-03,,3,,", "C,2024-07-01,2024-07-02,4,1,1,",
+                "D,2024-01-01,2024-07-09,,2,1,"],
+}
+SESSIONS_EXPECTED = {"A": "控车偏好、社区偏好、活动偏好", "B": "控车偏好", "C": "", "D": "控车偏好"}
+
+
+def sessions(folder: Path, *, months: tuple[str, ...] = ("2024-05", "2024-06", "2024-07"),
+             toml: str = SESSIONS_TOML) -> TagResult:
+    """Monthly exports with active days imported in order under share_of = "sessions"; returns the last run."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "tagger.toml"
+    config.write_text(toml, encoding="utf-8")
+    result = None
+    for month in months:
+        export = folder / f"monthly_{month}.csv"
+        export.write_text(SESSIONS_HEADER + "\n" + "\n".join(SESSIONS_MONTHS[month]) + "\n", encoding="utf-8")
+        result = run(TagOptions(export=export, config=config, history=folder / "history.sqlite",
+                                output=folder / f"sessions_{month}.xlsx"))
+    assert result is not None
+    return result
+
+
+LAYERS_TOML = '''[value_layers]
+value = "近三个月消费金额"
+frequency = "近三个月订单数"
+recency = "距上次消费天数"
+method = "thresholds"
+value_min = 1000
+frequency_min = 3
+recency_max_days = 30
+
+[[rules]]
+name = "沉睡高价值召回"
+value_layer = "高价值沉睡"
+channel = "sms"
+content = "专属权益"
+'''
+LAYERS_HEADER = "用户ID,注册时间,最近一次活跃时间,近三个月消费金额,近三个月订单数,距上次消费天数,近三个月参与活动次数"
+# July export, thresholds 1000 / 3 orders / 30 days. A: high and recent. B: exactly 1000, 45 days: high,
+# sleeping. C: 200 but 3 orders: potential. D: nothing filled: general. E: 999.5 (just under), 2 orders,
+# recency blank: general. F: 1,234 spend as text with a thousands separator, recency exactly 30: high active.
+# G: high spend, recency unreadable: sleeping.
+LAYERS_ROWS = [
+    "A,2024-01-01,2024-07-20,1500,5,10,0", "B,2024-01-01,2024-05-03,1000,1,45,1",
+    "C,2024-01-01,2024-07-03,200,3,5,6", "D,2024-01-01,2024-07-09,,,,", "E,2024-01-01,2024-07-09,999.5,2,,4",
+    'F,2024-03-01,2024-07-01,"1,234",0,30,2', "G,2023-01-01,2024-06-01,5000,9,很久,9",
+]
+# The quantile case: the 0.5 quantile ("lower") of spend is 1000 (of 200, 999.5, 1000, 1234, 1500, 5000) and of
+# 近三个月参与活动次数 — a column tagger already reads as activity_count_3m, shared here — 2 (of 0,1,2,4,6,9);
+# no recency column, so recent = active this month (A, C, D, E, F).
+LAYERS_QUANTILE_TOML = '[value_layers]\nvalue = "近三个月消费金额"\nfrequency = "近三个月参与活动次数"\nquantile = 0.5\n'
+LAYERS_QUANTILE_EXPECTED = {"A": "high_active", "B": "high_sleeping", "C": "potential", "D": "general",
+                            "E": "potential", "F": "high_active", "G": "high_sleeping"}
+LAYERS_EXPECTED = {"A": "high_active", "B": "high_sleeping", "C": "potential", "D": "general", "E": "general",
+                   "F": "high_active", "G": "high_sleeping"}
+
+
+def layers(folder: Path, *, toml: str = LAYERS_TOML, lang: str | None = None,
+           name: str = "layers.xlsx") -> TagResult:
+    """The value-layer export tagged without history under ``toml``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "tagger.toml"
+    config.write_text(toml, encoding="utf-8")
+    export = folder / "layers_2024-07.csv"
+    export.write_text(LAYERS_HEADER + "\n" + "\n".join(LAYERS_ROWS) + "\n", encoding="utf-8")
+    return run(TagOptions(export=export, config=config, use_history=False, lang=lang, output=folder / name))

@@ -1,9 +1,9 @@
 """The workbook tagger writes: one module per sheet, one function that writes them all.
 
 Sheets, in order: 总览, 目标拆解, 用户明细 (+ 用户明细(2)… past a million rows), one strategy
-sheet per group, 偏好分析, 分群流转, 触达跟踪, 参数, 说明 (and 未匹配人工标注 when a refresh
-carried overrides it could not place, 预警/复盘 when a refresh computed them, and 用户调研 when
-history holds a research sample). Sheets are added in that order first, because
+sheet per group, 偏好分析, 分群流转, 价值分层 (with ``[value_layers]``), 触达跟踪, 参数, 说明 (and
+未匹配人工标注 when a refresh carried overrides it could not place, 预警/复盘 when a refresh computed
+them, and 用户调研 when history holds a research sample). Sheets are added in that order first, because
 formulas name sheets that are filled later; ``constant_memory`` only needs each sheet's own
 rows in order.
 """
@@ -25,6 +25,7 @@ from tagger.workbook.forecast_sheet import plan as plan_forecast
 from tagger.workbook.forecast_sheet import write_forecast
 from tagger.workbook.groups import sheet_name, write_group_sheet
 from tagger.workbook.labels import SHEETS
+from tagger.workbook.layers import write_layers
 from tagger.workbook.notes import write_notes
 from tagger.workbook.overview import shown_groups, write_overview
 from tagger.workbook.params import write_params
@@ -54,13 +55,18 @@ def sheet_order(result: "TagResult") -> list[str]:
 
     names = [SHEETS("overview"), SHEETS("forecast"), *(n for n, _, _ in sheet_names(len(result.tags)))]
     names += [sheet_name(g) for g in shown_groups(result)]
-    names += [SHEETS(k) for k in ("prefs", "transitions", "reach", "params", "notes")]
+    names += [SHEETS(k) for k in ("prefs", "transitions", *_layers(result), "reach", "params", "notes")]
     names += [REPORT_SHEETS(k) for k in _reports(result)]
     if _has_research(result):
         names.append(RESEARCH_SHEET("research"))
     if result.carried is not None and len(result.carried.unmatched):
         names.append(SHEETS("unmatched"))
     return names
+
+
+def _layers(result: "TagResult") -> list[str]:
+    """The 价值分层 sheet, with ``[value_layers]`` only."""
+    return ["value_layers"] if "value_layer" in result.tags else []
 
 
 def _reports(result: "TagResult") -> list[str]:
@@ -99,7 +105,10 @@ def _write_all(workbook: Any, result: "TagResult", progress: "Progress") -> None
     sheets = {key: workbook.add_worksheet(SHEETS(key)) for key in ("overview", "forecast")}
     write_users(workbook, styles, plan, progress)
     group_sheets = {g: workbook.add_worksheet(sheet_name(g)) for g in groups}
-    sheets.update({key: workbook.add_worksheet(SHEETS(key)) for key in SUMMARY_SHEETS if key not in sheets})
+    summary = [k for k in SUMMARY_SHEETS if k not in sheets]
+    after = summary.index("transitions") + 1  # 价值分层 sits beside the other analysis sheets
+    summary = [*summary[:after], *_layers(result), *summary[after:]]
+    sheets.update({key: workbook.add_worksheet(SHEETS(key)) for key in summary})
     reports = {k: workbook.add_worksheet(REPORT_SHEETS(k)) for k in _reports(result)}
     research = workbook.add_worksheet(RESEARCH_SHEET("research")) if _has_research(result) else None
     unmatched = None
@@ -113,6 +122,8 @@ def _write_all(workbook: Any, result: "TagResult", progress: "Progress") -> None
         write_group_sheet(workbook, ws, styles, result, plan, group)
     write_preferences(workbook, sheets["prefs"], styles, result, plan, groups, cells.groups, cells.cumulative)
     write_transitions(sheets["transitions"], styles, result, plan, groups)
+    if "value_layers" in sheets:
+        write_layers(sheets["value_layers"], styles, result, plan, groups)
     write_reach(sheets["reach"], styles, result)
     write_notes(sheets["notes"], styles, result)
     if "alerts" in reports:

@@ -27,6 +27,7 @@ SHEETS = Catalog(
         "g_churned_not_driving": {"zh": "流失-无开车", "en": "Churned-not driving"},
         "g_churned": {"zh": "流失用户", "en": "Churned"},
         "g_active_unsplit": {"zh": "老用户活跃(未知)", "en": "Active-unknown"},
+        "value_layers": {"zh": "价值分层", "en": "Value layers"},
     },
 )
 
@@ -43,6 +44,8 @@ HEADINGS = Catalog(
         "idle": {"zh": "间隔月数", "en": "Idle months"},
         "prev_state": {"zh": "上月状态", "en": "Last month's state"},
         "usage_total": {"zh": "近三月使用次数", "en": "Uses (3 months)"},
+        "value_layer": {"zh": "价值分层", "en": "Value layer"},
+        "pref_base": {"zh": "偏好基数(活跃天数)", "en": "Share base (active days)"},
         "prev_hist": {"zh": "上次活跃时间(历史)", "en": "Last active before (history)"},
         "prev_group_hist": {"zh": "上月分群(历史)", "en": "Last month's group (history)"},
         # Columns people type into; refresh carries them forward by these headings.

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tagger.i18n import Catalog
+from tagger.config import LAYER_KEYS
+from tagger.i18n import Catalog, get_language
+from tagger.values import month_key, parse_month
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import SHEETS
 from tagger.workbook.styles import Styles
@@ -56,6 +58,43 @@ TEXT = Catalog(
                   "joined by 、); the largest share is the main preference (ties: the earlier feature). Without "
                   "counts, the top-feature text is matched against keywords.",
         },
+        "prefs_sessions_text": {
+            "zh": "某功能的使用次数（或使用天数）占用户窗口内活跃天数的比例 ≥ {threshold:.0%} 即打上该偏好（[preferences] share_of = \"sessions\"，"
+                  "文章的口径：占比可重叠，如控车 90%、活动 50%、社区 40% 三个偏好都打上）；无活跃天数时按使用次数合计计算占比。"
+                  "主偏好为次数最多者（并列取模板中靠前者）。无次数时按“近三个月使用最多的功能”匹配关键词。",
+            "en": "A feature whose uses (or days used) make up ≥ {threshold:.0%} of the user's active days in the window "
+                  "becomes a tag ([preferences] share_of = \"sessions\", the article's definition: shares overlap, "
+                  "e.g. 90% control, 50% campaigns, 40% community gives all three); without active days the summed "
+                  "counts are the base. The main preference is the most-used feature (ties: the earlier one). "
+                  "Without counts, the top-feature text is matched against keywords.",
+        },
+        "window": {"zh": "偏好窗口", "en": "Preference window"},
+        "window_3m": {"zh": "导出中的次数已是近三个月合计（[preferences] window = \"3m\"），直接使用。",
+                      "en": "The export's counts are 3-month totals ([preferences] window = \"3m\") and are used as they are."},
+        "window_month": {
+            "zh": "导出中的次数为单月数据（[preferences] window = \"month\"）：近三个月 = 本月 {month} + 历史库中的 {months}；"
+                  "用户明细中“(前两月)”列为历史合计，“(近三月)”列为公式。{missing}",
+            "en": "The export's counts are monthly ([preferences] window = \"month\"): the 3-month window = this month "
+                  "{month} + {months} from history; on Users the '(2 months before)' columns hold the history and "
+                  "the '(3 months)' columns are formulas. {missing}",
+        },
+        "window_missing": {"zh": "历史库中缺少 {months}，窗口不足三个月。", "en": "History lacks {months}: the window is shorter than three months."},
+        "window_none": {"zh": "无", "en": "none"},
+        "layers": {"zh": "价值分层", "en": "Value layers"},
+        "layers_text": {
+            "zh": "[value_layers]：按“{value}”分高低价值（阈值 ValueCut，{how}），按{recency}分近期/沉睡：高价值且近期 = {high_active}，"
+                  "高价值非近期 = {high_sleeping}，未达高价值但{frequent} = {potential}，其余 = {general}。阈值在“参数”表可改，“价值分层”表与用户分群交叉计数。",
+            "en": "[value_layers]: high or low value by '{value}' (cut ValueCut, {how}), recent or sleeping by {recency}: "
+                  "high and recent = {high_active}, high and not recent = {high_sleeping}, below the cut but {frequent} "
+                  "= {potential}, everyone else = {general}. The cuts are editable on Parameters; the Value layers "
+                  "sheet crosses them with the groups.",
+        },
+        "how_quantile": {"zh": "默认为本次导出的 {q:.0%} 分位数", "en": "by default this export's {q:.0%} quantile"},
+        "how_set": {"zh": "由团队设定", "en": "set by the team"},
+        "recency_col": {"zh": "“{header}”≤ RecencyCut 天", "en": "'{header}' ≤ RecencyCut days"},
+        "recency_active": {"zh": "本月是否活跃", "en": "being active this month"},
+        "frequent_col": {"zh": "“{header}”≥ FreqCut", "en": "'{header}' ≥ FreqCut"},
+        "frequent_recent": {"zh": "近期活跃", "en": "recent"},
         "target": {"zh": "目标", "en": "Target"},
         "target_text": {"zh": "目标月活率 {target:.0%}。目标拆解表按“保留存、提唤醒、高挽回”预测未来月份，并给出单项指标需达到的值。",
                         "en": "Target active rate {target:.0%}. The Forecast sheet projects the next months and the "
@@ -94,6 +133,37 @@ def _lines(text: str, width: float) -> int:
     return total
 
 
+def _prefs_key(result: "TagResult") -> str:
+    """Sessions only when the export had the active days they are taken of (else the total is used)."""
+    sessions = result.config.preference_share_of == "sessions" and "active_days" in result.users.frame
+    return "prefs_sessions_text" if sessions else "prefs_text"
+
+
+def _window_text(result: "TagResult") -> str:
+    """Which months the preference counts cover: the export's own totals, or this month plus history."""
+    found = result.window_months
+    if found is None:
+        return TEXT("window_3m")
+    month = parse_month(result.month)
+    wanted = [month_key(month - 2), month_key(month - 1)]
+    lacking = [m for m in wanted if m not in found]
+    missing = TEXT("window_missing", months="、".join(lacking)) if lacking else ""
+    return TEXT("window_month", month=result.month, months="、".join(found) or TEXT("window_none"),
+                missing=missing).strip()
+
+
+def _layers_text(result: "TagResult") -> str:
+    """How the value layers are cut, in this run's words."""
+    layers = result.config.value_layers
+    assert layers is not None
+    lang = get_language()
+    how = TEXT("how_quantile", q=layers.quantile) if layers.method == "quantile" else TEXT("how_set")
+    recency = TEXT("recency_col", header=layers.recency) if layers.recency else TEXT("recency_active")
+    frequent = TEXT("frequent_col", header=layers.frequency) if layers.frequency else TEXT("frequent_recent")
+    names = {key: layers.name(key, lang) for key in LAYER_KEYS}
+    return TEXT("layers_text", value=layers.value, how=how, recency=recency, frequent=frequent, **names)
+
+
 def write_notes(ws: Any, styles: Styles, result: "TagResult") -> None:
     """Fill the Notes sheet."""
     grid = Grid(ws, SHEETS("notes"))
@@ -110,7 +180,9 @@ def write_notes(ws: Any, styles: Styles, result: "TagResult") -> None:
         ("active_def", TEXT("active_text")),
         ("segments", TEXT("segments_text", k=k, awaken="1" if k <= 2 else f"1～{k - 1}")),
         ("rates", TEXT("rates_text")),
-        ("prefs", TEXT("prefs_text", threshold=config.preference_threshold)),
+        ("prefs", TEXT(_prefs_key(result), threshold=config.preference_threshold)),
+        ("window", _window_text(result)),
+        *([("layers", _layers_text(result))] if "value_layer" in result.tags else []),
         ("target", TEXT("target_text", target=config.target_active_rate)),
         ("formulas", TEXT("formulas_text")),
         ("sheets", TEXT("sheets_text")),

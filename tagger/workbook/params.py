@@ -15,6 +15,7 @@ from tagger import formulas as fx
 from tagger.config import PLAY_STATUSES
 from tagger.i18n import Catalog, get_language
 from tagger.segments import label as segment_label
+from tagger.value_layers import layer_cuts
 from tagger.values import parse_month
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import SHEETS
@@ -46,9 +47,21 @@ TEXT = Catalog(
         "churn_help": {"zh": "连续这么多个自然月未活跃即为流失；更少为休眠", "en": "Inactive this many calendar months = churned; fewer = dormant"},
         "threshold": {"zh": "偏好阈值", "en": "Preference threshold"},
         "threshold_help": {"zh": "某功能占近三月使用次数的比例达到此值即打上偏好标签", "en": "A feature's share of 3-month usage that makes it a preference tag"},
+        "threshold_sessions_help": {"zh": "某功能使用次数占近三月活跃天数的比例达到此值即打上偏好标签（可多个）",
+                                    "en": "A feature's uses over the user's 3-month active days that make it a preference tag (several may)"},
         "target": {"zh": "目标月活率", "en": "Target active rate"},
         "target_help": {"zh": "月活率 = 当月活跃用户 / 平台累计用户", "en": "Active rate = active users this month / all registered users"},
         "lists": {"zh": "下拉列表", "en": "Dropdown lists"},
+        "layers": {"zh": "价值分层阈值（[value_layers]，修改后“价值分层”列重算）",
+                   "en": "Value-layer cuts ([value_layers]; edit them and the value-layer column recalculates)"},
+        "layer_value": {"zh": "高价值：{header} ≥", "en": "High value: {header} ≥"},
+        "layer_frequency": {"zh": "高频：{header} ≥", "en": "Frequent: {header} ≥"},
+        "layer_recency": {"zh": "近期：{header} ≤", "en": "Recent: {header} ≤"},
+        "layer_value_help": {"zh": "达到即为高价值（高价值活跃 / 高价值沉睡）；", "en": "At or above: high value; "},
+        "layer_frequency_help": {"zh": "价值未达标但达到此频次即为潜力；", "en": "Below the value cut but this frequent: potential; "},
+        "layer_recency_help": {"zh": "不超过此天数为近期（活跃），否则为沉睡；", "en": "At most this many days: recent, else sleeping; "},
+        "layer_quantile": {"zh": "默认值为本次导出的 {q:.0%} 分位数", "en": "the default is this export's {q:.0%} quantile"},
+        "layer_set": {"zh": "默认值取自配置", "en": "the default comes from the config"},
         "groups": {"zh": "分群", "en": "Groups"},
         "channels": {"zh": "渠道", "en": "Channels"},
         "statuses": {"zh": "策略状态", "en": "Play status"},
@@ -98,6 +111,29 @@ def _word_lists(workbook: Any, grid: Grid, styles: Styles, result: "TagResult") 
         grid.ws.set_column(col, col, width)
 
 
+def _layer_cuts(workbook: Any, grid: Grid, styles: Styles, result: "TagResult", top: int) -> None:
+    """The value-layer cuts as named input cells: the Users sheet's 价值分层 formulas read them."""
+    layers = result.config.value_layers
+    assert layers is not None
+    cuts = layer_cuts(result.users.frame, layers)
+    grid.text(top, 0, TEXT("layers"), styles["section"])
+    grid.row(top + 1, 0, [TEXT("name"), TEXT("value"), TEXT("defined_name"), TEXT("meaning")], styles["header"])
+    how = (TEXT("layer_quantile", q=layers.quantile) if layers.method == "quantile" else TEXT("layer_set"))
+    rows = [("layer_value", fx.VALUE_CUT, cuts.value, layers.value, how),
+            ("layer_frequency", fx.FREQ_CUT, cuts.frequency, layers.frequency, how),
+            ("layer_recency", fx.RECENCY_CUT, cuts.recency, layers.recency, TEXT("layer_set"))]
+    row = top + 2
+    for key, defined, value, header, source in rows:
+        if value is None:
+            continue
+        grid.text(row, 0, TEXT(key, header=header), styles["label"])
+        grid.number(row, 1, value, styles["input_money"])
+        grid.text(row, 2, defined)
+        grid.text(row, 3, TEXT(f"{key}_help") + source, styles["wrap"])
+        workbook.define_name(defined, f"={grid.ref(row, 1)}")
+        row += 1
+
+
 def status_label(key: str) -> str:
     return TEXT(f"status_{key}")
 
@@ -117,7 +153,8 @@ def write_params(workbook: Any, ws: Any, styles: Styles, result: "TagResult") ->
         ("month_no", fx.MONTH_NO, month, "int", "month_no_help",
          f"=YEAR({fx.REPORT_MONTH})*12+MONTH({fx.REPORT_MONTH})-1"),
         ("churn", fx.CHURN_AFTER, config.churn_after_months, "input_int", "churn_help", None),
-        ("threshold", fx.THRESHOLD, config.preference_threshold, "input_pct", "threshold_help", None),
+        ("threshold", fx.THRESHOLD, config.preference_threshold, "input_pct",
+         "threshold_sessions_help" if config.preference_share_of == "sessions" else "threshold_help", None),
         ("target", fx.TARGET, config.target_active_rate, "input_pct", "target_help", None),
     ]
     for offset, (key, defined, value, fmt, help_key, formula) in enumerate(rows):
@@ -156,6 +193,8 @@ def write_params(workbook: Any, ws: Any, styles: Styles, result: "TagResult") ->
         header = result.users.feature_columns.get(feature.key, TEXT("not_in_export"))
         grid.row(row + 2 + offset, 0, [feature.label(get_language()), header])
         grid.text(row + 2 + offset, 3, "、".join(feature.keywords))
+    if config.value_layers is not None and "value_layer" in result.tags:
+        _layer_cuts(workbook, grid, styles, result, row + 3 + len(config.features))
     _word_lists(workbook, grid, styles, result)
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 22)

@@ -29,7 +29,10 @@ except ImportError:  # pragma: no cover - older or newer xlsxwriter
     CellFormulaTuple = None  # type: ignore[assignment,misc]
 
 from tagger import formulas as fx
+from tagger.config import LAYER_KEYS
 from tagger.i18n import Catalog, get_language
+from tagger.pipeline import PREV_SUFFIX, usage_fields, window_usage
+from tagger.preferences import share_base
 from tagger.segments import label as segment_label
 from tagger.values import month_number, parse_month
 from tagger.workbook.grid import join_plus, sheet_ref
@@ -42,12 +45,15 @@ if TYPE_CHECKING:
 EXCEL_MAX_ROWS = 1_048_576
 EPOCH = np.datetime64("1899-12-30T00:00:00", "s")
 DATE_FIELDS = ("register_date", "last_active_date", "prev_active_date")
+WINDOW_SUFFIX = "_win"
 
 TEXT = Catalog(
     "users_sheet",
     {
         "not_in_prev": {"zh": "不在上月数据", "en": "not in last month"},
         "override_title": {"zh": "人工标签", "en": "Manual label"},
+        "usage_prev": {"zh": "{header}(前两月)", "en": "{header} (2 months before)"},
+        "usage_window": {"zh": "{header}(近三月)", "en": "{header} (3 months)"},
         "override_prompt": {"zh": "从列表中选择分群；留空表示采用自动分群", "en": "Pick a group; leave empty to keep the computed one"},
         "override_error": {"zh": "请从下拉列表中选择有效的分群名称", "en": "Choose one of the listed group names"},
     },
@@ -117,7 +123,9 @@ def _source_columns(result: "TagResult") -> list[Column]:
     raw = result.table.frame
     users = result.users
     frame = users.frame
-    by_header = {header: name for name, header in users.mapping.items()}
+    layer_columns = {header: name for name, header in users.mapping.items() if name.startswith("layer_")}
+    by_header = {header: name for name, header in users.mapping.items() if not name.startswith("layer_")}
+    by_header.update({header: name for header, name in layer_columns.items() if header not in by_header})
     count_fields = {header: f"usage_{key}" for key, header in users.feature_columns.items()}
     columns = []
     for index, header in enumerate(raw.columns):
@@ -130,9 +138,11 @@ def _source_columns(result: "TagResult") -> list[Column]:
             columns.append(Column(key, heading, "text", values, 21))
         elif name in DATE_FIELDS:
             columns.append(Column(key, heading, "date", excel_serials(frame[name]), 20, "date"))
-        elif header in count_fields:
-            columns.append(Column(count_fields[header], heading, "number",
-                                  _counts_as_read(raw[header], frame[count_fields[header]]), max(width, 10)))
+        elif header in count_fields or name == "active_days" or header in layer_columns:
+            # Numbers the formulas read (N() counts text as 0, so they are written as numbers).
+            field_name = count_fields.get(header) or (name if name in frame else layer_columns[header])
+            columns.append(Column(field_name, heading, "number",
+                                  _counts_as_read(raw[header], frame[field_name]), max(width, 10)))
         else:
             columns.append(Column(key, heading, "auto", raw[header].tolist(), width))
     return columns
@@ -174,6 +184,9 @@ def plan_users(result: "TagResult") -> UsersPlan:
     add("tags", "formula", tags["tags"].tolist(), 20, "text")
     add("primary", "formula", tags["primary"].tolist(), 12, "text")
     add("why", "formula", fx.explain(tags, age, month, group_labels, lang), 40, "text")
+    layers = result.config.value_layers
+    if "value_layer" in tags and layers is not None:
+        add("value_layer", "formula", [layers.name(k, lang) for k in tags["value_layer"]], 14, "text")
     overrides, remarks = _typed_columns(result)
     add("override", "input", overrides, 14, "input")
     add("remark", "input", remarks, 24, "input")
@@ -183,9 +196,15 @@ def plan_users(result: "TagResult") -> UsersPlan:
     add("idle", "formula", [None if v is pd.NA else int(v) for v in tags["idle_months"].tolist()], 9)
     add("prev_state", "formula", [fx.prev_state_label(k, lang) for k in tags["prev_group"]], 14, "text")
     count_features = [f for f in result.config.features if f.key in result.users.feature_columns]
+    windows = _window_columns(result, columns, letters, keys)
+    count_letters = [windows.get(f.field, letters[f.field]) for f in count_features]
     if count_features:
-        counts = frame[[f.field for f in count_features]].fillna(0.0).astype(float)
+        counts = pd.DataFrame({f.field: window_usage(frame, f.field) for f in count_features}).fillna(0.0)
         add("usage_total", "formula", counts.sum(axis=1).tolist(), 10)
+    sessions = result.config.preference_share_of == "sessions" and "active_days" in letters
+    if sessions and count_features:
+        base = share_base(counts, window_usage(frame, "active_days"))
+        add("pref_base", "formula", base.tolist(), 10)
     prev_kind = result.prev_source
     prev_key = "prev_active_date" if prev_kind == "export" else None
     if prev_kind == "history" and result.prev_tags is not None:
@@ -215,11 +234,11 @@ def plan_users(result: "TagResult") -> UsersPlan:
         register=letters["register_date"], last=letters["last_active_date"],
         prev=letters.get(prev_key) if prev_key else None,
         prev_kind=prev_kind if prev_key and prev_key in letters else "none",
-        drove=letters.get("drove"), counts=[letters[f.field] for f in count_features],
+        drove=letters.get("drove"), counts=count_letters,
         top=letters.get("top_feature_3m"), age=letters["age"], active=letters["active"], idle=letters["idle"],
         segment=letters["segment"], group=letters["group"], prev_state=letters["prev_state"],
         total=letters.get("usage_total"), primary=letters["primary"], tags=letters["tags"], why=letters["why"],
-        features=result.config.features, count_features=count_features,
+        features=result.config.features, count_features=count_features, base=letters.get("pref_base"),
     )
     templates = {
         "age": fx.age(cells), "active": fx.active(cells, lang), "idle": fx.idle(cells, lang),
@@ -230,10 +249,55 @@ def plan_users(result: "TagResult") -> UsersPlan:
     }
     if count_features:
         templates["usage_total"] = fx.total(cells)
+    if "value_layer" in letters and layers is not None:
+        value, frequency, recency = (_shared_letter(result, columns, letters, f"layer_{axis}")
+                                     for axis in ("value", "frequency", "recency"))
+        assert value is not None
+        templates["value_layer"] = fx.value_layer(value, frequency, recency, letters["active"],
+                                                  [layers.name(k, lang) for k in LAYER_KEYS], lang)
+    if "pref_base" in letters:
+        days = windows.get("active_days", letters["active_days"])
+        templates["pref_base"] = fx.share_base(days, cells)
+    for name, letter in windows.items():
+        templates[name + WINDOW_SUFFIX] = fx.window(letters[name], letters[name + PREV_SUFFIX])
     for column in columns:
         if column.key in templates:
             column.template = templates[column.key].split(fx.ROW)
     return UsersPlan(columns=columns, letters=letters, sheets=list(sheet_names(len(tags))), rows=len(tags))
+
+
+def _shared_letter(result: "TagResult", columns: list[Column], letters: dict[str, str], name: str) -> str | None:
+    """The letter of a value-layer column, also when another field's column holds it (e.g. a usage count)."""
+    if name in letters:
+        return letters[name]
+    header = result.users.mapping.get(name)
+    if header is None:
+        return None
+    key = next(column.key for column in columns if column.heading == str(header))
+    return letters[key]
+
+
+def _window_columns(result: "TagResult", columns: list[Column], letters: dict[str, str],
+                    keys: list[str]) -> dict[str, str]:
+    """Monthly counts: each count's two earlier months (history, data) and its 3-month window (formula).
+
+    Returns field → letter of its window column; empty when the export holds 3-month totals or
+    history had no earlier month.
+    """
+    frame = result.users.frame
+    names = [f for f in usage_fields(result.users, result.config) if f + PREV_SUFFIX in frame]
+    headers = {c.key: c.heading for c in columns}
+    out: dict[str, str] = {}
+    for name in names:
+        for suffix, kind, values, text in (
+            (PREV_SUFFIX, "number", frame[name + PREV_SUFFIX].astype(float).tolist(), "usage_prev"),
+            (WINDOW_SUFFIX, "formula", window_usage(frame, name).fillna(0.0).tolist(), "usage_window"),
+        ):
+            letters[name + suffix] = xl_col_to_name(len(columns))
+            columns.append(Column(name + suffix, TEXT(text, header=headers.get(name, name)), kind, values, 12))
+            keys.append(name + suffix)
+        out[name] = letters[name + WINDOW_SUFFIX]
+    return out
 
 
 def _typed_columns(result: "TagResult") -> tuple[list[str], list[str]]:
