@@ -135,11 +135,9 @@ class ColumnCells:
         return self._auto(rows, values)
 
     def _text(self, rows: Sequence[str], values: Sequence[Any], style: int | None) -> list[str]:
-        texts = [v if isinstance(v, str) else ("" if _is_blank(v) else str(v)) for v in values]
+        texts = [v if type(v) is str else ("" if _is_blank(v) else str(v)) for v in values]
         head, style_attr = f'<c r="{self.letter}', _style(style)
-        joined = "|".join(texts)
-        plain = not _NEEDS_ESCAPE.search(joined) and not _EDGE_SPACE.search(joined)
-        if plain and max(map(len, texts), default=0) <= MAX_STRING // 2:
+        if _plain(texts):
             tail = f'"{style_attr} t="inlineStr"><is><t>'
             return [f"{head}{r}{tail}{t}</t></is></c>" if t else "" for r, t in zip(rows, texts)]
         return [_inline(head, r, style_attr, t) if t else "" for r, t in zip(rows, texts)]
@@ -147,17 +145,19 @@ class ColumnCells:
     def _numbers(self, rows: Sequence[str], values: Sequence[Any]) -> list[str]:
         head, style_attr = f'<c r="{self.letter}', _style(self.style)
         tail = f'"{style_attr}><v>'
-        out = []
-        for r, v in zip(rows, values):
-            if isinstance(v, float):
-                out.append("" if math.isnan(v) else f"{head}{r}{tail}{v:.16G}</v></c>")
-            else:
-                out.append(self._auto_cell(head, r, v))
+        floats = [v if type(v) is float else None for v in values]
+        out = [f"{head}{r}{tail}{v:.16G}</v></c>" if v is not None and v == v else "" for r, v in zip(rows, floats)]
+        for i in _others(values, float):
+            out[i] = self._auto_cell(head, rows[i], values[i])
         return out
 
     def _auto(self, rows: Sequence[str], values: Sequence[Any]) -> list[str]:
+        """Strings take the column-wise text path; the few cells of other types go one by one."""
         head = f'<c r="{self.letter}'
-        return [self._auto_cell(head, r, v) for r, v in zip(rows, values)]
+        out = self._text(rows, [v if type(v) is str else "" for v in values], self.text_style)
+        for i in _others(values, str):
+            out[i] = self._auto_cell(head, rows[i], values[i])
+        return out
 
     def _auto_cell(self, head: str, row: str, value: Any) -> str:
         if value is None:
@@ -178,15 +178,33 @@ class ColumnCells:
     def _formula(self, rows: Sequence[str], values: Sequence[Any], first_row: str, last_row: str) -> list[str]:
         head, style_attr, si = f'<c r="{self.letter}', _style(self.style), self.shared_index
         follow = f'<f t="shared" si="{si}"/>'
-        out = []
-        for r, v in zip(rows, values):
-            if r == first_row:
-                ref = f"{self.letter}{first_row}:{self.letter}{last_row}"
-                f = f'<f t="shared" ref="{ref}" si="{si}">{escape_data(self.formula)}</f>'
-            else:
-                f = follow
-            out.append(f'{head}{r}"{style_attr}{_result_type(v)}>{f}<v>{_result(v)}</v></c>')
+        if all(type(v) is str for v in values) and _plain(values) and not ERROR_CODES.intersection(values):
+            text, blank = f'"{style_attr} t="str">{follow}<v>', f'"{style_attr}>{follow}<v>'
+            out = [f"{head}{r}{text}{v}</v></c>" if v else f"{head}{r}{blank}</v></c>" for r, v in zip(rows, values)]
+        elif all(type(v) is int for v in values):
+            tail = f'"{style_attr}>{follow}<v>'
+            out = [f"{head}{r}{tail}{v}</v></c>" for r, v in zip(rows, values)]
+        else:
+            out = [f'{head}{r}"{style_attr}{_result_type(v)}>{follow}<v>{_result(v)}</v></c>'
+                   for r, v in zip(rows, values)]
+        if rows and rows[0] == first_row:  # the anchor cell holds the formula and the range it fills
+            ref = f"{self.letter}{first_row}:{self.letter}{last_row}"
+            anchor = f'<f t="shared" ref="{ref}" si="{si}">{escape_data(self.formula)}</f>'
+            out[0] = out[0].replace(follow, anchor, 1)
         return out
+
+
+def _plain(texts: Sequence[str]) -> bool:
+    """Whether no text of ``texts`` needs escaping, whitespace preserving or truncating (one scan)."""
+    joined = "|".join(texts)
+    if _NEEDS_ESCAPE.search(joined) or _EDGE_SPACE.search(joined):
+        return False
+    return len(joined) <= MAX_STRING // 2 or max(map(len, texts), default=0) <= MAX_STRING // 2
+
+
+def _others(values: Sequence[Any], kind: type) -> list[int]:
+    """Positions of the values that are neither ``kind`` nor None."""
+    return [i for i, v in enumerate(values) if type(v) is not kind and v is not None]
 
 
 def _inline(head: str, row: str, style_attr: str, text: str) -> str:
