@@ -153,7 +153,7 @@ def write_group_sheet(workbook: Any, ws: Any, styles: Styles, result: "TagResult
     # Membership follows the effective group (a manual label moves the user here), live
     # from 用户明细's 生效分群 column; 总览's counts stay computed.
     effective = tags["effective_group"] if "effective_group" in tags else tags["group"]
-    members = np.flatnonzero(effective.to_numpy() == group)
+    members = np.flatnonzero((effective == group).to_numpy(bool))
     config = result.config
 
     for col, width in enumerate((22, 22, 14, 16, 40, 20, 14, 10)):
@@ -184,11 +184,11 @@ def write_group_sheet(workbook: Any, ws: Any, styles: Styles, result: "TagResult
 
     grid.text(top, 4, TEXT("mix"), styles["section"])
     grid.row(top + 1, 4, [TEXT("feature"), TEXT("holders"), TEXT("holder_share")], styles["header"])
-    member_tags = tags["tags"].to_numpy()[members]
+    member_tags = tags["tags"].take(members).astype(str)
     count_ref = grid.ref(row, 1, sheet=False)
     for i, feature in enumerate(config.features):
         text = feature.label(lang)
-        held = int(sum(text in str(t) for t in member_tags))
+        held = int(member_tags.str.contains(text, regex=False).sum())
         r = top + 2 + i
         grid.text(r, 4, text)
         grid.formula(r, 5, "=" + plan.countifs(("effective_group", qlabel), ("tags", fx.quote(f"*{text}*"))), held,
@@ -244,11 +244,11 @@ def _members(styles: Styles, result: "TagResult", name: str, members: np.ndarray
              first_row: int, lang: str) -> SheetRows:
     """The group's users below the summary, as rows streamed in by :func:`rowxml.splice`."""
     frame = result.users.frame
-    ids = [str(v) for v in frame["user_id"].to_numpy()[members]]
-    nicks = _texts(frame["nickname"].to_numpy()[members]) if "nickname" in frame else [""] * len(members)
-    tag_text = _texts(result.tags["tags"].to_numpy()[members])
-    primary = _texts(result.tags["primary"].to_numpy()[members])
-    keys = result.tags["primary_key"].to_numpy()[members]
+    ids = [str(v) for v in frame["user_id"].take(members).tolist()]
+    nicks = _texts(frame["nickname"].take(members).tolist()) if "nickname" in frame else [""] * len(members)
+    tag_text = _texts(result.tags["tags"].take(members).tolist())
+    primary = _texts(result.tags["primary"].take(members).tolist())
+    keys = result.tags["primary_key"].take(members).tolist()
     channels = {c.key: c.label(lang) for c in result.config.channels}
     picks = {key: suggestion(plays, key) for key in set(keys)}
     played = {key: (channels.get(p.channel, p.channel), p.text("content", lang)) if p is not None else ("", "")
@@ -264,7 +264,7 @@ def _members(styles: Styles, result: "TagResult", name: str, members: np.ndarray
     return SheetRows(name, first_row, len(members), cells)
 
 
-def _texts(values: np.ndarray) -> list[str]:
+def _texts(values: Sequence[object]) -> list[str]:
     return [v if isinstance(v, str) else "" for v in values]
 
 
@@ -272,4 +272,4 @@ def _column(result: "TagResult", name: str, members: np.ndarray) -> list[str]:
     """A text column of the tags for the members ("" where absent)."""
     if name not in result.tags:
         return [""] * len(members)
-    return _texts(result.tags[name].to_numpy()[members])
+    return _texts(result.tags[name].take(members).tolist())

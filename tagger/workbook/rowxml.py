@@ -37,10 +37,8 @@ BLOCK_ROWS = 20_000  # rows per XML block: a few MB of text, bounded memory at a
 MAX_STRING = 32_767  # Excel's cell limit, in UTF-16 units (xlsxwriter truncates to it)
 ERROR_CODES = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"})
 
-_NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_")
 _CONTROL_ESCAPED = re.compile("(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
-_EDGE_SPACE = re.compile(r"^\s|\s$|\|\s|\s\|")
 _EPOCH = dt.datetime(1899, 12, 31)
 
 
@@ -156,7 +154,11 @@ class ColumnCells:
         head = f'<c r="{self.letter}'
         out = self._text(rows, [v if type(v) is str else "" for v in values], self.text_style)
         for i in _others(values, str):
-            out[i] = self._auto_cell(head, rows[i], values[i])
+            v = values[i]
+            if type(v) is float:  # the common other: a numeric column
+                out[i] = f'{head}{rows[i]}"><v>{v:.16G}</v></c>' if v == v else ""
+            else:
+                out[i] = self._auto_cell(head, rows[i], v)
         return out
 
     def _auto_cell(self, head: str, row: str, value: Any) -> str:
@@ -195,9 +197,17 @@ class ColumnCells:
 
 
 def _plain(texts: Sequence[str]) -> bool:
-    """Whether no text of ``texts`` needs escaping, whitespace preserving or truncating (one scan)."""
+    """Whether no text of ``texts`` needs escaping, whitespace preserving or truncating.
+
+    A few scans of the joined block in C (substring tests, ``isprintable``) instead of a
+    regular expression per cell; a block that fails one goes cell by cell, exactly.
+    """
     joined = "|".join(texts)
-    if _NEEDS_ESCAPE.search(joined) or _EDGE_SPACE.search(joined):
+    if "&" in joined or "<" in joined or ">" in joined or "_x" in joined:
+        return False
+    if not joined.isprintable() and _CONTROL.search(joined):
+        return False
+    if list(map(str.strip, texts)) != texts:  # leading or trailing whitespace (xlsxwriter's \s is isspace)
         return False
     return len(joined) <= MAX_STRING // 2 or max(map(len, texts), default=0) <= MAX_STRING // 2
 

@@ -123,7 +123,7 @@ def _source_columns(result: "TagResult") -> list[Column]:
         width = min(max(len(heading) * 2 + 2, 10), 40)
         key = name or f"col{index}"
         if name == "user_id":
-            values = [v if isinstance(v, str) else i for v, i in zip(raw[header], frame["user_id"])]
+            values = [v if isinstance(v, str) else i for v, i in zip(raw[header].tolist(), frame["user_id"].tolist())]
             columns.append(Column(key, heading, "text", values, 21))
         elif name in DATE_FIELDS:
             columns.append(Column(key, heading, "date", excel_serials(frame[name]), 20, "date"))
@@ -163,7 +163,7 @@ def plan_users(result: "TagResult") -> UsersPlan:
         columns.append(Column(key, HEADINGS(key), kind, values, width, style))
         keys.append(key)
 
-    labels = {key: segment_label(key) for key in set(tags["segment"]) | set(tags["group"])}
+    labels = {key: segment_label(key) for key in {*tags["segment"].unique(), *tags["group"].unique()}}
     group_labels = tags["group"].map(labels)
     age = (month - month_number(frame["register_date"])).astype(int).to_numpy()
     add("segment", "formula", tags["segment"].map(labels).tolist(), 14, "text")
@@ -178,7 +178,8 @@ def plan_users(result: "TagResult") -> UsersPlan:
     add("active", "formula", np.where(tags["active"].to_numpy(bool), yes, no).tolist(), 9, "center")
     add("age", "formula", age.tolist(), 9)
     add("idle", "formula", [None if v is pd.NA else int(v) for v in tags["idle_months"].tolist()], 9)
-    add("prev_state", "formula", [fx.prev_state_label(k, lang) for k in tags["prev_group"]], 14, "text")
+    prev_labels = {k: fx.prev_state_label(k, lang) for k in tags["prev_group"].unique()}
+    add("prev_state", "formula", [prev_labels[k] for k in tags["prev_group"].tolist()], 14, "text")
     count_features = [f for f in result.config.features if f.key in result.users.feature_columns]
     if count_features:
         counts = frame[[f.field for f in count_features]].fillna(0.0).astype(float)
