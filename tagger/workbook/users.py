@@ -14,6 +14,8 @@ column letters and sheet names for their ``COUNTIF`` formulas.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -120,19 +122,49 @@ def _source_columns(result: "TagResult") -> list[Column]:
     for index, header in enumerate(raw.columns):
         name = by_header.get(header)
         heading = str(header)
-        width = min(max(len(heading) * 2 + 2, 10), 40)
+        width = min(max(display_width(heading) + 2, 10), 40)
         key = name or f"col{index}"
         if name == "user_id":
             values = [v if isinstance(v, str) else i for v, i in zip(raw[header].tolist(), frame["user_id"].tolist())]
-            columns.append(Column(key, heading, "text", values, 21))
+            columns.append(Column(key, heading, "text", values, content_width(values, 21)))
         elif name in DATE_FIELDS:
             columns.append(Column(key, heading, "date", excel_serials(frame[name]), 20, "date"))
         elif header in count_fields:
             columns.append(Column(count_fields[header], heading, "number",
                                   _counts_as_read(raw[header], frame[count_fields[header]]), max(width, 10)))
         else:
-            columns.append(Column(key, heading, "auto", raw[header].tolist(), width))
+            values = raw[header].tolist()
+            columns.append(Column(key, heading, "auto", values, content_width(values, width)))
     return columns
+
+
+_CODE = re.compile(r"[0-9A-Za-z_\-+.@:]{1,64}")  # an ID, phone number, plate or e-mail: shown whole
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in Excel's default font: a CJK or full-width character counts two.
+
+    >>> display_width("手机号"), display_width("13800138000")
+    (6, 11)
+    """
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def content_width(values: Sequence[Any], least: float, sample: int = 2_000, widest: int = 60) -> float:
+    """A width that shows the column's values, from a sample of its first rows.
+
+    IDs, phone numbers and other unbroken digits or ASCII codes are never clipped; free
+    text stops at ``widest`` (the cell still holds all of it).
+    """
+    texts = [v if isinstance(v, str) else f"{v:.16G}" if isinstance(v, float) else str(v)
+             for v in values[:sample] if v is not None and v == v and v != ""]
+    if not texts:
+        return least
+    longest = max(texts, key=display_width)
+    needed = display_width(longest) + 2
+    if not _CODE.fullmatch(longest):  # free text stops at the cap
+        needed = min(needed, widest)
+    return max(least, needed)
 
 
 def _counts_as_read(raw: pd.Series, parsed: pd.Series) -> list[Any]:
