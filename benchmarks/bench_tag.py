@@ -1,13 +1,23 @@
-"""Time and peak memory of ``tagger tag`` on generated exports.
+"""Time and peak memory of ``tagger tag`` and ``tagger refresh``, next to their baselines.
 
 Run on demand, never in the test suite:
 
-    python benchmarks/bench_tag.py                 # 100k users, xlsx and csv
+    python benchmarks/bench_tag.py                          # 100k users, xlsx and csv
     python benchmarks/bench_tag.py --users 1000000 --formats xlsx
+    python benchmarks/bench_tag.py --users 1000000 --formats xlsx --no-pandas   # skip the slow baseline
 
-Each run happens in a fresh subprocess so its peak RSS is its own. The generated
-exports are cached in ``benchmarks/.data/`` (git-ignored) because generating an
-xlsx takes longer than tagging it.
+Every measurement runs in a fresh subprocess so its peak RSS is its own, and all of them
+run in one invocation so their ratios hold on a busy machine. The baselines:
+
+- **xlsxwriter floor**: the fastest reader (fastexcel) plus xlsxwriter ``constant_memory``
+  writing the same Users-sheet cells — every per-user formula with its cached value — cell
+  by cell through ``write_formula``/``write_string``/``write_number``. tagger writes far
+  more than that (ten more sheets, validation, history), so ``tag / floor`` below 1 is real.
+- **pandas + openpyxl**: ``pd.read_excel`` then ``DataFrame.to_excel`` of the export, values
+  only: what a script without tagger does.
+
+The generated exports are cached in ``benchmarks/.data/`` (git-ignored) because
+generating an xlsx takes longer than tagging it.
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import platform
 import subprocess
 import sys
 import tempfile
@@ -23,10 +34,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / ".data"
 
-CHILD = r"""
+PRELUDE = r"""
 import json, resource, sys, time
 from pathlib import Path
-from tagger.pipeline import TagOptions, run
+start = time.perf_counter()
 
 class Timer:
     def __init__(self):
@@ -41,14 +52,76 @@ class Timer:
             self.times[self.name] = round(now - self.t, 2)
         self.t = now
 
+def report(**extra):
+    print(json.dumps({"seconds": round(time.perf_counter() - start, 2),
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), **extra}))
+"""
+
+TAG = PRELUDE + r"""
+from tagger.pipeline import TagOptions, run
 export, out, history = map(Path, sys.argv[1:4])
 timer = Timer()
-start = time.perf_counter()
 result = run(TagOptions(export=export, output=out, history=history), timer)
 timer._close()
-print(json.dumps({"seconds": round(time.perf_counter() - start, 2), "steps": timer.times,
-                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-                  "rows": result.metrics.rows}))
+report(steps=timer.times, rows=result.metrics.rows)
+"""
+
+REFRESH = PRELUDE + r"""
+from tagger.pipeline import TagOptions
+from tagger.refresh import RefreshOptions, refresh
+export, out, history = map(Path, sys.argv[1:4])
+timer = Timer()
+refresh(RefreshOptions(TagOptions(export=export, output=out, history=history, replace=True), workbook=out), timer)
+timer._close()
+report(steps=timer.times)
+"""
+
+# The untimed part builds the cells tagger writes (its plan); the timed part reads the export
+# with fastexcel and writes those cells with xlsxwriter's own per-cell calls.
+FLOOR = PRELUDE + r"""
+import tempfile, xlsxwriter, fastexcel
+from tagger.pipeline import TagOptions, run
+from tagger.workbook import WORKBOOK_OPTIONS
+from tagger.workbook.users import plan_users
+from tagger.workbook.styles import Styles
+export, out, history = map(Path, sys.argv[1:4])
+with tempfile.TemporaryDirectory() as tmp:
+    result = run(TagOptions(export=export, output=Path(tmp) / "t.xlsx", history=Path(tmp) / "h.sqlite"))
+plan = plan_users(result)
+t0 = time.perf_counter()
+frame = fastexcel.read_excel(str(export)).load_sheet(0).to_arrow()
+read = time.perf_counter() - t0
+book = xlsxwriter.Workbook(str(out), WORKBOOK_OPTIONS)
+book.use_zip64()
+styles = Styles(book)
+ws = book.add_worksheet("users")
+columns = plan.columns
+for col, c in enumerate(columns):
+    ws.write_string(0, col, c.heading)
+text, date = styles["text"], styles["date"]
+for i in range(plan.rows):
+    row = i + 1
+    for col, c in enumerate(columns):
+        value = c.values[i]
+        if c.kind == "formula":
+            ws.write_formula(row, col, str(row + 1).join(c.template), None, "" if value is None else value)
+        elif isinstance(value, str):
+            if value:
+                ws.write_string(row, col, value, text)
+        elif isinstance(value, float) and value == value:
+            ws.write_number(row, col, value, date if c.kind == "date" else None)
+        elif value is not None and value == value:
+            ws.write(row, col, value)
+book.close()
+print(json.dumps({"seconds": round(time.perf_counter() - t0, 2), "read": round(read, 2)}))
+"""
+
+PANDAS = PRELUDE + r"""
+import pandas as pd
+export, out = map(Path, sys.argv[1:3])
+frame = pd.read_excel(export, engine="openpyxl")
+frame.to_excel(out, index=False, engine="openpyxl")
+report(rows=len(frame))
 """
 
 
@@ -73,22 +146,65 @@ def export_for(users: int, fmt: str) -> Path:
     return path
 
 
+def measure(script: str, *args: Path) -> dict:
+    """Run ``script`` in a fresh interpreter; its last line is a JSON report."""
+    proc = subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(proc.stderr[-2000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--formats", nargs="+", default=["xlsx", "csv"], choices=["xlsx", "csv"])
+    parser.add_argument("--no-pandas", action="store_true", help="skip the pandas + openpyxl baseline (slow)")
+    parser.add_argument("--no-floor", action="store_true", help="skip the xlsxwriter floor")
+    parser.add_argument("--no-refresh", action="store_true", help="skip tagger refresh")
     args = parser.parse_args()
-    print(f"| input | rows | total s | read s | tag s | history s | write s | peak RSS MB |")
-    print(f"|---|---|---|---|---|---|---|---|")
+    print(f"machine: {platform.processor() or platform.machine()}, {_cores()} cores, Python {platform.python_version()}")
+    print("| run | input | rows | total s | read s | tag s | history s | write s | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for fmt in args.formats:
         export = export_for(args.users, fmt)
         with tempfile.TemporaryDirectory() as tmp:
-            proc = subprocess.run([sys.executable, "-c", CHILD, str(export), f"{tmp}/out.xlsx", f"{tmp}/h.sqlite"],
-                                  capture_output=True, text=True, check=True)
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
-        s = r["steps"]
-        print(f"| {fmt} | {r['rows']:,} | {r['seconds']} | {s.get('read')} | {s.get('tag')} | {s.get('history')} "
-              f"| {s.get('write')} | {r['peak_rss_mb']} |")
+            out, history = Path(tmp) / "out.xlsx", Path(tmp) / "h.sqlite"
+            tag = measure(TAG, export, out, history)
+            _row("tagger tag", fmt, tag)
+            refreshed = None
+            if not args.no_refresh:
+                refreshed = measure(REFRESH, export, out, history)
+                _row("tagger refresh", fmt, refreshed)
+            floor = pandas = None
+            if fmt == "xlsx" and not args.no_floor:
+                floor = measure(FLOOR, export, Path(tmp) / "floor.xlsx", history)
+                print(f"| xlsxwriter floor | {fmt} | | {floor['seconds']} | {floor['read']} | | | | |")
+            if fmt == "xlsx" and not args.no_pandas:
+                pandas = measure(PANDAS, export, Path(tmp) / "pandas.xlsx")
+                print(f"| pandas + openpyxl | {fmt} | {pandas['rows']:,} | {pandas['seconds']} | | | | | "
+                      f"{pandas['peak_rss_mb']} |")
+        ratios = []
+        if floor:
+            ratios.append(f"tag / xlsxwriter floor = {tag['seconds'] / floor['seconds']:.2f}")
+        if pandas:
+            ratios.append(f"pandas / tag = {pandas['seconds'] / tag['seconds']:.1f}×")
+        if refreshed:
+            ratios.append(f"refresh / tag = {refreshed['seconds'] / tag['seconds']:.2f}")
+        if ratios:
+            print(f"\n{fmt}: " + "; ".join(ratios) + "\n")
+
+
+def _row(name: str, fmt: str, r: dict) -> None:
+    s = r.get("steps", {})
+    rows = f"{r['rows']:,}" if "rows" in r else ""
+    print(f"| {name} | {fmt} | {rows} | {r['seconds']} | {s.get('read', '')} | {s.get('tag', '')} "
+          f"| {s.get('history', '')} | {s.get('write', '')} | {r['peak_rss_mb']} |")
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 if __name__ == "__main__":

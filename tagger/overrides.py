@@ -50,7 +50,8 @@ def apply_overrides(result: TagResult, overrides: pd.DataFrame) -> pd.DataFrame:
     manual = tags["override"] != ""
     tags["effective_group"] = tags["group"].where(~manual, tags["override"])
     tags["group_source"] = pd.Series("computed", index=tags.index).where(~manual, "manual")
-    return current[~current["user_id"].isin(set(ids))].reset_index(drop=True)
+    present = current["user_id"].astype(object).isin(ids.astype(object)).to_numpy(bool)
+    return current[~present].reset_index(drop=True)
 
 
 def _per_user(ids: pd.Series, rows: pd.DataFrame, column: str) -> Any:

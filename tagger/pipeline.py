@@ -279,7 +279,8 @@ class LastMonthState:
 
 def departed_states(stored: pd.DataFrame, ids: pd.Series) -> dict[str, int]:
     """Last month's users who are not in this export, counted per M-1 state (their rate base)."""
-    gone = stored.loc[~stored["user_id"].isin(ids.to_numpy()), "segment"]
+    # Object arrays: pandas' isin hashes them in C (an arrow string column would convert value by value).
+    gone = stored.loc[~stored["user_id"].astype(object).isin(ids.astype(object)).to_numpy(bool), "segment"]
     states = gone.map(lambda s: "old_active" if s in ACTIVE_SEGMENTS and s != "new" else s)
     return {str(k): int(v) for k, v in states.value_counts().items()}
 

@@ -60,6 +60,7 @@ from tagger.segments import GROUPS, LABELS, SEGMENTS
 from tagger.segments import label as segment_label
 from tagger.values import normalize_id, parse_ids, parse_month
 from tagger.workbook.labels import HEADINGS
+from tagger.workbook.readback import typed_columns
 
 MESSAGES = Catalog(
     "refresh",
@@ -324,20 +325,19 @@ def _read_users_sheet(ws: Any, header: tuple[int, list[str]], id_spellings: set[
                                       where=Location(path, ws.title, index + 1, found, column_letter(label_col))))
     remark_col = _find(names, _spellings("remark"))
     labels = valid_labels()
-    records = []
-    for excel_row, row in enumerate(ws.iter_rows(min_row=index + 2), start=index + 2):
-        cells = {c: row[c] if c is not None and c < len(row) else None for c in (id_col, label_col, remark_col)}
-        raw_id = getattr(cells[id_col], "value", None)
-        label_text = cell_text(cells[label_col]) if cells[label_col] is not None else ""
-        remark = cell_text(cells[remark_col]) if remark_col is not None and cells[remark_col] is not None else ""
+    typed = []  # (excel row, raw ID, label text, remark): IDs are parsed together below, not row by row
+    for excel_row, (raw_id, label, note) in typed_columns(path, ws.title, [id_col, label_col, remark_col], index + 2):
         if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
             continue
-        ids, _, lossy = parse_ids(pd.Series([raw_id], dtype=object))
+        typed.append((excel_row, raw_id, cell_text(label), cell_text(note)))
+    ids, _, lossy = parse_ids(pd.Series([t[1] for t in typed], dtype=object))
+    records = []
+    for (excel_row, _, label_text, remark), parsed, lost in zip(typed, ids.tolist(), lossy.tolist()):
         where = Location(path, ws.title, excel_row)
-        if lossy.iloc[0]:
+        if lost:
             last.warnings.append(MESSAGES("lossy_id", where=where))
             continue
-        user = normalize_id(ids.iloc[0])
+        user = normalize_id(parsed)
         last.seen.add(user)
         key = ""
         if label_text:

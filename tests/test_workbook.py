@@ -14,7 +14,7 @@ import pytest
 from tagger import forecast as fc
 from tagger.i18n import set_language
 from tagger.metrics import RATE_BASES
-from tagger.pipeline import TagResult
+from tagger.pipeline import TagOptions, TagResult, run
 from tagger.segments import label as segment_label
 from tagger.workbook import sheet_order
 from tagger.workbook import users as users_sheet
@@ -193,9 +193,9 @@ def test_user_text_is_never_a_formula(tmp_path: Path) -> None:
     index = book.sheetnames.index("用户明细") + 1
     with zipfile.ZipFile(result.output) as zf:
         xml = zf.read(f"xl/worksheets/sheet{index}.xml").decode()
-    formulas = re.findall(r"<f>(.*?)</f>", xml)
+    formulas = re.findall(r"<f(?: [^>]*)?>(.*?)</f>", xml)
     assert formulas and not any("HYPERLINK" in f or "SUM(A1)" in f for f in formulas)
-    assert "<f>+1</f>" not in xml and "<f>-1</f>" not in xml
+    assert "+1" not in formulas and "-1" not in formulas
 
 
 def test_continuation_sheets_keep_every_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -213,3 +213,29 @@ def test_continuation_sheets_keep_every_row(tmp_path: Path, monkeypatch: pytest.
 
 def test_sheet_names_continue_past_a_million_rows() -> None:
     assert [n for n, _, _ in users_sheet.sheet_names(2_100_000)] == ["用户明细", "用户明细(2)", "用户明细(3)"]
+
+
+def test_carried_columns_are_as_wide_as_their_content(tmp_path: Path) -> None:
+    """An 11-digit phone number, a long ID and a nickname are not clipped by a narrow column."""
+    from tagger.workbook.users import display_width
+
+    frame = pd.DataFrame({
+        "用户ID": [f"u{i:03d}" for i in range(5)],
+        "手机号": ["18921779671", "13800138000", "", None, "15012345678"],
+        "设备号": ["09ff81d9-aab8-462a-901f-ab3e7c2ddd4e"] + ["x"] * 4,
+        "昵称": ["知足常乐的老司机一枚", "a", "b", "c", "d"],
+        "备注说明": ["很长的一段说明文字" * 20] + [""] * 4,
+        "注册时间": ["2024-01-05 10:00:00"] * 5,
+        "最近一次活跃时间": ["2024-07-05 10:00:00"] * 5,
+    })
+    export = tmp_path / "users.xlsx"
+    frame.to_excel(export, index=False)
+    result = run(TagOptions(export=export, output=tmp_path / "out.xlsx", history=tmp_path / "h.sqlite",
+                            month="2024-07"))
+    ws = openpyxl.load_workbook(result.output)["用户明细"]
+    head = [c.value for c in ws[1]]
+    width = {h: ws.column_dimensions[openpyxl.utils.get_column_letter(i + 1)].width for i, h in enumerate(head)}
+    assert width["手机号"] >= 11 + 2
+    assert width["设备号"] >= 36 + 2
+    assert width["昵称"] >= display_width("知足常乐的老司机一枚")
+    assert 40 <= width["备注说明"] <= 60 + 1  # free text stops at a cap; the cell holds it all

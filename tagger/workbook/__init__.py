@@ -10,6 +10,7 @@ rows in order.
 
 from __future__ import annotations
 
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ import xlsxwriter
 
 from tagger.files import atomic_output
 from tagger.progress import SilentProgress
+from tagger.workbook import rowxml
 from tagger.workbook.alerts import SHEET_NAMES as REPORT_SHEETS
 from tagger.workbook.alerts import write_alerts, write_review
 from tagger.workbook.analysis import write_preferences, write_transitions
@@ -32,6 +34,7 @@ from tagger.workbook.params import write_params
 from tagger.workbook.reach import write_reach
 from tagger.workbook.research import SHEET as RESEARCH_SHEET
 from tagger.workbook.research import write_research
+from tagger.workbook.rowxml import SheetRows
 from tagger.workbook.styles import Styles
 from tagger.workbook.unmatched import write_unmatched
 from tagger.workbook.users import plan_users, write_users
@@ -82,28 +85,32 @@ def _has_research(result: "TagResult") -> bool:
 def write_workbook(result: "TagResult", path: Path, progress: "Progress | None" = None) -> Path:
     """Write the tagged workbook to ``path`` (atomically, backing up an existing file)."""
     progress = progress or SilentProgress()
-    with atomic_output(Path(path)) as temp:
-        workbook = xlsxwriter.Workbook(str(temp), WORKBOOK_OPTIONS)
-        if len(result.tags) > 200_000:  # a million rows of formulas is > 4 GB of sheet XML: needs ZIP64
-            workbook.use_zip64()
+    with atomic_output(Path(path)) as temp, tempfile.TemporaryDirectory(prefix="tagger-") as work:
+        package = Path(work) / "package.xlsx"
+        workbook = xlsxwriter.Workbook(str(package), {**WORKBOOK_OPTIONS, "tmpdir": work})
+        # Every formula carries the value Python computed (tests/test_recalc.py checks them
+        # all), so opening the file need not recalculate a million rows first.
+        workbook.calc_on_load = False
         written = datetime.now()
         workbook.set_properties({"title": f"tagger {result.month}", "created": written})
         result.written_at = written.isoformat(timespec="microseconds")
         for name, value in result.workbook_record().items():  # which run wrote it: see tagger.refresh
             if name != "path":
                 workbook.set_custom_property(f"tagger_{name}", value)
-        _write_all(workbook, result, progress)
+        streams = _write_all(workbook, result, progress)
         workbook.close()
+        rowxml.splice(package, temp, streams)
     return Path(path)
 
 
-def _write_all(workbook: Any, result: "TagResult", progress: "Progress") -> None:
+def _write_all(workbook: Any, result: "TagResult", progress: "Progress") -> list[SheetRows]:
+    """Every sheet but the big row blocks, which are returned to be streamed in by :func:`rowxml.splice`."""
     styles = Styles(workbook)
     plan = plan_users(result)
     forecast = plan_forecast(result)  # before the Users sheet: a target period out of reach fails fast
     groups = shown_groups(result)
     sheets = {key: workbook.add_worksheet(SHEETS(key)) for key in ("overview", "forecast")}
-    write_users(workbook, styles, plan, progress)
+    streams = write_users(workbook, styles, plan, progress)
     group_sheets = {g: workbook.add_worksheet(sheet_name(g)) for g in groups}
     summary = [k for k in SUMMARY_SHEETS if k not in sheets]
     after = summary.index("transitions") + 1  # 价值分层 sits beside the other analysis sheets
@@ -119,7 +126,7 @@ def _write_all(workbook: Any, result: "TagResult", progress: "Progress") -> None
     cells = write_overview(sheets["overview"], styles, result, plan, workbook)
     write_forecast(workbook, sheets["forecast"], styles, result, cells, forecast)
     for group, ws in group_sheets.items():
-        write_group_sheet(workbook, ws, styles, result, plan, group)
+        streams.append(write_group_sheet(workbook, ws, styles, result, plan, group))
     write_preferences(workbook, sheets["prefs"], styles, result, plan, groups, cells.groups, cells.cumulative)
     write_transitions(sheets["transitions"], styles, result, plan, groups)
     if "value_layers" in sheets:
@@ -143,6 +150,7 @@ def _write_all(workbook: Any, result: "TagResult", progress: "Progress") -> None
         ws.set_landscape()
         ws.fit_to_pages(1, 0)
     sheets["overview"].activate()
+    return streams
 
 
 __all__ = ["write_workbook", "sheet_order", "WORKBOOK_OPTIONS"]

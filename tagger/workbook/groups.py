@@ -21,9 +21,11 @@ from tagger.i18n import Catalog, get_language
 from tagger.metrics import segment_count
 from tagger.playbook import plays_for
 from tagger.segments import label as segment_label
+from tagger.workbook import rowxml
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import HEADINGS, SHEETS
 from tagger.workbook.params import status_label
+from tagger.workbook.rowxml import SheetRows
 from tagger.workbook.styles import Styles
 import tagger.workbook.users as users_sheet
 from tagger.workbook.users import UsersPlan
@@ -122,8 +124,8 @@ def carried_row(row: Mapping[str, object]) -> dict[str, str]:
 
 
 def write_group_sheet(workbook: Any, ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan,
-                      group: str) -> None:
-    """Fill one group's strategy sheet."""
+                      group: str) -> SheetRows:
+    """Fill one group's strategy sheet; returns its member rows, streamed in at the end."""
     lang = get_language()
     name = sheet_name(group)
     grid = Grid(ws, name)
@@ -133,7 +135,7 @@ def write_group_sheet(workbook: Any, ws: Any, styles: Styles, result: "TagResult
     # Membership follows the effective group (a manual label moves the user here), live
     # from 用户明细's 生效分群 column; 总览's counts stay computed.
     effective = tags["effective_group"] if "effective_group" in tags else tags["group"]
-    members = np.flatnonzero(effective.to_numpy() == group)
+    members = np.flatnonzero((effective == group).to_numpy(bool))
     config = result.config
 
     for col, width in enumerate((22, 22, 14, 16, 40, 20, 14, 10)):
@@ -164,11 +166,11 @@ def write_group_sheet(workbook: Any, ws: Any, styles: Styles, result: "TagResult
 
     grid.text(top, 4, TEXT("mix"), styles["section"])
     grid.row(top + 1, 4, [TEXT("feature"), TEXT("holders"), TEXT("holder_share")], styles["header"])
-    member_tags = tags["tags"].to_numpy()[members]
+    member_tags = tags["tags"].take(members).astype(str)
     count_ref = grid.ref(row, 1, sheet=False)
     for i, feature in enumerate(config.features):
         text = feature.label(lang)
-        held = int(sum(text in str(t) for t in member_tags))
+        held = int(member_tags.str.contains(text, regex=False).sum())
         r = top + 2 + i
         grid.text(r, 4, text)
         grid.formula(r, 5, "=" + plan.countifs(("effective_group", qlabel), ("tags", fx.quote(f"*{text}*"))), held,
@@ -191,7 +193,7 @@ def write_group_sheet(workbook: Any, ws: Any, styles: Styles, result: "TagResult
     grid.row(header_row, 0, [TEXT(h) if h != "primary" else HEADINGS("primary") for h in heads], styles["header"])
     grid.flush()
     ws.autofilter(header_row, 0, header_row + max(len(members), 1), len(heads) - 1)
-    _write_members(ws, styles, result, members, plays, header_row + 1, lang)
+    return _members(styles, result, name, members, plays, header_row + 1, lang)
 
 
 def _write_playbook(grid: Grid, ws: Any, styles: Styles, result: "TagResult", group: str, row: int,
@@ -220,43 +222,36 @@ def _write_playbook(grid: Grid, ws: Any, styles: Styles, result: "TagResult", gr
     return last + 1
 
 
-def _write_members(ws: Any, styles: Styles, result: "TagResult", members: np.ndarray, plays: Sequence[Play],
-                   first_row: int, lang: str) -> None:
-    """The group's users, streamed row by row after the summary."""
+def _members(styles: Styles, result: "TagResult", name: str, members: np.ndarray, plays: Sequence[Play],
+             first_row: int, lang: str) -> SheetRows:
+    """The group's users below the summary, as rows streamed in by :func:`rowxml.splice`."""
     frame = result.users.frame
-    ids = frame["user_id"].to_numpy()[members]
-    nicks = frame["nickname"].to_numpy()[members] if "nickname" in frame else np.full(len(members), "")
-    tag_text = result.tags["tags"].to_numpy()[members]
-    primary = result.tags["primary"].to_numpy()[members]
-    keys = result.tags["primary_key"].to_numpy()[members]
+    ids = [str(v) for v in frame["user_id"].take(members).tolist()]
+    nicks = _texts(frame["nickname"].take(members).tolist()) if "nickname" in frame else [""] * len(members)
+    tag_text = _texts(result.tags["tags"].take(members).tolist())
+    primary = _texts(result.tags["primary"].take(members).tolist())
+    keys = result.tags["primary_key"].take(members).tolist()
     channels = {c.key: c.label(lang) for c in result.config.channels}
     picks = {key: suggestion(plays, key) for key in set(keys)}
+    played = {key: (channels.get(p.channel, p.channel), p.text("content", lang)) if p is not None else ("", "")
+              for key, p in picks.items()}
     # Trigger rules (tagger.rules, applied by refresh) name a channel and content per user; they win.
     ruled_channel = _column(result, "channel", members)
     ruled_content = _column(result, "content", members)
-    text = styles["text"]
-    write = ws.write_string
-    for offset in range(len(members)):
-        row = first_row + offset
-        play = picks[keys[offset]]
-        write(row, 0, str(ids[offset]), text)
-        for col, value in ((1, nicks[offset]), (2, primary[offset]), (5, tag_text[offset])):
-            if isinstance(value, str) and value:
-                write(row, col, value, text)
-        if ruled_channel[offset]:
-            write(row, 3, ruled_channel[offset], text)
-            if ruled_content[offset]:
-                write(row, 4, ruled_content[offset], text)
-        elif play is not None:
-            write(row, 3, channels.get(play.channel, play.channel), text)
-            content = play.text("content", lang)
-            if content:
-                write(row, 4, content, text)
+    channel = [ruled or played[key][0] for ruled, key in zip(ruled_channel, keys)]
+    content = [text if ruled else played[key][1] for ruled, text, key in zip(ruled_channel, ruled_content, keys)]
+    text = styles["text"]._get_xf_index()
+    columns = [ids, nicks, primary, channel, content, tag_text]
+    cells = [rowxml.ColumnCells(col, "text", values, text) for col, values in enumerate(columns)]
+    return SheetRows(name, first_row, len(members), cells)
+
+
+def _texts(values: Sequence[object]) -> list[str]:
+    return [v if isinstance(v, str) else "" for v in values]
 
 
 def _column(result: "TagResult", name: str, members: np.ndarray) -> list[str]:
     """A text column of the tags for the members ("" where absent)."""
     if name not in result.tags:
         return [""] * len(members)
-    values = result.tags[name].to_numpy()[members]
-    return [v if isinstance(v, str) else "" for v in values]
+    return _texts(result.tags[name].take(members).tolist())

@@ -1,9 +1,10 @@
 """The Users sheet (用户明细): every input column, then the tags as live formulas.
 
-Written row by row in xlsxwriter's ``constant_memory`` mode so a million-row export
-stays flat in memory. IDs and every text cell go through ``write_string`` (user data is
-never a formula or a link); the parsed date and count columns are written as real dates
-and numbers, because the formulas read them. Every computed column is a formula from
+xlsxwriter writes the header row, widths, filter, panes and validation; the data rows
+are built a block at a time by :mod:`tagger.workbook.rowxml` and streamed into the file,
+so a million-row export stays flat in memory. IDs and every text cell are inline strings
+(user data is never a formula or a link); the parsed date and count columns are real
+dates and numbers, because the formulas read them. Every computed column is a formula from
 :mod:`tagger.formulas` carrying the value Python computed. Past Excel's 1,048,576 rows the
 sheet continues on ``用户明细(2)`` with the same columns, so no row is ever dropped.
 
@@ -13,8 +14,9 @@ column letters and sheet names for their ``COUNTIF`` formulas.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,11 +25,6 @@ import pandas as pd
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-try:
-    from xlsxwriter.worksheet import CellFormulaTuple
-except ImportError:  # pragma: no cover - older or newer xlsxwriter
-    CellFormulaTuple = None  # type: ignore[assignment,misc]
-
 from tagger import formulas as fx
 from tagger.config import LAYER_KEYS
 from tagger.i18n import Catalog, get_language
@@ -35,8 +32,10 @@ from tagger.pipeline import PREV_SUFFIX, usage_fields, window_usage
 from tagger.preferences import share_base
 from tagger.segments import label as segment_label
 from tagger.values import month_number, parse_month
+from tagger.workbook import rowxml
 from tagger.workbook.grid import join_plus, sheet_ref
 from tagger.workbook.labels import HEADINGS, SHEETS
+from tagger.workbook.rowxml import SheetRows
 from tagger.workbook.styles import Styles
 
 if TYPE_CHECKING:
@@ -131,11 +130,11 @@ def _source_columns(result: "TagResult") -> list[Column]:
     for index, header in enumerate(raw.columns):
         name = by_header.get(header)
         heading = str(header)
-        width = min(max(len(heading) * 2 + 2, 10), 40)
+        width = min(max(display_width(heading) + 2, 10), 40)
         key = name or f"col{index}"
         if name == "user_id":
-            values = [v if isinstance(v, str) else i for v, i in zip(raw[header], frame["user_id"])]
-            columns.append(Column(key, heading, "text", values, 21))
+            values = [v if isinstance(v, str) else i for v, i in zip(raw[header].tolist(), frame["user_id"].tolist())]
+            columns.append(Column(key, heading, "text", values, content_width(values, 21)))
         elif name in DATE_FIELDS:
             columns.append(Column(key, heading, "date", excel_serials(frame[name]), 20, "date"))
         elif header in count_fields or name == "active_days" or header in layer_columns:
@@ -144,8 +143,38 @@ def _source_columns(result: "TagResult") -> list[Column]:
             columns.append(Column(field_name, heading, "number",
                                   _counts_as_read(raw[header], frame[field_name]), max(width, 10)))
         else:
-            columns.append(Column(key, heading, "auto", raw[header].tolist(), width))
+            values = raw[header].tolist()
+            columns.append(Column(key, heading, "auto", values, content_width(values, width)))
     return columns
+
+
+_CODE = re.compile(r"[0-9A-Za-z_\-+.@:]{1,64}")  # an ID, phone number, plate or e-mail: shown whole
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in Excel's default font: a CJK or full-width character counts two.
+
+    >>> display_width("手机号"), display_width("13800138000")
+    (6, 11)
+    """
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def content_width(values: Sequence[Any], least: float, sample: int = 2_000, widest: int = 60) -> float:
+    """A width that shows the column's values, from a sample of its first rows.
+
+    IDs, phone numbers and other unbroken digits or ASCII codes are never clipped; free
+    text stops at ``widest`` (the cell still holds all of it).
+    """
+    texts = [v if isinstance(v, str) else f"{v:.16G}" if isinstance(v, float) else str(v)
+             for v in values[:sample] if v is not None and v == v and v != ""]
+    if not texts:
+        return least
+    longest = max(texts, key=display_width)
+    needed = display_width(longest) + 2
+    if not _CODE.fullmatch(longest):  # free text stops at the cap
+        needed = min(needed, widest)
+    return max(least, needed)
 
 
 def _counts_as_read(raw: pd.Series, parsed: pd.Series) -> list[Any]:
@@ -176,7 +205,7 @@ def plan_users(result: "TagResult") -> UsersPlan:
         columns.append(Column(key, HEADINGS(key), kind, values, width, style))
         keys.append(key)
 
-    labels = {key: segment_label(key) for key in set(tags["segment"]) | set(tags["group"])}
+    labels = {key: segment_label(key) for key in {*tags["segment"].unique(), *tags["group"].unique()}}
     group_labels = tags["group"].map(labels)
     age = (month - month_number(frame["register_date"])).astype(int).to_numpy()
     add("segment", "formula", tags["segment"].map(labels).tolist(), 14, "text")
@@ -194,7 +223,8 @@ def plan_users(result: "TagResult") -> UsersPlan:
     add("active", "formula", np.where(tags["active"].to_numpy(bool), yes, no).tolist(), 9, "center")
     add("age", "formula", age.tolist(), 9)
     add("idle", "formula", [None if v is pd.NA else int(v) for v in tags["idle_months"].tolist()], 9)
-    add("prev_state", "formula", [fx.prev_state_label(k, lang) for k in tags["prev_group"]], 14, "text")
+    prev_labels = {k: fx.prev_state_label(k, lang) for k in tags["prev_group"].unique()}
+    add("prev_state", "formula", [prev_labels[k] for k in tags["prev_group"].tolist()], 14, "text")
     count_features = [f for f in result.config.features if f.key in result.users.feature_columns]
     windows = _window_columns(result, columns, letters, keys)
     count_letters = [windows.get(f.field, letters[f.field]) for f in count_features]
@@ -310,115 +340,47 @@ def _typed_columns(result: "TagResult") -> tuple[list[str], list[str]]:
     return labels, tags["remark"].tolist() if "remark" in tags else blank
 
 
-def _cell_writer(ws: Worksheet, styles: Styles) -> Callable[[int, int, Any], None]:
-    """Writer for carried-through columns: text stays text, numbers numbers, dates dates."""
-    text = styles["text"]
-    date = styles["date"]
-
-    def write(row: int, col: int, value: Any) -> None:
-        if value is None:
-            return
-        if isinstance(value, str):
-            if value:
-                ws.write_string(row, col, value, text)
-        elif isinstance(value, bool):
-            ws.write_boolean(row, col, value)
-        elif isinstance(value, (int, float, np.integer, np.floating)):
-            if not (isinstance(value, float) and np.isnan(value)):
-                ws.write_number(row, col, float(value))
-        elif isinstance(value, (dt.datetime, dt.date)):
-            ws.write_datetime(row, col, value, date)
-        else:
-            ws.write_string(row, col, str(value), text)
-
-    return write
-
-
-class UsersWorksheet(Worksheet):
-    """A worksheet that takes tagger's per-row formulas as they are.
-
-    For every formula xlsxwriter searches for dynamic-array functions and runs ~30 regular
-    expressions to add ``_xlfn.`` prefixes to functions newer than Excel 2007; on ten long
-    formulas per row that was most of the write time (≈ 0.4 ms a formula). The formulas of
-    :mod:`tagger.formulas` only use Excel 2007 functions, so there is nothing to detect or
-    prefix: the cell is stored as ``write_formula`` would store it, minus those searches.
-    ``tests/test_workbook.py`` and ``tests/test_recalc.py`` read the result back.
-    """
-
-    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
-        return formula[1:] if formula.startswith("=") else formula
-
-    def _write_formula(self, row: int, col: int, formula: str, cell_format: Any = None, value: Any = 0) -> int:
-        if not hasattr(self, "table") or CellFormulaTuple is None:  # another xlsxwriter layout: the slow path
-            return super()._write_formula(row, col, formula, cell_format, value)
-        if self._check_dimensions(row, col):
-            return -1
-        if self.constant_memory and row > self.previous_row:
-            self._write_single_row(row)
-        self.table[row][col] = CellFormulaTuple(self._prepare_formula(formula), cell_format, value)
-        return 0
-
-
-def write_users(workbook: Any, styles: Styles, plan: UsersPlan, progress: "Progress") -> list[str]:
-    """Write the Users sheet(s) of ``plan``; returns the sheet names used."""
-    names = []
+def write_users(workbook: Any, styles: Styles, plan: UsersPlan, progress: "Progress") -> list[SheetRows]:
+    """Set up the Users sheet(s) of ``plan``; returns their rows, streamed in by :func:`rowxml.splice`."""
+    streams = []
     for name, start, stop in plan.sheets:
-        ws = workbook.add_worksheet(name, worksheet_class=UsersWorksheet)
-        names.append(name)
-        _write_part(ws, styles, plan, start, stop, progress)
-    return names
+        ws = workbook.add_worksheet(name)
+        streams.append(_write_part(ws, styles, plan, name, start, stop, progress))
+    return streams
 
 
-def _writers(ws: Worksheet, styles: Styles, plan: UsersPlan) -> list[Callable[[int, int, Any], None]]:
-    """One cell writer per column, chosen once rather than per cell."""
-    auto = _cell_writer(ws, styles)
-    out: list[Callable[[int, int, Any], None]] = []
-    for column in plan.columns:
-        fmt = styles[column.style] if column.style else None
+def _cells(styles: Styles, plan: UsersPlan, start: int, stop: int) -> list[rowxml.ColumnCells]:
+    """How each column's cells are written, with xlsxwriter's style index of each format.
+
+    Text and 人工标签/备注 cells are text; dates and counts numbers (an unreadable count keeps
+    its text); carried-through columns keep each cell's own type; computed columns are one
+    shared formula each, carrying Python's values.
+    """
+    def index(name: str | None) -> int | None:
+        return styles[name]._get_xf_index() if name else None
+
+    text, date = index("text"), index("date")
+    out = []
+    shared = 0
+    for col, column in enumerate(plan.columns):
+        values = column.values[start:stop]
         if column.kind == "formula":
-            out.append(_formula_writer(ws, column.template, fmt))
+            first = "2".join(column.template)  # the formula of the first data row, shared below it
+            out.append(rowxml.ColumnCells(col, "formula", values, index(column.style),
+                                          formula=first.removeprefix("="), shared_index=shared))
+            shared += 1
         elif column.kind in ("text", "input"):
-            out.append(_string_writer(ws, styles["text"] if column.kind == "text" else fmt))
+            out.append(rowxml.ColumnCells(col, "text", values, text if column.kind == "text" else index(column.style)))
         elif column.kind in ("date", "number"):
-            out.append(_number_writer(ws, fmt if column.kind == "date" else None, auto))
+            out.append(rowxml.ColumnCells(col, "number", values, index(column.style) if column.kind == "date" else None,
+                                          text_style=text, date_style=date))
         else:
-            out.append(auto)
+            out.append(rowxml.ColumnCells(col, "auto", values, text_style=text, date_style=date))
     return out
 
 
-def _formula_writer(ws: Worksheet, parts: list[str], fmt: Any) -> Callable[[int, int, Any], None]:
-    write_formula = ws.write_formula
-
-    def write(row: int, col: int, value: Any) -> None:
-        write_formula(row, col, str(row + 1).join(parts), fmt, "" if value is None else value)
-
-    return write
-
-
-def _string_writer(ws: Worksheet, fmt: Any) -> Callable[[int, int, Any], None]:
-    write_string = ws.write_string
-
-    def write(row: int, col: int, value: Any) -> None:
-        if value is not None and value == value and value != "":
-            write_string(row, col, str(value), fmt)
-
-    return write
-
-
-def _number_writer(ws: Worksheet, fmt: Any, fallback: Callable[[int, int, Any], None]) -> Callable[[int, int, Any], None]:
-    write_number = ws.write_number
-
-    def write(row: int, col: int, value: Any) -> None:
-        if isinstance(value, float):
-            write_number(row, col, value, fmt)
-        elif value is not None:
-            fallback(row, col, value)
-
-    return write
-
-
-def _write_part(ws: Worksheet, styles: Styles, plan: UsersPlan, start: int, stop: int,
-                progress: "Progress") -> None:
+def _write_part(ws: Worksheet, styles: Styles, plan: UsersPlan, name: str, start: int, stop: int,
+                progress: "Progress") -> SheetRows:
     header = styles["header"]
     computed = styles["header_computed"]
     editable = styles["header_input"]
@@ -437,13 +399,4 @@ def _write_part(ws: Worksheet, styles: Styles, plan: UsersPlan, start: int, stop
         "input_title": override.heading, "input_message": TEXT("override_prompt"),
         "error_title": override.heading, "error_message": TEXT("override_error"), "error_type": "warning",
     })
-    writers = _writers(ws, styles, plan)
-    values = [c.values for c in plan.columns]
-    pairs = list(zip(range(len(values)), writers, values))
-    for i in range(start, stop):
-        row = i - start + 1
-        for col, write, column in pairs:
-            write(row, col, column[i])
-        if row % 10_000 == 0:
-            progress.advance(10_000)
-    progress.advance((stop - start) % 10_000)
+    return SheetRows(name, 1, stop - start, _cells(styles, plan, start, stop), on_block=progress.advance)
