@@ -36,6 +36,7 @@ from tagger.segments import ACTIVE_SEGMENTS, assign_segments
 from tagger.snapshot import snapshot_columns, table_to_read
 from tagger.value_layers import tag_layers
 from tagger.values import month_key, month_number, parse_month
+from tagger.window import PREV_SUFFIX, usage_fields, usage_window, window_usage  # noqa: F401 (re-exported)
 from tagger.workbook import write_workbook
 
 MESSAGES = Catalog(
@@ -303,52 +304,6 @@ def last_month_state(users: Users, month: int, store: HistoryStore | None) -> La
         return LastMonthState(prev_active, "history", MESSAGES("prev_from_history", month=prev_key),
                               departed_states(prev_tags, frame["user_id"]), prev_tags)
     return LastMonthState(None, "none", MESSAGES("prev_unknown", month=prev_key))
-
-
-PREV_SUFFIX = "_prev"  # users.frame column of the two earlier months' usage, beside the month's own
-
-
-def usage_fields(users: Users, config: Config) -> list[str]:
-    """The count fields of the preference window this export carries (feature counts, active days)."""
-    frame = users.frame
-    fields = [f.field for f in config.features if f.field in frame]
-    return fields + (["active_days"] if "active_days" in frame else [])
-
-
-def usage_window(users: Users, month: int, config: Config, store: HistoryStore | None) -> list[str] | None:
-    """With monthly counts (``[preferences] window = "month"``), add M-1 and M-2 from history.
-
-    Each count field gets a ``<field>_prev`` column in ``users.frame``: the two earlier months'
-    stored counts summed (0 for a user not in them), so the window is this month plus those.
-    Returns the earlier months found (possibly none), or None when the export holds 3-month totals.
-    """
-    if config.preference_window != "month":
-        return None
-    fields = usage_fields(users, config)
-    frame = users.frame
-    earlier = pd.DataFrame(0.0, index=frame.index, columns=fields)
-    found: list[str] = []
-    for back in (2, 1):
-        key = month_key(month - back)
-        stored = store.usage(key) if store is not None and store.has_users(key) else None
-        if stored is None or stored.empty:
-            continue
-        found.append(key)
-        aligned = stored.reindex(index=frame["user_id"].to_numpy(), columns=fields).fillna(0.0)
-        earlier += aligned.to_numpy()
-    if found:
-        for name in fields:
-            frame[name + PREV_SUFFIX] = earlier[name]
-    return found
-
-
-def window_usage(frame: pd.DataFrame, name: str) -> pd.Series:
-    """A count over the preference window: the month's own plus the earlier months' (blank stays blank)."""
-    own = frame[name]
-    if name + PREV_SUFFIX not in frame:
-        return own
-    earlier = frame[name + PREV_SUFFIX]
-    return own.fillna(0.0) + earlier.where(own.notna() | (earlier > 0))
 
 
 def tag_users(users: Users, month: int, config: Config, *, prev_active_month: pd.Series | None,

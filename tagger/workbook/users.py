@@ -28,7 +28,7 @@ from xlsxwriter.worksheet import Worksheet
 from tagger import formulas as fx
 from tagger.config import LAYER_KEYS
 from tagger.i18n import Catalog, get_language
-from tagger.pipeline import PREV_SUFFIX, usage_fields, window_usage
+from tagger.window import PREV_SUFFIX, usage_fields, window_usage
 from tagger.preferences import share_base
 from tagger.segments import label as segment_label
 from tagger.values import month_number, parse_month
