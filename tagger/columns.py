@@ -72,6 +72,8 @@ FIELD_NOTES: dict[str, dict[str, str]] = {
     "nickname": {"zh": "显示在触达名单和分群表中", "en": "shown on the contact lists and group sheets"},
     "drove": {"zh": "流失用户再分为开车/不开车", "en": "splits churned users into drove / did not drive"},
     "top_feature_3m": {"zh": "没有使用次数的用户按它定偏好", "en": "gives a preference to users without counts"},
+    "active_days": {"zh": "share_of = \"sessions\" 时，偏好份额按活跃天数计算",
+                    "en": "with share_of = \"sessions\", preference shares are of these days"},
     "activity_count_3m": {"zh": "不改标签；可在 [[rules]] 的 when 条件中使用",
                           "en": "no effect on tags; usable in [[rules]] when-conditions"},
 }

@@ -115,6 +115,27 @@ BLOCKS = Catalog(
                   "`tagger contacts` 按这些规则为每个渠道写出一份名单，预警和分群表也按它们推荐渠道。\n"
                   "项目 tagger.toml 中自己的 [[rules]] 会整体替换这个列表（从不合并）；在那里写 `rules = []` 则关闭规则。",
         },
+        "share_of": {
+            "en": "What a share is taken of: \"total\" (the user's summed counts; shares add up to 1) or \"sessions\"\n"
+                  "(the user's active days, column 活跃天数; shares overlap, as the article's user A).",
+            "zh": "份额的分母：\"total\"（用户各项次数之和；各份额相加为 1）或 \"sessions\"\n"
+                  "（用户的活跃天数，列 活跃天数；各份额可以重叠，如原文的用户 A）。",
+        },
+        "window": {
+            "en": "\"3m\": the export's counts are three-month totals; \"month\": monthly counts, summed with the\n"
+                  "last two months kept in the history.",
+            "zh": "\"3m\"：导出中的次数是近三个月合计；\"month\"：每月次数，与历史库中\n"
+                  "前两个月的次数相加。",
+        },
+        "value_layers": {
+            "en": "Optional value layers beside the lifecycle (高价值活跃 / 高价值沉睡 / 潜力 / 一般), see README:\n"
+                  "[value_layers]\nvalue = \"近三个月消费金额\"\nfrequency = \"近三个月参与活动次数\"\n"
+                  "method = \"quantile\"\nquantile = 0.8",
+            "zh": "可选：生命周期之外的价值分层（高价值活跃 / 高价值沉睡 / 潜力 / 一般），见 README：\n"
+                  "[value_layers]  # 价值分层\nvalue = \"近三个月消费金额\"\nfrequency = \"近三个月参与活动次数\"\n"
+                  "method = \"quantile\"  # 按分位数切分（或 \"thresholds\"：按团队设定的阈值）\n"
+                  "quantile = 0.8  # 前 20 % 为高",
+        },
     },
 )
 

@@ -91,6 +91,12 @@ def _field_label(name: str, settings: ProjectSettings) -> str:
 COMMENTS = Catalog(
     "project_toml",
     {
+        "date_order": {
+            "zh": "09/13/2024 这类日期的读法：\"mdy\"（月/日/年）或 \"dmy\"（日/月/年）；不设置则拒绝这类日期，\n"
+                  "而不是去猜（--date-order 可为单次运行指定）。",
+            "en": "How dates like 09/13/2024 read: \"mdy\" (month/day/year), \"dmy\" (day/month/year); unset refuses\n"
+                  "them rather than guess (--date-order says it for one run).",
+        },
         "written": {"zh": "# tagger 项目设置，由 `{by}`（tagger {version}）写于 {stamp}。",
                     "en": "# tagger project settings, written by `{by}` (tagger {version}) on {stamp}."},
         "intro": {
@@ -178,9 +184,8 @@ def _columns_block(settings: ProjectSettings) -> list[str]:
 def _date_order_lines(settings: ProjectSettings) -> list[str]:
     """``date_order``, set when the export needs it, else shown commented so people find the key."""
     line = f"date_order = {_value(settings.date_order or 'mdy')}"
-    return ["# How dates like 09/13/2024 read: \"mdy\" (month/day/year), \"dmy\" (day/month/year); unset refuses",
-            "# them rather than guess (--date-order says it for one run).",
-            line if settings.date_order else f"# {line}"]
+    comment = [f"# {row}" for row in _comment("date_order", settings.language)]
+    return [*comment, line if settings.date_order else f"# {line}"]
 
 
 def render_config(settings: ProjectSettings, *, written_by: str = "tagger init") -> str:

@@ -268,7 +268,7 @@ def test_mapping_table_groups_fields_and_names_counts(june: Path, tmp_path: Path
     fields = {group: [n for n in part if n]  # a wrapped cell continues on a row without a field name
               for group, part in (("required", names[starts[0] + 1: starts[1]]),
                                   ("optional", names[starts[1] + 1: starts[2]]), ("counts", names[starts[2] + 1:]))}
-    assert len(fields["required"]) == 3 and len(fields["optional"]) == 6 and len(fields["counts"]) == 5
+    assert len(fields["required"]) == 3 and len(fields["optional"]) == 7 and len(fields["counts"]) == 5
     assert all(rows[names.index(n)][3] for n in fields["optional"])  # every optional field says what it changes
     for label in expected["absent"]:
         assert label not in fields["counts"]  # a count is never shown under its preference's name

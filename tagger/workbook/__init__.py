@@ -19,7 +19,6 @@ import xlsxwriter
 
 from tagger.files import atomic_output
 from tagger.progress import SilentProgress
-from tagger.workbook import rowxml
 from tagger.workbook.alerts import SHEET_NAMES as REPORT_SHEETS
 from tagger.workbook.alerts import write_alerts, write_review
 from tagger.workbook.analysis import write_preferences, write_transitions
@@ -34,7 +33,7 @@ from tagger.workbook.params import write_params
 from tagger.workbook.reach import write_reach
 from tagger.workbook.research import SHEET as RESEARCH_SHEET
 from tagger.workbook.research import write_research
-from tagger.workbook.rowxml import SheetRows
+from tagger.workbook.rowxml import SheetRows, splice
 from tagger.workbook.styles import Styles
 from tagger.workbook.unmatched import write_unmatched
 from tagger.workbook.users import plan_users, write_users
@@ -99,7 +98,7 @@ def write_workbook(result: "TagResult", path: Path, progress: "Progress | None" 
                 workbook.set_custom_property(f"tagger_{name}", value)
         streams = _write_all(workbook, result, progress)
         workbook.close()
-        rowxml.splice(package, temp, streams)
+        splice(package, temp, streams)
     return Path(path)
 
 

@@ -21,11 +21,10 @@ from tagger.i18n import Catalog, get_language
 from tagger.metrics import segment_count
 from tagger.playbook import plays_for
 from tagger.segments import label as segment_label
-from tagger.workbook import rowxml
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import HEADINGS, SHEETS
 from tagger.workbook.params import status_label
-from tagger.workbook.rowxml import SheetRows
+from tagger.workbook.rowxml import ColumnCells, SheetRows
 from tagger.workbook.styles import Styles
 import tagger.workbook.users as users_sheet
 from tagger.workbook.users import UsersPlan
@@ -242,7 +241,7 @@ def _members(styles: Styles, result: "TagResult", name: str, members: np.ndarray
     content = [text if ruled else played[key][1] for ruled, text, key in zip(ruled_channel, ruled_content, keys)]
     text = styles["text"]._get_xf_index()
     columns = [ids, nicks, primary, channel, content, tag_text]
-    cells = [rowxml.ColumnCells(col, "text", values, text) for col, values in enumerate(columns)]
+    cells = [ColumnCells(col, "text", values, text) for col, values in enumerate(columns)]
     return SheetRows(name, first_row, len(members), cells)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,10 +32,9 @@ from tagger.window import PREV_SUFFIX, usage_fields, window_usage
 from tagger.preferences import share_base
 from tagger.segments import label as segment_label
 from tagger.values import month_number, parse_month
-from tagger.workbook import rowxml
 from tagger.workbook.grid import join_plus, sheet_ref
 from tagger.workbook.labels import HEADINGS, SHEETS
-from tagger.workbook.rowxml import SheetRows
+from tagger.workbook.rowxml import ColumnCells, SheetRows
 from tagger.workbook.styles import Styles
 
 if TYPE_CHECKING:
@@ -208,10 +207,10 @@ def plan_users(result: "TagResult") -> UsersPlan:
     labels = {key: segment_label(key) for key in {*tags["segment"].unique(), *tags["group"].unique()}}
     group_labels = tags["group"].map(labels)
     age = (month - month_number(frame["register_date"])).astype(int).to_numpy()
-    add("segment", "formula", tags["segment"].map(labels).tolist(), 14, "text")
-    add("group", "formula", group_labels.tolist(), 16, "text")
-    add("tags", "formula", tags["tags"].tolist(), 20, "text")
-    add("primary", "formula", tags["primary"].tolist(), 12, "text")
+    add("segment", "formula", shared_texts(tags["segment"], labels.get), 14, "text")
+    add("group", "formula", shared_texts(tags["group"], labels.get), 16, "text")
+    add("tags", "formula", shared_texts(tags["tags"]), 20, "text")
+    add("primary", "formula", shared_texts(tags["primary"]), 12, "text")
     add("why", "formula", fx.explain(tags, age, month, group_labels, lang), 40, "text")
     layers = result.config.value_layers
     if "value_layer" in tags and layers is not None:
@@ -220,7 +219,7 @@ def plan_users(result: "TagResult") -> UsersPlan:
     add("override", "input", overrides, 14, "input")
     add("remark", "input", remarks, 24, "input")
     yes, no = fx.WORDS("yes"), fx.WORDS("no")
-    add("active", "formula", np.where(tags["active"].to_numpy(bool), yes, no).tolist(), 9, "center")
+    add("active", "formula", [yes if a else no for a in tags["active"].to_numpy(bool).tolist()], 9, "center")
     add("age", "formula", age.tolist(), 9)
     add("idle", "formula", [None if v is pd.NA else int(v) for v in tags["idle_months"].tolist()], 9)
     prev_labels = {k: fx.prev_state_label(k, lang) for k in tags["prev_group"].unique()}
@@ -255,7 +254,7 @@ def plan_users(result: "TagResult") -> UsersPlan:
     # The group that acts (this month's 人工标签 first) and last month's label, read-only: after
     # the helper columns, so the columns the formulas read keep their letters.
     effective = tags["effective_group"] if "effective_group" in tags else tags["group"]
-    add("effective_group", "formula", effective.map(segment_label).tolist(), 18, "text")
+    add("effective_group", "formula", shared_texts(effective, segment_label), 18, "text")
     if "prev_override" in tags and (tags["prev_override"] != "").any():  # read-only: it acts on nothing
         add("prev_override", "text", tags["prev_override"].map(lambda k: segment_label(k) if k else "").tolist(),
             14, "text")
@@ -330,6 +329,16 @@ def _window_columns(result: "TagResult", columns: list[Column], letters: dict[st
     return out
 
 
+def shared_texts(series: pd.Series, convert: Callable[[Any], Any] | None = None) -> list[Any]:
+    """A few distinct values over a million rows: one Python object per distinct value, not per row.
+
+    The Users sheet keeps its columns until the rows are streamed; a list of references to
+    a handful of label strings costs 8 bytes a row instead of ~70.
+    """
+    lookup = {key: (convert(key) if convert else key) for key in series.unique()}
+    return [lookup.get(key, key) for key in series.tolist()]
+
+
 def _typed_columns(result: "TagResult") -> tuple[list[str], list[str]]:
     """人工标签 and 备注 as the sheet shows them: carried by a refresh, else the stored ones ``tag`` applied."""
     carried, tags = result.carried, result.tags
@@ -349,7 +358,7 @@ def write_users(workbook: Any, styles: Styles, plan: UsersPlan, progress: "Progr
     return streams
 
 
-def _cells(styles: Styles, plan: UsersPlan, start: int, stop: int) -> list[rowxml.ColumnCells]:
+def _cells(styles: Styles, plan: UsersPlan, start: int, stop: int) -> list[ColumnCells]:
     """How each column's cells are written, with xlsxwriter's style index of each format.
 
     Text and 人工标签/备注 cells are text; dates and counts numbers (an unreadable count keeps
@@ -366,16 +375,16 @@ def _cells(styles: Styles, plan: UsersPlan, start: int, stop: int) -> list[rowxm
         values = column.values[start:stop]
         if column.kind == "formula":
             first = "2".join(column.template)  # the formula of the first data row, shared below it
-            out.append(rowxml.ColumnCells(col, "formula", values, index(column.style),
+            out.append(ColumnCells(col, "formula", values, index(column.style),
                                           formula=first.removeprefix("="), shared_index=shared))
             shared += 1
         elif column.kind in ("text", "input"):
-            out.append(rowxml.ColumnCells(col, "text", values, text if column.kind == "text" else index(column.style)))
+            out.append(ColumnCells(col, "text", values, text if column.kind == "text" else index(column.style)))
         elif column.kind in ("date", "number"):
-            out.append(rowxml.ColumnCells(col, "number", values, index(column.style) if column.kind == "date" else None,
+            out.append(ColumnCells(col, "number", values, index(column.style) if column.kind == "date" else None,
                                           text_style=text, date_style=date))
         else:
-            out.append(rowxml.ColumnCells(col, "auto", values, text_style=text, date_style=date))
+            out.append(ColumnCells(col, "auto", values, text_style=text, date_style=date))
     return out
 
 
