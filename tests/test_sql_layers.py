@@ -147,3 +147,27 @@ def test_layers_and_sessions_transpile(dialect: str) -> None:
                                  preference_share_of="sessions")
     sql = build_sql(config, MONTH, dialect)
     assert "value_layer" in sql and "active_days" in sql
+
+
+def test_cli_sql_from_tagger_toml_matches_python(run_cli, tmp_path: Path) -> None:
+    """The real command on a real tagger.toml: users and metrics SQL with sessions and quantile layers."""
+    (tmp_path / "tagger.toml").write_text(
+        '[preferences]\nshare_of = "sessions"\n\n'
+        '[value_layers]\nvalue = "消费金额"\nfrequency = "订单数"\nrecency = "距上次消费天数"\nquantile = 0.7\n',
+        encoding="utf-8")
+    config = load_config(tmp_path / "tagger.toml")
+    assert config.value_layers is not None and config.value_layers.quantile == 0.7
+    frame = _with_extras(make_snapshot(config, users=1200, seed=12))
+    path = _parquet(frame, tmp_path / "snapshot.parquet")
+    code, sql, err = run_cli("sql", "--dialect", "duckdb", "--month", "2024-07", "--config", tmp_path / "tagger.toml")
+    assert code == 0, err
+    python, expected = python_reference(path, config)
+    engine = run_duckdb(sql.strip().rstrip(";"), path)
+    assert user_differences(python, engine) == {}
+    layers = _reference_layers(tmp_path, config)
+    assert engine.set_index("user_id")["value_layer"].reindex(layers.index).tolist() == layers.tolist()
+    code, metrics_sql, err = run_cli("sql", "--dialect", "duckdb", "--month", "2024-07", "--what", "metrics",
+                                     "--config", tmp_path / "tagger.toml")
+    assert code == 0, err
+    row = run_duckdb(metrics_sql.strip().rstrip(";"), path).iloc[0]
+    assert int(row["mau"]) == expected.mau and int(row["cumulative"]) == expected.cumulative
