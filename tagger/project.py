@@ -16,10 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-
-import tomlkit
-import tomlkit.exceptions
-import tomlkit.items
+from typing import TYPE_CHECKING
 
 from tagger import __version__
 from tagger.columns import (
@@ -34,6 +31,12 @@ from tagger.errors import OutputError
 from tagger.files import atomic_output
 from tagger.i18n import LANGUAGES, Catalog
 from tagger.preset_comments import localize_comments
+
+if TYPE_CHECKING:
+    from tomlkit import TOMLDocument
+    from tomlkit.items import Table
+
+# tomlkit is imported where it is used: every ``tagger`` command start would otherwise pay ~25 ms for it.
 
 MESSAGES = Catalog(
     "project",
@@ -266,9 +269,12 @@ def update_config(existing: str, settings: ProjectSettings, *, written_by: str =
     is edited in place with tomlkit (comments and order survive). A table the file lacks is added as
     :func:`render_config` writes it, comments included. None when ``existing`` is not TOML.
     """
+    import tomlkit
+    import tomlkit.exceptions
+
     try:
         doc = tomlkit.parse(existing)
-    except tomlkit.exceptions.ParseError:
+    except tomlkit.exceptions.TOMLKitError:
         return None
     fresh = tomlkit.parse(render_config(settings, written_by=written_by))
     for table, keys in OWNED_KEYS.items():
@@ -280,8 +286,10 @@ def update_config(existing: str, settings: ProjectSettings, *, written_by: str =
     return text
 
 
-def _table_of(doc: tomlkit.TOMLDocument, fresh: tomlkit.TOMLDocument, name: str) -> tomlkit.items.Table | None:
+def _table_of(doc: TOMLDocument, fresh: TOMLDocument, name: str) -> Table | None:
     """``doc``'s table ``name``; added from ``fresh`` (None then: nothing left to set) when missing."""
+    import tomlkit.items
+
     table = doc.get(name)
     if isinstance(table, (tomlkit.items.Table, tomlkit.items.InlineTable)):
         return table
@@ -291,7 +299,7 @@ def _table_of(doc: tomlkit.TOMLDocument, fresh: tomlkit.TOMLDocument, name: str)
     return None
 
 
-def _set_keys(doc: tomlkit.TOMLDocument, fresh: tomlkit.TOMLDocument, name: str, keys: Sequence[str]) -> None:
+def _set_keys(doc: TOMLDocument, fresh: TOMLDocument, name: str, keys: Sequence[str]) -> None:
     table = _table_of(doc, fresh, name)
     if table is None:
         return
@@ -303,7 +311,7 @@ def _set_keys(doc: tomlkit.TOMLDocument, fresh: tomlkit.TOMLDocument, name: str,
             del table[key]
 
 
-def _set_columns(doc: tomlkit.TOMLDocument, fresh: tomlkit.TOMLDocument) -> None:
+def _set_columns(doc: TOMLDocument, fresh: TOMLDocument) -> None:
     """``[columns]`` exactly as the wizard's mapping (its own comments and commented lines stay)."""
     table = _table_of(doc, fresh, "columns")
     if table is None:
