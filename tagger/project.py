@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tagger import __version__
 from tagger.columns import (
@@ -30,6 +31,12 @@ from tagger.errors import OutputError
 from tagger.files import atomic_output
 from tagger.i18n import LANGUAGES, Catalog
 from tagger.preset_comments import localize_comments
+
+if TYPE_CHECKING:
+    from tomlkit import TOMLDocument
+    from tomlkit.items import Table
+
+# tomlkit is imported where it is used: every ``tagger`` command start would otherwise pay ~25 ms for it.
 
 MESSAGES = Catalog(
     "project",
@@ -248,6 +255,89 @@ def _rules_block(preset: str, lang: str) -> list[str]:
     return [*_comment("rules", lang), *(f"# {line}" if line else "#" for line in body), ""]
 
 
+# The keys `tagger init` and the wizard write; everything else in an existing tagger.toml (its other
+# tables and keys, [[rules]], comments, order) is what people typed, and a re-save keeps it as it is.
+OWNED_KEYS: dict[str, tuple[str, ...]] = {
+    "project": ("preset", "template", "language", "target_active_rate"),
+    "lifecycle": ("churn_after_months",),
+    "preferences": ("threshold",),
+    "history": ("path", "keep_months"),
+}
+
+
+def update_config(existing: str, settings: ProjectSettings, *, written_by: str = "tagger init",
+                  columns: bool = True) -> str | None:
+    """``existing`` with only the owned keys (and, with ``columns``, ``[columns]``) set from ``settings``.
+
+    A person may have added ``[forecast]``, ``[value_layers]``, ``[[rules]]`` with variants, comments …
+    that the wizard never asks about; re-rendering the file would drop them, so the existing document
+    is edited in place with tomlkit (comments and order survive). A table the file lacks is added as
+    :func:`render_config` writes it, comments included. None when ``existing`` is not TOML.
+    """
+    import tomlkit
+    import tomlkit.exceptions
+
+    try:
+        doc = tomlkit.parse(existing)
+    except tomlkit.exceptions.TOMLKitError:
+        return None
+    fresh = tomlkit.parse(render_config(settings, written_by=written_by))
+    for table, keys in OWNED_KEYS.items():
+        _set_keys(doc, fresh, table, keys)
+    if columns:
+        _set_columns(doc, fresh)
+    text = tomlkit.dumps(doc)
+    tomllib.loads(text)  # what we write must read back
+    return text
+
+
+def _table_of(doc: TOMLDocument, fresh: TOMLDocument, name: str) -> Table | None:
+    """``doc``'s table ``name``; added from ``fresh`` (None then: nothing left to set) when missing."""
+    import tomlkit.items
+
+    table = doc.get(name)
+    if isinstance(table, (tomlkit.items.Table, tomlkit.items.InlineTable)):
+        return table
+    if name in doc:
+        del doc[name]  # not a table (load_config refuses that file anyway): the rendered table replaces it
+    doc[name] = fresh[name]
+    return None
+
+
+def _set_keys(doc: TOMLDocument, fresh: TOMLDocument, name: str, keys: Sequence[str]) -> None:
+    table = _table_of(doc, fresh, name)
+    if table is None:
+        return
+    source = fresh[name]
+    for key in keys:
+        if key in source:
+            table[key] = source[key].unwrap()  # a plain value: the line's own comment stays
+        elif key in table:
+            del table[key]
+
+
+def _set_columns(doc: TOMLDocument, fresh: TOMLDocument) -> None:
+    """``[columns]`` exactly as the wizard's mapping (its own comments and commented lines stay)."""
+    table = _table_of(doc, fresh, "columns")
+    if table is None:
+        return
+    wanted = fresh["columns"]
+    for key in [k for k in table if k not in wanted]:
+        del table[key]
+    for key in wanted:
+        table[key] = wanted[key].unwrap()
+
+
+def config_text(path: Path, settings: ProjectSettings, *, written_by: str, columns: bool = True) -> str:
+    """What saving ``settings`` to ``path`` writes: the existing file updated, else a fresh render."""
+    if path.is_file():
+        updated = update_config(path.read_text(encoding="utf-8-sig"), settings, written_by=written_by,
+                                columns=columns)
+        if updated is not None:
+            return updated
+    return render_config(settings, written_by=written_by)
+
+
 def minimal_overrides(headers: Sequence[object], wanted: Mapping[str, str | None],
                       extra: Mapping[str, Sequence[str]]) -> dict[str, str | list[str]]:
     """The fewest ``[columns]`` lines that make ``headers`` map exactly as ``wanted``.
@@ -303,7 +393,9 @@ def init_project(folder: Path, preset: str | None = None, *, force: bool = False
     if lang:
         settings.language = lang
     write_text_atomically(template_path, localize_comments(template_text, settings.language))
-    write_text_atomically(config_path, render_config(settings))
+    # --force keeps what people added (other tables, [[rules]], [columns], comments) and resets only the
+    # keys init writes to the preset's values; a file that is not TOML is replaced. Both are backed up.
+    write_text_atomically(config_path, config_text(config_path, settings, written_by="tagger init", columns=False))
     tomllib.loads(config_path.read_text(encoding="utf-8"))  # what we wrote must read back
     return InitResult(config=config_path, template=template_path, replaced=existing)
 
@@ -314,5 +406,5 @@ def all_fields(extra: Iterable[str]) -> list[str]:
     return [*REQUIRED_FIELDS, *optional, *[f for f in extra if f not in DEFAULT_ALIASES]]
 
 
-__all__ = ["ProjectSettings", "InitResult", "render_config", "source_note", "minimal_overrides", "init_project",
+__all__ = ["ProjectSettings", "InitResult", "OWNED_KEYS", "config_text", "update_config", "render_config", "source_note", "minimal_overrides", "init_project",
            "write_text_atomically", "all_fields"]

@@ -11,12 +11,14 @@ never ``CONCAT_WS``.
 
 The snapshot table has one row per user for month M: ``user_id``, ``register_date``,
 ``last_active``, ``prev_active``, ``drove``, ``usage_<feature key>`` and an optional
-``top_feature``; ``[sql]`` in tagger.toml maps these names to a team's own columns.
+``top_feature``; ``[sql]`` in tagger.toml maps these names to a team's own columns. With
+``[preferences] share_of = "sessions"`` it also has ``active_days``, and with ``[value_layers]``
+the columns that table names (``value`` and the optional ``frequency``/``recency``), under those names.
 """
 
 from __future__ import annotations
 
-from tagger.config import Config
+from tagger.config import LAYER_KEYS, Config, ValueLayers
 from tagger.errors import ConfigError
 from tagger.i18n import Catalog
 from tagger.metrics import RATE_BASES, UNKNOWN_TOLERANCE
@@ -37,11 +39,12 @@ MESSAGES = Catalog(
                         "en": "unsupported SQL dialect '{name}'; available: {available}"},
         "bad_what": {"zh": "--what 只能是 users 或 metrics，而不是 '{name}'",
                      "en": "--what is users or metrics, not '{name}'"},
-        "unsupported_preferences": {
-            "zh": "tagger sql 目前只支持 [preferences] share_of = \"total\"、window = \"3m\"（本配置为 share_of = \"{share_of}\"、"
-                  "window = \"{window}\"）；请用 tagger tag 计算偏好",
-            "en": "tagger sql supports only [preferences] share_of = \"total\" and window = \"3m\" (this config has "
-                  "share_of = \"{share_of}\", window = \"{window}\"); compute preferences with tagger tag",
+        "unsupported_window": {
+            "zh": "tagger sql 不支持 [preferences] window = \"month\"：它要把本月次数加上 tagger 历史库中前两个月的次数，"
+                  "而快照表只有一个月。请在快照表中写入近三个月的次数并用 window = \"3m\"，或用 tagger tag 计算偏好",
+            "en": "tagger sql does not support [preferences] window = \"month\": it adds the two earlier months' counts "
+                  "from tagger's history, and the snapshot table holds one month. Put three-month counts in the "
+                  "snapshot and use window = \"3m\", or compute preferences with tagger tag",
         },
         "untranspilable": {"zh": "无法把查询转换为 {dialect} 方言：{reason}",
                            "en": "the query cannot be written in the {dialect} dialect: {reason}"},
@@ -85,15 +88,34 @@ def _source_cte(config: Config, table: str, month: int) -> str:
     top = f"COALESCE(CAST({_column(cols['top_feature'])} AS VARCHAR), '')" if cols["top_feature"] else "''"
     usage = ",\n    ".join(
         f"GREATEST(COALESCE(CAST({_column(cols[f.field])} AS BIGINT), 0), 0) AS c_{f.key}" for f in config.features)
+    extra = "".join(f",\n    {column}" for column in _extra_columns(config, cols))
     return (
         f"src AS (\n  SELECT\n    CAST({_column(cols['user_id'])} AS VARCHAR) AS user_id,\n"
         f"    {reg} AS reg,\n"
         f"    {_month(_column(cols['last_active']))} AS last_raw,\n"
         f"    {_month(_column(cols['prev_active']))} AS prev_raw,\n"
         f"    CAST({_column(cols['drove'])} AS BOOLEAN) AS drove,\n"
-        f"    LOWER({top}) AS top_text,\n    {usage}\n"
+        f"    LOWER({top}) AS top_text,\n    {usage}{extra}\n"
         f"  FROM {_table(table)}\n  WHERE {reg} <= {month}\n)"
     )
+
+
+def _number(column: str) -> str:
+    """A count-like column as :func:`tagger.values.parse_counts` reads it: a negative value is unknown (NULL)."""
+    value = f"CAST({_column(column)} AS DOUBLE)"
+    return f"CASE WHEN {value} >= 0 THEN {value} END"
+
+
+def _extra_columns(config: Config, cols: dict[str, str]) -> list[str]:
+    """``days`` (share_of = "sessions") and ``lv``/``lf``/``lr`` (the ``[value_layers]`` columns), if configured."""
+    out = []
+    if config.preference_share_of == "sessions":
+        out.append(f"COALESCE({_number(cols['active_days'])}, {_double(0.0)}) AS days")
+    layers = config.value_layers
+    if layers is not None:
+        named = {"lv": layers.value, "lf": layers.frequency, "lr": layers.recency}
+        out.extend(f"{_number(header)} AS {alias}" for alias, header in named.items() if header)
+    return out
 
 
 def _clamped_cte(month: int) -> str:
@@ -141,6 +163,17 @@ def _preferences_cte(config: Config) -> str:
     shares = ",\n    ".join(
         f"CASE WHEN total > 0 THEN CAST(c_{key} AS DOUBLE) / CAST(total AS DOUBLE) ELSE {_double(0.0)} END "
         f"AS s_{key}" for key in keys)
+    if config.preference_share_of == "sessions":
+        # tagger.preferences.share_base: the user's active days when there are some, else the summed counts.
+        shares = ",\n    ".join(
+            f"CASE WHEN base > 0 THEN CAST(c_{key} AS DOUBLE) / base ELSE {_double(0.0)} END AS s_{key}"
+            for key in keys)
+        return (
+            f"totals AS (\n  SELECT *, {total} AS total FROM life\n),\n"
+            "based AS (\n  SELECT *, CASE WHEN days > 0 THEN days ELSE CAST(total AS DOUBLE) END AS base\n"
+            "  FROM totals\n),\n"
+            f"shares AS (\n  SELECT *,\n    {shares}\n  FROM based\n)"
+        )
     return (
         f"totals AS (\n  SELECT *, {total} AS total FROM life\n),\n"
         f"shares AS (\n  SELECT *,\n    {shares}\n  FROM totals\n)"
@@ -169,6 +202,45 @@ def _primary_cte(config: Config) -> str:
         f"    CASE WHEN total > 0 THEN CASE {argmax} END ELSE {_fallback_key(config)} END AS primary_key\n"
         "  FROM shares\n)"
     )
+
+
+def _quantile_cut(alias: str, q: float) -> str:
+    """The ``q`` quantile of ``alias``'s known values as one of them (numpy's ``method="lower"``), 0 without any.
+
+    :func:`tagger.value_layers.layer_cuts` takes the value at 0-based position ``floor((n - 1) * q)`` of the
+    sorted values; the same double product is computed here, so the two pick the same user's value.
+    """
+    return (f"COALESCE(MAX(CASE WHEN {alias}_rn = FLOOR(CAST({alias}_n - 1 AS DOUBLE) * {_double(q)}) + 1 "
+            f"THEN {alias} END), {_double(0.0)})")
+
+
+def _layers_ctes(layers: ValueLayers) -> list[str]:
+    """``value_layer`` (a key of LAYER_KEYS), the rule of :func:`tagger.value_layers.assign_layers`."""
+    frequency = layers.frequency is not None
+    if layers.method == "thresholds":
+        value_cut, freq_cut = _double(float(layers.value_min)), _double(float(layers.frequency_min))
+        ctes, source = [], "picked"
+    else:
+        ranked = [f"SELECT {a}, ROW_NUMBER() OVER (ORDER BY {a}) AS {a}_rn, COUNT(*) OVER () AS {a}_n "
+                  f"FROM src WHERE {a} IS NOT NULL" for a in ("lv", *(["lf"] if frequency else []))]
+        cuts = [f"(SELECT {_quantile_cut('lv', layers.quantile)} AS value_cut FROM ({ranked[0]}) AS rv) AS cv"]
+        if frequency:
+            cuts.append(f"(SELECT {_quantile_cut('lf', layers.quantile)} AS freq_cut FROM ({ranked[1]}) AS rf) AS cf")
+        ctes = ["cuts AS (\n  SELECT *\n  FROM " + "\n  CROSS JOIN ".join(cuts) + "\n)"]
+        value_cut, freq_cut, source = "value_cut", "freq_cut", "picked CROSS JOIN cuts"
+    recent = (f"(lr IS NOT NULL AND lr <= {_double(float(layers.recency_max_days))})"
+              if layers.recency is not None else "active")
+    frequent = f"COALESCE(lf, {_double(0.0)}) >= {freq_cut}" if frequency else recent
+    high = f"COALESCE(lv, {_double(0.0)}) >= {value_cut}"
+    high_active, high_sleeping, potential, general = LAYER_KEYS
+    ctes.append(
+        "layered AS (\n  SELECT *,\n"
+        f"    CASE WHEN {high} AND {recent} THEN '{high_active}'\n"
+        f"      WHEN {high} THEN '{high_sleeping}'\n"
+        f"      WHEN {frequent} THEN '{potential}'\n"
+        f"      ELSE '{general}' END AS value_layer\n"
+        f"  FROM {source}\n)")
+    return ctes
 
 
 def _tag_text(config: Config, lang: str) -> str:
@@ -205,8 +277,8 @@ def _users_select(config: Config, lang: str, month: int) -> str:
         f"  {prefs},\n"
         f"  {_tag_text(config, lang)} AS tags,\n"
         "  primary_key,\n"
-        f"  CASE {primary} ELSE '' END AS primary_label\n"
-        "FROM picked"
+        f"  CASE {primary} ELSE '' END AS primary_label"
+        + (",\n  value_layer\nFROM layered" if config.value_layers is not None else "\nFROM picked")
     )
 
 
@@ -245,14 +317,15 @@ def duckdb_sql(config: Config, month: int, *, what: str = "users", table: str | 
     """The query in DuckDB's dialect, the one every other dialect is transpiled from."""
     if what not in WHAT:
         raise ConfigError(MESSAGES("bad_what", name=what))
-    if config.preference_share_of != "total" or config.preference_window != "3m":
-        # Shares of active days and windows summed from history are not written as SQL yet: refuse
-        # rather than return tags that differ from ``tagger tag``'s.
-        raise ConfigError(MESSAGES("unsupported_preferences", share_of=config.preference_share_of,
-                                   window=config.preference_window))
+    if config.preference_window != "3m":
+        # The monthly window sums counts from tagger's history, which a one-month snapshot table does not
+        # have: refuse rather than return tags that differ from ``tagger tag``'s.
+        raise ConfigError(MESSAGES("unsupported_window"))
     lang = lang or config.language
     ctes = [_source_cte(config, table or default_table(config), month), _clamped_cte(month),
             _lifecycle_cte(config, month), _preferences_cte(config), _primary_cte(config)]
+    if config.value_layers is not None:
+        ctes.extend(_layers_ctes(config.value_layers))
     users = _users_select(config, lang, month)
     if what == "users":
         return "WITH " + ",\n".join(ctes) + "\n" + users

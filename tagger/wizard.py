@@ -42,7 +42,7 @@ from tagger.files import atomic_output
 from tagger.i18n import Catalog, get_language, set_language
 from tagger.pipeline import TagOptions, TagResult, default_output, month_from_name, resolve_month, run
 from tagger.prepare import DATE_FIELDS, column_aliases, prepare_users
-from tagger.project import ProjectSettings, all_fields, minimal_overrides, render_config, source_note
+from tagger.project import ProjectSettings, all_fields, config_text, minimal_overrides, source_note
 from tagger.readers import EXPORT_SUFFIXES, SCAN_ROWS, SheetInfo, head_rows, list_sheets, read_export
 from tagger.readers import Table as RawTable
 from tagger.report import summary_tables
@@ -617,7 +617,8 @@ def _config_for_run(plan: Plan) -> Iterator[Path]:
     The run needs the column mapping as ``[columns]``, and the pipeline reads it
     from a config file; a temp file beside the target keeps relative paths the same.
     """
-    text = render_config(plan.settings, written_by="tagger wizard")
+    # An existing tagger.toml keeps everything the wizard does not ask about (and the run uses it too).
+    text = config_text(plan.config_path, plan.settings, written_by="tagger wizard")
     folder = plan.config_path.parent
     folder.mkdir(parents=True, exist_ok=True)
     if plan.save:

@@ -108,10 +108,14 @@ def test_sessions_without_active_days_warns(run_cli, tmp_path: Path) -> None:
     assert "偏好基数(活跃天数)" not in users[0]
 
 
-def test_sql_refuses_what_it_cannot_write_yet(run_cli, tmp_path: Path) -> None:
+def test_sql_writes_sessions_and_refuses_the_monthly_window(run_cli, tmp_path: Path) -> None:
     (tmp_path / "tagger.toml").write_text('[preferences]\nshare_of = "sessions"\n', encoding="utf-8")
     code, out, err = run_cli("sql", "--dialect", "duckdb", "--month", "2024-07", "--config", tmp_path / "tagger.toml")
-    assert code == 2 and 'share_of = "sessions"' in err and "Traceback" not in err
+    assert code == 0, err
+    assert '"active_days"' in out
+    (tmp_path / "tagger.toml").write_text('[preferences]\nwindow = "month"\n', encoding="utf-8")
+    code, out, err = run_cli("sql", "--dialect", "duckdb", "--month", "2024-07", "--config", tmp_path / "tagger.toml")
+    assert code == 2 and 'window = "month"' in err and "Traceback" not in err
 
 
 def test_history_keeps_monthly_usage_replaces_it_and_prunes_it(tmp_path: Path) -> None:

@@ -54,3 +54,18 @@ def test_clickhouse_metrics_equal_compute_metrics(clickhouse, tmp_path: Path, un
     sql = build_sql(config, MONTH, "clickhouse", what="metrics", table="snap.users")
     got = run_clickhouse(clickhouse, sql, path, tmp_path / "out.parquet").iloc[0]
     assert metric_differences(got, expected) == {}
+
+
+@pytest.mark.parametrize("layers", ["quantile", "thresholds"])
+def test_clickhouse_sessions_and_value_layers_match_python(clickhouse, tmp_path: Path, layers: str) -> None:
+    from tests.test_sql_layers import LAYERS, _parquet, _reference_layers, _with_extras
+
+    config = dataclasses.replace(load_config(preset="car_app"), preference_share_of="sessions",
+                                 value_layers=LAYERS[layers])
+    path = _parquet(_with_extras(make_snapshot(config, users=1500, seed=6)), tmp_path / "snapshot.parquet")
+    python, _ = python_reference(path, config)
+    got = run_clickhouse(clickhouse, build_sql(config, MONTH, "clickhouse", table="snap.users"), path,
+                         tmp_path / "out.parquet")
+    assert user_differences(python, got) == {}
+    expected = _reference_layers(tmp_path, config)
+    assert got.set_index("user_id")["value_layer"].reindex(expected.index).tolist() == expected.tolist()

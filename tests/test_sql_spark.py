@@ -40,3 +40,16 @@ def test_spark_metrics_equal_compute_metrics(spark, tmp_path: Path, unknown: flo
         assert int(got["mau"]) == int(got["new"]) + sum(int(got[f"kept_{rate}"]) for rate in RATE_BASES)
     else:
         assert all(expected.rates[rate] is None for rate in RATE_BASES)
+
+
+def test_spark_sessions_and_value_layers_match_python(spark, tmp_path: Path) -> None:
+    from tests.test_sql_layers import LAYERS, _parquet, _reference_layers, _with_extras
+
+    config = dataclasses.replace(load_config(preset="car_app"), preference_share_of="sessions",
+                                 value_layers=LAYERS["quantile"])
+    path = _parquet(_with_extras(make_snapshot(config, users=1500, seed=4)), tmp_path / "snapshot.parquet")
+    python, _ = python_reference(path, config)
+    got = run_spark(spark, build_sql(config, MONTH, "spark"), path, tmp_path / "out")
+    assert user_differences(python, got) == {}
+    layers = _reference_layers(tmp_path, config)
+    assert got.set_index("user_id")["value_layer"].reindex(layers.index).tolist() == layers.tolist()

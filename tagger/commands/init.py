@@ -22,15 +22,19 @@ HELP = Catalog(
         "description": {
             "zh": "把 tagger.toml（带注释：预设、月活率目标、流失月数、偏好阈值、列名、历史库路径）和它使用的"
                   "预设模板副本写到 DIR（默认：当前文件夹）。注释使用 --lang 的语言。已有文件保持不动，"
-                  "除非加 --force（会先备份）。",
+                  "除非加 --force（会先备份）：已有的 tagger.toml 只把上面这些设置改回预设的值，"
+                  "其余设置、[columns]、[[rules]] 和注释都保留。",
             "en": "Write tagger.toml (commented: preset, target active rate, churn window, preference threshold, "
                   "columns, history path) and a copy of the preset template that it uses, into DIR (default: the "
                   "current folder). The comments are in the --lang language. Existing files are left alone "
-                  "unless --force, which backs them up first.",
+                  "unless --force, which backs them up first: an existing tagger.toml only gets the settings "
+                  "above back to the preset's values; its other settings, [columns], [[rules]] and comments stay.",
         },
         "dir": {"zh": "项目文件夹（默认：.）", "en": "project folder (default: .)"},
         "preset": {"zh": "起始预设（默认：car_app）", "en": "preset to start from (default: car_app)"},
-        "force": {"zh": "替换已有文件（先备份到 backups/）", "en": "replace existing files (backed up to backups/)"},
+        "force": {"zh": "改写已有文件（先备份到 backups/；tagger.toml 中 init 不写的设置保留）",
+                  "en": "rewrite existing files (backed up to backups/; settings init does not write stay in "
+                        "tagger.toml)"},
         "lang": {"zh": "提示、帮助和 tagger.toml 注释的语言，也写入 [project] language",
                  "en": "language of the messages, the help and the comments of tagger.toml, also written as "
                        "[project] language"},

@@ -30,6 +30,7 @@ FIELDS: dict[str, str] = {
     "prev_active": "prev_active_date",
     "drove": "drove",
     "top_feature": "top_feature_3m",
+    "active_days": "active_days",  # the base of [preferences] share_of = "sessions"
 }
 
 MESSAGES = Catalog(
