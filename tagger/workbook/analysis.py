@@ -29,6 +29,7 @@ from tagger.workbook.users import UsersPlan
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
+    from tagger.workbook.sheet import SheetContext, Tab
 
 TEXT = Catalog(
     "analysis_sheets",
@@ -61,9 +62,10 @@ TEXT = Catalog(
 )
 
 
-def write_preferences(workbook: Any, ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan,
-                      groups: list[str], count_cells: dict[str, str], cum_cell: str) -> None:
+def write_preferences(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
     """Fill the Preferences sheet."""
+    workbook, styles, result, plan, groups = ctx.workbook, ctx.styles, ctx.result, ctx.users, ctx.groups
+    count_cells, cum_cell = ctx.overview.groups, ctx.overview.cumulative
     lang = get_language()
     grid = Grid(ws, SHEETS("prefs"))
     features = result.config.features
@@ -143,8 +145,9 @@ def _preference_charts(workbook: Any, ws: Any, grid: Grid, features: Any, group_
     ws.insert_chart(group_last + 2, 0, by_group)
 
 
-def write_transitions(ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan, groups: list[str]) -> None:
+def write_transitions(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
     """Fill the Transitions sheet (a note instead of the matrix when history lacks last month)."""
+    styles, result, plan, groups = ctx.styles, ctx.result, ctx.users, ctx.groups
     grid = Grid(ws, SHEETS("transitions"))
     month = result.month
     year, mon = map(int, month.split("-"))

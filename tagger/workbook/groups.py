@@ -25,13 +25,16 @@ from tagger.workbook import rowxml
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import HEADINGS, SHEETS
 from tagger.workbook.params import status_label
+from tagger.workbook.overview import shown_groups
 from tagger.workbook.rowxml import SheetRows
+from tagger.workbook.sheet import Published, Tab
 from tagger.workbook.styles import Styles
 import tagger.workbook.users as users_sheet
 from tagger.workbook.users import UsersPlan
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
+    from tagger.workbook.sheet import SheetContext
 
 TEXT = Catalog(
     "group_sheets",
@@ -123,9 +126,14 @@ def carried_row(row: Mapping[str, object]) -> dict[str, str]:
     return out
 
 
-def write_group_sheet(workbook: Any, ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan,
-                      group: str) -> SheetRows:
-    """Fill one group's strategy sheet; returns its member rows, streamed in at the end."""
+def tabs(result: "TagResult") -> list[Tab]:
+    """One strategy sheet per group shown on 总览."""
+    return [Tab(sheet_name(group), group) for group in shown_groups(result)]
+
+
+def write_group_sheet(ctx: "SheetContext", ws: Any, tab: Tab) -> Published:
+    """Fill one group's strategy sheet; publishes its member rows, streamed in at the end."""
+    styles, result, plan, group = ctx.styles, ctx.result, ctx.users, tab.part
     lang = get_language()
     name = sheet_name(group)
     grid = Grid(ws, name)
@@ -193,7 +201,7 @@ def write_group_sheet(workbook: Any, ws: Any, styles: Styles, result: "TagResult
     grid.row(header_row, 0, [TEXT(h) if h != "primary" else HEADINGS("primary") for h in heads], styles["header"])
     grid.flush()
     ws.autofilter(header_row, 0, header_row + max(len(members), 1), len(heads) - 1)
-    return _members(styles, result, name, members, plays, header_row + 1, lang)
+    return Published(rows=[_members(styles, result, name, members, plays, header_row + 1, lang)])
 
 
 def _write_playbook(grid: Grid, ws: Any, styles: Styles, result: "TagResult", group: str, row: int,

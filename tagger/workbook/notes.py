@@ -19,6 +19,7 @@ from tagger.workbook.styles import Styles
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
+    from tagger.workbook.sheet import SheetContext, Tab
 
 TEXT = Catalog(
     "notes_sheet",
@@ -164,8 +165,9 @@ def _layers_text(result: "TagResult") -> str:
     return TEXT("layers_text", value=layers.value, how=how, recency=recency, frequent=frequent, **names)
 
 
-def write_notes(ws: Any, styles: Styles, result: "TagResult") -> None:
+def write_notes(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
     """Fill the Notes sheet."""
+    styles, result = ctx.styles, ctx.result
     grid = Grid(ws, SHEETS("notes"))
     config = result.config
     k = config.churn_after_months

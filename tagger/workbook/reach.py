@@ -26,6 +26,7 @@ from tagger.workbook.styles import Styles
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
+    from tagger.workbook.sheet import SheetContext, Tab
 
 INPUTS: tuple[str, ...] = ("reach_date", "reach_group", "reach_channel", "reach_content", "reach_targeted",
                            "reach_delivered", "reach_clicked", "reach_reactivated", "reach_cost")
@@ -106,8 +107,9 @@ def _number(value: object) -> float | None:
     return None
 
 
-def write_reach(ws: Any, styles: Styles, result: "TagResult") -> None:
+def write_reach(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
     """Fill the Channel reach sheet."""
+    styles, result = ctx.styles, ctx.result
     grid = Grid(ws, SHEETS("reach"))
     carried = [_carried(r) for r in (result.carried.reach_rows if result.carried is not None else [])]
     rows = carried or _starter_rows(result)

@@ -23,6 +23,7 @@ from tagger.workbook.styles import Styles
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
+    from tagger.workbook.sheet import SheetContext, Tab
 
 SHEET = Catalog("research_sheet_name", {"research": {"zh": "用户调研", "en": "Research"}})
 
@@ -58,8 +59,9 @@ def _day(value: object) -> dt.date | None:
         return None
 
 
-def write_research(ws: Any, styles: Styles, result: "TagResult") -> None:
+def write_research(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
     """One row per drawn user: month, ID, group, date drawn (data), answer and reason (inputs)."""
+    styles, result = ctx.styles, ctx.result
     frame: pd.DataFrame = result.research
     grid = Grid(ws, SHEET("research"))
     grid.text(0, 0, RESEARCH_HEADINGS("title"), styles["title"])

@@ -36,10 +36,12 @@ from tagger.workbook import rowxml
 from tagger.workbook.grid import join_plus, sheet_ref
 from tagger.workbook.labels import HEADINGS, SHEETS
 from tagger.workbook.rowxml import SheetRows
+from tagger.workbook.sheet import Published, Tab
 from tagger.workbook.styles import Styles
 
 if TYPE_CHECKING:
     from tagger.pipeline import Progress, TagResult
+    from tagger.workbook.sheet import SheetContext
 
 EXCEL_MAX_ROWS = 1_048_576
 EPOCH = np.datetime64("1899-12-30T00:00:00", "s")
@@ -340,13 +342,15 @@ def _typed_columns(result: "TagResult") -> tuple[list[str], list[str]]:
     return labels, tags["remark"].tolist() if "remark" in tags else blank
 
 
-def write_users(workbook: Any, styles: Styles, plan: UsersPlan, progress: "Progress") -> list[SheetRows]:
-    """Set up the Users sheet(s) of ``plan``; returns their rows, streamed in by :func:`rowxml.splice`."""
-    streams = []
-    for name, start, stop in plan.sheets:
-        ws = workbook.add_worksheet(name)
-        streams.append(_write_part(ws, styles, plan, name, start, stop, progress))
-    return streams
+def tabs(result: "TagResult") -> list[Tab]:
+    """One tab per 1,048,575 users, each holding its (first, stop) rows of the tags."""
+    return [Tab(name, (start, stop)) for name, start, stop in sheet_names(len(result.tags))]
+
+
+def write_users(ctx: "SheetContext", ws: Worksheet, tab: Tab) -> Published:
+    """Set up one Users sheet; publishes its rows, streamed in by :func:`rowxml.splice`."""
+    start, stop = tab.part
+    return Published(rows=[_write_part(ws, ctx.styles, ctx.users, tab.name, start, stop, ctx.progress)])
 
 
 def _cells(styles: Styles, plan: UsersPlan, start: int, stop: int) -> list[rowxml.ColumnCells]:
