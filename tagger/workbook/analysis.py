@@ -23,12 +23,10 @@ from tagger.segments import GROUPS, UNSPLIT
 from tagger.segments import label as segment_label
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import SHEETS
-from tagger.workbook.styles import Styles
 from tagger.workbook.users import TEXT as USER_TEXT
 from tagger.workbook.users import UsersPlan
 
 if TYPE_CHECKING:
-    from tagger.pipeline import TagResult
     from tagger.workbook.sheet import SheetContext, Tab
 
 TEXT = Catalog(

@@ -17,8 +17,6 @@ from tagger.segments import label as segment_label
 from tagger.value_layers import layer_cuts
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import SHEETS
-from tagger.workbook.styles import Styles
-from tagger.workbook.users import UsersPlan
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult

@@ -15,7 +15,6 @@ from tagger.i18n import Catalog, get_language
 from tagger.values import month_key, parse_month
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import SHEETS
-from tagger.workbook.styles import Styles
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult

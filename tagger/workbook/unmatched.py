@@ -10,10 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import SHEETS
-from tagger.workbook.styles import Styles
 
 if TYPE_CHECKING:
-    from tagger.pipeline import TagResult
     from tagger.workbook.sheet import SheetContext, Tab
 
 

@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,15 +27,20 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from tagger import formulas as fx
+from tagger.columns import column_letter, normalize_header
 from tagger.config import LAYER_KEYS
-from tagger.i18n import Catalog, get_language
+from tagger.errors import InputError, Location
+from tagger.i18n import LANGUAGES, Catalog, get_language
 from tagger.window import PREV_SUFFIX, usage_fields, window_usage
 from tagger.preferences import share_base
+from tagger.segments import GROUPS, LABELS, SEGMENTS
 from tagger.segments import label as segment_label
-from tagger.values import month_number, parse_month
+from tagger.values import month_number, normalize_id, parse_ids, parse_month
 from tagger.workbook import rowxml
 from tagger.workbook.grid import join_plus, sheet_ref
 from tagger.workbook.labels import HEADINGS, SHEETS
+from tagger.workbook.readback import (Header, Prefixed, cell_text, find, find_heading, header_row, spellings,
+                                      typed_columns)
 from tagger.workbook.rowxml import SheetRows
 from tagger.workbook.sheet import Published, Tab
 from tagger.workbook.styles import Styles
@@ -57,6 +63,10 @@ TEXT = Catalog(
         "usage_window": {"zh": "{header}(近三月)", "en": "{header} (3 months)"},
         "override_prompt": {"zh": "从列表中选择分群；留空表示采用自动分群", "en": "Pick a group; leave empty to keep the computed one"},
         "override_error": {"zh": "请从下拉列表中选择有效的分群名称", "en": "Choose one of the listed group names"},
+        "bad_label": {
+            "zh": "人工标签 '{value}' 不是有效的分群；可用：{allowed}",
+            "en": "manual label '{value}' is not a valid group; valid: {allowed}",
+        },
     },
 )
 
@@ -404,3 +414,68 @@ def _write_part(ws: Worksheet, styles: Styles, plan: UsersPlan, name: str, start
         "error_title": override.heading, "error_message": TEXT("override_error"), "error_type": "warning",
     })
     return SheetRows(name, 1, stop - start, _cells(styles, plan, start, stop), on_block=progress.advance)
+
+
+# --------------------------------------------------------------------------- reading it back (tagger refresh)
+
+
+def valid_labels() -> dict[str, str]:
+    """Every label a person may type as 人工标签 (either language, or the key) → group key."""
+    keys = (*GROUPS, *SEGMENTS)
+    return {normalize_header(text): key for key in keys
+            for text in (key, *(LABELS(key, lang) for lang in LANGUAGES))}
+
+
+def find_header(head: list[tuple[Any, ...]], id_spellings: set[str]) -> Header | None:
+    """The heading row of a sheet people type 人工标签 on (an ID column and one starting 人工标签), or None."""
+    return header_row(head, [id_spellings, Prefixed(spellings("override"))])
+
+
+@dataclass
+class TypedEdits:
+    """What people typed on one Users sheet, and what the caller should warn about."""
+
+    records: pd.DataFrame  # user_id, label (group key), label_text, remark, where (sheet and row)
+    seen: set[str]  # every user ID on the sheet, labelled or not
+    lossy: list[Location]  # rows skipped: an ID Excel turned into a rounded number
+    prefixed: tuple[str, Location] | None  # the 人工标签 heading as found, when only its start matched
+
+
+def read(ws: Any, header: Header, id_spellings: set[str], path: Path) -> TypedEdits:
+    """Overrides and remarks of one sheet, found by heading; a label that is no group stops the run."""
+    index, names = header
+    id_col = find(names, id_spellings)
+    label_col, by_prefix = find_heading(names, spellings("override"))
+    prefixed = None
+    if by_prefix and label_col is not None:
+        found = cell_text(list(ws.iter_rows(min_row=index + 1, max_row=index + 1))[0][label_col])
+        prefixed = found, Location(path, ws.title, index + 1, found, column_letter(label_col))
+    remark_col = find(names, spellings("remark"))
+    labels = valid_labels()
+    typed = []  # (excel row, raw ID, label text, remark): IDs are parsed together below, not row by row
+    for excel_row, (raw_id, label, note) in typed_columns(path, ws.title, [id_col, label_col, remark_col], index + 2):
+        if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
+            continue
+        typed.append((excel_row, raw_id, cell_text(label), cell_text(note)))
+    ids, _, lossy = parse_ids(pd.Series([t[1] for t in typed], dtype=object))
+    edits = TypedEdits(pd.DataFrame(), set(), [], prefixed)
+    records = []
+    for (excel_row, _, label_text, remark), parsed, lost in zip(typed, ids.tolist(), lossy.tolist()):
+        where = Location(path, ws.title, excel_row)
+        if lost:
+            edits.lossy.append(where)
+            continue
+        user = normalize_id(parsed)
+        edits.seen.add(user)
+        key = ""
+        if label_text:
+            key = labels.get(normalize_header(label_text), "")
+            if not key:
+                allowed = "、".join(dict.fromkeys(LABELS(k) for k in labels.values()))
+                letter = column_letter(label_col) if label_col is not None else None
+                raise InputError(TEXT("bad_label", value=label_text, allowed=allowed),
+                                 Location(path, ws.title, excel_row, HEADINGS("override"), letter))
+        records.append({"user_id": user, "label": key, "label_text": label_text, "remark": remark,
+                        "where": where})
+    edits.records = pd.DataFrame(records, columns=["user_id", "label", "label_text", "remark", "where"])
+    return edits
