@@ -5,7 +5,7 @@ Counts are formulas over the Users sheet; months from history are constants. The
 list is a snapshot of this run (a formula cannot list rows without dynamic arrays), and
 each user is suggested the group's most specific playbook row: the one for their main
 preference, else the group's general row. The playbook table is an input: the status and
-channel cells have dropdowns, and ``tagger refresh`` carries edited rows forward.
+channel cells have dropdowns, and ``tagger refresh`` carries edited rows forward (:func:`read`).
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ sheet continues on ``用户明细(2)`` with the same columns, so no row is ever 
 
 :class:`UsersPlan` is built before anything is written: the summary sheets need its
 column letters and sheet names for their ``COUNTIF`` formulas.
+
+:func:`read` is the other direction, for ``tagger refresh``: the IDs, 人工标签 and 备注
+people typed, found by heading.
 """
 
 from __future__ import annotations
