@@ -42,9 +42,9 @@ from typing import Any
 
 import pandas as pd
 
-from tagger.campaigns import (build_review, day_text, evaluate, fill_reach_rows, group_key, reach_key,
+from tagger.campaigns import (build_review, evaluate, fill_reach_rows, group_key, reach_key,
                               reach_ledger, AtRiskCheck, at_risk_check)
-from tagger.columns import column_letter, normalize_header
+from tagger.columns import normalize_header
 from tagger.config import Config, find_config, load_config
 from tagger.contacts import CONTACTS_SOURCE
 from tagger.errors import InputError, Location, TaggerError
@@ -56,11 +56,16 @@ from tagger.readers import EXPORT_SUFFIXES, SCAN_ROWS, ole_container
 from tagger.pipeline import CarriedEdits, Progress, TagOptions, TagResult, output_path, remember_workbook, run
 from tagger.prepare import column_aliases
 from tagger.overrides import apply_overrides, apply_stored_overrides, previous_month, rerun_rules
-from tagger.segments import GROUPS, LABELS, SEGMENTS
+from tagger.segments import GROUPS, SEGMENTS
 from tagger.segments import label as segment_label
-from tagger.values import normalize_id, parse_ids, parse_month
+from tagger.values import parse_month
+from tagger.workbook import groups as group_sheets
+from tagger.workbook import reach as reach_sheet
+from tagger.workbook import research as research_sheet
+from tagger.workbook import users as users_sheet
 from tagger.workbook.labels import HEADINGS
-from tagger.workbook.readback import typed_columns
+from tagger.workbook.readback import Header, cell_text
+from tagger.workbook.users import valid_labels
 
 MESSAGES = Catalog(
     "refresh",
@@ -70,10 +75,6 @@ MESSAGES = Catalog(
                   "请保留一个后重新运行",
             "en": "user {user} has two different manual labels: {first} ('{first_label}') and {second} "
                   "('{second_label}'); keep one and run again",
-        },
-        "bad_label": {
-            "zh": "人工标签 '{value}' 不是有效的分群；可用：{allowed}",
-            "en": "manual label '{value}' is not a valid group; valid: {allowed}",
         },
         "lossy_id": {
             "zh": "{where} 的用户ID已被 Excel 存为数字（超过15位的部分已丢失），该行的人工标注无法匹配",
@@ -159,10 +160,6 @@ TAGGED_SUFFIX = "_tagged"
 HEADER_SCAN_ROWS = SCAN_ROWS  # as deep as the export reader searches (readers.read_export)
 LOCK_NAME = ".tagger-refresh.lock"
 
-REACH_FIELDS = {f"reach_{name}": name for name in TRACKING_FIELDS}
-# Headings of the reach sheet that hold formulas the writer recreates; never carried.
-REACH_COMPUTED = ("reach_delivery_rate", "reach_click_rate", "reach_activation_rate", "reach_cost_per_user")
-
 
 @dataclass
 class RefreshOptions:
@@ -203,68 +200,6 @@ class RefreshOutcome:
 # --------------------------------------------------------------------------- reading the old workbook
 
 
-def _spellings(key: str) -> set[str]:
-    return {normalize_header(HEADINGS(key, lang)) for lang in LANGUAGES}
-
-
-def valid_labels() -> dict[str, str]:
-    """Every label a person may type as 人工标签 (either language, or the key) → group key."""
-    keys = (*GROUPS, *SEGMENTS)
-    return {normalize_header(text): key for key in keys
-            for text in (key, *(LABELS(key, lang) for lang in LANGUAGES))}
-
-
-def cell_text(cell: Any) -> str:
-    """A cell as text, exactly as typed: text stays text (``=1+1`` typed as text is ``"=1+1"``).
-
-    A real formula is carried as its formula text, never as a formula; numbers lose
-    a trailing ``.0``; dates become ``YYYY-MM-DD``.
-    """
-    value = getattr(cell, "value", cell)
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (dt.datetime, dt.date)):
-        return day_text(value)
-    return str(value).strip()
-
-
-def _header_row(rows: list[tuple[Any, ...]], needed: list[set[str]]) -> tuple[int, list[str]] | None:
-    """(0-based index, normalised headings) of the first row holding every one of ``needed``."""
-    for index, row in enumerate(rows):
-        names = [normalize_header(getattr(c, "value", None)) for c in row]
-        if all(any(n in spellings for n in names) for spellings in needed):
-            return index, names
-    return None
-
-
-def _find(names: list[str], spellings: set[str]) -> int | None:
-    return next((i for i, n in enumerate(names) if n in spellings), None)
-
-
-class Prefixed(frozenset):
-    """Spellings a heading may also *start* with, as export headers are matched after normalising.
-
-    Ops rename ``人工标签`` to ``人工标签（确认）``; the column is still theirs. ``in``
-    is true for an exact spelling or a heading that begins with one.
-    """
-
-    def __contains__(self, name: object) -> bool:
-        text = str(name or "")
-        return bool(text) and any(text.startswith(spelling) for spelling in frozenset.__iter__(self))
-
-
-def _find_heading(names: list[str], spellings: set[str]) -> tuple[int | None, bool]:
-    """(column, matched only by prefix): an exact heading wins over one that merely starts with it."""
-    exact = _find(names, spellings)
-    if exact is not None:
-        return exact, False
-    return _find(names, Prefixed(spellings)), True
-
-
 def read_last_workbook(path: Path, config: Config) -> LastWorkbook:
     """Read edits from ``path`` without modifying it (openpyxl read-only; never saved)."""
     import openpyxl
@@ -278,22 +213,22 @@ def read_last_workbook(path: Path, config: Config) -> LastWorkbook:
         frames = []
         for ws in book.worksheets:
             head = list(ws.iter_rows(min_row=1, max_row=HEADER_SCAN_ROWS))
-            research_header = _header_row(head, [_research_spellings(k) for k in RESEARCH_KEYS])
+            research_header = research_sheet.find_header(head)
             if research_header is not None:
-                found = _read_research_sheet(ws, research_header, path, last)
+                found, lossy = research_sheet.read(ws, research_header, path)
+                last.warnings.extend(MESSAGES("lossy_id", where=where) for where in lossy)
                 last.research = found if last.research is None else pd.concat([last.research, found],
                                                                                ignore_index=True)
                 continue
-            users_header = _header_row(head, [id_spellings, Prefixed(_spellings("override"))])
+            users_header = users_sheet.find_header(head, id_spellings)
             if users_header is not None:
-                frames.append(_read_users_sheet(ws, users_header, id_spellings, path, last))
+                frames.append(_users_edits(ws, users_header, id_spellings, path, last))
                 continue
-            reach_header = _header_row(head, [_spellings(k) for k in
-                                              ("reach_date", "reach_group", "reach_channel", "reach_content")])
+            reach_header = reach_sheet.find_header(head)
             if reach_header is not None:
-                last.reach_rows.extend(_read_reach_sheet(ws, reach_header, config))
+                last.reach_rows.extend(reach_sheet.read(ws, reach_header, config))
                 continue
-            group, plays = _read_group_sheet(ws)
+            group, plays = group_sheets.read(ws)
             if group:
                 last.strategy_rows[group] = plays
     finally:
@@ -313,75 +248,15 @@ def _stamp(book: Any) -> dict[str, str]:
     return {key: str(found[f"tagger_{key}"]) for key in ("run", "month", "written") if f"tagger_{key}" in found}
 
 
-def _read_users_sheet(ws: Any, header: tuple[int, list[str]], id_spellings: set[str], path: Path,
-                      last: LastWorkbook) -> pd.DataFrame:
-    """Overrides and remarks of one sheet: user_id, label, remark, where (sheet and row for messages)."""
-    index, names = header
-    id_col = _find(names, id_spellings)
-    label_col, by_prefix = _find_heading(names, _spellings("override"))
-    if by_prefix and label_col is not None:
-        found = cell_text(list(ws.iter_rows(min_row=index + 1, max_row=index + 1))[0][label_col])
-        last.warnings.append(MESSAGES("heading_by_prefix", heading=HEADINGS("override"), found=found,
-                                      where=Location(path, ws.title, index + 1, found, column_letter(label_col))))
-    remark_col = _find(names, _spellings("remark"))
-    labels = valid_labels()
-    typed = []  # (excel row, raw ID, label text, remark): IDs are parsed together below, not row by row
-    for excel_row, (raw_id, label, note) in typed_columns(path, ws.title, [id_col, label_col, remark_col], index + 2):
-        if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
-            continue
-        typed.append((excel_row, raw_id, cell_text(label), cell_text(note)))
-    ids, _, lossy = parse_ids(pd.Series([t[1] for t in typed], dtype=object))
-    records = []
-    for (excel_row, _, label_text, remark), parsed, lost in zip(typed, ids.tolist(), lossy.tolist()):
-        where = Location(path, ws.title, excel_row)
-        if lost:
-            last.warnings.append(MESSAGES("lossy_id", where=where))
-            continue
-        user = normalize_id(parsed)
-        last.seen.add(user)
-        key = ""
-        if label_text:
-            key = labels.get(normalize_header(label_text), "")
-            if not key:
-                allowed = "、".join(dict.fromkeys(LABELS(k) for k in labels.values()))
-                letter = column_letter(label_col) if label_col is not None else None
-                raise InputError(MESSAGES("bad_label", value=label_text, allowed=allowed),
-                                 Location(path, ws.title, excel_row, HEADINGS("override"), letter))
-        records.append({"user_id": user, "label": key, "label_text": label_text, "remark": remark,
-                        "where": where})
-    return pd.DataFrame(records, columns=["user_id", "label", "label_text", "remark", "where"])
-
-
-RESEARCH_KEYS = ("research_month", "research_user", "research_answer", "research_reason")
-
-
-def _research_spellings(key: str) -> set[str]:
-    from tagger.workbook.research import RESEARCH_HEADINGS
-
-    return {normalize_header(RESEARCH_HEADINGS(key, lang)) for lang in LANGUAGES}
-
-
-def _read_research_sheet(ws: Any, header: tuple[int, list[str]], path: Path, last: LastWorkbook) -> pd.DataFrame:
-    """The answers and reasons typed on 用户调研: month, user_id, answer, reason (found by heading).
-
-    Rows keep whatever order ops sorted them into; text stays text (``cell_text``).
-    An ID Excel turned into a rounded number is skipped with the same warning as on the Users sheet.
-    """
-    index, names = header
-    cols = {key: _find(names, _research_spellings(key)) for key in RESEARCH_KEYS}
-    records = []
-    for excel_row, row in enumerate(ws.iter_rows(min_row=index + 2), start=index + 2):
-        values = {key: cell_text(row[c]) if c is not None and c < len(row) else "" for key, c in cols.items()}
-        if not values["research_user"] or not values["research_month"]:
-            continue
-        raw_id = getattr(row[cols["research_user"]], "value", None) if cols["research_user"] is not None else None
-        ids, _, lossy = parse_ids(pd.Series([raw_id], dtype=object))
-        if lossy.iloc[0]:
-            last.warnings.append(MESSAGES("lossy_id", where=Location(path, ws.title, excel_row)))
-            continue
-        records.append({"month": values["research_month"], "user_id": normalize_id(ids.iloc[0]),
-                        "answer": values["research_answer"], "reason": values["research_reason"]})
-    return pd.DataFrame(records, columns=["month", "user_id", "answer", "reason"])
+def _users_edits(ws: Any, header: Header, id_spellings: set[str], path: Path, last: LastWorkbook) -> pd.DataFrame:
+    """One Users sheet's overrides and remarks (see :func:`tagger.workbook.users.read`), warnings kept on ``last``."""
+    edits = users_sheet.read(ws, header, id_spellings, path)
+    if edits.prefixed is not None:
+        found, where = edits.prefixed
+        last.warnings.append(MESSAGES("heading_by_prefix", heading=HEADINGS("override"), found=found, where=where))
+    last.warnings.extend(MESSAGES("lossy_id", where=where) for where in edits.lossy)
+    last.seen |= edits.seen
+    return edits.records
 
 
 def _check_conflicts(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -399,119 +274,6 @@ def _check_conflicts(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
         remark=("remark", lambda s: "；".join(dict.fromkeys(v for v in s if v))),
         where=("where", "first")).reset_index()
     return grouped
-
-
-def _table_span(names: list[str], first: int) -> range:
-    """Columns of the table that starts at ``first``: up to the first empty heading (summaries sit beyond)."""
-    stop = first
-    while stop < len(names) and names[stop]:
-        stop += 1
-    return range(first, stop)
-
-
-def _read_reach_sheet(ws: Any, header: tuple[int, list[str]], config: Config) -> list[dict[str, Any]]:
-    """Rows of 触达跟踪 as dicts (date, group, channel, content, numbers, extra columns by heading).
-
-    Only the table under the header is read (a summary beside it, after an empty
-    column, is the writer's, not ops'). Every row with a date, group, channel or
-    content is carried, pre-filled playbook rows included: the writer writes
-    exactly the carried rows, so ops' deletions and edits of those rows stick.
-    """
-    index, names = header
-    headings = [cell_text(c) for c in list(ws.iter_rows(min_row=index + 1, max_row=index + 1))[0]]
-    date_col = _find(names, _spellings("reach_date"))
-    span = _table_span(names, date_col if date_col is not None else 0)
-    known: dict[int, str] = {}
-    for key in (*REACH_FIELDS, *REACH_COMPUTED):
-        col = _find([n if i in span else "" for i, n in enumerate(names)], _spellings(key))
-        if col is not None:
-            known[col] = REACH_FIELDS.get(key, "")
-    rows = []
-    for row in ws.iter_rows(min_row=index + 2, max_col=span.stop):
-        entry = _reach_entry(row, span, known, headings)
-        filled = any(entry.get(k) for k in ("date", "group", "channel", "content"))
-        if not filled or normalize_header(entry.get("channel")) in _spellings("reach_channel"):
-            continue
-        entry["key"] = reach_key(entry, config)
-        rows.append(entry)
-    return rows
-
-
-def _reach_entry(row: tuple[Any, ...], span: range, known: dict[int, str], headings: list[str]) -> dict[str, Any]:
-    entry: dict[str, Any] = {"extra": {}}
-    for col in span:
-        cell = row[col] if col < len(row) else None
-        if cell is None or getattr(cell, "value", None) is None:
-            continue
-        name = known.get(col)
-        if name == "":
-            continue  # a rate the writer recreates as a formula
-        if name in TRACKING_NUMBERS:
-            value = cell.value
-            entry[name] = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-        elif name == "date":
-            entry[name] = day_text(cell.value)
-        elif name is not None:
-            entry[name] = cell_text(cell)
-        elif col < len(headings) and headings[col]:
-            entry["extra"][headings[col]] = cell_text(cell)
-    return entry
-
-
-PLAYBOOK_SCAN_ROWS = 120
-PLAYBOOK_MAX_ROWS = 500
-
-
-def _sheet_group(ws: Any) -> str:
-    """The group a strategy sheet is for: by its tab name, else (renamed tab) by its title cell."""
-    from tagger.workbook.labels import SHEETS
-
-    keys = (*GROUPS, *SEGMENTS, "active_unsplit")
-    by_tab = {normalize_header(SHEETS(f"g_{k}", lang)): k for k in keys for lang in LANGUAGES
-              if f"g_{k}" in SHEETS.texts}
-    found = by_tab.get(normalize_header(ws.title))
-    if found:
-        return found
-    first = next(ws.iter_rows(min_row=1, max_row=1, max_col=1), ())
-    title = cell_text(first[0]) if first else ""
-    for sep in ("：", ":"):
-        if sep in title:
-            key = group_key(title.split(sep, 1)[0])
-            return key if key in keys else ""
-    return ""
-
-
-def _read_group_sheet(ws: Any) -> tuple[str, list[dict[str, str]]]:
-    """(group, playbook rows keyed by field) of a strategy sheet; ("", []) for any other sheet.
-
-    The playbook table is found by its headings (either language), so rows and
-    columns around it may move; its rows run until the group's user list starts.
-    """
-    try:
-        from tagger.workbook.groups import PLAY_COLUMNS, TEXT as GROUP_TEXT
-    except ImportError:  # a writer without strategy sheets
-        return "", []
-    head = list(ws.iter_rows(min_row=1, max_row=PLAYBOOK_SCAN_ROWS))
-    header = _header_row(head, [{normalize_header(GROUP_TEXT(k, lang)) for lang in LANGUAGES}
-                                for k in PLAY_COLUMNS])
-    if header is None:
-        return "", []
-    group = _sheet_group(ws)
-    if not group:
-        return "", []
-    index, names = header
-    cols = {k: _find(names, {normalize_header(GROUP_TEXT(k, lang)) for lang in LANGUAGES}) for k in PLAY_COLUMNS}
-    stops = {normalize_header(GROUP_TEXT("users", lang, n="")).split("（")[0].split("(")[0] for lang in LANGUAGES}
-    stops |= {normalize_header(GROUP_TEXT("no_play", lang)) for lang in LANGUAGES}
-    plays = []
-    for row in ws.iter_rows(min_row=index + 2, max_row=index + 1 + PLAYBOOK_MAX_ROWS):
-        first = normalize_header(getattr(row[0], "value", None)) if row else ""
-        if first and any(first.startswith(stop) for stop in stops if stop):
-            break
-        values = {k: cell_text(row[c]) for k, c in cols.items() if c is not None and c < len(row)}
-        if any(values.values()):
-            plays.append(values)
-    return group, plays
 
 
 # --------------------------------------------------------------------------- applying the edits

@@ -1,16 +1,18 @@
-"""The workbook tagger writes: one module per sheet, one function that writes them all.
+"""The workbook tagger writes: one module per sheet, one list of them, one function that writes them all.
 
-Sheets, in order: 总览, 目标拆解, 用户明细 (+ 用户明细(2)… past a million rows), one strategy
-sheet per group, 偏好分析, 分群流转, 价值分层 (with ``[value_layers]``), 触达跟踪, 参数, 说明 (and
-未匹配人工标注 when a refresh carried overrides it could not place, 预警/复盘 when a refresh computed
-them, and 用户调研 when history holds a research sample). Sheets are added in that order first, because
-formulas name sheets that are filled later; ``constant_memory`` only needs each sheet's own
-rows in order.
+:data:`SHEETS`, in tab order: 总览, 目标拆解, 用户明细 (+ 用户明细(2)… past a million rows), one
+strategy sheet per group, 偏好分析, 分群流转, 价值分层 (with ``[value_layers]``), 触达跟踪, 参数,
+说明, then 预警/复盘 when a refresh computed them, 用户调研 when history holds a research sample
+and 未匹配人工标注 when a refresh carried overrides it could not place. Every sheet keeps the
+contract of :mod:`tagger.workbook.sheet`; :func:`sheet_order` and the writer both walk the list.
+All tabs are added first, because formulas name sheets that are filled later;
+``constant_memory`` only needs each sheet's own rows in order.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,13 +21,13 @@ import xlsxwriter
 
 from tagger.files import atomic_output
 from tagger.progress import SilentProgress
+from tagger.workbook import groups, users
 from tagger.workbook.alerts import SHEET_NAMES as REPORT_SHEETS
 from tagger.workbook.alerts import write_alerts, write_review
 from tagger.workbook.analysis import write_preferences, write_transitions
 from tagger.workbook.forecast_sheet import plan as plan_forecast
 from tagger.workbook.forecast_sheet import write_forecast
-from tagger.workbook.groups import sheet_name, write_group_sheet
-from tagger.workbook.labels import SHEETS
+from tagger.workbook.labels import SHEETS as SHEET_NAMES
 from tagger.workbook.layers import write_layers
 from tagger.workbook.notes import write_notes
 from tagger.workbook.overview import shown_groups, write_overview
@@ -34,9 +36,9 @@ from tagger.workbook.reach import write_reach
 from tagger.workbook.research import SHEET as RESEARCH_SHEET
 from tagger.workbook.research import write_research
 from tagger.workbook.rowxml import SheetRows, splice
+from tagger.workbook.sheet import A4, LANDSCAPE, Sheet, SheetContext, Tab, single
 from tagger.workbook.styles import Styles
 from tagger.workbook.unmatched import write_unmatched
-from tagger.workbook.users import plan_users, write_users
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
@@ -48,37 +50,55 @@ WORKBOOK_OPTIONS = {
     "strings_to_urls": False,
     "strings_to_numbers": False,
 }
-SUMMARY_SHEETS = ("overview", "forecast", "prefs", "transitions", "reach", "params", "notes")
 
 
-def sheet_order(result: "TagResult") -> list[str]:
-    """Names of the sheets ``write_workbook`` writes for ``result``, in order."""
-    from tagger.workbook.users import sheet_names
-
-    names = [SHEETS("overview"), SHEETS("forecast"), *(n for n, _, _ in sheet_names(len(result.tags)))]
-    names += [sheet_name(g) for g in shown_groups(result)]
-    names += [SHEETS(k) for k in ("prefs", "transitions", *_layers(result), "reach", "params", "notes")]
-    names += [REPORT_SHEETS(k) for k in _reports(result)]
-    if _has_research(result):
-        names.append(RESEARCH_SHEET("research"))
-    if result.carried is not None and len(result.carried.unmatched):
-        names.append(SHEETS("unmatched"))
-    return names
-
-
-def _layers(result: "TagResult") -> list[str]:
-    """The 价值分层 sheet, with ``[value_layers]`` only."""
-    return ["value_layers"] if "value_layer" in result.tags else []
-
-
-def _reports(result: "TagResult") -> list[str]:
-    """The refresh-only sheets (预警, 复盘) this result carries."""
-    return [k for k in ("alerts", "review") if getattr(result, k, None) is not None]
+def _has_layers(result: "TagResult") -> bool:
+    """价值分层 only with ``[value_layers]``."""
+    return "value_layer" in result.tags
 
 
 def _has_research(result: "TagResult") -> bool:
     research = getattr(result, "research", None)
     return research is not None and len(research) > 0
+
+
+def _has_unmatched(result: "TagResult") -> bool:
+    """未匹配人工标注 when a refresh carried overrides for users this export does not hold."""
+    return result.carried is not None and len(result.carried.unmatched) > 0
+
+
+def _named(key: str) -> Callable[[], str]:
+    return lambda: SHEET_NAMES(key)
+
+
+def _report(key: str) -> Callable[["TagResult"], list[Tab]]:
+    """The refresh-only sheets (预警, 复盘), when the result carries them."""
+    return single(lambda: REPORT_SHEETS(key), lambda result: getattr(result, key, None) is not None)
+
+
+# Every sheet, in tab order. Formulas name sheets that are filled later, so all tabs are
+# added first, then filled by rank and this order.
+SHEETS: tuple[Sheet, ...] = (
+    Sheet("overview", single(_named("overview")), write_overview, page=A4),
+    Sheet("forecast", single(_named("forecast")), write_forecast, page=A4),
+    Sheet("users", users.tabs, users.write_users, rank=0),
+    Sheet("groups", groups.tabs, groups.write_group_sheet, page=LANDSCAPE),
+    Sheet("prefs", single(_named("prefs")), write_preferences, page=A4),
+    Sheet("transitions", single(_named("transitions")), write_transitions, page=A4),
+    Sheet("value_layers", single(_named("value_layers"), _has_layers), write_layers),
+    Sheet("reach", single(_named("reach")), write_reach, page=A4),
+    Sheet("params", single(_named("params")), write_params, rank=1, page=A4),
+    Sheet("notes", single(_named("notes")), write_notes, page=A4),
+    Sheet("alerts", _report("alerts"), write_alerts),
+    Sheet("review", _report("review"), write_review),
+    Sheet("research", single(lambda: RESEARCH_SHEET("research"), _has_research), write_research),
+    Sheet("unmatched", single(_named("unmatched"), _has_unmatched), write_unmatched),
+)
+
+
+def sheet_order(result: "TagResult") -> list[str]:
+    """Names of the sheets ``write_workbook`` writes for ``result``, in order."""
+    return [tab.name for sheet in SHEETS for tab in sheet.tabs(result)]
 
 
 def write_workbook(result: "TagResult", path: Path, progress: "Progress | None" = None) -> Path:
@@ -102,54 +122,29 @@ def write_workbook(result: "TagResult", path: Path, progress: "Progress | None" 
     return Path(path)
 
 
-def _write_all(workbook: Any, result: "TagResult", progress: "Progress") -> list[SheetRows]:
-    """Every sheet but the big row blocks, which are returned to be streamed in by :func:`rowxml.splice`."""
-    styles = Styles(workbook)
-    plan = plan_users(result)
-    forecast = plan_forecast(result)  # before the Users sheet: a target period out of reach fails fast
-    groups = shown_groups(result)
-    sheets = {key: workbook.add_worksheet(SHEETS(key)) for key in ("overview", "forecast")}
-    streams = write_users(workbook, styles, plan, progress)
-    group_sheets = {g: workbook.add_worksheet(sheet_name(g)) for g in groups}
-    summary = [k for k in SUMMARY_SHEETS if k not in sheets]
-    after = summary.index("transitions") + 1  # 价值分层 sits beside the other analysis sheets
-    summary = [*summary[:after], *_layers(result), *summary[after:]]
-    sheets.update({key: workbook.add_worksheet(SHEETS(key)) for key in summary})
-    reports = {k: workbook.add_worksheet(REPORT_SHEETS(k)) for k in _reports(result)}
-    research = workbook.add_worksheet(RESEARCH_SHEET("research")) if _has_research(result) else None
-    unmatched = None
-    if result.carried is not None and len(result.carried.unmatched):
-        unmatched = workbook.add_worksheet(SHEETS("unmatched"))
+def sheet_context(workbook: Any, result: "TagResult", progress: "Progress | None" = None) -> SheetContext:
+    """The context every sheet of ``result`` is written with (the Users plan, the forecast plan, the groups)."""
+    plan = users.plan_users(result)
+    forecast = plan_forecast(result)  # before any sheet: a target period out of reach fails fast
+    return SheetContext(workbook, Styles(workbook), result, plan, forecast, shown_groups(result),
+                        progress or SilentProgress())
 
-    write_params(workbook, sheets["params"], styles, result)
-    cells = write_overview(sheets["overview"], styles, result, plan, workbook)
-    write_forecast(workbook, sheets["forecast"], styles, result, cells, forecast)
-    for group, ws in group_sheets.items():
-        streams.append(write_group_sheet(workbook, ws, styles, result, plan, group))
-    write_preferences(workbook, sheets["prefs"], styles, result, plan, groups, cells.groups, cells.cumulative)
-    write_transitions(sheets["transitions"], styles, result, plan, groups)
-    if "value_layers" in sheets:
-        write_layers(sheets["value_layers"], styles, result, plan, groups)
-    write_reach(sheets["reach"], styles, result)
-    write_notes(sheets["notes"], styles, result)
-    if "alerts" in reports:
-        write_alerts(reports["alerts"], styles, result)
-    if "review" in reports:
-        write_review(reports["review"], styles, result)
-    if research is not None:
-        write_research(research, styles, result)
-    if unmatched is not None:
-        write_unmatched(unmatched, styles, result)
-    for key in SUMMARY_SHEETS:
-        ws = sheets[key]
-        ws.set_landscape()
-        ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
-    for ws in group_sheets.values():
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-    sheets["overview"].activate()
+
+def _write_all(workbook: Any, result: "TagResult", progress: "Progress") -> list[SheetRows]:
+    """Every sheet of :data:`SHEETS` but the big row blocks, which are returned to be streamed in by
+    :func:`rowxml.splice`."""
+    ctx = sheet_context(workbook, result, progress)
+    added = [(sheet, tab, workbook.add_worksheet(tab.name)) for sheet in SHEETS for tab in sheet.tabs(result)]
+    streams: list[SheetRows] = []
+    for sheet, tab, ws in sorted(added, key=lambda item: item[0].rank):  # stable: tab order within a rank
+        published = sheet.write(ctx, ws, tab)
+        if published is not None:
+            streams.extend(published.rows)
+            if published.cells is not None:
+                ctx.published[sheet.key] = published.cells
+        if sheet.page is not None:
+            sheet.page.apply(ws)
     return streams
 
 
-__all__ = ["write_workbook", "sheet_order", "WORKBOOK_OPTIONS"]
+__all__ = ["write_workbook", "sheet_order", "sheet_context", "SHEETS", "WORKBOOK_OPTIONS"]

@@ -21,6 +21,7 @@ from tagger.segments import label as segment_label
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
+    from tagger.workbook.sheet import SheetContext, Tab
 
 SHEET_NAMES = Catalog("report_sheets", {
     "alerts": {"zh": "预警", "en": "Alerts"},
@@ -240,8 +241,9 @@ def _group_text(key: object) -> str:
     return segment_label(str(key)) if key in (*GROUPS, *SEGMENTS, UNSPLIT) else str(key)
 
 
-def write_alerts(ws: Any, styles: Any, result: "TagResult") -> None:
+def write_alerts(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
     """Fill the 预警 sheet from ``result.alerts``."""
+    styles, result = ctx.styles, ctx.result
     alerts = result.alerts
     sheet = _Sheet(ws, styles)
     for col, width in enumerate((22, 16, 16, 18, 36, 14, 10, 14)):
@@ -359,8 +361,9 @@ def _verdict(record: dict[str, Any]) -> str:
     return TEXT("unclear")
 
 
-def write_review(ws: Any, styles: Any, result: "TagResult") -> None:
+def write_review(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
     """Fill the 复盘 sheet from ``result.review``."""
+    styles, result = ctx.styles, ctx.result
     review = result.review
     sheet = _Sheet(ws, styles)
     for col, width in enumerate((26, 8, 11, 12, 10, 11, 13, 10, 12, 12, 14, 10, 16)):

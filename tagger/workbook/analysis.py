@@ -23,12 +23,11 @@ from tagger.segments import GROUPS, UNSPLIT
 from tagger.segments import label as segment_label
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import SHEETS
-from tagger.workbook.styles import Styles
 from tagger.workbook.users import TEXT as USER_TEXT
 from tagger.workbook.users import UsersPlan
 
 if TYPE_CHECKING:
-    from tagger.pipeline import TagResult
+    from tagger.workbook.sheet import SheetContext, Tab
 
 TEXT = Catalog(
     "analysis_sheets",
@@ -61,9 +60,10 @@ TEXT = Catalog(
 )
 
 
-def write_preferences(workbook: Any, ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan,
-                      groups: list[str], count_cells: dict[str, str], cum_cell: str) -> None:
+def write_preferences(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
     """Fill the Preferences sheet."""
+    workbook, styles, result, plan, groups = ctx.workbook, ctx.styles, ctx.result, ctx.users, ctx.groups
+    count_cells, cum_cell = ctx.overview.groups, ctx.overview.cumulative
     lang = get_language()
     grid = Grid(ws, SHEETS("prefs"))
     features = result.config.features
@@ -143,8 +143,9 @@ def _preference_charts(workbook: Any, ws: Any, grid: Grid, features: Any, group_
     ws.insert_chart(group_last + 2, 0, by_group)
 
 
-def write_transitions(ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan, groups: list[str]) -> None:
+def write_transitions(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
     """Fill the Transitions sheet (a note instead of the matrix when history lacks last month)."""
+    styles, result, plan, groups = ctx.styles, ctx.result, ctx.users, ctx.groups
     grid = Grid(ws, SHEETS("transitions"))
     month = result.month
     year, mon = map(int, month.split("-"))

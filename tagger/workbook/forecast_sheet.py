@@ -29,6 +29,7 @@ from tagger.workbook.styles import Styles, colour_gap
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
+    from tagger.workbook.sheet import SheetContext, Tab
 
 TEXT = Catalog(
     "forecast_sheet",
@@ -150,9 +151,9 @@ def plan(result: "TagResult") -> Plan:
     return Plan(period, actual, assumptions, projections)
 
 
-def write_forecast(workbook: Any, ws: Any, styles: Styles, result: "TagResult", cells: OverviewCells,
-                   forecast: Plan | None = None) -> None:
-    """Fill the Forecast sheet (``forecast``: this run's :func:`plan`, if already made)."""
+def write_forecast(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
+    """Fill the Forecast sheet from this run's :func:`plan` (made before any sheet, so it fails fast)."""
+    workbook, styles, result, cells, forecast = ctx.workbook, ctx.styles, ctx.result, ctx.overview, ctx.forecast
     grid = Grid(ws, SHEETS("forecast"))
     m = result.metrics
     p = forecast or plan(result)

@@ -5,7 +5,7 @@ Counts are formulas over the Users sheet; months from history are constants. The
 list is a snapshot of this run (a formula cannot list rows without dynamic arrays), and
 each user is suggested the group's most specific playbook row: the one for their main
 preference, else the group's general row. The playbook table is an input: the status and
-channel cells have dropdowns, and ``tagger refresh`` carries edited rows forward.
+channel cells have dropdowns, and ``tagger refresh`` carries edited rows forward (:func:`read`).
 """
 
 from __future__ import annotations
@@ -16,21 +16,27 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tagger import formulas as fx
+from tagger.campaigns import group_key
+from tagger.columns import normalize_header
 from tagger.config import PLAY_TEXTS, Config, Play
-from tagger.i18n import Catalog, get_language
+from tagger.i18n import LANGUAGES, Catalog, get_language
 from tagger.metrics import segment_count
 from tagger.playbook import plays_for
+from tagger.segments import GROUPS, SEGMENTS
 from tagger.segments import label as segment_label
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import HEADINGS, SHEETS
+from tagger.workbook.overview import shown_groups
 from tagger.workbook.params import status_label
+from tagger.workbook.readback import cell_text, find, header_row
 from tagger.workbook.rowxml import ColumnCells, SheetRows
+from tagger.workbook.sheet import Published, Tab
 from tagger.workbook.styles import Styles
 import tagger.workbook.users as users_sheet
-from tagger.workbook.users import UsersPlan
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
+    from tagger.workbook.sheet import SheetContext
 
 TEXT = Catalog(
     "group_sheets",
@@ -122,9 +128,14 @@ def carried_row(row: Mapping[str, object]) -> dict[str, str]:
     return out
 
 
-def write_group_sheet(workbook: Any, ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan,
-                      group: str) -> SheetRows:
-    """Fill one group's strategy sheet; returns its member rows, streamed in at the end."""
+def tabs(result: "TagResult") -> list[Tab]:
+    """One strategy sheet per group shown on 总览."""
+    return [Tab(sheet_name(group), group) for group in shown_groups(result)]
+
+
+def write_group_sheet(ctx: "SheetContext", ws: Any, tab: Tab) -> Published:
+    """Fill one group's strategy sheet; publishes its member rows, streamed in at the end."""
+    styles, result, plan, group = ctx.styles, ctx.result, ctx.users, tab.part
     lang = get_language()
     name = sheet_name(group)
     grid = Grid(ws, name)
@@ -192,7 +203,7 @@ def write_group_sheet(workbook: Any, ws: Any, styles: Styles, result: "TagResult
     grid.row(header_row, 0, [TEXT(h) if h != "primary" else HEADINGS("primary") for h in heads], styles["header"])
     grid.flush()
     ws.autofilter(header_row, 0, header_row + max(len(members), 1), len(heads) - 1)
-    return _members(styles, result, name, members, plays, header_row + 1, lang)
+    return Published(rows=[_members(styles, result, name, members, plays, header_row + 1, lang)])
 
 
 def _write_playbook(grid: Grid, ws: Any, styles: Styles, result: "TagResult", group: str, row: int,
@@ -254,3 +265,54 @@ def _column(result: "TagResult", name: str, members: np.ndarray) -> list[str]:
     if name not in result.tags:
         return [""] * len(members)
     return _texts(result.tags[name].take(members).tolist())
+
+
+# --------------------------------------------------------------------------- reading it back (tagger refresh)
+
+PLAYBOOK_SCAN_ROWS = 120
+PLAYBOOK_MAX_ROWS = 500
+
+
+def _sheet_group(ws: Any) -> str:
+    """The group a strategy sheet is for: by its tab name, else (renamed tab) by its title cell."""
+    keys = (*GROUPS, *SEGMENTS, "active_unsplit")
+    by_tab = {normalize_header(SHEETS(f"g_{k}", lang)): k for k in keys for lang in LANGUAGES
+              if f"g_{k}" in SHEETS.texts}
+    found = by_tab.get(normalize_header(ws.title))
+    if found:
+        return found
+    first = next(ws.iter_rows(min_row=1, max_row=1, max_col=1), ())
+    title = cell_text(first[0]) if first else ""
+    for sep in ("：", ":"):
+        if sep in title:
+            key = group_key(title.split(sep, 1)[0])
+            return key if key in keys else ""
+    return ""
+
+
+def read(ws: Any) -> tuple[str, list[dict[str, str]]]:
+    """(group, playbook rows keyed by field) of a strategy sheet; ("", []) for any other sheet.
+
+    The playbook table is found by its headings (either language), so rows and
+    columns around it may move; its rows run until the group's user list starts.
+    """
+    head = list(ws.iter_rows(min_row=1, max_row=PLAYBOOK_SCAN_ROWS))
+    header = header_row(head, [{normalize_header(TEXT(k, lang)) for lang in LANGUAGES} for k in PLAY_COLUMNS])
+    if header is None:
+        return "", []
+    group = _sheet_group(ws)
+    if not group:
+        return "", []
+    index, names = header
+    cols = {k: find(names, {normalize_header(TEXT(k, lang)) for lang in LANGUAGES}) for k in PLAY_COLUMNS}
+    stops = {normalize_header(TEXT("users", lang, n="")).split("（")[0].split("(")[0] for lang in LANGUAGES}
+    stops |= {normalize_header(TEXT("no_play", lang)) for lang in LANGUAGES}
+    plays = []
+    for row in ws.iter_rows(min_row=index + 2, max_row=index + 1 + PLAYBOOK_MAX_ROWS):
+        first = normalize_header(getattr(row[0], "value", None)) if row else ""
+        if first and any(first.startswith(stop) for stop in stops if stop):
+            break
+        values = {k: cell_text(row[c]) for k, c in cols.items() if c is not None and c < len(row)}
+        if any(values.values()):
+            plays.append(values)
+    return group, plays

@@ -17,11 +17,10 @@ from tagger.segments import label as segment_label
 from tagger.value_layers import layer_cuts
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import SHEETS
-from tagger.workbook.styles import Styles
-from tagger.workbook.users import UsersPlan
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
+    from tagger.workbook.sheet import SheetContext, Tab
 
 TEXT = Catalog(
     "layers_sheet",
@@ -51,8 +50,9 @@ def _help(result: "TagResult") -> str:
     return TEXT("help", value=layers.value, recency=recency, frequent=frequent)
 
 
-def write_layers(ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan, groups: list[str]) -> None:
+def write_layers(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
     """Fill the Value layers sheet: the cuts, then layer × group counts with totals."""
+    styles, result, plan, groups = ctx.styles, ctx.result, ctx.users, ctx.groups
     layers = result.config.value_layers
     assert layers is not None
     lang = get_language()

@@ -15,10 +15,10 @@ from tagger.i18n import Catalog, get_language
 from tagger.values import month_key, parse_month
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import SHEETS
-from tagger.workbook.styles import Styles
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
+    from tagger.workbook.sheet import SheetContext, Tab
 
 TEXT = Catalog(
     "notes_sheet",
@@ -164,8 +164,9 @@ def _layers_text(result: "TagResult") -> str:
     return TEXT("layers_text", value=layers.value, how=how, recency=recency, frequent=frequent, **names)
 
 
-def write_notes(ws: Any, styles: Styles, result: "TagResult") -> None:
+def write_notes(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
     """Fill the Notes sheet."""
+    styles, result = ctx.styles, ctx.result
     grid = Grid(ws, SHEETS("notes"))
     config = result.config
     k = config.churn_after_months

@@ -18,11 +18,13 @@ from tagger.segments import UNSPLIT
 from tagger.segments import label as segment_label
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import HEADINGS, SHEETS
+from tagger.workbook.sheet import Published
 from tagger.workbook.styles import Styles, colour_gap
 from tagger.workbook.users import UsersPlan
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
+    from tagger.workbook.sheet import SheetContext, Tab
 
 SHOWN_GROUPS: tuple[str, ...] = (
     "new", "last_month_new", "active", "awakened", "returned", "dormant", "churned_driving", "churned_not_driving",
@@ -68,8 +70,9 @@ def shown_groups(result: "TagResult") -> list[str]:
     return [*SHOWN_GROUPS, *extra]
 
 
-def write_overview(ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan, workbook: Any) -> OverviewCells:
-    """Fill the Overview sheet; returns where its key numbers are."""
+def write_overview(ctx: "SheetContext", ws: Any, tab: "Tab") -> Published:
+    """Fill the Overview sheet; publishes where its key numbers are."""
+    styles, result, plan, workbook = ctx.styles, ctx.result, ctx.users, ctx.workbook
     grid = Grid(ws, SHEETS("overview"))
     m = result.metrics
     cells = OverviewCells()
@@ -158,7 +161,8 @@ def write_overview(ws: Any, styles: Styles, result: "TagResult", plan: UsersPlan
         row += 1
         grid.text(row, 0, note, styles["note"])
     grid.flush()
-    return cells
+    ws.activate()  # the workbook opens on 总览
+    return Published(cells=cells)
 
 
 def _write_rates(grid: Grid, styles: Styles, result: "TagResult", plan: UsersPlan, row: int, cum_ref: str,

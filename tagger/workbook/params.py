@@ -19,10 +19,12 @@ from tagger.value_layers import layer_cuts
 from tagger.values import parse_month
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import SHEETS
+from tagger.workbook.sheet import Published
 from tagger.workbook.styles import Styles
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
+    from tagger.workbook.sheet import SheetContext, Tab
 
 # Groups a person may pick (manual labels, channel-reach rows), in display order.
 PICKABLE_GROUPS: tuple[str, ...] = (
@@ -138,8 +140,9 @@ def status_label(key: str) -> str:
     return TEXT(f"status_{key}")
 
 
-def write_params(workbook: Any, ws: Any, styles: Styles, result: "TagResult") -> ParamCells:
+def write_params(ctx: "SheetContext", ws: Any, tab: "Tab") -> Published:
     """Fill the 参数 sheet and define the names the formulas use."""
+    workbook, styles, result = ctx.workbook, ctx.styles, ctx.result
     name = SHEETS("params")
     grid = Grid(ws, name)
     config = result.config
@@ -201,5 +204,5 @@ def write_params(workbook: Any, ws: Any, styles: Styles, result: "TagResult") ->
     ws.set_column(2, 2, 18)
     ws.set_column(3, 3, 60)
     grid.flush()
-    return ParamCells(month_no=month)
+    return Published(cells=ParamCells(month_no=month))
 

@@ -17,15 +17,21 @@ from typing import TYPE_CHECKING, Any
 
 from xlsxwriter.utility import xl_col_to_name
 
+from tagger.campaigns import day_text, reach_key
+from tagger.columns import normalize_header
+from tagger.config import Config
+from tagger.history import TRACKING_FIELDS, TRACKING_NUMBERS
 from tagger.i18n import Catalog, get_language
 from tagger.segments import label as segment_label
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import HEADINGS, SHEETS
 from tagger.workbook.params import PICKABLE_GROUPS
+from tagger.workbook.readback import Header, cell_text, find, header_row, spellings
 from tagger.workbook.styles import Styles
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
+    from tagger.workbook.sheet import SheetContext, Tab
 
 INPUTS: tuple[str, ...] = ("reach_date", "reach_group", "reach_channel", "reach_content", "reach_targeted",
                            "reach_delivered", "reach_clicked", "reach_reactivated", "reach_cost")
@@ -106,8 +112,9 @@ def _number(value: object) -> float | None:
     return None
 
 
-def write_reach(ws: Any, styles: Styles, result: "TagResult") -> None:
+def write_reach(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
     """Fill the Channel reach sheet."""
+    styles, result = ctx.styles, ctx.result
     grid = Grid(ws, SHEETS("reach"))
     carried = [_carried(r) for r in (result.carried.reach_rows if result.carried is not None else [])]
     rows = carried or _starter_rows(result)
@@ -198,3 +205,71 @@ def _summaries(grid: Grid, styles: Styles, result: "TagResult", rows: list[dict[
         row = row + len(names) + 4
     grid.ws.set_column(left, left, 16)
     grid.ws.set_column(left + 1, left + len(heads), 10)
+
+
+# --------------------------------------------------------------------------- reading it back (tagger refresh)
+
+# Input headings → the tracking field each carries (history.TRACKING_FIELDS).
+REACH_FIELDS = {f"reach_{name}": name for name in TRACKING_FIELDS}
+
+
+def find_header(head: list[tuple[Any, ...]]) -> Header | None:
+    """The heading row of a 触达跟踪 table among a sheet's first rows (either language), or None."""
+    return header_row(head, [spellings(k) for k in ("reach_date", "reach_group", "reach_channel", "reach_content")])
+
+
+def _table_span(names: list[str], first: int) -> range:
+    """Columns of the table that starts at ``first``: up to the first empty heading (summaries sit beyond)."""
+    stop = first
+    while stop < len(names) and names[stop]:
+        stop += 1
+    return range(first, stop)
+
+
+def read(ws: Any, header: Header, config: Config) -> list[dict[str, Any]]:
+    """Rows of 触达跟踪 as dicts (date, group, channel, content, numbers, extra columns by heading).
+
+    Only the table under the header is read (a summary beside it, after an empty
+    column, is the writer's, not ops'). Every row with a date, group, channel or
+    content is carried, pre-filled playbook rows included: the writer writes
+    exactly the carried rows, so ops' deletions and edits of those rows stick.
+    """
+    index, names = header
+    headings = [cell_text(c) for c in list(ws.iter_rows(min_row=index + 1, max_row=index + 1))[0]]
+    date_col = find(names, spellings("reach_date"))
+    span = _table_span(names, date_col if date_col is not None else 0)
+    known: dict[int, str] = {}
+    for key in (*REACH_FIELDS, *RATES):  # a rate is recreated as a formula, never carried
+        col = find([n if i in span else "" for i, n in enumerate(names)], spellings(key))
+        if col is not None:
+            known[col] = REACH_FIELDS.get(key, "")
+    rows = []
+    for row in ws.iter_rows(min_row=index + 2, max_col=span.stop):
+        entry = _reach_entry(row, span, known, headings)
+        filled = any(entry.get(k) for k in ("date", "group", "channel", "content"))
+        if not filled or normalize_header(entry.get("channel")) in spellings("reach_channel"):
+            continue
+        entry["key"] = reach_key(entry, config)
+        rows.append(entry)
+    return rows
+
+
+def _reach_entry(row: tuple[Any, ...], span: range, known: dict[int, str], headings: list[str]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"extra": {}}
+    for col in span:
+        cell = row[col] if col < len(row) else None
+        if cell is None or getattr(cell, "value", None) is None:
+            continue
+        name = known.get(col)
+        if name == "":
+            continue  # a rate the writer recreates as a formula
+        if name in TRACKING_NUMBERS:
+            value = cell.value
+            entry[name] = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        elif name == "date":
+            entry[name] = day_text(cell.value)
+        elif name is not None:
+            entry[name] = cell_text(cell)
+        elif col < len(headings) and headings[col]:
+            entry["extra"][headings[col]] = cell_text(cell)
+    return entry

@@ -6,10 +6,14 @@ shared formulas, re-translates each formula: minutes at 100k users. python-calam
 the values in Rust; what it cannot say is whether a cell held a *formula*, which
 refresh carries as its formula text (never as a live formula). :func:`typed_columns`
 therefore scans the sheet's XML once for formulas in just the wanted columns.
+
+The helpers below find a table by its headings (either language) and read cells as
+typed; each sheet's own ``read`` (users, reach, groups, research) sits beside its writer.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import zipfile
 from collections.abc import Sequence
@@ -18,11 +22,72 @@ from typing import Any
 
 import python_calamine as calamine
 
-from tagger.columns import column_letter
+from tagger.campaigns import day_text
+from tagger.columns import column_letter, normalize_header
+from tagger.i18n import LANGUAGES
+from tagger.workbook.labels import HEADINGS
 from tagger.workbook.rowxml import sheet_paths
 
 CHUNK = 1 << 24  # bytes of sheet XML scanned at a time
 _OVERLAP = 1 << 16  # a formula cell split across two chunks is still seen whole
+
+Header = tuple[int, list[str]]  # (0-based row of a table's headings, the headings normalised)
+
+
+def spellings(key: str) -> set[str]:
+    """A heading of :data:`~tagger.workbook.labels.HEADINGS` in every language, normalised as read."""
+    return {normalize_header(HEADINGS(key, lang)) for lang in LANGUAGES}
+
+
+def cell_text(cell: Any) -> str:
+    """A cell as text, exactly as typed: text stays text (``=1+1`` typed as text is ``"=1+1"``).
+
+    A real formula is carried as its formula text, never as a formula; numbers lose
+    a trailing ``.0``; dates become ``YYYY-MM-DD``.
+    """
+    value = getattr(cell, "value", cell)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.datetime, dt.date)):
+        return day_text(value)
+    return str(value).strip()
+
+
+def header_row(rows: list[tuple[Any, ...]], needed: list[set[str]]) -> Header | None:
+    """(0-based index, normalised headings) of the first row holding every one of ``needed``."""
+    for index, row in enumerate(rows):
+        names = [normalize_header(getattr(c, "value", None)) for c in row]
+        if all(any(n in wanted for n in names) for wanted in needed):
+            return index, names
+    return None
+
+
+def find(names: list[str], spellings: set[str]) -> int | None:
+    return next((i for i, n in enumerate(names) if n in spellings), None)
+
+
+class Prefixed(frozenset):
+    """Spellings a heading may also *start* with, as export headers are matched after normalising.
+
+    Ops rename ``人工标签`` to ``人工标签（确认）``; the column is still theirs. ``in``
+    is true for an exact spelling or a heading that begins with one.
+    """
+
+    def __contains__(self, name: object) -> bool:
+        text = str(name or "")
+        return bool(text) and any(text.startswith(spelling) for spelling in frozenset.__iter__(self))
+
+
+def find_heading(names: list[str], spellings: set[str]) -> tuple[int | None, bool]:
+    """(column, matched only by prefix): an exact heading wins over one that merely starts with it."""
+    exact = find(names, spellings)
+    if exact is not None:
+        return exact, False
+    return find(names, Prefixed(spellings)), True
 
 
 def typed_columns(path: Path, sheet: str, columns: Sequence[int | None], first_row: int) -> list[tuple[int, list[Any]]]:

@@ -11,18 +11,22 @@ sheet is data: typed text is written back as text, never as a formula.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from tagger.i18n import Catalog
+from tagger.columns import normalize_header
+from tagger.errors import Location
+from tagger.i18n import LANGUAGES, Catalog
 from tagger.segments import GROUPS, SEGMENTS
 from tagger.segments import label as segment_label
+from tagger.values import normalize_id, parse_ids
 from tagger.workbook.grid import Grid
-from tagger.workbook.styles import Styles
+from tagger.workbook.readback import Header, cell_text, find, header_row
 
 if TYPE_CHECKING:
-    from tagger.pipeline import TagResult
+    from tagger.workbook.sheet import SheetContext, Tab
 
 SHEET = Catalog("research_sheet_name", {"research": {"zh": "用户调研", "en": "Research"}})
 
@@ -58,8 +62,9 @@ def _day(value: object) -> dt.date | None:
         return None
 
 
-def write_research(ws: Any, styles: Styles, result: "TagResult") -> None:
+def write_research(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
     """One row per drawn user: month, ID, group, date drawn (data), answer and reason (inputs)."""
+    styles, result = ctx.styles, ctx.result
     frame: pd.DataFrame = result.research
     grid = Grid(ws, SHEET("research"))
     grid.text(0, 0, RESEARCH_HEADINGS("title"), styles["title"])
@@ -80,4 +85,43 @@ def write_research(ws: Any, styles: Styles, result: "TagResult") -> None:
     grid.flush()
 
 
-__all__ = ["SHEET", "RESEARCH_HEADINGS", "COLUMNS", "INPUTS", "write_research"]
+
+# --------------------------------------------------------------------------- reading it back (tagger refresh)
+
+READ_KEYS = ("research_month", "research_user", "research_answer", "research_reason")
+
+
+def _spellings(key: str) -> set[str]:
+    return {normalize_header(RESEARCH_HEADINGS(key, lang)) for lang in LANGUAGES}
+
+
+def find_header(head: list[tuple[Any, ...]]) -> Header | None:
+    """The heading row of a 用户调研 table among a sheet's first rows (either language), or None."""
+    return header_row(head, [_spellings(k) for k in READ_KEYS])
+
+
+def read(ws: Any, header: Header, path: Path) -> tuple[pd.DataFrame, list[Location]]:
+    """The answers and reasons typed on 用户调研: month, user_id, answer, reason (found by heading).
+
+    Rows keep whatever order ops sorted them into; text stays text (``cell_text``).
+    An ID Excel turned into a rounded number is skipped; its cell is returned so the
+    caller warns as it does for the Users sheet.
+    """
+    index, names = header
+    cols = {key: find(names, _spellings(key)) for key in READ_KEYS}
+    records, lossy_rows = [], []
+    for excel_row, row in enumerate(ws.iter_rows(min_row=index + 2), start=index + 2):
+        values = {key: cell_text(row[c]) if c is not None and c < len(row) else "" for key, c in cols.items()}
+        if not values["research_user"] or not values["research_month"]:
+            continue
+        raw_id = getattr(row[cols["research_user"]], "value", None) if cols["research_user"] is not None else None
+        ids, _, lossy = parse_ids(pd.Series([raw_id], dtype=object))
+        if lossy.iloc[0]:
+            lossy_rows.append(Location(path, ws.title, excel_row))
+            continue
+        records.append({"month": values["research_month"], "user_id": normalize_id(ids.iloc[0]),
+                        "answer": values["research_answer"], "reason": values["research_reason"]})
+    return pd.DataFrame(records, columns=["month", "user_id", "answer", "reason"]), lossy_rows
+
+
+__all__ = ["SHEET", "RESEARCH_HEADINGS", "COLUMNS", "INPUTS", "write_research", "find_header", "read"]

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import SHEETS
-from tagger.workbook.styles import Styles
 
 if TYPE_CHECKING:
-    from tagger.pipeline import TagResult
+    from tagger.workbook.sheet import SheetContext, Tab
 
 
-def write_unmatched(ws: Any, styles: Styles, result: "TagResult") -> None:
+def write_unmatched(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
     """Every carried row without a home, as text (IDs stay exact)."""
+    styles, result = ctx.styles, ctx.result
     frame = result.carried.unmatched if result.carried is not None else None
     if frame is None:
         return

@@ -10,6 +10,9 @@ sheet continues on ``用户明细(2)`` with the same columns, so no row is ever 
 
 :class:`UsersPlan` is built before anything is written: the summary sheets need its
 column letters and sheet names for their ``COUNTIF`` formulas.
+
+:func:`read` is the other direction, for ``tagger refresh``: the IDs, 人工标签 and 备注
+people typed, found by heading.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,19 +30,26 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from tagger import formulas as fx
+from tagger.columns import column_letter, normalize_header
 from tagger.config import LAYER_KEYS
-from tagger.i18n import Catalog, get_language
+from tagger.errors import InputError, Location
+from tagger.i18n import LANGUAGES, Catalog, get_language
 from tagger.window import PREV_SUFFIX, usage_fields, window_usage
 from tagger.preferences import share_base
+from tagger.segments import GROUPS, LABELS, SEGMENTS
 from tagger.segments import label as segment_label
-from tagger.values import month_number, parse_month
+from tagger.values import month_number, normalize_id, parse_ids, parse_month
 from tagger.workbook.grid import join_plus, sheet_ref
 from tagger.workbook.labels import HEADINGS, SHEETS
+from tagger.workbook.readback import (Header, Prefixed, cell_text, find, find_heading, header_row, spellings,
+                                      typed_columns)
 from tagger.workbook.rowxml import ColumnCells, SheetRows
+from tagger.workbook.sheet import Published, Tab
 from tagger.workbook.styles import Styles
 
 if TYPE_CHECKING:
     from tagger.pipeline import Progress, TagResult
+    from tagger.workbook.sheet import SheetContext
 
 EXCEL_MAX_ROWS = 1_048_576
 EPOCH = np.datetime64("1899-12-30T00:00:00", "s")
@@ -54,6 +65,10 @@ TEXT = Catalog(
         "usage_window": {"zh": "{header}(近三月)", "en": "{header} (3 months)"},
         "override_prompt": {"zh": "从列表中选择分群；留空表示采用自动分群", "en": "Pick a group; leave empty to keep the computed one"},
         "override_error": {"zh": "请从下拉列表中选择有效的分群名称", "en": "Choose one of the listed group names"},
+        "bad_label": {
+            "zh": "人工标签 '{value}' 不是有效的分群；可用：{allowed}",
+            "en": "manual label '{value}' is not a valid group; valid: {allowed}",
+        },
     },
 )
 
@@ -349,13 +364,15 @@ def _typed_columns(result: "TagResult") -> tuple[list[str], list[str]]:
     return labels, tags["remark"].tolist() if "remark" in tags else blank
 
 
-def write_users(workbook: Any, styles: Styles, plan: UsersPlan, progress: "Progress") -> list[SheetRows]:
-    """Set up the Users sheet(s) of ``plan``; returns their rows, streamed in by :func:`rowxml.splice`."""
-    streams = []
-    for name, start, stop in plan.sheets:
-        ws = workbook.add_worksheet(name)
-        streams.append(_write_part(ws, styles, plan, name, start, stop, progress))
-    return streams
+def tabs(result: "TagResult") -> list[Tab]:
+    """One tab per 1,048,575 users, each holding its (first, stop) rows of the tags."""
+    return [Tab(name, (start, stop)) for name, start, stop in sheet_names(len(result.tags))]
+
+
+def write_users(ctx: "SheetContext", ws: Worksheet, tab: Tab) -> Published:
+    """Set up one Users sheet; publishes its rows, streamed in by :func:`rowxml.splice`."""
+    start, stop = tab.part
+    return Published(rows=[_write_part(ws, ctx.styles, ctx.users, tab.name, start, stop, ctx.progress)])
 
 
 def _cells(styles: Styles, plan: UsersPlan, start: int, stop: int) -> list[ColumnCells]:
@@ -409,3 +426,68 @@ def _write_part(ws: Worksheet, styles: Styles, plan: UsersPlan, name: str, start
         "error_title": override.heading, "error_message": TEXT("override_error"), "error_type": "warning",
     })
     return SheetRows(name, 1, stop - start, _cells(styles, plan, start, stop), on_block=progress.advance)
+
+
+# --------------------------------------------------------------------------- reading it back (tagger refresh)
+
+
+def valid_labels() -> dict[str, str]:
+    """Every label a person may type as 人工标签 (either language, or the key) → group key."""
+    keys = (*GROUPS, *SEGMENTS)
+    return {normalize_header(text): key for key in keys
+            for text in (key, *(LABELS(key, lang) for lang in LANGUAGES))}
+
+
+def find_header(head: list[tuple[Any, ...]], id_spellings: set[str]) -> Header | None:
+    """The heading row of a sheet people type 人工标签 on (an ID column and one starting 人工标签), or None."""
+    return header_row(head, [id_spellings, Prefixed(spellings("override"))])
+
+
+@dataclass
+class TypedEdits:
+    """What people typed on one Users sheet, and what the caller should warn about."""
+
+    records: pd.DataFrame  # user_id, label (group key), label_text, remark, where (sheet and row)
+    seen: set[str]  # every user ID on the sheet, labelled or not
+    lossy: list[Location]  # rows skipped: an ID Excel turned into a rounded number
+    prefixed: tuple[str, Location] | None  # the 人工标签 heading as found, when only its start matched
+
+
+def read(ws: Any, header: Header, id_spellings: set[str], path: Path) -> TypedEdits:
+    """Overrides and remarks of one sheet, found by heading; a label that is no group stops the run."""
+    index, names = header
+    id_col = find(names, id_spellings)
+    label_col, by_prefix = find_heading(names, spellings("override"))
+    prefixed = None
+    if by_prefix and label_col is not None:
+        found = cell_text(list(ws.iter_rows(min_row=index + 1, max_row=index + 1))[0][label_col])
+        prefixed = found, Location(path, ws.title, index + 1, found, column_letter(label_col))
+    remark_col = find(names, spellings("remark"))
+    labels = valid_labels()
+    typed = []  # (excel row, raw ID, label text, remark): IDs are parsed together below, not row by row
+    for excel_row, (raw_id, label, note) in typed_columns(path, ws.title, [id_col, label_col, remark_col], index + 2):
+        if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
+            continue
+        typed.append((excel_row, raw_id, cell_text(label), cell_text(note)))
+    ids, _, lossy = parse_ids(pd.Series([t[1] for t in typed], dtype=object))
+    edits = TypedEdits(pd.DataFrame(), set(), [], prefixed)
+    records = []
+    for (excel_row, _, label_text, remark), parsed, lost in zip(typed, ids.tolist(), lossy.tolist()):
+        where = Location(path, ws.title, excel_row)
+        if lost:
+            edits.lossy.append(where)
+            continue
+        user = normalize_id(parsed)
+        edits.seen.add(user)
+        key = ""
+        if label_text:
+            key = labels.get(normalize_header(label_text), "")
+            if not key:
+                allowed = "、".join(dict.fromkeys(LABELS(k) for k in labels.values()))
+                letter = column_letter(label_col) if label_col is not None else None
+                raise InputError(TEXT("bad_label", value=label_text, allowed=allowed),
+                                 Location(path, ws.title, excel_row, HEADINGS("override"), letter))
+        records.append({"user_id": user, "label": key, "label_text": label_text, "remark": remark,
+                        "where": where})
+    edits.records = pd.DataFrame(records, columns=["user_id", "label", "label_text", "remark", "where"])
+    return edits
