@@ -37,13 +37,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from tagger.config import Feature
 from tagger.i18n import Catalog
 from tagger.preferences import SEPARATOR
-from tagger.registry import ACTIVE, REGISTRY, UNSPLIT, Entry
+from tagger.registry import ACTIVE, REGISTRY, Entry
 from tagger.segments import label as segment_label
 from tagger.values import FALSE_WORDS, TRUE_WORDS
 
@@ -203,8 +202,9 @@ def group(c: UserCells, lang: str) -> str:
         return f"={seg}"
     drove = c.at(c.drove)
     churned = quote(segment_label("churned", lang))
-    return (f"=IF({seg}={churned},IF({_flag_in(drove, YES_WORDS)},{quote(segment_label('churned_driving', lang))},"
-            f"IF({_flag_in(drove, NO_WORDS)},{quote(segment_label('churned_not_driving', lang))},{seg})),{seg})")
+    split = {flag: quote(segment_label(key, lang)) for flag, key in REGISTRY.splits("churned").items()}
+    return (f"=IF({seg}={churned},IF({_flag_in(drove, YES_WORDS)},{split[True]},"
+            f"IF({_flag_in(drove, NO_WORDS)},{split[False]},{seg})),{seg})")
 
 
 def effective_group(override: str, group: str) -> str:
@@ -322,30 +322,20 @@ def why(c: UserCells, lang: str) -> str:
     return f"={REGISTRY.excel(heads, _active_test(c, lang), _rule_cells(c))}&{grp}"
 
 
-def explain(tags_frame: pd.DataFrame, age_months: np.ndarray, month: int, group_labels: pd.Series,
-            lang: str) -> list[str]:
+def explain(tags_frame: pd.DataFrame, month: int, group_labels: pd.Series, lang: str) -> list[str]:
     """Python twin of :func:`why`: e.g. ``上次活跃 2024-05，间隔 1 个月 → 唤醒用户``.
 
-    ``age_months`` is :func:`age` per user, ``group_labels`` the 分群细分 text.
+    Each user's segment (``tags_frame["segment"]``) picks its registry ``why`` text; ``{month}`` is
+    the last activity: before M for the active branch (``idle_months`` is the gap before M), else the
+    last one. ``group_labels`` is the 分群细分 text.
     """
-    active_ = tags_frame["active"].to_numpy(dtype=bool)
-    idle_ = tags_frame["idle_months"]
+    heads = {entry.key: (WORDS(f"why_{entry.key}", lang), 1 if entry.rule.branch == ACTIVE else 0)
+             for entry in REGISTRY.rules if entry.rule}
     out: list[str] = []
-    fixed = {key: WORDS(f"why_{key}", lang) for key in ("new", "last_month_new", "active", UNSPLIT)}
-    back, gone = WORDS("why_awakened", lang), WORDS("why_dormant", lang)
-    for a, act, n, grp in zip(age_months, active_, idle_.to_numpy(dtype=object), group_labels.to_numpy()):
-        if a <= 0:
-            head = fixed["new"]
-        elif act and a == 1:
-            head = fixed["last_month_new"]
-        elif act and (n is None or n is pd.NA):
-            head = fixed[UNSPLIT]
-        elif act and n <= 0:
-            head = fixed["active"]
-        elif act:
-            head = back.format(month=month_key_of(month - n - 1), n=n)
-        else:
-            head = gone.format(month=month_key_of(month - n), n=n)
+    for key, n, grp in zip(tags_frame["segment"].to_numpy(), tags_frame["idle_months"].to_numpy(dtype=object),
+                           group_labels.to_numpy()):
+        text, before = heads[key]
+        head = text.format(month=month_key_of(month - n - before), n=n) if "{month}" in text else text
         out.append(head + str(grp))
     return out
 

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tagger import config, formulas, metrics, playbook, segments, sql
-from tagger.registry import ACTIVE, INACTIVE, REGISTRY, Entry, Facts, Registry, Rule
+from tagger import config, forecast, formulas, metrics, playbook, segments, sql
+from tagger.registry import INACTIVE, REGISTRY, Entry, Facts, Registry, Rule
 from tagger.values import parse_month
 from tagger.workbook import groups as group_sheets
 from tagger.workbook import labels, overview, params
@@ -40,6 +40,7 @@ def test_the_segment_lists_are_the_registrys() -> None:
     assert segments.PREV_GROUPS == REGISTRY.prev_groups == ("new", "old_active", "dormant", "churned")
     assert config.PLAY_GROUPS == REGISTRY.play_groups == (*REGISTRY.groups, REGISTRY.unsplit)
     assert config.PLAY_GOALS == ("active_rate", *REGISTRY.rates)
+    assert forecast.RATES == REGISTRY.rates
     assert metrics.RATE_BASES == REGISTRY.rate_bases == {
         "old_retention": "old_active", "new_retention": "new", "awaken_rate": "dormant", "return_rate": "churned"}
     assert metrics.COMEBACK == ("new", "awakened", "returned") and metrics.QUICK_BASE == "dormant"
