@@ -12,7 +12,7 @@ branch only sees users active in M, one in the ``inactive`` branch only the othe
 rule of a branch (no test) takes whoever is left. :meth:`Registry.classify`,
 :meth:`Registry.excel` and :meth:`Registry.sql_case` turn that one table into the three programs.
 
-This module sits at the bottom of the import graph (only :mod:`tagger.i18n` below it), so
+This module imports no other tagger module (it sits at the bottom of the import graph), so
 ``config`` can read it too.
 """
 
