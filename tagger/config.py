@@ -22,6 +22,7 @@ from typing import Any
 from tagger.columns import DEFAULT_ALIASES
 from tagger.errors import ConfigError
 from tagger.i18n import LANGUAGES, Catalog
+from tagger.registry import REGISTRY
 from tagger.values import DATE_ORDERS
 
 DEFAULT_PRESET = "car_app"
@@ -88,13 +89,9 @@ class Channel:
         return self.labels[lang]
 
 
-# Keys a playbook row may name; kept here (not imported) so config stays at the bottom of the
-# import graph. tests/test_config_playbook.py checks them against tagger.segments and tagger.metrics.
-PLAY_GROUPS: tuple[str, ...] = (
-    "new", "last_month_new", "active", "awakened", "returned", "dormant",
-    "churned_driving", "churned_not_driving", "churned", "active_unsplit",
-)
-PLAY_GOALS: tuple[str, ...] = ("active_rate", "old_retention", "new_retention", "awaken_rate", "return_rate")
+# Keys a playbook row may name, from the registry (which sits below config in the import graph).
+PLAY_GROUPS: tuple[str, ...] = REGISTRY.play_groups
+PLAY_GOALS: tuple[str, ...] = ("active_rate", *REGISTRY.rates)
 PLAY_STATUSES: tuple[str, ...] = ("planned", "running", "done", "paused")
 SHARE_OF: tuple[str, ...] = ("total", "sessions")
 WINDOWS: tuple[str, ...] = ("3m", "month")

@@ -37,13 +37,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from tagger.config import Feature
 from tagger.i18n import Catalog
 from tagger.preferences import SEPARATOR
-from tagger.segments import UNSPLIT
+from tagger.registry import ACTIVE, REGISTRY, Entry
 from tagger.segments import label as segment_label
 from tagger.values import FALSE_WORDS, TRUE_WORDS
 
@@ -71,12 +70,7 @@ WORDS = Catalog(
         "yes": {"zh": "是", "en": "Yes"},
         "no": {"zh": "否", "en": "No"},
         "unknown": {"zh": "未知", "en": "unknown"},
-        "why_new": {"zh": "本月注册 → ", "en": "registered this month → "},
-        "why_last_month_new": {"zh": "上月注册，本月活跃 → ", "en": "registered last month, active now → "},
-        "why_active": {"zh": "上月、本月均活跃 → ", "en": "active last month and this month → "},
-        "why_unsplit": {"zh": "本月活跃，上月状态未知 → ", "en": "active, last month unknown → "},
-        "why_back": {"zh": "上次活跃 {month}，间隔 {n} 个月 → ", "en": "last active {month}, idle months: {n} → "},
-        "why_idle": {"zh": "最近活跃 {month}，{n} 个月未活跃 → ", "en": "last active {month}, inactive months: {n} → "},
+        **REGISTRY.texts("why", "why_"),  # the 分群说明 heads, one per segment
     },
 )
 
@@ -176,14 +170,19 @@ def idle(c: UserCells, lang: str) -> str:
 
 
 def segment(c: UserCells, lang: str) -> str:
-    """The ``np.select`` of :func:`tagger.segments.assign_segments`, branch for branch."""
-    q = {key: quote(segment_label(key, lang)) for key in
-         ("new", "last_month_new", "active", "awakened", "returned", "dormant", "churned", UNSPLIT)}
-    yes = quote(WORDS("yes", lang))
-    age_, idle_ = c.at(c.age), c.at(c.idle)
-    return (f"=IF({age_}<=0,{q['new']},IF({c.at(c.active)}={yes},IF({age_}=1,{q['last_month_new']},"
-            f"IF({idle_}=\"\",{q[UNSPLIT]},IF({idle_}<=0,{q['active']},IF({idle_}<{CHURN_AFTER},"
-            f"{q['awakened']},{q['returned']})))),IF({idle_}<{CHURN_AFTER},{q['dormant']},{q['churned']})))")
+    """The ``np.select`` of :func:`tagger.segments.assign_segments`, branch for branch (both read the registry)."""
+    labels = {entry.key: quote(segment_label(entry.key, lang)) for entry in REGISTRY.rules}
+    return "=" + REGISTRY.excel(labels, _active_test(c, lang), _rule_cells(c))
+
+
+def _active_test(c: UserCells, lang: str) -> str:
+    """本月活跃 is yes: the split between the rules' active and inactive branches."""
+    return f"{c.at(c.active)}={quote(WORDS('yes', lang))}"
+
+
+def _rule_cells(c: UserCells) -> dict[str, str]:
+    """What a registry rule's Excel test names: the row's 注册月数 and 间隔月数 cells, the churn window."""
+    return {"age": c.at(c.age), "idle": c.at(c.idle), "churn": CHURN_AFTER}
 
 
 def flag_words() -> dict[str, list[str]]:
@@ -203,8 +202,9 @@ def group(c: UserCells, lang: str) -> str:
         return f"={seg}"
     drove = c.at(c.drove)
     churned = quote(segment_label("churned", lang))
-    return (f"=IF({seg}={churned},IF({_flag_in(drove, YES_WORDS)},{quote(segment_label('churned_driving', lang))},"
-            f"IF({_flag_in(drove, NO_WORDS)},{quote(segment_label('churned_not_driving', lang))},{seg})),{seg})")
+    split = {flag: quote(segment_label(key, lang)) for flag, key in REGISTRY.splits("churned").items()}
+    return (f"=IF({seg}={churned},IF({_flag_in(drove, YES_WORDS)},{split[True]},"
+            f"IF({_flag_in(drove, NO_WORDS)},{split[False]},{seg})),{seg})")
 
 
 def effective_group(override: str, group: str) -> str:
@@ -302,47 +302,40 @@ def tags(c: UserCells, lang: str) -> str:
 
 
 def why(c: UserCells, lang: str) -> str:
-    """The segment in words; the Python twin is :func:`explain`."""
-    yes = quote(WORDS("yes", lang))
-    age_, idle_, grp = c.at(c.age), c.at(c.idle), c.at(c.group)
+    """The segment in words; the Python twin is :func:`explain`.
 
-    def words(key: str, number: str | None = None) -> str:
-        if number is None:
-            return quote(WORDS(key, lang))
-        head, rest = WORDS(key, lang).split("{month}")
+    The same registry chain as :func:`segment`, with each segment's ``why`` text for its label;
+    segments that share a text (唤醒/回流, 休眠/流失) collapse into one branch.
+    """
+    idle_, grp = c.at(c.idle), c.at(c.group)
+
+    def words(entry: Entry) -> str:
+        text = WORDS(f"why_{entry.key}", lang)
+        if "{month}" not in text:
+            return quote(text)
+        offset = "-1" if entry.rule is not None and entry.rule.branch == ACTIVE else ""  # last activity before M
+        head, rest = text.split("{month}")
         middle, tail = rest.split("{n}")
-        return f"{quote(head)}&{month_text(number)}&{quote(middle)}&{idle_}&{quote(tail)}"
+        return f"{quote(head)}&{month_text(f'{MONTH_NO}-{idle_}{offset}')}&{quote(middle)}&{idle_}&{quote(tail)}"
 
-    back = words("why_back", f"{MONTH_NO}-{idle_}-1")
-    gone = words("why_idle", f"{MONTH_NO}-{idle_}")
-    return (f"=IF({age_}<=0,{words('why_new')},IF({c.at(c.active)}={yes},IF({age_}=1,{words('why_last_month_new')},"
-            f"IF({idle_}=\"\",{words('why_unsplit')},IF({idle_}<=0,{words('why_active')},{back}))),{gone}))&{grp}")
+    heads = {entry.key: words(entry) for entry in REGISTRY.rules}
+    return f"={REGISTRY.excel(heads, _active_test(c, lang), _rule_cells(c))}&{grp}"
 
 
-def explain(tags_frame: pd.DataFrame, age_months: np.ndarray, month: int, group_labels: pd.Series,
-            lang: str) -> list[str]:
+def explain(tags_frame: pd.DataFrame, month: int, group_labels: pd.Series, lang: str) -> list[str]:
     """Python twin of :func:`why`: e.g. ``上次活跃 2024-05，间隔 1 个月 → 唤醒用户``.
 
-    ``age_months`` is :func:`age` per user, ``group_labels`` the 分群细分 text.
+    Each user's segment (``tags_frame["segment"]``) picks its registry ``why`` text; ``{month}`` is
+    the last activity: before M for the active branch (``idle_months`` is the gap before M), else the
+    last one. ``group_labels`` is the 分群细分 text.
     """
-    active_ = tags_frame["active"].to_numpy(dtype=bool)
-    idle_ = tags_frame["idle_months"]
+    heads = {entry.key: (WORDS(f"why_{entry.key}", lang), 1 if entry.rule.branch == ACTIVE else 0)
+             for entry in REGISTRY.rules if entry.rule}
     out: list[str] = []
-    fixed = {key: WORDS(key, lang) for key in ("why_new", "why_last_month_new", "why_active", "why_unsplit")}
-    back, gone = WORDS("why_back", lang), WORDS("why_idle", lang)
-    for a, act, n, grp in zip(age_months, active_, idle_.to_numpy(dtype=object), group_labels.to_numpy()):
-        if a <= 0:
-            head = fixed["why_new"]
-        elif act and a == 1:
-            head = fixed["why_last_month_new"]
-        elif act and (n is None or n is pd.NA):
-            head = fixed["why_unsplit"]
-        elif act and n <= 0:
-            head = fixed["why_active"]
-        elif act:
-            head = back.format(month=month_key_of(month - n - 1), n=n)
-        else:
-            head = gone.format(month=month_key_of(month - n), n=n)
+    for key, n, grp in zip(tags_frame["segment"].to_numpy(), tags_frame["idle_months"].to_numpy(dtype=object),
+                           group_labels.to_numpy()):
+        text, before = heads[key]
+        head = text.format(month=month_key_of(month - n - before), n=n) if "{month}" in text else text
         out.append(head + str(grp))
     return out
 

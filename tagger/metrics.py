@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
+from tagger.registry import REGISTRY
 from tagger.segments import GROUPS, PREV_GROUPS, SEGMENTS, UNSPLIT, UNSPLIT_PARTS
 
 # Rates are left empty (not guessed) when more than this share of last month's users
@@ -27,12 +28,11 @@ from tagger.segments import GROUPS, PREV_GROUPS, SEGMENTS, UNSPLIT, UNSPLIT_PART
 # run says how many were left out.
 UNKNOWN_TOLERANCE = 0.005
 
-RATE_BASES: dict[str, str] = {
-    "old_retention": "old_active",
-    "new_retention": "new",
-    "awaken_rate": "dormant",
-    "return_rate": "churned",
-}
+# Rate -> last month's state it is the base of (tagger.registry).
+RATE_BASES: dict[str, str] = REGISTRY.rate_bases
+# The quick ratio: (new + awakened + returned) / dormant.
+COMEBACK: tuple[str, ...] = REGISTRY.comeback
+QUICK_BASE: str = REGISTRY.quick_base
 
 
 @dataclass
@@ -114,7 +114,8 @@ def compute_metrics(
         bases[rate], retained[rate] = base, kept
         rates[rate] = kept / base if base else None
 
-    comeback = segments["new"] + segments["awakened"] + segments["returned"]
+    comeback = sum(segments[key] for key in COMEBACK)
+    lost = segments[QUICK_BASE]
     return MonthMetrics(
         month=month,
         rows=len(tags),
@@ -130,7 +131,7 @@ def compute_metrics(
         unknown_prev=unknown_prev,
         unknown_prev_active=int((unknown & tags["active"]).sum()),
         target=target,
-        quick_ratio=comeback / segments["dormant"] if segments["dormant"] and not unsplit else None,
+        quick_ratio=comeback / lost if lost and not unsplit else None,
     )
 
 

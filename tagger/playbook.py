@@ -7,17 +7,10 @@ for a config without ``[[rules]]``; both read the same borrowing here.
 from __future__ import annotations
 
 from tagger.config import Config, Play
-from tagger.segments import UNSPLIT
+from tagger.registry import REGISTRY
 
-# Where a group without its own plays borrows suggestions from.
-FALLBACK: dict[str, tuple[str, ...]] = {
-    UNSPLIT: ("active",),
-    "churned": ("churned_driving", "churned_not_driving"),
-    "churned_driving": ("churned",),
-    "churned_not_driving": ("churned",),
-    "returned": ("awakened",),
-    "awakened": ("returned",),
-}
+# Where a group without its own plays borrows suggestions from (each entry's ``borrows``).
+FALLBACK: dict[str, tuple[str, ...]] = REGISTRY.fallback
 
 
 def plays_for(config: Config, group: str) -> list[Play]:

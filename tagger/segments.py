@@ -24,35 +24,19 @@ import numpy as np
 import pandas as pd
 
 from tagger.i18n import Catalog
+from tagger.registry import REGISTRY, Facts
 
-SEGMENTS: tuple[str, ...] = ("new", "last_month_new", "active", "awakened", "returned", "dormant", "churned")
-UNSPLIT = "active_unsplit"
+# Every list below is read from the registry (tagger.registry), the one home of each segment.
+SEGMENTS: tuple[str, ...] = REGISTRY.segments
+UNSPLIT = REGISTRY.unsplit
 # The segments that cannot be told apart without last month's state (they are UNSPLIT then).
-UNSPLIT_PARTS: tuple[str, ...] = ("active", "awakened", "returned")
-ACTIVE_SEGMENTS: tuple[str, ...] = ("new", "last_month_new", "active", "awakened", "returned", UNSPLIT)
-GROUPS: tuple[str, ...] = (
-    "new", "last_month_new", "active", "awakened", "returned", "dormant",
-    "churned_driving", "churned_not_driving", "churned",
-)
+UNSPLIT_PARTS: tuple[str, ...] = REGISTRY.unsplit_parts
+ACTIVE_SEGMENTS: tuple[str, ...] = REGISTRY.active_segments
+GROUPS: tuple[str, ...] = REGISTRY.groups
 # Last month's state, the base of next month's four rates.
-PREV_GROUPS: tuple[str, ...] = ("new", "old_active", "dormant", "churned")
+PREV_GROUPS: tuple[str, ...] = REGISTRY.prev_groups
 
-LABELS = Catalog(
-    "segments",
-    {
-        "new": {"zh": "新用户", "en": "New"},
-        "last_month_new": {"zh": "上月新用户", "en": "Last month's new"},
-        "active": {"zh": "活跃用户", "en": "Active"},
-        "awakened": {"zh": "唤醒用户", "en": "Awakened"},
-        "returned": {"zh": "回流用户", "en": "Returned"},
-        "dormant": {"zh": "休眠用户", "en": "Dormant"},
-        "churned": {"zh": "流失用户", "en": "Churned"},
-        UNSPLIT: {"zh": "老用户活跃(上月状态未知)", "en": "Active (last month unknown)"},
-        "churned_driving": {"zh": "有开车无APP活跃", "en": "Churned, still driving"},
-        "churned_not_driving": {"zh": "无开车无APP活跃", "en": "Churned, not driving"},
-        "old_active": {"zh": "上月活跃老用户", "en": "Last month's active (not new)"},
-    },
-)
+LABELS = Catalog("segments", REGISTRY.texts("label"))
 
 
 def label(key: str, lang: str | None = None) -> str:
@@ -106,25 +90,16 @@ def assign_segments(
     since_last = month - last_a
     prev_known = ~np.isnan(prev_a)
 
-    segment = np.select(
-        [
-            reg_a >= month,
-            active & (reg_a == month - 1),
-            active & ~prev_known,
-            active & (gap_before <= 0),
-            active & (gap_before < churn_after),
-            active,
-            since_last < churn_after,
-        ],
-        ["new", "last_month_new", UNSPLIT, "active", "awakened", "returned", "dormant"],
-        default="churned",
-    )
+    facts = Facts(reg=reg_a, active=active, prev_known=prev_known, gap_before=gap_before, since_last=since_last,
+                  month=month, churn_after=churn_after)
+    segment = REGISTRY.classify(facts)
     group = segment.astype(object)
     if drove is not None:
         drives = drove.astype("boolean").reindex(reg.index)
+        splits = REGISTRY.splits("churned")  # 是否开车 splits the churned
         churned = segment == "churned"
-        group = np.where(churned & (drives == True).fillna(False).to_numpy(bool), "churned_driving", group)  # noqa: E712
-        group = np.where(churned & (drives == False).fillna(False).to_numpy(bool), "churned_not_driving", group)  # noqa: E712
+        group = np.where(churned & (drives == True).fillna(False).to_numpy(bool), splits[True], group)  # noqa: E712
+        group = np.where(churned & (drives == False).fillna(False).to_numpy(bool), splits[False], group)  # noqa: E712
 
     idle = np.where(active, gap_before, since_last)
     idle = np.where((segment == "new") | (segment == UNSPLIT), np.nan, idle)

@@ -22,6 +22,7 @@ from tagger.config import LAYER_KEYS, Config, ValueLayers
 from tagger.errors import ConfigError
 from tagger.i18n import Catalog
 from tagger.metrics import RATE_BASES, UNKNOWN_TOLERANCE
+from tagger.registry import REGISTRY
 from tagger.segments import SEGMENTS, UNSPLIT
 from tagger.snapshot import default_table, snapshot_columns
 
@@ -134,14 +135,7 @@ def _lifecycle_cte(config: Config, month: int) -> str:
     k = config.churn_after_months
     return (
         "life AS (\n  SELECT *,\n"
-        f"    CASE\n      WHEN reg >= {month} THEN 'new'\n"
-        f"      WHEN active AND reg = {month - 1} THEN 'last_month_new'\n"
-        f"      WHEN active AND prev IS NULL THEN '{UNSPLIT}'\n"
-        f"      WHEN active AND {month} - prev - 1 <= 0 THEN 'active'\n"
-        f"      WHEN active AND {month} - prev - 1 < {k} THEN 'awakened'\n"
-        "      WHEN active THEN 'returned'\n"
-        f"      WHEN {month} - last_m < {k} THEN 'dormant'\n"
-        "      ELSE 'churned' END AS segment,\n"
+        f"    {REGISTRY.sql_case({'month': month, 'prev_month': month - 1, 'k': k})} AS segment,\n"
         f"    CASE\n      WHEN reg >= {month} THEN ''\n      WHEN reg = {month - 1} THEN 'new'\n"
         "      WHEN prev IS NULL THEN 'unknown'\n"
         f"      WHEN {month - 1} - prev <= 0 THEN 'old_active'\n"
@@ -265,10 +259,11 @@ def _users_select(config: Config, lang: str, month: int) -> str:
     prefs = ",\n  ".join(
         f"CASE WHEN total > 0 THEN chosen_{key} ELSE primary_key = {_text(key)} END AS pref_{key}" for key in keys)
     primary = " ".join(f"WHEN primary_key = {_text(k)} THEN {_text(lab)}" for k, lab in zip(keys, _labels(config, lang)))
+    splits = REGISTRY.splits("churned")  # 是否开车 splits the churned
     return (
         "SELECT\n  user_id,\n  segment,\n"
-        "  CASE WHEN segment = 'churned' AND drove THEN 'churned_driving'\n"
-        "    WHEN segment = 'churned' AND NOT drove THEN 'churned_not_driving'\n"
+        f"  CASE WHEN segment = 'churned' AND drove THEN '{splits[True]}'\n"
+        f"    WHEN segment = 'churned' AND NOT drove THEN '{splits[False]}'\n"
         "    ELSE segment END AS user_group,\n"
         "  active,\n"
         f"  CASE WHEN segment IN ('new', '{UNSPLIT}') THEN NULL WHEN segment = 'last_month_new' THEN 0\n"
@@ -289,7 +284,7 @@ def _metrics_select(users: str) -> str:
     name to a SELECT alias before a column, so a count called ``active`` would hide the column.
     """
     conditions = {key: f"segment = '{key}'" for key in (*SEGMENTS, UNSPLIT)}
-    conditions.update({key: f"user_group = '{key}'" for key in ("churned_driving", "churned_not_driving")})
+    conditions.update({key: f"user_group = '{key}'" for key in REGISTRY.splits("churned").values()})
     conditions.update({"mau": "active", "cumulative": "TRUE", "unknown_prev": "prev_group = 'unknown'",
                        "existing": "prev_group <> ''"})
     for rate, base in RATE_BASES.items():

@@ -23,6 +23,7 @@ from tagger.i18n import LANGUAGES, Catalog, get_language
 from tagger.metrics import segment_count
 from tagger.playbook import plays_for
 from tagger.segments import GROUPS, SEGMENTS
+from tagger.registry import REGISTRY
 from tagger.segments import label as segment_label
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import HEADINGS, SHEETS
@@ -72,19 +73,7 @@ TEXT = Catalog(
         "suggested_channel": {"zh": "建议渠道", "en": "Suggested channel"},
         "suggested_content": {"zh": "建议内容", "en": "Suggested content"},
         "no_play": {"zh": "（模板中没有该群的策略，可在上表补充）", "en": "(no play for this group in the template; add one above)"},
-        "def_new": {"zh": "当月新注册的用户", "en": "Registered this month"},
-        "def_last_month_new": {"zh": "上月注册、本月仍活跃的用户（考核新用户黏性）",
-                               "en": "Registered last month and active this month (new-user stickiness)"},
-        "def_active": {"zh": "上月和本月都活跃的老用户", "en": "Existing users active last month and this month"},
-        "def_awakened": {"zh": "休眠后（未满流失判定月数）本月重新活跃", "en": "Back this month after a dormant spell"},
-        "def_returned": {"zh": "流失后（≥ 流失判定月数未活跃）本月重新活跃", "en": "Back this month after being churned"},
-        "def_dormant": {"zh": "上月活跃（或未满流失判定月数）但本月未活跃", "en": "Not active this month, inactive for less than the churn window"},
-        "def_churned_driving": {"zh": "已流失，但仍在开车（可用行车报告、车辆状态、福利活动唤醒）",
-                                "en": "Churned but still driving (driving reports, vehicle status, perks)"},
-        "def_churned_not_driving": {"zh": "已流失且不再开车（重点做用户调研）",
-                                    "en": "Churned and no longer driving (research why)"},
-        "def_churned": {"zh": "已流失（是否开车未知）", "en": "Churned (driving unknown)"},
-        "def_active_unsplit": {"zh": "本月活跃的老用户，缺少上月状态无法细分", "en": "Active existing users whose last month is unknown"},
+        **REGISTRY.texts("definition", "def_"),  # what each group is, under the sheet's title
     },
 )
 

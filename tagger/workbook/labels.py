@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tagger.i18n import Catalog
+from tagger.registry import REGISTRY
 
 SHEETS = Catalog(
     "sheets",
@@ -16,17 +17,8 @@ SHEETS = Catalog(
         "transitions": {"zh": "分群流转", "en": "Transitions"},
         "params": {"zh": "参数", "en": "Parameters"},
         "notes": {"zh": "说明", "en": "Notes"},
-        # One strategy sheet per group (short names: sheet names stop at 31 characters).
-        "g_new": {"zh": "新用户", "en": "New"},
-        "g_last_month_new": {"zh": "上月新用户", "en": "New last month"},
-        "g_active": {"zh": "活跃用户", "en": "Active"},
-        "g_awakened": {"zh": "唤醒用户", "en": "Awakened"},
-        "g_returned": {"zh": "回流用户", "en": "Returned"},
-        "g_dormant": {"zh": "休眠用户", "en": "Dormant"},
-        "g_churned_driving": {"zh": "流失-有开车", "en": "Churned-driving"},
-        "g_churned_not_driving": {"zh": "流失-无开车", "en": "Churned-not driving"},
-        "g_churned": {"zh": "流失用户", "en": "Churned"},
-        "g_active_unsplit": {"zh": "老用户活跃(未知)", "en": "Active-unknown"},
+        # One strategy sheet per group, g_<key> (short names: sheet names stop at 31 characters).
+        **REGISTRY.texts("sheet", "g_"),
         "value_layers": {"zh": "价值分层", "en": "Value layers"},
     },
 )

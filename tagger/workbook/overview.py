@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from tagger import formulas as fx
 from tagger.i18n import Catalog, get_language
-from tagger.metrics import RATE_BASES, UNKNOWN_TOLERANCE, MonthMetrics, segment_count
+from tagger.metrics import COMEBACK, QUICK_BASE, RATE_BASES, UNKNOWN_TOLERANCE, MonthMetrics, segment_count
+from tagger.registry import REGISTRY
 from tagger.segments import UNSPLIT
 from tagger.segments import label as segment_label
 from tagger.workbook.grid import Grid
@@ -26,9 +27,8 @@ if TYPE_CHECKING:
     from tagger.pipeline import TagResult
     from tagger.workbook.sheet import SheetContext, Tab
 
-SHOWN_GROUPS: tuple[str, ...] = (
-    "new", "last_month_new", "active", "awakened", "returned", "dormant", "churned_driving", "churned_not_driving",
-)
+# Always on the sheet (and with a strategy sheet), users or not; the registry's ``shown``.
+SHOWN_GROUPS: tuple[str, ...] = REGISTRY.shown
 HISTORY_MONTHS = 12
 HALF_YEAR = 6  # the seed's 过往半年: the last six months' mean and peak under the monthly table
 CHARTS_END = 38  # the two charts right of the tables end above this row
@@ -121,14 +121,14 @@ def write_overview(ctx: "SheetContext", ws: Any, tab: "Tab") -> Published:
     grid.row(3, 0, [HEADINGS("kpi"), HEADINGS("value")], styles["header"])
     unsplit_expr = local.get(UNSPLIT) or plan.countif("group", fx.quote(segment_label(UNSPLIT)))
     mau_ref, rate_ref = grid.ref(4, 1, sheet=False), grid.ref(6, 1, sheet=False)
-    comeback = "+".join(local[k] for k in ("new", "awakened", "returned"))
+    comeback = "+".join(local[k] for k in COMEBACK)
     kpis: list[tuple[str, str, object, str]] = [
         ("mau", "=" + plan.countif("active", yes), m.mau, "int"),
         ("cumulative", "=" + plan.counta("user_id"), m.cumulative, "int"),
         ("active_rate", f'=IF({cum_ref}>0,{mau_ref}/{cum_ref},"")', m.active_rate, "pct"),
         ("target", f"={fx.TARGET}", m.target, "pct"),
         ("gap", f'=IF({rate_ref}="","",{rate_ref}-{fx.TARGET})', m.gap, "signed_pct"),
-        ("quick_ratio", f'=IF(AND({local["dormant"]}>0,({unsplit_expr})=0),({comeback})/{local["dormant"]},"")',
+        ("quick_ratio", f'=IF(AND({local[QUICK_BASE]}>0,({unsplit_expr})=0),({comeback})/{local[QUICK_BASE]},"")',
          m.quick_ratio, "ratio"),
     ]
     for offset, (key, formula, value, fmt) in enumerate(kpis):

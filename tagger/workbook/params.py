@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from tagger import formulas as fx
 from tagger.config import PLAY_STATUSES
 from tagger.i18n import Catalog, get_language
+from tagger.segments import GROUPS
 from tagger.segments import label as segment_label
 from tagger.value_layers import layer_cuts
 from tagger.values import parse_month
@@ -27,10 +28,7 @@ if TYPE_CHECKING:
     from tagger.workbook.sheet import SheetContext, Tab
 
 # Groups a person may pick (manual labels, channel-reach rows), in display order.
-PICKABLE_GROUPS: tuple[str, ...] = (
-    "new", "last_month_new", "active", "awakened", "returned", "dormant",
-    "churned_driving", "churned_not_driving", "churned",
-)
+PICKABLE_GROUPS: tuple[str, ...] = GROUPS
 
 TEXT = Catalog(
     "params_sheet",

@@ -226,7 +226,7 @@ def plan_users(result: "TagResult") -> UsersPlan:
     add("group", "formula", shared_texts(tags["group"], labels.get), 16, "text")
     add("tags", "formula", shared_texts(tags["tags"]), 20, "text")
     add("primary", "formula", shared_texts(tags["primary"]), 12, "text")
-    add("why", "formula", fx.explain(tags, age, month, group_labels, lang), 40, "text")
+    add("why", "formula", fx.explain(tags, month, group_labels, lang), 40, "text")
     layers = result.config.value_layers
     if "value_layer" in tags and layers is not None:
         add("value_layer", "formula", [layers.name(k, lang) for k in tags["value_layer"]], 14, "text")
