@@ -15,7 +15,8 @@ gettext): the CLI sets it once from ``--lang`` or the config.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 _current = "zh"
@@ -32,6 +33,28 @@ def set_language(lang: str) -> None:
 
 def get_language() -> str:
     return _current
+
+
+@contextmanager
+def language(lang: str) -> Iterator[str]:
+    """Speak ``lang`` inside the block and the language before it afterwards.
+
+    A run (``tag``, ``check``, ``refresh``) chooses its language once, from
+    ``--lang`` or the config, and must not leave it behind for whoever calls next.
+
+    >>> set_language("zh")
+    >>> with language("en"):
+    ...     get_language()
+    'en'
+    >>> get_language()
+    'zh'
+    """
+    before = _current
+    set_language(lang)
+    try:
+        yield lang
+    finally:
+        set_language(before)
 
 
 class Catalog:
