@@ -1,7 +1,8 @@
-"""One run of ``tagger tag``: read -> tag -> record -> write.
+"""One run of ``tagger tag``: read -> prepare -> last month -> tag -> history -> write.
 
 The CLI, the wizard and the refresh script all build a :class:`TagOptions` and
-call :func:`run`; nothing here knows about terminals. Progress is reported
+call :func:`run` (``check`` and ``refresh`` take the same steps: see "the
+steps" below); nothing here knows about terminals. Progress is reported
 through an optional :class:`Progress` object so each front end can draw it its
 own way.
 """
@@ -163,7 +164,11 @@ class CarriedEdits:
 
 @dataclass
 class TagResult:
-    """What a run produced: the tagged users, the month's numbers and where things went."""
+    """What a run produced: the tagged users, the month's numbers and where things went.
+
+    Built by :func:`build_result` from what the steps returned; a later step (labels,
+    refresh's carried edits, the write) makes a new one with :func:`dataclasses.replace`.
+    """
 
     options: TagOptions
     config: Config
@@ -542,6 +547,8 @@ def labels_step(result: TagResult, store: HistoryStore | None) -> TagResult:
 
     A label typed this week must act in a plain ``tagger tag`` of the same month too
     (group sheets, suggested channel, rules); labels of earlier months are only shown.
+    The label columns join the tags the way :mod:`tagger.overrides` adds them for every
+    command (in place: copying a million-row frame for it would buy nothing).
     """
     if store is not None:
         apply_stored_overrides(result, store)
@@ -600,16 +607,11 @@ def outside_month(table: Table, users: Users, month: int) -> list[str]:
     return warnings
 
 
-def warn_outside_month(table: Table, users: Users, month: int, warnings: list[str]) -> None:
-    """:func:`outside_month` appended to ``warnings``."""
-    warnings.extend(outside_month(table, users, month))
-
-
 __all__ = [
     "CarriedEdits", "LastMonthState", "Prepared", "Progress", "Recorded", "RunSetup", "SilentProgress", "TagOptions",
     "TagResult", "Tagged", "build_result", "default_output", "history_path", "history_step", "labels_step",
-    "last_month_state", "last_month_step", "load_run_config", "month_from_name", "month_step", "open_history", "outside_month", "output_path",
-    "parse_step", "prepare_export", "prepare_step", "read_step", "resolve_month", "run", "run_language",
-    "tag_export", "tag_step", "tag_users", "usage_fields", "usage_window", "warn_outside_month", "window_usage",
+    "last_month_state", "last_month_step", "load_run_config", "month_from_name", "month_step", "open_history",
+    "outside_month", "output_path", "parse_step", "prepare_export", "prepare_step", "read_step", "resolve_month",
+    "run", "run_language", "tag_export", "tag_step", "tag_users", "usage_fields", "usage_window", "window_usage",
     "write_step",
 ]
