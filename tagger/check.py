@@ -4,9 +4,10 @@ Ops staff want to know *before* the monthly run whether this month's file will
 go through: which header tagger took for each field, how many rows, which dates,
 which month, what is wrong and where, and what the run would write. This module
 answers with a :class:`CheckReport` (data, no printing) built from the same
-steps :func:`tagger.pipeline.run` takes, but it never writes a workbook and only
-reads the history database through a read-only, immutable connection (no WAL
-side files, no migration).
+steps :func:`tagger.pipeline.run` takes (read, prepare, last month, tag: the
+functions themselves, not copies), but it stops before the history step, never
+writes a workbook and only reads the history database through a read-only,
+immutable connection (no WAL side files, no migration).
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 Ops staff read Chinese; some teams and all logs read English. Each module keeps
 its own :class:`Catalog` next to the code that uses it, so a message and the
 condition that raises it are read together. The language is process-wide (like
-gettext): the CLI sets it once from ``--lang`` or the config.
+gettext): the CLI sets it once from ``--lang`` or the config, and a run
+(:func:`tagger.pipeline.run`, ``check``, ``refresh``) speaks its own inside
+:func:`language` and gives the caller's back afterwards.
 
 >>> demo = Catalog("demo", {"hello": {"zh": "你好，{name}", "en": "Hello, {name}"}})
 >>> set_language("en"); demo("hello", name="ops")
