@@ -15,7 +15,6 @@ import unicodedata
 import uuid
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -563,7 +562,7 @@ def write_step(result: TagResult, output: Path, store: HistoryStore | None, prog
     recorded later is one the workbook never showed, however often it is saved.
     """
     progress.step("write", total=len(result.tags))
-    stamped = replace(result, written_at=datetime.now().isoformat(timespec="microseconds"))
+    stamped = replace(result)  # write_workbook stamps the time it writes on this copy (``written_at``)
     written = replace(stamped, output=write_workbook(stamped, output, progress=progress))
     if store is not None:
         store.remember_workbook({**written.workbook_record(), "reach_keys": list(reach_keys or [])})

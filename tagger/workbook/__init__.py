@@ -110,11 +110,9 @@ def write_workbook(result: "TagResult", path: Path, progress: "Progress | None" 
         # Every formula carries the value Python computed (tests/test_recalc.py checks them
         # all), so opening the file need not recalculate a million rows first.
         workbook.calc_on_load = False
-        # The run stamps the time (tagger.pipeline.write_step); a direct call is stamped here.
-        written = datetime.fromisoformat(result.written_at) if result.written_at else datetime.now()
+        written = datetime.now()
         workbook.set_properties({"title": f"tagger {result.month}", "created": written})
-        if not result.written_at:
-            result.written_at = written.isoformat(timespec="microseconds")
+        result.written_at = written.isoformat(timespec="microseconds")
         for name, value in result.workbook_record().items():  # which run wrote it: see tagger.refresh
             if name != "path":
                 workbook.set_custom_property(f"tagger_{name}", value)
