@@ -35,7 +35,7 @@ import os
 import re
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -367,13 +367,16 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
     with language(setup.lang):
         # The last workbook is read and checked before anything is stored: one it cannot use stops the run.
         last = read_usable_workbook(options.workbook, setup.config)
-        if last is not None:
-            check_newest(last, setup.history_path, force=options.force)
-        prepared = prepare_export(setup, progress)
-        with open_history(setup.history_path) as store:
-            result = tag_export(setup, prepared, store, progress)
-            carried, reach_keys = carry_step(result, last, store)
-            return _write(carried, options.workbook, output, store, progress, reach_keys)
+        # Its check reads an existing history before the export is read; the run keeps that connection.
+        early = last is not None and setup.history_path is not None and setup.history_path.is_file()
+        with open_history(setup.history_path if early else None) as checked:
+            if last is not None:
+                check_newest(last, checked, force=options.force)
+            prepared = prepare_export(setup, progress)
+            with nullcontext(checked) if early else open_history(setup.history_path) as store:
+                result = tag_export(setup, prepared, store, progress)
+                carried, reach_keys = carry_step(result, last, store)
+                return _write(carried, options.workbook, output, store, progress, reach_keys)
 
 
 def carry_step(result: TagResult, last: LastWorkbook | None,
@@ -434,18 +437,17 @@ def read_usable_workbook(path: Path | None, config: Config) -> LastWorkbook | No
                          Location(path)) from None
 
 
-def check_newest(last: LastWorkbook, history: Path | None, *, force: bool) -> None:
-    """Refuse a workbook older than the newest one written for ``history``, unless ``force``.
+def check_newest(last: LastWorkbook, store: HistoryStore | None, *, force: bool) -> None:
+    """Refuse a workbook older than the newest one written for the history, unless ``force``.
 
     Each workbook carries the run that wrote it and the history the newest run it
     wrote. A different run written earlier is an older copy: its empty cells are
     not deletions and its labels are not the latest. A workbook from an older
     tagger has no stamp; its modification time stands in for the time it was written.
     """
-    if history is None or not history.is_file():
+    if store is None:  # no history yet: no workbook was written for it
         return
-    with HistoryStore(history) as store:
-        newest = store.newest_workbook()
+    newest = store.newest_workbook()
     if newest is not None and last.stamp.get("run") == newest["run"]:
         last.shown_reach = {str(key) for key in newest.get("reach_keys") or ()}
         return

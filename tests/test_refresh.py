@@ -606,9 +606,9 @@ def test_review_checks_last_months_at_risk_list_and_group_stability(tmp_path: Pa
     assert "active_unsplit" not in column and stability.loc["active_unsplit", "stayed"] > 0
 
 
-def test_refresh_is_built_in_its_language_and_reads_history_twice_at_most(tmp_path: Path, export: Path,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """The newest-workbook check, then one store for storing, carrying and remembering the workbook."""
+def test_refresh_is_built_in_its_language_and_opens_history_once(tmp_path: Path, export: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """One store for the newest-workbook check, storing, carrying and remembering the workbook."""
     from tagger.history import HistoryStore
     from tagger.i18n import get_language
 
@@ -618,7 +618,7 @@ def test_refresh_is_built_in_its_language_and_reads_history_twice_at_most(tmp_pa
     monkeypatch.setattr(HistoryStore, "__init__", lambda self, *a, **k: opened.append(1) or real_init(self, *a, **k))
     outcome = do_refresh(export, first.output, tmp_path / "OUT.xlsx", tmp_path / "h.sqlite", lang="en")
     result = outcome.result
-    assert len(opened) == 2 and get_language() == "zh" and result.lang == "en"
+    assert len(opened) == 1 and get_language() == "zh" and result.lang == "en"
     assert result.carried is not None and result.review is not None and result.alerts is not None
     assert result.notes[-1].startswith("carried: 0 manual labels")
     book = openpyxl.load_workbook(result.output, read_only=True)
