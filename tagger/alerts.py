@@ -188,7 +188,7 @@ def _level_masks(levels: list[AlertLevel], idle_days: pd.Series, raw: pd.DataFra
 
 def compute_alerts(result: "TagResult") -> Alerts:
     """The 预警 sheet's content for a run (usually a mid-month refresh)."""
-    lang = result.options.lang or result.config.language
+    lang = result.lang
     levels = load_levels(result.config, lang)
     projection = project(result)
     frame, tags = result.users.frame, result.tags

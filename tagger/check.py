@@ -4,9 +4,10 @@ Ops staff want to know *before* the monthly run whether this month's file will
 go through: which header tagger took for each field, how many rows, which dates,
 which month, what is wrong and where, and what the run would write. This module
 answers with a :class:`CheckReport` (data, no printing) built from the same
-steps :func:`tagger.pipeline.run` takes, but it never writes a workbook and only
-reads the history database through a read-only, immutable connection (no WAL
-side files, no migration).
+steps :func:`tagger.pipeline.run` takes (read, prepare, last month, tag: the
+functions themselves, not copies), but it stops before the history step, never
+writes a workbook and only reads the history database through a read-only,
+immutable connection (no WAL side files, no migration).
 """
 
 from __future__ import annotations
@@ -21,22 +22,23 @@ from tagger.columns import FIELD_LABELS, REQUIRED_FIELDS, field_label, match_col
 from tagger.config import Config
 from tagger.errors import TaggerError
 from tagger.history import HistoryStore
-from tagger.i18n import Catalog, get_language, set_language
-from tagger.metrics import compute_metrics
+from tagger.i18n import Catalog, get_language, language
 from tagger.pipeline import (
+    Prepared,
     Progress,
+    RunSetup,
     SilentProgress,
     TagOptions,
     default_output,
-    load_run_config,
-    last_month_state,
+    last_month_step,
     month_from_name,
-    resolve_month,
-    tag_users,
-    warn_outside_month,
+    month_step,
+    parse_step,
+    read_step,
+    tag_step,
 )
-from tagger.prepare import DATE_FIELDS, Users, column_aliases, prepare_users
-from tagger.readers import Table, read_export
+from tagger.prepare import DATE_FIELDS, Users, column_aliases
+from tagger.readers import Table
 from tagger.segments import UNSPLIT, UNSPLIT_PARTS
 from tagger.values import month_key
 
@@ -131,20 +133,24 @@ def check_export(options: TagOptions, progress: Progress | None = None) -> Check
     progress = progress or SilentProgress()
     report = CheckReport(export=options.export)
     try:
-        config, _ = load_run_config(options)
-        set_language(options.lang or config.language)
-        report.warnings.extend(config.warnings)
-        progress.step("read")
-        table = read_export(options.export, sheet=options.sheet, aliases=column_aliases(config))
-        _describe_table(report, table, config)
-        users = prepare_users(table, config)
-        _describe_users(report, table, users)
-        progress.step("tag")
-        _predict(report, options, config, table, users)
+        setup = RunSetup.of(options)
+        with language(setup.lang):
+            _check(report, setup, progress)
     except TaggerError as exc:
         report.error = str(exc)
         report.exit_code = exc.exit_code
     return report
+
+
+def _check(report: CheckReport, setup: RunSetup, progress: Progress) -> None:
+    """The run's steps up to the tags, each described as it is taken; the history only read."""
+    report.warnings.extend(setup.config.warnings)
+    table = read_step(setup, progress)
+    _describe_table(report, table, setup.config)
+    users = parse_step(setup, table)
+    _describe_users(report, table, users)
+    progress.step("tag")
+    _predict(report, month_step(setup, table, users), setup)
 
 
 def _label(name: str, config: Config) -> str:
@@ -205,29 +211,28 @@ def _month_source(options: TagOptions) -> str:
     return TEXT("month_name") if month_from_name(options.export) is not None else TEXT("month_latest")
 
 
-def _predict(report: CheckReport, options: TagOptions, config: Config, table: Table, users: Users) -> None:
+def _predict(report: CheckReport, prepared: Prepared, setup: RunSetup) -> None:
     """The month, last month's state and the segment counts the run would produce."""
-    month = resolve_month(options, users)
-    report.month = month_key(month)
+    options, users = setup.options, prepared.users
+    report.month = prepared.month_key
     report.month_source = _month_source(options)
-    warn_outside_month(table, users, month, report.warnings)
-    prev_key = month_key(month - 1)
-    history_path = (options.history or config.default_history_path()) if options.use_history else None
-    report.history = history_path
-    store = HistoryStore.open_read_only(history_path) if history_path else None
+    report.warnings.extend(prepared.month_warnings)
+    prev_key = month_key(prepared.month - 1)
+    report.history = setup.history_path
+    store = HistoryStore.open_read_only(setup.history_path) if setup.history_path else None
     try:
-        state = last_month_state(users, month, store)
+        state = last_month_step(prepared, store)
     finally:
         if store is not None:
             store.close()
     if state.source == "export":
         report.prev_state = TEXT("prev_export", column=users.mapping.get("prev_active_date"))
     elif state.source == "history":
-        report.prev_state = TEXT("prev_history", path=history_path, month=prev_key)
+        report.prev_state = TEXT("prev_history", path=setup.history_path, month=prev_key)
     else:
         report.prev_state = TEXT("prev_none", month=prev_key)
-    tags = tag_users(users, month, config, prev_active_month=state.prev_active, lang=get_language())
-    metrics = compute_metrics(tags, report.month, config.target_active_rate, departed=state.departed)
+    # The counts need neither the rules' actions nor the earlier months' feature use.
+    metrics = tag_step(setup, prepared, state, None, rules=False).metrics
     report.segments = dict(metrics.groups or metrics.segments)
     if metrics.unsplit:
         for key in UNSPLIT_PARTS:

@@ -3,7 +3,9 @@
 Ops staff read Chinese; some teams and all logs read English. Each module keeps
 its own :class:`Catalog` next to the code that uses it, so a message and the
 condition that raises it are read together. The language is process-wide (like
-gettext): the CLI sets it once from ``--lang`` or the config.
+gettext): the CLI sets it once from ``--lang`` or the config, and a run
+(:func:`tagger.pipeline.run`, ``check``, ``refresh``) speaks its own inside
+:func:`language` and gives the caller's back afterwards.
 
 >>> demo = Catalog("demo", {"hello": {"zh": "你好，{name}", "en": "Hello, {name}"}})
 >>> set_language("en"); demo("hello", name="ops")
@@ -15,7 +17,8 @@ gettext): the CLI sets it once from ``--lang`` or the config.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 _current = "zh"
@@ -32,6 +35,28 @@ def set_language(lang: str) -> None:
 
 def get_language() -> str:
     return _current
+
+
+@contextmanager
+def language(lang: str) -> Iterator[str]:
+    """Speak ``lang`` inside the block and the language before it afterwards.
+
+    A run (``tag``, ``check``, ``refresh``) chooses its language once, from
+    ``--lang`` or the config, and must not leave it behind for whoever calls next.
+
+    >>> set_language("zh")
+    >>> with language("en"):
+    ...     get_language()
+    'en'
+    >>> get_language()
+    'zh'
+    """
+    before = _current
+    set_language(lang)
+    try:
+        yield lang
+    finally:
+        set_language(before)
 
 
 class Catalog:

@@ -74,7 +74,7 @@ def rerun_rules(result: TagResult) -> None:
     ruleset = load_rules(result.config)
     if not ruleset or "effective_group" not in result.tags:
         return
-    lang = result.options.lang or result.config.language
+    lang = result.lang
     tags = result.tags
     seen = acting_tags(tags)
     ruled = apply_rules(seen, result.users.frame, result.table.frame, ruleset, lang)

@@ -1,7 +1,8 @@
-"""One run of ``tagger tag``: read -> tag -> record -> write.
+"""One run of ``tagger tag``: read -> prepare -> last month -> tag -> history -> write.
 
 The CLI, the wizard and the refresh script all build a :class:`TagOptions` and
-call :func:`run`; nothing here knows about terminals. Progress is reported
+call :func:`run` (``check`` and ``refresh`` take the same steps: see "the
+steps" below); nothing here knows about terminals. Progress is reported
 through an optional :class:`Progress` object so each front end can draw it its
 own way.
 """
@@ -12,17 +13,18 @@ import hashlib
 import re
 import unicodedata
 import uuid
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from tagger.config import Config, find_config, load_config
 from tagger.errors import InputError, Location
 from tagger.history import HistoryStore
-from tagger.i18n import Catalog, set_language
+from tagger.i18n import Catalog, language
 from tagger.metrics import MonthMetrics, compute_metrics
 from tagger.overrides import apply_stored_overrides
 from tagger.projection import MonthEnd, for_result
@@ -38,6 +40,10 @@ from tagger.value_layers import tag_layers
 from tagger.values import month_key, month_number, parse_month
 from tagger.window import PREV_SUFFIX, usage_fields, usage_window, window_usage  # noqa: F401 (re-exported)
 from tagger.workbook import write_workbook
+
+if TYPE_CHECKING:
+    from tagger.alerts import Alerts
+    from tagger.campaigns import Review
 
 MESSAGES = Catalog(
     "pipeline",
@@ -157,7 +163,11 @@ class CarriedEdits:
 
 @dataclass
 class TagResult:
-    """What a run produced: the tagged users, the month's numbers and where things went."""
+    """What a run produced: the tagged users, the month's numbers and where things went.
+
+    Built by :func:`build_result` from what the steps returned; a later step (labels,
+    refresh's carried edits, the write) makes a new one with :func:`dataclasses.replace`.
+    """
 
     options: TagOptions
     config: Config
@@ -171,16 +181,16 @@ class TagResult:
     prev_source: str
     output: Path | None
     history_path: Path | None
+    lang: str  # the run's language (tagger.pipeline.run_language): every text of the run is in it
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     carried: CarriedEdits | None = None
-    # Filled by ``tagger refresh``: the 复盘 review (tagger.campaigns.Review) and the 预警 sheet
-    # (tagger.alerts.Alerts); None for a plain ``tagger tag`` run.
-    review: Any = None
-    alerts: Any = None
-    # Filled by ``tagger refresh`` when history holds a research sample (``HistoryStore.research``):
+    # Built by ``tagger refresh``: the 复盘 review and the 预警 sheet; None for a plain ``tagger tag`` run.
+    review: Review | None = None
+    alerts: Alerts | None = None
+    # Built by ``tagger refresh`` when history holds a research sample (``HistoryStore.research``):
     # the 用户调研 sheet lists it with the answers typed so far.
-    research: Any = None
+    research: pd.DataFrame | None = None
     # Last month's users missing from this export, per M-1 state (they stay in their rate base).
     departed: dict[str, int] = field(default_factory=dict)
     # Earlier exports of stored months (HistoryStore.snapshots) that calibrate the month-end projection.
@@ -339,6 +349,16 @@ def load_run_config(options: TagOptions) -> tuple[Config, RuleSet]:
     return config, load_rules(config)
 
 
+def run_language(options: TagOptions, config: Config) -> str:
+    """The language of a run: ``--lang``, else ``[project] language``. The one place it is chosen."""
+    return options.lang or config.language
+
+
+def history_path(options: TagOptions, config: Config) -> Path | None:
+    """``--history``, else the config's default; None with ``--no-history``. The one place it is chosen."""
+    return (options.history or config.default_history_path()) if options.use_history else None
+
+
 def output_path(options: TagOptions) -> Path:
     """Where the workbook goes, refused before anything is read or stored if it cannot be that file."""
     output = options.output or default_output(options.export)
@@ -352,103 +372,219 @@ def output_path(options: TagOptions) -> Path:
     return output
 
 
-def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
-    """Tag one export end to end. Raises :class:`tagger.errors.TaggerError` on bad input."""
-    progress = progress or SilentProgress()
-    config, ruleset = load_run_config(options)  # invalid rules stop the run before the export is read
-    lang = options.lang or config.language
-    set_language(lang)
-    output = output_path(options) if options.write else None
+# --------------------------------------------------------------------------- the steps
+#
+# read -> prepare -> last month -> tag -> history -> write. ``tag`` runs them all,
+# ``check`` the first four (history read-only, nothing written), ``refresh`` all of
+# them with the carried edits between history and write. Each step takes what the
+# ones before it built and returns a new value; none patches an earlier one.
 
+
+@dataclass(frozen=True)
+class RunSetup:
+    """What every step reads: the options, the validated config and rules, the language and the history."""
+
+    options: TagOptions
+    config: Config
+    ruleset: RuleSet
+    lang: str
+    history_path: Path | None
+
+    @classmethod
+    def of(cls, options: TagOptions) -> RunSetup:
+        """Config, rules, language and history path, each decided once; invalid rules stop here."""
+        config, ruleset = load_run_config(options)
+        return cls(options, config, ruleset, run_language(options, config), history_path(options, config))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The export read and parsed, its month known: what ``check`` describes and ``tag`` tags."""
+
+    table: Table
+    users: Users
+    month: int
+    read_warnings: list[str]  # the config's, the table's and the parsed fields'
+    month_warnings: list[str]  # dates after the report month
+
+    @property
+    def month_key(self) -> str:
+        return month_key(self.month)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [*self.read_warnings, *self.month_warnings]
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """Last month's state, the preference window, the tags and the month's numbers."""
+
+    state: LastMonthState
+    window: list[str] | None
+    tags: pd.DataFrame
+    metrics: MonthMetrics
+    notes: list[str]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What the history step adds: the trend, the earlier exports, and its own warnings and notes."""
+
+    trend: list[MonthMetrics]
+    snapshots: list[dict[str, object]]
+    warnings: list[str]
+    notes: list[str]
+
+
+def open_history(path: Path | None) -> AbstractContextManager[HistoryStore | None]:
+    """The run's one connection to its history (``PRAGMA quick_check`` runs once); None without one."""
+    return HistoryStore(path) if path is not None else nullcontext(None)
+
+
+def read_step(setup: RunSetup, progress: Progress) -> Table:
+    """Step "read": the export's table, as the sniffed format's reader finds it."""
+    options, config = setup.options, setup.config
     progress.step("read")
-    table = read_export(options.export, sheet=options.sheet, aliases=column_aliases(config),
-                        table=table_to_read(options.export, options.table, config),
-                        snapshot_columns=snapshot_columns(config))
-    users = prepare_users(table, config)
-    if options.mask_pii:
+    return read_export(options.export, sheet=options.sheet, aliases=column_aliases(config),
+                       table=table_to_read(options.export, options.table, config),
+                       snapshot_columns=snapshot_columns(config))
+
+
+def parse_step(setup: RunSetup, table: Table) -> Users:
+    """The canonical fields parsed from the table (masked with ``--mask-pii``)."""
+    users = prepare_users(table, setup.config)
+    if setup.options.mask_pii:
         _mask_pii(table, users)
-    warnings = [*config.warnings, *table.warnings, *users.warnings]
-    month = resolve_month(options, users)
-    mkey = month_key(month)
-    warn_outside_month(table, users, month, warnings)
+    return users
 
-    history_path = (options.history or config.default_history_path()) if options.use_history else None
-    store = HistoryStore(history_path) if history_path else None
-    notes: list[str] = []
-    try:
-        progress.step("tag")
-        state = last_month_state(users, month, store)
-        notes.append(state.note)
-        window = usage_window(users, month, config, store)
-        tags = tag_users(users, month, config, prev_active_month=state.prev_active, lang=lang)
-        tags = apply_rules(tags, users.frame, table.frame, ruleset, lang)  # adds rule, channel, content
-        metrics = compute_metrics(tags, mkey, config.target_active_rate, departed=state.departed)
-        if state.source == "history" and metrics.unknown_prev:
-            notes.append(MESSAGES("prev_partial", count=metrics.unknown_prev, month=month_key(month - 1)))
-        metrics.notes = list(notes)
 
-        if store is not None:
-            progress.step("history")
-            record = users.frame[["user_id", "register_date", "last_active_date"]].assign(
-                segment=tags["segment"], group=tags["group"], preference=tags["primary_key"])
-            fresh = store.save_month(mkey, record, source=options.export.name, sha256=file_sha256(options.export),
-                                     metrics=metrics, replace=options.replace, keep_months=config.keep_months,
-                                     long_texts=users.long_texts,
-                                     usage=users.frame[["user_id", *usage_fields(users, config)]]
-                                     if window is not None else None)
-            if not fresh:
-                warnings.append(MESSAGES("already_imported", month=mkey))
-            if store.superseded:
-                source, old_cutoff, new_cutoff = store.superseded
-                notes.append(MESSAGES("superseded", month=mkey, source=source, old=old_cutoff, new=new_cutoff))
-            trend = store.metrics(upto=mkey)
-            snapshots = store.snapshots()
-        else:
-            trend = [metrics]
-            snapshots = []
-    finally:
-        if store is not None:
-            store.close()
+def month_step(setup: RunSetup, table: Table, users: Users) -> Prepared:
+    """The report month, and every warning reading and parsing gave (config, table, users, dates)."""
+    read_warnings = [*setup.config.warnings, *table.warnings, *users.warnings]
+    month = resolve_month(setup.options, users)
+    return Prepared(table, users, month, read_warnings, outside_month(table, users, month))
 
-    if options.mask_pii:
+
+def prepare_step(setup: RunSetup, table: Table) -> Prepared:
+    """Step "prepare": parse the table and settle the month."""
+    return month_step(setup, table, parse_step(setup, table))
+
+
+def last_month_step(prepared: Prepared, store: HistoryStore | None) -> LastMonthState:
+    """Step "last month": M-1's state from the export, else the history, else unknown."""
+    return last_month_state(prepared.users, prepared.month, store)
+
+
+def tag_step(setup: RunSetup, prepared: Prepared, state: LastMonthState, window: list[str] | None, *,
+             rules: bool = True) -> Tagged:
+    """Step "tag": segments, preferences, the rules' actions (``check`` counts without them) and the numbers."""
+    users, month, config = prepared.users, prepared.month, setup.config
+    notes = [state.note]
+    tags = tag_users(users, month, config, prev_active_month=state.prev_active, lang=setup.lang)
+    if rules:
+        tags = apply_rules(tags, users.frame, prepared.table.frame, setup.ruleset, setup.lang)  # rule, channel…
+    metrics = compute_metrics(tags, prepared.month_key, config.target_active_rate, departed=state.departed)
+    if state.source == "history" and metrics.unknown_prev:
+        notes.append(MESSAGES("prev_partial", count=metrics.unknown_prev, month=month_key(month - 1)))
+    metrics.notes = list(notes)
+    return Tagged(state, window, tags, metrics, notes)
+
+
+def history_step(setup: RunSetup, prepared: Prepared, tagged: Tagged, store: HistoryStore | None,
+                 progress: Progress) -> Recorded:
+    """Step "history": store the month, then read back the trend and the earlier exports."""
+    if store is None:
+        return Recorded([tagged.metrics], [], [], [])
+    progress.step("history")
+    options, users, tags, mkey = setup.options, prepared.users, tagged.tags, prepared.month_key
+    record = users.frame[["user_id", "register_date", "last_active_date"]].assign(
+        segment=tags["segment"], group=tags["group"], preference=tags["primary_key"])
+    usage = users.frame[["user_id", *usage_fields(users, setup.config)]] if tagged.window is not None else None
+    fresh = store.save_month(mkey, record, source=options.export.name, sha256=file_sha256(options.export),
+                             metrics=tagged.metrics, replace=options.replace, keep_months=setup.config.keep_months,
+                             long_texts=users.long_texts, usage=usage)
+    warnings = [] if fresh else [MESSAGES("already_imported", month=mkey)]
+    notes = []
+    if store.superseded:
+        source, old_cutoff, new_cutoff = store.superseded
+        notes.append(MESSAGES("superseded", month=mkey, source=source, old=old_cutoff, new=new_cutoff))
+    return Recorded(store.metrics(upto=mkey), store.snapshots(), warnings, notes)
+
+
+def build_result(setup: RunSetup, prepared: Prepared, tagged: Tagged, recorded: Recorded) -> TagResult:
+    """The run's result, built once from what the steps returned."""
+    warnings = [*prepared.warnings, *recorded.warnings]
+    if setup.options.mask_pii:
         warnings = [mask_text(line) for line in warnings]
-    result = TagResult(
-        options=options, config=config, table=table, users=users, month=mkey, tags=tags, metrics=metrics,
-        trend=trend, prev_tags=state.prev_tags, prev_source=state.source, departed=state.departed, output=None,
-        history_path=history_path, warnings=warnings, notes=notes, snapshots=snapshots, window_months=window,
+    state = tagged.state
+    return TagResult(
+        options=setup.options, config=setup.config, table=prepared.table, users=prepared.users,
+        month=prepared.month_key, tags=tagged.tags, metrics=tagged.metrics, trend=recorded.trend,
+        prev_tags=state.prev_tags, prev_source=state.source, departed=state.departed, output=None,
+        history_path=setup.history_path, lang=setup.lang, warnings=warnings, notes=[*tagged.notes, *recorded.notes],
+        snapshots=recorded.snapshots, window_months=tagged.window,
     )
-    if output is not None and history_path is not None:
-        apply_month_labels(result, history_path)
-    if output is not None:
-        progress.step("write", total=len(tags))
-        result.output = write_workbook(result, output, progress=progress)
-        remember_workbook(result)
-    return result
 
 
-def remember_workbook(result: TagResult, reach_keys: list[str] | None = None) -> None:
-    """Store in the history which run wrote the newest workbook (nothing without a history).
-
-    ``reach_keys`` are the 触达跟踪 rows the workbook was written with: a campaign
-    recorded later is one the workbook never showed, however often it is saved.
-    """
-    if result.history_path is None or result.output is None:
-        return
-    with HistoryStore(result.history_path) as store:
-        store.remember_workbook({**result.workbook_record(), "reach_keys": list(reach_keys or [])})
+def prepare_export(setup: RunSetup, progress: Progress) -> Prepared:
+    """read -> prepare: before the history is opened, so a bad export creates no history file."""
+    return prepare_step(setup, read_step(setup, progress))
 
 
-def apply_month_labels(result: TagResult, history_path: Path) -> None:
+def tag_export(setup: RunSetup, prepared: Prepared, store: HistoryStore | None, progress: Progress) -> TagResult:
+    """last month -> tag -> history: everything after reading but the workbook."""
+    progress.step("tag")
+    state = last_month_step(prepared, store)
+    window = usage_window(prepared.users, prepared.month, setup.config, store)
+    tagged = tag_step(setup, prepared, state, window)
+    return build_result(setup, prepared, tagged, history_step(setup, prepared, tagged, store, progress))
+
+
+def labels_step(result: TagResult, store: HistoryStore | None) -> TagResult:
     """Apply the 人工标签 stored for this month, as a refresh would.
 
     A label typed this week must act in a plain ``tagger tag`` of the same month too
     (group sheets, suggested channel, rules); labels of earlier months are only shown.
+    The label columns join the tags the way :mod:`tagger.overrides` adds them for every
+    command (in place: copying a million-row frame for it would buy nothing).
     """
-    store = HistoryStore(history_path)
-    try:
+    if store is not None:
         apply_stored_overrides(result, store)
-    finally:
-        store.close()
+    return result
+
+
+def write_step(result: TagResult, output: Path, store: HistoryStore | None, progress: Progress,
+               reach_keys: list[str] | None = None) -> TagResult:
+    """Step "write": the workbook, then (with a history) which run wrote the newest one.
+
+    ``reach_keys`` are the 触达跟踪 rows the workbook was written with: a campaign
+    recorded later is one the workbook never showed, however often it is saved.
+    """
+    progress.step("write", total=len(result.tags))
+    stamped = replace(result)  # write_workbook stamps the time it writes on this copy (``written_at``)
+    written = replace(stamped, output=write_workbook(stamped, output, progress=progress))
+    if store is not None:
+        store.remember_workbook({**written.workbook_record(), "reach_keys": list(reach_keys or [])})
+    return written
+
+
+def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
+    """Tag one export end to end. Raises :class:`tagger.errors.TaggerError` on bad input.
+
+    The run speaks its own language (``--lang`` or the config) and leaves the
+    caller's in place afterwards; the result carries it as ``lang``.
+    """
+    progress = progress or SilentProgress()
+    setup = RunSetup.of(options)  # invalid rules stop the run before the export is read
+    with language(setup.lang):
+        output = output_path(options) if options.write else None
+        prepared = prepare_export(setup, progress)
+        with open_history(setup.history_path) as store:
+            result = tag_export(setup, prepared, store, progress)
+            if output is None:
+                return result
+            return write_step(labels_step(result, store), output, store, progress)
 
 
 def _mask_pii(table: Table, users: Users) -> None:
@@ -458,17 +594,23 @@ def _mask_pii(table: Table, users: Users) -> None:
     users.warnings = [mask_text(line) for line in users.warnings]
 
 
-def warn_outside_month(table: Table, users: Users, month: int, warnings: list[str]) -> None:
+def outside_month(table: Table, users: Users, month: int) -> list[str]:
+    """A warning for users last active, or registered, after the report month (with the first row)."""
     frame = users.frame
+    warnings = []
     for column, key in (("last_active_date", "after_month"), ("register_date", "registered_after")):
         later = (month_number(frame[column]) > month).fillna(False).to_numpy(dtype=bool)
         if later.any():
             row = table.excel_row(int(later.argmax()))
             warnings.append(MESSAGES(key, count=int(later.sum()), month=month_key(month), row=row))
+    return warnings
 
 
 __all__ = [
-    "CarriedEdits", "LastMonthState", "Progress", "SilentProgress", "TagOptions", "TagResult", "apply_month_labels",
-    "default_output", "last_month_state", "load_run_config", "month_from_name", "output_path", "remember_workbook",
-    "resolve_month", "run", "tag_users", "usage_fields", "usage_window", "warn_outside_month", "window_usage",
+    "CarriedEdits", "LastMonthState", "Prepared", "Progress", "Recorded", "RunSetup", "SilentProgress", "TagOptions",
+    "TagResult", "Tagged", "build_result", "default_output", "history_path", "history_step", "labels_step",
+    "last_month_state", "last_month_step", "load_run_config", "month_from_name", "month_step", "open_history",
+    "outside_month", "output_path", "parse_step", "prepare_export", "prepare_step", "read_step", "resolve_month",
+    "run", "run_language", "tag_export", "tag_step", "tag_users", "usage_fields", "usage_window", "window_usage",
+    "write_step",
 ]

@@ -35,7 +35,7 @@ import os
 import re
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -45,15 +45,16 @@ import pandas as pd
 from tagger.campaigns import (build_review, evaluate, fill_reach_rows, group_key, reach_key,
                               reach_ledger, AtRiskCheck, at_risk_check)
 from tagger.columns import normalize_header
-from tagger.config import Config, find_config, load_config
+from tagger.config import Config
 from tagger.contacts import CONTACTS_SOURCE
 from tagger.errors import InputError, Location, TaggerError
 from tagger.files import backup, sibling_name
 from tagger.history import TRACKING_FIELDS, TRACKING_NUMBERS, HistoryStore
-from tagger.i18n import LANGUAGES, Catalog, set_language
+from tagger.i18n import LANGUAGES, Catalog, language
 from tagger.preflight import check_archive
 from tagger.readers import EXPORT_SUFFIXES, SCAN_ROWS, ole_container
-from tagger.pipeline import CarriedEdits, Progress, TagOptions, TagResult, output_path, remember_workbook, run
+from tagger.pipeline import (CarriedEdits, Progress, RunSetup, SilentProgress, TagOptions, TagResult, open_history,
+                             output_path, prepare_export, tag_export, write_step)
 from tagger.prepare import column_aliases
 from tagger.overrides import apply_overrides, apply_stored_overrides, previous_month, rerun_rules
 from tagger.segments import GROUPS, SEGMENTS
@@ -355,46 +356,58 @@ def lock_owner(target: Path) -> tuple[Path, str] | None:
 
 
 def refresh(options: RefreshOptions, progress: Progress | None = None) -> RefreshOutcome:
-    """Re-tag ``options.tag.export`` and write a workbook carrying the edits of ``options.workbook``."""
-    tag_options = replace(options.tag, write=False, replace=options.tag.replace)  # a later cut-off supersedes by itself
+    """Re-tag ``options.tag.export`` and write a workbook carrying the edits of ``options.workbook``.
+
+    The steps of ``tagger tag`` (:mod:`tagger.pipeline`) with one more between history and
+    write: :func:`carry_step` builds the result that holds the carried edits, the 复盘 and the 预警.
+    """
+    progress = progress or SilentProgress()
     output = output_path(options.tag)  # a folder, a non-xlsx name or the input itself: refused first
-    # The last workbook is read and checked before anything is stored: one it cannot use stops the run.
-    config = load_config(options.tag.config or find_config(), options.tag.preset)
-    set_language(options.tag.lang or config.language)
-    last = read_usable_workbook(options.workbook, config)
-    if last is not None:
-        history = (options.tag.history or config.default_history_path()) if options.tag.use_history else None
-        check_newest(last, history, force=options.force)
-    result = run(tag_options, progress)
-    if last is not None:
-        result.warnings[:0] = last.warnings
-    store = HistoryStore(result.history_path) if result.history_path else None
-    try:
-        before = store.tracking_rows() if store is not None else []  # what the last workbook was written from
-        overrides, reach_rows = _merge_with_history(store, last, result)
-        unmatched = apply_overrides(result, overrides)
-        rerun_rules(result)
-        evaluated = _evaluate(store, result)
-        changed = reach_changes(before, last.reach_rows if last else [], evaluated, result.config)
-        pairs, at_risk = _review_history(store, result)
-        result.research = _research(store, last)
-        ledger = reach_ledger(reach_rows, evaluated, result.config)  # before the measured numbers are filled in
-        reach_rows = fill_reach_rows(reach_rows, evaluated, result.config)  # recomputed every run, not stored
-        written_keys = [reach_key(row, result.config) for row in reach_rows]
-    finally:
-        if store is not None:
-            store.close()
-    result.carried = _carried(result, unmatched, _display_rows(reach_rows), last.strategy_rows if last else {})
-    result.review = build_review(result.month, result.metrics.active_rate, result.metrics.target, evaluated,
-                                 *review_labels(result), reach_rows, result.config, ledger, pairs, at_risk,
-                                 result.research)
+    setup = RunSetup.of(replace(options.tag, write=False))  # a later cut-off supersedes by itself
+    with language(setup.lang):
+        # The last workbook is read and checked before anything is stored: one it cannot use stops the run.
+        last = read_usable_workbook(options.workbook, setup.config)
+        # Its check reads an existing history before the export is read; the run keeps that connection.
+        early = last is not None and setup.history_path is not None and setup.history_path.is_file()
+        with open_history(setup.history_path if early else None) as checked:
+            if last is not None:
+                check_newest(last, checked, force=options.force)
+            prepared = prepare_export(setup, progress)
+            with nullcontext(checked) if early else open_history(setup.history_path) as store:
+                result = tag_export(setup, prepared, store, progress)
+                carried, reach_keys = carry_step(result, last, store)
+                return _write(carried, options.workbook, output, store, progress, reach_keys)
+
+
+def carry_step(result: TagResult, last: LastWorkbook | None,
+               store: HistoryStore | None) -> tuple[TagResult, list[str]]:
+    """The run's result with the last workbook's edits, the 复盘 and the 预警; and the 触达跟踪 keys written.
+
+    What the workbook holds is stored first, then read back with the history (the source of truth).
+    """
+    before = store.tracking_rows() if store is not None else []  # what the last workbook was written from
+    overrides, reach_rows = _merge_with_history(store, last, result)
+    unmatched = apply_overrides(result, overrides)
+    rerun_rules(result)
+    evaluated = _evaluate(store, result)
+    changed = reach_changes(before, last.reach_rows if last else [], evaluated, result.config)
+    pairs, at_risk = _review_history(store, result)
+    research = _research(store, last)
+    ledger = reach_ledger(reach_rows, evaluated, result.config)  # before the measured numbers are filled in
+    reach_rows = fill_reach_rows(reach_rows, evaluated, result.config)  # recomputed every run, not stored
+    written_keys = [reach_key(row, result.config) for row in reach_rows]
+    review = build_review(result.month, result.metrics.active_rate, result.metrics.target, evaluated,
+                          *review_labels(result), reach_rows, result.config, ledger, pairs, at_risk, research)
+    carried = replace(
+        result, warnings=[*(last.warnings if last is not None else []), *result.warnings], research=research,
+        carried=_carried(result, unmatched, _display_rows(reach_rows), last.strategy_rows if last else {}),
+        review=review)
     from tagger.alerts import compute_alerts
 
-    result.alerts = compute_alerts(result)
-    result.notes.append(MESSAGES("carried", overrides=int((result.tags["override"] != "").sum()),
-                                 remarks=int((result.tags["remark"] != "").sum()), reach=len(reach_rows), changed=changed,
-                                 unmatched=len(unmatched)))
-    return _write(result, options.workbook, output, progress, written_keys)
+    note = MESSAGES("carried", overrides=int((result.tags["override"] != "").sum()),
+                    remarks=int((result.tags["remark"] != "").sum()), reach=len(reach_rows), changed=changed,
+                    unmatched=len(unmatched))
+    return replace(carried, alerts=compute_alerts(carried), notes=[*result.notes, note]), written_keys
 
 
 def read_usable_workbook(path: Path | None, config: Config) -> LastWorkbook | None:
@@ -424,18 +437,17 @@ def read_usable_workbook(path: Path | None, config: Config) -> LastWorkbook | No
                          Location(path)) from None
 
 
-def check_newest(last: LastWorkbook, history: Path | None, *, force: bool) -> None:
-    """Refuse a workbook older than the newest one written for ``history``, unless ``force``.
+def check_newest(last: LastWorkbook, store: HistoryStore | None, *, force: bool) -> None:
+    """Refuse a workbook older than the newest one written for the history, unless ``force``.
 
     Each workbook carries the run that wrote it and the history the newest run it
     wrote. A different run written earlier is an older copy: its empty cells are
     not deletions and its labels are not the latest. A workbook from an older
     tagger has no stamp; its modification time stands in for the time it was written.
     """
-    if history is None or not history.is_file():
+    if store is None:  # no history yet: no workbook was written for it
         return
-    with HistoryStore(history) as store:
-        newest = store.newest_workbook()
+    newest = store.newest_workbook()
     if newest is not None and last.stamp.get("run") == newest["run"]:
         last.shown_reach = {str(key) for key in newest.get("reach_keys") or ()}
         return
@@ -586,25 +598,18 @@ def _evaluate(store: HistoryStore | None, result: TagResult) -> pd.DataFrame:
     return evaluate(store.campaigns(), store.campaign_users(), users)
 
 
-def _write(result: TagResult, last: Path | None, output: Path, progress: Progress | None,
+def _write(result: TagResult, last: Path | None, output: Path, store: HistoryStore | None, progress: Progress,
            reach_keys: list[str]) -> RefreshOutcome:
-    from tagger.workbook import write_workbook
-
-    outcome = RefreshOutcome(result)
-    if last is not None and last.exists() and last.resolve() != output.resolve():
-        outcome.backup = backup(last)
-    target = output
+    """Back up the last workbook, then the write step (to another name while Excel holds the target)."""
+    saved = backup(last) if last is not None and last.exists() and last.resolve() != output.resolve() else None
+    target, kept_as = output, None
     owner = lock_owner(output)
     if owner is not None:
-        target = sibling_name(output)
+        target = kept_as = sibling_name(output)
         who = MESSAGES("by_user", user=owner[1]) if owner[1] else MESSAGES("someone")
-        result.warnings.append(MESSAGES("locked", path=output.name, who=who, lock=owner[0].name, kept=target))
-        outcome.kept_as = target
-    if progress is not None:
-        progress.step("write", total=len(result.tags))
-    result.output = write_workbook(result, target, progress=progress)
-    remember_workbook(result, reach_keys=reach_keys)
-    return outcome
+        result = replace(result, warnings=[*result.warnings, MESSAGES("locked", path=output.name, who=who,
+                                                                       lock=owner[0].name, kept=target)])
+    return RefreshOutcome(write_step(result, target, store, progress, reach_keys), saved, kept_as)
 
 
 # --------------------------------------------------------------------------- --auto

@@ -642,9 +642,8 @@ def execute(plan: Plan, console: Console) -> TagResult:
         with RichProgress(console) as progress:
             result = run(replace(plan.options, config=config), progress)
     # The temp file is gone now; point at the saved config (or none) for whoever reads the result.
-    result.options = replace(plan.options, config=plan.config_path if plan.save else None)
-    result.config.source = plan.config_path if plan.save else None
-    return result
+    saved = plan.config_path if plan.save else None
+    return replace(result, options=replace(plan.options, config=saved), config=replace(result.config, source=saved))
 
 
 def show_result(result: TagResult, plan: Plan, console: Console) -> None:

@@ -95,3 +95,25 @@ def test_json_report(run_cli, tmp_path: Path) -> None:
     assert code == 0 and data["ok"] and data["month"] == "2024-07" and data["segments"]["new"] == 1
     assert data["columns"][0] == {"field": "user_id", "label": "用户ID", "header": "用户ID", "letter": "A",
                                   "required": True, "samples": ["1"]}
+
+
+def test_check_reads_a_duckdb_snapshot_as_tag_does(run_cli, tmp_path: Path) -> None:
+    """``[sql] table`` and the ``[sql]`` column names: the same read step as ``tagger tag``."""
+    import datetime as dt
+
+    import duckdb
+    import pandas as pd
+
+    frame = pd.DataFrame({"uid": ["1", "2", "3"], "reg": [dt.date(2024, 5, 1)] * 3,
+                          "seen": [dt.date(2024, 7, 2), dt.date(2024, 6, 3), dt.date(2024, 7, 5)]})
+    database = tmp_path / "snap_2024-07.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.register("frame", frame)
+        con.execute("CREATE TABLE snap AS SELECT * FROM frame")
+    (tmp_path / "tagger.toml").write_text('[sql]\ntable = "snap"\nuser_id = "uid"\nregister_date = "reg"\n'
+                                          'last_active = "seen"\n', encoding="utf-8")
+    code, out, err = run_cli("check", database, "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["ok"] and report["rows"] == 3 and report["month"] == "2024-07" and report["mau"] == 2
+    assert run_cli("tag", database, "--no-history", "-q")[0] == 0

@@ -120,3 +120,58 @@ def test_unsplit_users_are_labelled_as_unknown(samples: Path, tmp_path: Path) ->
     result = tag(samples / "car_app_2024-06.xlsx", tmp_path, use_history=False)
     assert (result.tags["segment"] == UNSPLIT).sum() == result.metrics.unsplit > 0
     assert any("上月状态" in note for note in result.notes)
+
+
+def counted_history(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How often a run opens a history store and checks it (``PRAGMA quick_check``), counted on the real class."""
+    from tagger.history import HistoryStore
+
+    counts = {"opened": 0, "checked": 0}
+    real_init, real_verify = HistoryStore.__init__, HistoryStore.verify
+
+    def opening(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        counts["opened"] += 1
+        real_init(self, *args, **kwargs)
+
+    def checking(self):  # type: ignore[no-untyped-def]
+        counts["checked"] += 1
+        real_verify(self)
+
+    monkeypatch.setattr(HistoryStore, "__init__", opening)
+    monkeypatch.setattr(HistoryStore, "verify", checking)
+    return counts
+
+
+def test_a_run_opens_its_history_once(samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tagger.history import HistoryStore
+
+    tag(samples / "car_app_2024-06.xlsx", tmp_path)  # an existing history, so opening it runs quick_check
+    counts = counted_history(monkeypatch)
+    july = tag(samples / "car_app_2024-07.xlsx", tmp_path)
+    assert counts == {"opened": 1, "checked": 1}  # stored, labels applied and the workbook remembered on one
+    with HistoryStore(tmp_path / "h.sqlite") as store:
+        assert [r.month for r in store.imports()] == ["2024-06", "2024-07"]
+        newest = store.newest_workbook()
+    assert newest is not None and newest["run"] == july.run_id and newest["written"] == july.written_at
+    props = {p.name: p.value for p in openpyxl.load_workbook(july.output, read_only=True).custom_doc_props.props}
+    assert props["tagger_run"] == july.run_id and props["tagger_written"] == july.written_at
+
+
+def test_a_run_speaks_its_language_and_gives_the_callers_back(samples: Path, tmp_path: Path) -> None:
+    from tagger.check import check_export
+    from tagger.i18n import get_language, set_language
+
+    set_language("zh")
+    english = tag(samples / "car_app_2024-07.csv", tmp_path, use_history=False, lang="en")
+    assert english.lang == "en" and get_language() == "zh"
+    assert openpyxl.load_workbook(english.output, read_only=True).sheetnames[0] == "Overview"
+    assert english.notes[0] == "last month's state comes from the export's '上次活跃时间' column"
+
+    (tmp_path / "tagger.toml").write_text('[project]\nlanguage = "en"\n', encoding="utf-8")  # the cwd's config
+    from_config = tag(samples / "car_app_2024-07.csv", tmp_path, use_history=False, write=False)
+    assert from_config.lang == "en" and from_config.output is None and get_language() == "zh"
+    report = check_export(TagOptions(export=samples / "car_app_2024-07.csv", use_history=False))
+    assert report.ok and report.prev_state == "the export's '上次活跃时间' column"
+    assert get_language() == "zh"
+    chinese = tag(samples / "car_app_2024-07.csv", tmp_path, use_history=False, write=False, lang="zh")
+    assert chinese.lang == "zh" and chinese.notes[0] == "上月状态取自导出中的“上次活跃时间”列"

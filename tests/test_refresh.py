@@ -604,3 +604,24 @@ def test_review_checks_last_months_at_risk_list_and_group_stability(tmp_path: Pa
     assert review.cell(row, 2).value == len(flagged)
     assert any(str(v).startswith("用户分群的适用性") for v in column)
     assert "active_unsplit" not in column and stability.loc["active_unsplit", "stayed"] > 0
+
+
+def test_refresh_is_built_in_its_language_and_opens_history_once(tmp_path: Path, export: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """One store for the newest-workbook check, storing, carrying and remembering the workbook."""
+    from tagger.history import HistoryStore
+    from tagger.i18n import get_language
+
+    first = do_refresh(export, None, tmp_path / "OUT.xlsx", tmp_path / "h.sqlite").result
+    opened = []
+    real_init = HistoryStore.__init__
+    monkeypatch.setattr(HistoryStore, "__init__", lambda self, *a, **k: opened.append(1) or real_init(self, *a, **k))
+    outcome = do_refresh(export, first.output, tmp_path / "OUT.xlsx", tmp_path / "h.sqlite", lang="en")
+    result = outcome.result
+    assert len(opened) == 1 and get_language() == "zh" and result.lang == "en"
+    assert result.carried is not None and result.review is not None and result.alerts is not None
+    assert result.notes[-1].startswith("carried: 0 manual labels")
+    book = openpyxl.load_workbook(result.output, read_only=True)
+    assert book.sheetnames[0] == "Overview" and {"Alerts", "Review"} <= set(book.sheetnames)
+    with HistoryStore(tmp_path / "h.sqlite") as store:
+        assert store.newest_workbook()["run"] == result.run_id

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from tagger.commands.common import OPTIONS, RichProgress, add_lang, command_parser, open_hint
 from tagger.demo import DEFAULT_FOLDER, DemoResult, run_demo
-from tagger.i18n import Catalog
+from tagger.i18n import Catalog, language
 from tagger.report import summary_tables
 
 NAME = "demo"
@@ -82,6 +82,13 @@ def handle(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.quiet:
         out.print(str(demo.final.resolve() if demo.final else ""), markup=False, soft_wrap=True)
         return 0
+    with language(demo.results[-1].lang):  # the demo folder's language, as its runs spoke it
+        _show(demo, out)
+    return 0
+
+
+def _show(demo: DemoResult, out: Console) -> None:
+    """The last month's summary, the months table and where everything went."""
     for table in summary_tables(demo.results[-1]):
         out.print(table)
     out.print(_months_table(demo))
@@ -90,7 +97,6 @@ def handle(args: argparse.Namespace, out: Console, err: Console) -> int:
     out.print(escape(TEXT("next")), soft_wrap=True)
     final = demo.final.resolve() if demo.final else None
     out.print(f"[bold green]{escape(TEXT('final', path=final))}[/]", soft_wrap=True)
-    return 0
 
 
 def _months_table(demo: DemoResult) -> Table:
