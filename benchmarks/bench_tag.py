@@ -169,7 +169,8 @@ def main() -> None:
     parser.add_argument("--no-floor", action="store_true", help="skip the xlsxwriter floor")
     parser.add_argument("--no-refresh", action="store_true", help="skip tagger refresh")
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, {_cores()} cores, Python {platform.python_version()}")
+    machine = platform.processor() or platform.machine()
+    print(f"machine: {machine}, {_cores()} cores, Python {platform.python_version()}")
     print("| run | input | rows | total s | read s | tag s | history s | write s | peak RSS MB |")
     print("|---|---|---|---|---|---|---|---|---|")
     for fmt in args.formats:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import numpy as np
 from xlsxwriter.utility import xl_col_to_name
@@ -137,14 +138,15 @@ class ColumnCells:
         head, style_attr = f'<c r="{self.letter}', _style(style)
         if _plain(texts):
             tail = f'"{style_attr} t="inlineStr"><is><t>'
-            return [f"{head}{r}{tail}{t}</t></is></c>" if t else "" for r, t in zip(rows, texts)]
-        return [_inline(head, r, style_attr, t) if t else "" for r, t in zip(rows, texts)]
+            return [f"{head}{r}{tail}{t}</t></is></c>" if t else "" for r, t in zip(rows, texts, strict=True)]
+        return [_inline(head, r, style_attr, t) if t else "" for r, t in zip(rows, texts, strict=True)]
 
     def _numbers(self, rows: Sequence[str], values: Sequence[Any]) -> list[str]:
         head, style_attr = f'<c r="{self.letter}', _style(self.style)
         tail = f'"{style_attr}><v>'
         floats = [v if type(v) is float else None for v in values]
-        out = [f"{head}{r}{tail}{v:.16G}</v></c>" if v is not None and v == v else "" for r, v in zip(rows, floats)]
+        out = [f"{head}{r}{tail}{v:.16G}</v></c>" if v is not None and v == v else ""
+               for r, v in zip(rows, floats, strict=True)]
         for i in _others(values, float):
             out[i] = self._auto_cell(head, rows[i], values[i])
         return out
@@ -182,13 +184,14 @@ class ColumnCells:
         follow = f'<f t="shared" si="{si}"/>'
         if all(type(v) is str for v in values) and _plain(values) and not ERROR_CODES.intersection(values):
             text, blank = f'"{style_attr} t="str">{follow}<v>', f'"{style_attr}>{follow}<v>'
-            out = [f"{head}{r}{text}{v}</v></c>" if v else f"{head}{r}{blank}</v></c>" for r, v in zip(rows, values)]
+            out = [f"{head}{r}{text}{v}</v></c>" if v else f"{head}{r}{blank}</v></c>"
+                   for r, v in zip(rows, values, strict=True)]
         elif all(type(v) is int for v in values):
             tail = f'"{style_attr}>{follow}<v>'
-            out = [f"{head}{r}{tail}{v}</v></c>" for r, v in zip(rows, values)]
+            out = [f"{head}{r}{tail}{v}</v></c>" for r, v in zip(rows, values, strict=True)]
         else:
             out = [f'{head}{r}"{style_attr}{_result_type(v)}>{follow}<v>{_result(v)}</v></c>'
-                   for r, v in zip(rows, values)]
+                   for r, v in zip(rows, values, strict=True)]
         if rows and rows[0] == first_row:  # the anchor cell holds the formula and the range it fills
             ref = f"{self.letter}{first_row}:{self.letter}{last_row}"
             anchor = f'<f t="shared" ref="{ref}" si="{si}">{escape_data(self.formula)}</f>'
@@ -263,7 +266,8 @@ class SheetRows:
             stop = min(start + block_rows, self.count)
             rows = [str(self.first + 1 + i) for i in range(start, stop)]
             columns = [c.cells(rows, start, stop, first_row, last_row) for c in self.columns]
-            yield "".join([f'<row r="{r}">{"".join(cells)}</row>' for r, cells in zip(rows, zip(*columns))])
+            cells_by_row = zip(*columns, strict=True)
+            yield "".join([f'<row r="{r}">{"".join(cells)}</row>' for r, cells in zip(rows, cells_by_row, strict=True)])
             if self.on_block is not None:
                 self.on_block(stop - start)
 
@@ -301,19 +305,28 @@ def _col_number(letters: str) -> int:
 
 
 def sheet_paths(package: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name → its XML part in ``package``, from the workbook and its relationships."""
-    workbook = package.read("xl/workbook.xml").decode("utf-8")
-    rels = package.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-    targets = dict(re.findall(r'<Relationship Id="([^"]+)" Type="[^"]+/worksheet" Target="([^"]+)"', rels))
+    """Sheet name → its XML part in ``package``, from the workbook and its relationships.
+
+    Parsed by element and attribute names, whatever their order and namespace prefixes, so a
+    workbook Excel, WPS or LibreOffice saved maps as well as xlsxwriter's own.
+    """
+    workbook = ElementTree.fromstring(package.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(package.read("xl/_rels/workbook.xml.rels"))
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels.iter()
+               if _local(rel.tag) == "Relationship" and rel.get("Type", "").endswith("/worksheet")}
     out = {}
-    for name, rid in re.findall(r'<sheet name="([^"]*)" sheetId="\d+"(?: state="\w+")? r:id="([^"]+)"', workbook):
-        if rid in targets:
-            out[_unescape(name)] = "xl/" + targets[rid].lstrip("/").removeprefix("xl/")
+    for sheet in workbook.iter():
+        if _local(sheet.tag) != "sheet":
+            continue
+        rid = next((value for key, value in sheet.attrib.items() if key.endswith("}id")), None)
+        if rid in targets and sheet.get("name") is not None:
+            target = targets[rid]
+            out[str(sheet.get("name"))] = target.lstrip("/") if target.startswith("/") else "xl/" + target
     return out
 
 
-def _unescape(text: str) -> str:
-    return text.replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
 
 
 def splice(source: Path, target: Path, streams: Iterable[SheetRows], level: int = COMPRESS_LEVEL) -> None:
