@@ -270,11 +270,17 @@ def _check_conflicts(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
         raise InputError(MESSAGES("conflict", user=first["user_id"], first=first["where"],
                                   first_label=first["label_text"], second=second["where"],
                                   second_label=second["label_text"]))
-    grouped = frame.groupby("user_id", sort=False).agg(
-        label=("label", lambda s: next((v for v in s if v), "")),
-        remark=("remark", lambda s: "；".join(dict.fromkeys(v for v in s if v))),
-        where=("where", "first")).reset_index()
-    return grouped
+    # Each user's first row; only users on several rows (rare) are merged group by group.
+    merged = frame.loc[~frame["user_id"].duplicated(), ["user_id", "label", "remark", "where"]].reset_index(drop=True)
+    repeated = frame[frame["user_id"].duplicated(keep=False)]
+    if len(repeated):
+        grouped = repeated.groupby("user_id", sort=False).agg(
+            label=("label", lambda s: next((v for v in s if v), "")),
+            remark=("remark", lambda s: "；".join(dict.fromkeys(v for v in s if v))))
+        again = merged["user_id"].isin(grouped.index)
+        for column in ("label", "remark"):
+            merged.loc[again, column] = merged.loc[again, "user_id"].map(grouped[column])
+    return merged
 
 
 # --------------------------------------------------------------------------- applying the edits

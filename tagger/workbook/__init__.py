@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import xlsxwriter
 
 from tagger.files import atomic_output
+from tagger.i18n import language
 from tagger.progress import SilentProgress
 from tagger.workbook import groups, users
 from tagger.workbook.alerts import SHEET_NAMES as REPORT_SHEETS
@@ -97,14 +98,16 @@ SHEETS: tuple[Sheet, ...] = (
 
 
 def sheet_order(result: "TagResult") -> list[str]:
-    """Names of the sheets ``write_workbook`` writes for ``result``, in order."""
-    return [tab.name for sheet in SHEETS for tab in sheet.tabs(result)]
+    """Names of the sheets ``write_workbook`` writes for ``result``, in order (in the run's language)."""
+    with language(result.lang):
+        return [tab.name for sheet in SHEETS for tab in sheet.tabs(result)]
 
 
 def write_workbook(result: "TagResult", path: Path, progress: "Progress | None" = None) -> Path:
     """Write the tagged workbook to ``path`` (atomically, backing up an existing file)."""
     progress = progress or SilentProgress()
-    with atomic_output(Path(path)) as temp, tempfile.TemporaryDirectory(prefix="tagger-") as work:
+    with language(result.lang), atomic_output(Path(path)) as temp, \
+            tempfile.TemporaryDirectory(prefix="tagger-") as work:
         package = Path(work) / "package.xlsx"
         workbook = xlsxwriter.Workbook(str(package), {**WORKBOOK_OPTIONS, "tmpdir": work})
         # Every formula carries the value Python computed (tests/test_recalc.py checks them
