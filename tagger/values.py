@@ -170,7 +170,17 @@ def has_day_month_dates(series: pd.Series) -> bool:
     >>> has_day_month_dates(pd.Series(["2024-07-01", 45474])), has_day_month_dates(pd.Series(["7/1/2024"]))
     (False, True)
     """
-    return bool(_day_month_parts(series)["y"].notna().any())
+    return first_day_month_date(series) is not None
+
+
+def first_day_month_date(series: pd.Series) -> int | None:
+    """Position of the first day-and-month-first date among ``series`` (None when there is none).
+
+    >>> first_day_month_date(pd.Series(["2024-07-01", None, "7/1/2024"]))
+    2
+    """
+    found = _day_month_parts(series.reset_index(drop=True))["y"].notna().to_numpy()
+    return int(found.argmax()) if found.any() else None
 
 
 def _ordered_dates(values: pd.Series, order: str, tz: str) -> pd.Series:

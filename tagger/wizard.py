@@ -46,7 +46,7 @@ from tagger.project import ProjectSettings, all_fields, config_text, minimal_ove
 from tagger.readers import EXPORT_SUFFIXES, SCAN_ROWS, SheetInfo, head_rows, list_sheets, read_export
 from tagger.readers import Table as RawTable
 from tagger.report import summary_tables
-from tagger.values import has_day_month_dates, month_key, parse_month, proven_date_order
+from tagger.values import first_day_month_date, month_key, parse_month, proven_date_order
 
 NONE = "__none__"
 OTHER = "__other__"
@@ -387,7 +387,7 @@ class Wizard:
         """
         dated = self._date_columns(columns)
         sample = next((values.iloc[proven_at] for values in dated.values()
-                       if (proven_at := _first_day_month_date(values)) is not None), None)
+                       if (proven_at := first_day_month_date(values)) is not None), None)
         if sample is None:
             return
         message = TEXT("date_order", sample=sample)
@@ -677,11 +677,3 @@ def run_wizard(console: Console, prompter: Prompter | None = None, *, folder: Pa
 
 
 __all__ = ["Prompter", "Wizard", "Plan", "NoTerminalError", "run_wizard", "candidate_exports", "raw_columns"]
-
-
-def _first_day_month_date(values: pd.Series) -> int | None:
-    """Position of the first 09/13/2024-style date among ``values`` (one vectorised check, then a search)."""
-    values = values.reset_index(drop=True)
-    if not has_day_month_dates(values):
-        return None
-    return next(i for i in range(len(values)) if has_day_month_dates(values.iloc[i:i + 1]))

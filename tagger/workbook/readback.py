@@ -19,8 +19,10 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import unescape
 
 import python_calamine as calamine
+from xlsxwriter.utility import xl_cell_to_rowcol
 
 from tagger.campaigns import day_text
 from tagger.columns import column_letter, normalize_header
@@ -132,18 +134,7 @@ def _formulas(path: Path, sheet: str, letters: set[str]) -> dict[tuple[int, int]
                 data = tail + chunk
                 for match in pattern.finditer(data):
                     text = (match.group(3) or match.group(4) or b"").decode("utf-8")
-                    found[(int(match.group(2)), _column_index(match.group(1).decode()))] = "=" + _unescape(text)
+                    column = xl_cell_to_rowcol(match.group(1).decode() + "1")[1]
+                    found[(int(match.group(2)), column)] = "=" + unescape(text, {"&quot;": '"', "&apos;": "'"})
                 tail = data[-_OVERLAP:]
     return found
-
-
-def _column_index(letters: str) -> int:
-    number = 0
-    for ch in letters:
-        number = number * 26 + ord(ch) - 64
-    return number - 1
-
-
-def _unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'") \
-        .replace("&amp;", "&")

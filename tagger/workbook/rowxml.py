@@ -29,7 +29,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 import numpy as np
-from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 
 # Deflate level of the streamed sheets and of the package: level 1 is 3× faster than
 # zlib's default 6 on this XML for 1.4× the size (benchmarks/README.md).
@@ -293,15 +293,8 @@ def _widened(match: re.Match[str], last_row: int, last_col: int) -> str:
     first_col, first_row = match.group(1), int(match.group(2))
     end_col = match.group(3) or first_col
     end_row = int(match.group(4) or first_row)
-    col = max(_col_number(end_col), last_col)
+    col = max(xl_cell_to_rowcol(f"{end_col}1")[1], last_col)
     return f'<dimension ref="{first_col}{first_row}:{xl_col_to_name(col)}{max(end_row, last_row)}"/>'
-
-
-def _col_number(letters: str) -> int:
-    number = 0
-    for ch in letters:
-        number = number * 26 + ord(ch) - 64
-    return number - 1
 
 
 def sheet_paths(package: zipfile.ZipFile) -> dict[str, str]:

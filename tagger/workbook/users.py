@@ -237,8 +237,8 @@ def plan_users(result: "TagResult") -> UsersPlan:
     add("active", "formula", [yes if a else no for a in tags["active"].to_numpy(bool).tolist()], 9, "center")
     add("age", "formula", age.tolist(), 9)
     add("idle", "formula", [None if v is pd.NA else int(v) for v in tags["idle_months"].tolist()], 9)
-    prev_labels = {k: fx.prev_state_label(k, lang) for k in tags["prev_group"].unique()}
-    add("prev_state", "formula", [prev_labels[k] for k in tags["prev_group"].tolist()], 14, "text")
+    add("prev_state", "formula", shared_texts(tags["prev_group"], lambda k: fx.prev_state_label(k, lang)), 14,
+        "text")
     count_features = [f for f in result.config.features if f.key in result.users.feature_columns]
     windows = _window_columns(result, columns, letters, keys)
     count_letters = [windows.get(f.field, letters[f.field]) for f in count_features]
