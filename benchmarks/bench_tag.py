@@ -5,6 +5,7 @@ Run on demand, never in the test suite:
     python benchmarks/bench_tag.py                          # 100k users, xlsx and csv
     python benchmarks/bench_tag.py --users 1000000 --formats xlsx
     python benchmarks/bench_tag.py --users 1000000 --formats xlsx --no-pandas   # skip the slow baseline
+    PYTHONPATH=../old python benchmarks/bench_tag.py --no-floor --no-pandas     # another checkout, to compare
 
 Every measurement runs in a fresh subprocess so its peak RSS is its own, and all of them
 run in one invocation so their ratios hold on a busy machine. The baselines:
@@ -155,7 +156,10 @@ def export_for(users: int, fmt: str) -> Path:
 
 def measure(script: str, *args: Path) -> dict:
     """Run ``script`` in a fresh interpreter; its last line is a JSON report."""
-    proc = subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True)
+    # Run outside the checkout: ``python -c`` puts the working folder first on sys.path, which would
+    # shadow a PYTHONPATH pointing at another version of tagger (how before/after runs are compared).
+    proc = subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True,
+                          cwd=tempfile.gettempdir())
     if proc.returncode:
         raise SystemExit(proc.stderr[-2000:])
     return json.loads(proc.stdout.strip().splitlines()[-1])
