@@ -163,7 +163,7 @@ def _level(item: Mapping[str, Any], position: int, where: str, lang: str) -> Ale
                       current, previous)
 
 
-def project(result: "TagResult") -> Projection:
+def project(result: TagResult) -> Projection:
     """Month-to-date active users and the month-end projection of :mod:`tagger.projection`."""
     end = result.month_end
     previous = next((t.active_rate for t in reversed(result.trend) if t.month < result.month), None)
@@ -186,7 +186,7 @@ def _level_masks(levels: list[AlertLevel], idle_days: pd.Series, raw: pd.DataFra
     return out
 
 
-def compute_alerts(result: "TagResult") -> Alerts:
+def compute_alerts(result: TagResult) -> Alerts:
     """The 预警 sheet's content for a run (usually a mid-month refresh)."""
     lang = result.lang
     levels = load_levels(result.config, lang)
@@ -214,7 +214,7 @@ def compute_alerts(result: "TagResult") -> Alerts:
                   _population_messages(levels, projection))
 
 
-def _suggested_actions(result: "TagResult", lang: str) -> tuple[pd.Series, pd.Series]:
+def _suggested_actions(result: TagResult, lang: str) -> tuple[pd.Series, pd.Series]:
     """Channel and content per user: the rule that fired, else the playbook row the group sheets suggest."""
     from tagger.rules import apply_rules, playbook_rules
 

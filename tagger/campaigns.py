@@ -238,7 +238,7 @@ def sample_size(baseline: float, lift: float, confidence: float = CONFIDENCE, po
     1094
     """
     p1, p2 = baseline, baseline + lift
-    if lift <= 0 or not 0 <= p1 or p2 > 1:
+    if lift <= 0 or not p1 >= 0 or p2 > 1:
         return None
     mean = (p1 + p2) / 2
     z_a, z_b = _z(confidence), NormalDist().inv_cdf(power)

@@ -221,7 +221,7 @@ def assign_holdout(picked: pd.DataFrame, share: float | Mapping[str, float], see
 
 def user_draw_key(user_id: object, rule: object, seed: int) -> int:
     """A user's place in a rule's arm draw: a hash of (seed, rule, user ID), the same on every run."""
-    text = f"{seed}|{zlib.crc32(str(rule).encode('utf-8'))}|{user_id}".encode("utf-8")
+    text = f"{seed}|{zlib.crc32(str(rule).encode('utf-8'))}|{user_id}".encode()
     return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
 
 
@@ -365,12 +365,11 @@ def write_xlsx(table: pd.DataFrame, path: Path) -> Path:
 
 def write_csv(table: pd.DataFrame, path: Path) -> Path:
     """One list as UTF-8 csv with BOM; text that a spreadsheet would run is prefixed with ``'``."""
-    with atomic_output(path) as temp:
-        with temp.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow([csv_safe(c) for c in table.columns])
-            for values in table.itertuples(index=False, name=None):
-                writer.writerow([csv_safe(v) for v in values])
+    with atomic_output(path) as temp, temp.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([csv_safe(c) for c in table.columns])
+        for values in table.itertuples(index=False, name=None):
+            writer.writerow([csv_safe(v) for v in values])
     return path
 
 

@@ -264,7 +264,7 @@ class HistoryStore:
             raise self._failure(exc) from None
 
     @classmethod
-    def open_read_only(cls, path: str | Path) -> "HistoryStore | None":
+    def open_read_only(cls, path: str | Path) -> HistoryStore | None:
         """The store over a read-only connection; None when there is no history yet.
 
         Opening normally creates the file, switches it to WAL and migrates it, all of
@@ -359,7 +359,7 @@ class HistoryStore:
         if conn is not None:
             conn.close()
 
-    def __enter__(self) -> "HistoryStore":
+    def __enter__(self) -> HistoryStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

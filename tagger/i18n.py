@@ -22,7 +22,7 @@ from contextlib import contextmanager
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 _current = "zh"
-CATALOGS: dict[str, "Catalog"] = {}
+CATALOGS: dict[str, Catalog] = {}
 
 
 def set_language(lang: str) -> None:

@@ -67,7 +67,7 @@ class MonthMetrics:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> "MonthMetrics":
+    def from_dict(cls, data: Mapping[str, object]) -> MonthMetrics:
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})  # type: ignore[arg-type]
 

@@ -69,7 +69,7 @@ class ProjectSettings:
     source_note: str | None = None
 
     @classmethod
-    def from_config(cls, config: Config) -> "ProjectSettings":
+    def from_config(cls, config: Config) -> ProjectSettings:
         """Start from a loaded config (a preset, or an existing project file)."""
         history = config.raw.get("history", {}).get("path", HISTORY_NAME)
         return cls(

@@ -219,7 +219,7 @@ def snapshots_of(items: Sequence[dict[str, object]]) -> list[Snapshot]:
     return out
 
 
-def for_result(result: "TagResult") -> MonthEnd:
+def for_result(result: TagResult) -> MonthEnd:
     """The month end of a run: cut-off from the data, model calibrated on history's snapshots."""
     month = result.month
     as_of = cutoff(result.users.frame["last_active_date"], month)

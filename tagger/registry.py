@@ -232,7 +232,7 @@ class Registry:
         lines.append(f"{indent}ELSE '{last.key}' END")
         return "\n".join(lines)
 
-    def with_entries(self, extra: Iterable[Entry]) -> "Registry":
+    def with_entries(self, extra: Iterable[Entry]) -> Registry:
         """A copy with more entries (a new segment goes in one call)."""
         return Registry((*self.entries, *extra), self.rates)
 

@@ -60,7 +60,7 @@ def _pct(value: float | None) -> str:
     return TEXT("unknown") if value is None else f"{value:.2%}"
 
 
-def summary_tables(result: "TagResult") -> tuple[Table, Table]:
+def summary_tables(result: TagResult) -> tuple[Table, Table]:
     """The segment table and the KPI table of a run."""
     m = result.metrics
     segments = Table(title=TEXT("title", month=m.month, rows=f"{m.rows:,}"), title_justify="left")
@@ -84,7 +84,7 @@ def _gap_text(gap: float | None) -> str:
     return f"[{style}]{gap:+.2%}[/]" if gap is not None else ""
 
 
-def _kpi_table(result: "TagResult") -> Table:
+def _kpi_table(result: TagResult) -> Table:
     """The KPIs; on a mid-month export every month-to-date figure says so, and the projection follows."""
     m, end = result.metrics, result.month_end
     mid = not end.month_complete
@@ -113,7 +113,7 @@ def _kpi_table(result: "TagResult") -> Table:
     return kpis
 
 
-def print_summary(result: "TagResult", console: Console) -> None:
+def print_summary(result: TagResult, console: Console) -> None:
     """What a person sees after ``tagger tag``: tables, notes, warnings and the output path."""
     for table in summary_tables(result):
         console.print(table)
@@ -125,7 +125,7 @@ def print_summary(result: "TagResult", console: Console) -> None:
         console.print(f"[bold green]{escape(TEXT('written', path=result.output))}[/]")
 
 
-def result_json(result: "TagResult") -> dict[str, Any]:
+def result_json(result: TagResult) -> dict[str, Any]:
     """The one JSON object ``--json`` prints."""
     m = result.metrics
     segments: dict[str, int | None] = dict(m.segments)

@@ -319,7 +319,7 @@ def placeholder_dates(series: pd.Series, kinds: pd.Series | None = None) -> pd.S
     texts = (kinds == "text").to_numpy()
     if texts.any():
         values = series.to_numpy()[texts]
-        if any(v[:4].strip() and not v.lstrip()[:2] in ("19", "20") for v in values):  # rare: check each
+        if any(v[:4].strip() and v.lstrip()[:2] not in ("19", "20") for v in values):  # rare: check each
             years = [_year(v, "text") for v in values]
             found[texts] = [y is not None and not _IN_RANGE[0] <= y <= _IN_RANGE[1] for y in years]
     return found

@@ -638,9 +638,8 @@ def _config_for_run(plan: Plan) -> Iterator[Path]:
 
 def execute(plan: Plan, console: Console) -> TagResult:
     """Run the pipeline with the plan (progress bars on the console); save the config on success."""
-    with _config_for_run(plan) as config:
-        with RichProgress(console) as progress:
-            result = run(replace(plan.options, config=config), progress)
+    with _config_for_run(plan) as config, RichProgress(console) as progress:
+        result = run(replace(plan.options, config=config), progress)
     # The temp file is gone now; point at the saved config (or none) for whoever reads the result.
     saved = plan.config_path if plan.save else None
     return replace(result, options=replace(plan.options, config=saved), config=replace(result.config, source=saved))

@@ -18,7 +18,7 @@ import pytest
 
 from tagger.campaigns import ab_tests, research_summary, sample_size
 from tagger.config import load_config
-from tagger.contacts import ContactOptions, assign_arms, assign_holdout, holdout_shares, make_contacts
+from tagger.contacts import assign_arms, assign_holdout, holdout_shares
 from tagger.errors import ConfigError
 from tagger.history import SCHEMA, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_VERSION, HistoryStore
 from tagger.pipeline import TagOptions

@@ -8,7 +8,6 @@ abort the process, which must not take the test session with it.
 
 from __future__ import annotations
 
-import json
 
 import os
 import random

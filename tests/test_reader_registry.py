@@ -137,7 +137,7 @@ def test_wizard_previews_through_the_reader(tmp_path: Path) -> None:
     assert columns.headers == ["会员号", "开户日", "最后一次打开"]
     assert columns.samples["最后一次打开"] == ["2024-07-02"]
     broken = tmp_path / "broken.csv"
-    broken.write_bytes("会员号,开户日\n".encode("utf-8") * 20 + b"\xff\xfe\xfa,x\n")
+    broken.write_bytes("会员号,开户日\n".encode() * 20 + b"\xff\xfe\xfa,x\n")
     assert raw_columns(broken, None).headers == []  # the reader's own decoding error is what the wizard shows
 
 

@@ -510,7 +510,7 @@ def test_csv_title_rows_blank_lines_and_row_numbers(tmp_path: Path) -> None:
 
 def test_crlf_csv(tmp_path: Path) -> None:
     path = tmp_path / "crlf.csv"
-    path.write_bytes("用户ID,注册时间,最近一次活跃时间\r\n1,x,y\r\n\r\n2,x,y\r\n".encode("utf-8"))
+    path.write_bytes("用户ID,注册时间,最近一次活跃时间\r\n1,x,y\r\n\r\n2,x,y\r\n".encode())
     table = read_export(path)
     assert list(table.frame.index) == [2, 4]
     assert table.frame.loc[4, "最近一次活跃时间"] == "y"
@@ -546,9 +546,9 @@ def test_unclosed_quote_names_the_row(tmp_path: Path) -> None:
 def test_decode_errors_across_chunk_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The chunk boundary falls inside 四, right before the bad byte: the decoder holds
     # part of 四 when it fails, and the reported offset must allow for that.
-    prefix = "用户ID,注册时间,最近一次活跃时间\n1,张三丰李".encode("utf-8")
+    prefix = "用户ID,注册时间,最近一次活跃时间\n1,张三丰李".encode()
     path = tmp_path / "chunks.csv"
-    path.write_bytes(prefix + "四".encode("utf-8") + b"\xff,y\n")
+    path.write_bytes(prefix + "四".encode() + b"\xff,y\n")
     monkeypatch.setattr(text_reader, "_CHUNK", len(prefix) + 1)
     with pytest.raises(InputError) as excinfo:
         read_export(path)
@@ -569,7 +569,7 @@ def test_undecodable_bytes_name_the_row(tmp_path: Path) -> None:
 
 def test_damaged_utf8_is_not_read_as_gb18030(tmp_path: Path) -> None:
     path = tmp_path / "damaged.csv"
-    head = "用户ID,注册时间,最近一次活跃时间,昵称\n1,x,y,张三丰\n2,x,y,李四\n".encode("utf-8")
+    head = "用户ID,注册时间,最近一次活跃时间,昵称\n1,x,y,张三丰\n2,x,y,李四\n".encode()
     path.write_bytes(head + b"3,x,y,\xed\xa0\x80\n")  # an encoded surrogate: invalid UTF-8
     with pytest.raises(InputError) as excinfo:
         read_export(path)

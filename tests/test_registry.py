@@ -31,20 +31,20 @@ AT_RISK = Entry(
 
 def test_the_segment_lists_are_the_registrys() -> None:
     assert segments.SEGMENTS == ("new", "last_month_new", "active", "awakened", "returned", "dormant", "churned")
-    assert segments.SEGMENTS == REGISTRY.segments
+    assert REGISTRY.segments == segments.SEGMENTS
     assert segments.GROUPS == REGISTRY.groups == params.PICKABLE_GROUPS
     assert segments.GROUPS[-3:] == ("churned_driving", "churned_not_driving", "churned")
     assert segments.UNSPLIT == REGISTRY.unsplit == "active_unsplit"
     assert segments.UNSPLIT_PARTS == REGISTRY.unsplit_parts == ("active", "awakened", "returned")
-    assert segments.ACTIVE_SEGMENTS == REGISTRY.active_segments
+    assert REGISTRY.active_segments == segments.ACTIVE_SEGMENTS
     assert segments.PREV_GROUPS == REGISTRY.prev_groups == ("new", "old_active", "dormant", "churned")
     assert config.PLAY_GROUPS == REGISTRY.play_groups == (*REGISTRY.groups, REGISTRY.unsplit)
-    assert config.PLAY_GOALS == ("active_rate", *REGISTRY.rates)
-    assert forecast.RATES == REGISTRY.rates
+    assert ("active_rate", *REGISTRY.rates) == config.PLAY_GOALS
+    assert REGISTRY.rates == forecast.RATES
     assert metrics.RATE_BASES == REGISTRY.rate_bases == {
         "old_retention": "old_active", "new_retention": "new", "awaken_rate": "dormant", "return_rate": "churned"}
     assert metrics.COMEBACK == ("new", "awakened", "returned") and metrics.QUICK_BASE == "dormant"
-    assert playbook.FALLBACK == REGISTRY.fallback
+    assert REGISTRY.fallback == playbook.FALLBACK
     assert overview.SHOWN_GROUPS == REGISTRY.shown == REGISTRY.groups[:-1]
 
 

@@ -23,7 +23,7 @@ def clickhouse(tmp_path_factory: pytest.TempPathFactory):
     chs.close()
 
 
-def run_clickhouse(chs, sql: str, snapshot: Path, out: Path) -> "object":
+def run_clickhouse(chs, sql: str, snapshot: Path, out: Path) -> object:
     """Run ``sql`` over ``snap.users`` (a view of the Parquet file); the result comes back via Parquet."""
     chs.query(f"CREATE OR REPLACE VIEW snap.users AS SELECT * FROM file('{snapshot}', Parquet)")
     chs.query(f"SELECT * FROM ({sql}) INTO OUTFILE '{out}' TRUNCATE FORMAT Parquet")

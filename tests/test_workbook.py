@@ -202,7 +202,7 @@ def test_continuation_sheets_keep_every_row(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr(users_sheet, "EXCEL_MAX_ROWS", 11)  # 10 users per sheet
     result = edge(tmp_path)
     book = openpyxl.load_workbook(result.output, data_only=True)
-    assert ["用户明细", "用户明细(2)", "用户明细(3)"] == [n for n in book.sheetnames if n.startswith("用户明细")]
+    assert [n for n in book.sheetnames if n.startswith("用户明细")] == ["用户明细", "用户明细(2)", "用户明细(3)"]
     ids = [c.value for n in ("用户明细", "用户明细(2)", "用户明细(3)") for c in book[n]["A"][1:]]
     assert ids == result.users.frame["user_id"].tolist()
     rows = {r[0].value: r for r in book["总览"].iter_rows() if isinstance(r[0].value, str)}

@@ -249,7 +249,7 @@ class RichProgress:
                              TimeElapsedColumn(), console=console, transient=False)
         self.task: int | None = None
 
-    def __enter__(self) -> "RichProgress":
+    def __enter__(self) -> RichProgress:
         self.bars.start()
         return self
 

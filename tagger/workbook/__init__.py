@@ -53,17 +53,17 @@ WORKBOOK_OPTIONS = {
 }
 
 
-def _has_layers(result: "TagResult") -> bool:
+def _has_layers(result: TagResult) -> bool:
     """价值分层 only with ``[value_layers]``."""
     return "value_layer" in result.tags
 
 
-def _has_research(result: "TagResult") -> bool:
+def _has_research(result: TagResult) -> bool:
     research = getattr(result, "research", None)
     return research is not None and len(research) > 0
 
 
-def _has_unmatched(result: "TagResult") -> bool:
+def _has_unmatched(result: TagResult) -> bool:
     """未匹配人工标注 when a refresh carried overrides for users this export does not hold."""
     return result.carried is not None and len(result.carried.unmatched) > 0
 
@@ -72,7 +72,7 @@ def _named(key: str) -> Callable[[], str]:
     return lambda: SHEET_NAMES(key)
 
 
-def _report(key: str) -> Callable[["TagResult"], list[Tab]]:
+def _report(key: str) -> Callable[[TagResult], list[Tab]]:
     """The refresh-only sheets (预警, 复盘), when the result carries them."""
     return single(lambda: REPORT_SHEETS(key), lambda result: getattr(result, key, None) is not None)
 
@@ -97,13 +97,13 @@ SHEETS: tuple[Sheet, ...] = (
 )
 
 
-def sheet_order(result: "TagResult") -> list[str]:
+def sheet_order(result: TagResult) -> list[str]:
     """Names of the sheets ``write_workbook`` writes for ``result``, in order (in the run's language)."""
     with language(result.lang):
         return [tab.name for sheet in SHEETS for tab in sheet.tabs(result)]
 
 
-def write_workbook(result: "TagResult", path: Path, progress: "Progress | None" = None) -> Path:
+def write_workbook(result: TagResult, path: Path, progress: Progress | None = None) -> Path:
     """Write the tagged workbook to ``path`` (atomically, backing up an existing file)."""
     progress = progress or SilentProgress()
     with language(result.lang), atomic_output(Path(path)) as temp, \
@@ -125,7 +125,7 @@ def write_workbook(result: "TagResult", path: Path, progress: "Progress | None" 
     return Path(path)
 
 
-def sheet_context(workbook: Any, result: "TagResult", progress: "Progress | None" = None) -> SheetContext:
+def sheet_context(workbook: Any, result: TagResult, progress: Progress | None = None) -> SheetContext:
     """The context every sheet of ``result`` is written with (the Users plan, the forecast plan, the groups)."""
     plan = users.plan_users(result)
     forecast = plan_forecast(result)  # before any sheet: a target period out of reach fails fast
@@ -133,7 +133,7 @@ def sheet_context(workbook: Any, result: "TagResult", progress: "Progress | None
                         progress or SilentProgress())
 
 
-def _write_all(workbook: Any, result: "TagResult", progress: "Progress") -> list[SheetRows]:
+def _write_all(workbook: Any, result: TagResult, progress: Progress) -> list[SheetRows]:
     """Every sheet of :data:`SHEETS` but the big row blocks, which are returned to be streamed in by
     :func:`rowxml.splice`."""
     ctx = sheet_context(workbook, result, progress)

@@ -241,7 +241,7 @@ def _group_text(key: object) -> str:
     return segment_label(str(key)) if key in (*GROUPS, *SEGMENTS, UNSPLIT) else str(key)
 
 
-def write_alerts(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
+def write_alerts(ctx: SheetContext, ws: Any, tab: Tab) -> None:
     """Fill the 预警 sheet from ``result.alerts``."""
     styles, result = ctx.styles, ctx.result
     alerts = result.alerts
@@ -361,7 +361,7 @@ def _verdict(record: dict[str, Any]) -> str:
     return TEXT("unclear")
 
 
-def write_review(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
+def write_review(ctx: SheetContext, ws: Any, tab: Tab) -> None:
     """Fill the 复盘 sheet from ``result.review``."""
     styles, result = ctx.styles, ctx.result
     review = result.review
@@ -507,7 +507,7 @@ def _at_risk_check(sheet: _Sheet, check: Any) -> None:
         sheet.cells([TEXT(key), value], ["text", kind])
 
 
-def _channel_text(result: "TagResult") -> Any:
+def _channel_text(result: TagResult) -> Any:
     lang = get_language()
     names = {c.key: c.label(lang) for c in result.config.channels}
     return lambda key: names.get(str(key), str(key))

@@ -60,7 +60,7 @@ TEXT = Catalog(
 )
 
 
-def write_preferences(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
+def write_preferences(ctx: SheetContext, ws: Any, tab: Tab) -> None:
     """Fill the Preferences sheet."""
     workbook, styles, result, plan, groups = ctx.workbook, ctx.styles, ctx.result, ctx.users, ctx.groups
     count_cells, cum_cell = ctx.overview.groups, ctx.overview.cumulative
@@ -143,7 +143,7 @@ def _preference_charts(workbook: Any, ws: Any, grid: Grid, features: Any, group_
     ws.insert_chart(group_last + 2, 0, by_group)
 
 
-def write_transitions(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
+def write_transitions(ctx: SheetContext, ws: Any, tab: Tab) -> None:
     """Fill the Transitions sheet (a note instead of the matrix when history lacks last month)."""
     styles, result, plan, groups = ctx.styles, ctx.result, ctx.users, ctx.groups
     grid = Grid(ws, SHEETS("transitions"))

@@ -132,7 +132,7 @@ class Plan:
         return [i for i, a in enumerate(self.assumptions) if a.month in self.period]
 
 
-def plan(result: "TagResult") -> Plan:
+def plan(result: TagResult) -> Plan:
     """The assumptions, projection and (for a named period) its actual months of this run."""
     m, config = result.metrics, result.config
     period = list(config.target_months)
@@ -151,7 +151,7 @@ def plan(result: "TagResult") -> Plan:
     return Plan(period, actual, assumptions, projections)
 
 
-def write_forecast(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
+def write_forecast(ctx: SheetContext, ws: Any, tab: Tab) -> None:
     """Fill the Forecast sheet from this run's :func:`plan` (made before any sheet, so it fails fast)."""
     workbook, styles, result, cells, forecast = ctx.workbook, ctx.styles, ctx.result, ctx.overview, ctx.forecast
     grid = Grid(ws, SHEETS("forecast"))
@@ -197,7 +197,7 @@ def _columns() -> list[str]:
     return ["month", *INPUTS, *COMPUTED]
 
 
-def _write_start(grid: Grid, styles: Styles, result: "TagResult", cells: OverviewCells) -> dict[str, str]:
+def _write_start(grid: Grid, styles: Styles, result: TagResult, cells: OverviewCells) -> dict[str, str]:
     """This month, linked to the Overview; returns its cells by key."""
     m = result.metrics
     grid.text(3, 0, TEXT("start"), styles["section"])
@@ -214,7 +214,7 @@ def _write_start(grid: Grid, styles: Styles, result: "TagResult", cells: Overvie
     return out
 
 
-def _write_actuals(grid: Grid, ws: Any, styles: Styles, result: "TagResult", p: Plan, start: dict[str, str],
+def _write_actuals(grid: Grid, ws: Any, styles: Styles, result: TagResult, p: Plan, start: dict[str, str],
                    top: int) -> str:
     """The period's months so far: records from history, this month linked live; returns the rates' range."""
     m = result.metrics
@@ -243,7 +243,7 @@ def _write_actuals(grid: Grid, ws: Any, styles: Styles, result: "TagResult", p: 
     return f"{grid.ref(top + 2, rate_col, sheet=False)}:{grid.ref(last, rate_col, sheet=False)}"
 
 
-def _write_projection(ws: Any, grid: Grid, styles: Styles, result: "TagResult", p: Plan,
+def _write_projection(ws: Any, grid: Grid, styles: Styles, result: TagResult, p: Plan,
                       start: dict[str, str], top: int, actual_rates: str | None) -> int:
     """Assumptions, projection, the (period) average and the needed rates; returns the first free row."""
     m = result.metrics

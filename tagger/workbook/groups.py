@@ -117,12 +117,12 @@ def carried_row(row: Mapping[str, object]) -> dict[str, str]:
     return out
 
 
-def tabs(result: "TagResult") -> list[Tab]:
+def tabs(result: TagResult) -> list[Tab]:
     """One strategy sheet per group shown on 总览."""
     return [Tab(sheet_name(group), group) for group in shown_groups(result)]
 
 
-def write_group_sheet(ctx: "SheetContext", ws: Any, tab: Tab) -> Published:
+def write_group_sheet(ctx: SheetContext, ws: Any, tab: Tab) -> Published:
     """Fill one group's strategy sheet; publishes its member rows, streamed in at the end."""
     styles, result, plan, group = ctx.styles, ctx.result, ctx.users, tab.part
     lang = get_language()
@@ -195,7 +195,7 @@ def write_group_sheet(ctx: "SheetContext", ws: Any, tab: Tab) -> Published:
     return Published(rows=[_members(styles, result, name, members, plays, header_row + 1, lang)])
 
 
-def _write_playbook(grid: Grid, ws: Any, styles: Styles, result: "TagResult", group: str, row: int,
+def _write_playbook(grid: Grid, ws: Any, styles: Styles, result: TagResult, group: str, row: int,
                     lang: str) -> int:
     """The playbook table with dropdowns; returns the next free row."""
     config = result.config
@@ -221,7 +221,7 @@ def _write_playbook(grid: Grid, ws: Any, styles: Styles, result: "TagResult", gr
     return last + 1
 
 
-def _members(styles: Styles, result: "TagResult", name: str, members: np.ndarray, plays: Sequence[Play],
+def _members(styles: Styles, result: TagResult, name: str, members: np.ndarray, plays: Sequence[Play],
              first_row: int, lang: str) -> SheetRows:
     """The group's users below the summary, as rows streamed in by :func:`rowxml.splice`."""
     frame = result.users.frame
@@ -249,7 +249,7 @@ def _texts(values: Sequence[object]) -> list[str]:
     return [v if isinstance(v, str) else "" for v in values]
 
 
-def _column(result: "TagResult", name: str, members: np.ndarray) -> list[str]:
+def _column(result: TagResult, name: str, members: np.ndarray) -> list[str]:
     """A text column of the tags for the members ("" where absent)."""
     if name not in result.tags:
         return [""] * len(members)

@@ -42,7 +42,7 @@ TEXT = Catalog(
 )
 
 
-def _help(result: "TagResult") -> str:
+def _help(result: TagResult) -> str:
     layers = result.config.value_layers
     assert layers is not None
     recency = (TEXT("recency_days", header=layers.recency) if layers.recency else TEXT("recency_active"))
@@ -50,7 +50,7 @@ def _help(result: "TagResult") -> str:
     return TEXT("help", value=layers.value, recency=recency, frequent=frequent)
 
 
-def write_layers(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
+def write_layers(ctx: SheetContext, ws: Any, tab: Tab) -> None:
     """Fill the Value layers sheet: the cuts, then layer × group counts with totals."""
     styles, result, plan, groups = ctx.styles, ctx.result, ctx.users, ctx.groups
     layers = result.config.value_layers

@@ -133,13 +133,13 @@ def _lines(text: str, width: float) -> int:
     return total
 
 
-def _prefs_key(result: "TagResult") -> str:
+def _prefs_key(result: TagResult) -> str:
     """Sessions only when the export had the active days they are taken of (else the total is used)."""
     sessions = result.config.preference_share_of == "sessions" and "active_days" in result.users.frame
     return "prefs_sessions_text" if sessions else "prefs_text"
 
 
-def _window_text(result: "TagResult") -> str:
+def _window_text(result: TagResult) -> str:
     """Which months the preference counts cover: the export's own totals, or this month plus history."""
     found = result.window_months
     if found is None:
@@ -152,7 +152,7 @@ def _window_text(result: "TagResult") -> str:
                 missing=missing).strip()
 
 
-def _layers_text(result: "TagResult") -> str:
+def _layers_text(result: TagResult) -> str:
     """How the value layers are cut, in this run's words."""
     layers = result.config.value_layers
     assert layers is not None
@@ -164,7 +164,7 @@ def _layers_text(result: "TagResult") -> str:
     return TEXT("layers_text", value=layers.value, how=how, recency=recency, frequent=frequent, **names)
 
 
-def write_notes(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
+def write_notes(ctx: SheetContext, ws: Any, tab: Tab) -> None:
     """Fill the Notes sheet."""
     styles, result = ctx.styles, ctx.result
     grid = Grid(ws, SHEETS("notes"))

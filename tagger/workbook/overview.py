@@ -61,7 +61,7 @@ class OverviewCells:
     quick_ratio: str = ""
 
 
-def shown_groups(result: "TagResult") -> list[str]:
+def shown_groups(result: TagResult) -> list[str]:
     """The 8 groups, plus 流失用户 (是否开车 unknown) and the unsplit group when they have users."""
     counts = result.tags["group"].value_counts()
     extra = [k for k in ("churned", UNSPLIT) if counts.get(k, 0)]
@@ -70,7 +70,7 @@ def shown_groups(result: "TagResult") -> list[str]:
     return [*SHOWN_GROUPS, *extra]
 
 
-def write_overview(ctx: "SheetContext", ws: Any, tab: "Tab") -> Published:
+def write_overview(ctx: SheetContext, ws: Any, tab: Tab) -> Published:
     """Fill the Overview sheet; publishes where its key numbers are."""
     styles, result, plan, workbook = ctx.styles, ctx.result, ctx.users, ctx.workbook
     grid = Grid(ws, SHEETS("overview"))
@@ -165,7 +165,7 @@ def write_overview(ctx: "SheetContext", ws: Any, tab: "Tab") -> Published:
     return Published(cells=cells)
 
 
-def _write_rates(grid: Grid, styles: Styles, result: "TagResult", plan: UsersPlan, row: int, cum_ref: str,
+def _write_rates(grid: Grid, styles: Styles, result: TagResult, plan: UsersPlan, row: int, cum_ref: str,
                  local: dict[str, str], cells: OverviewCells) -> int:
     """Bases from 上月状态 (+ users who left since last month), retained = also 本月活跃 = 是."""
     m = result.metrics
@@ -205,12 +205,12 @@ def _write_rates(grid: Grid, styles: Styles, result: "TagResult", plan: UsersPla
     return unknown_row + 1
 
 
-def _history(result: "TagResult") -> list[MonthMetrics]:
+def _history(result: TagResult) -> list[MonthMetrics]:
     """Earlier months from history, oldest first (this month excluded: it is live)."""
     return [t for t in result.trend if t.month < result.month][-(HISTORY_MONTHS - 1):]
 
 
-def history_groups(result: "TagResult", keys: list[str]) -> list[str]:
+def history_groups(result: TagResult, keys: list[str]) -> list[str]:
     """This month's groups plus any an earlier month had (上月状态未知, 流失用户), so every row adds up."""
     earlier = _history(result)
     extra = [k for k in ("churned", UNSPLIT) if k not in keys and any(_history_value(t, f"g:{k}") for t in earlier)]
@@ -239,7 +239,7 @@ def _history_value(t: MonthMetrics, key: str) -> object:
     return getattr(t, key)
 
 
-def _write_history(grid: Grid, styles: Styles, result: "TagResult", keys: list[str], top: int,
+def _write_history(grid: Grid, styles: Styles, result: TagResult, keys: list[str], top: int,
                    local: dict[str, str], cells: OverviewCells, plan: UsersPlan) -> int:
     """The monthly table (earlier months as records, this month live); returns the number of month rows."""
     grid.text(top - 1, 0, HEADINGS("trend"), styles["section"])

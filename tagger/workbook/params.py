@@ -89,7 +89,7 @@ class ParamCells:
     month_no: int
 
 
-def _word_lists(workbook: Any, grid: Grid, styles: Styles, result: "TagResult") -> None:
+def _word_lists(workbook: Any, grid: Grid, styles: Styles, result: TagResult) -> None:
     """Keyword → preference and yes/no spellings, right of the parameters; the formulas name them."""
     left, top = 5, 2
     table = fx.keyword_table(result.config.features, get_language())
@@ -111,7 +111,7 @@ def _word_lists(workbook: Any, grid: Grid, styles: Styles, result: "TagResult") 
         grid.ws.set_column(col, col, width)
 
 
-def _layer_cuts(workbook: Any, grid: Grid, styles: Styles, result: "TagResult", top: int) -> None:
+def _layer_cuts(workbook: Any, grid: Grid, styles: Styles, result: TagResult, top: int) -> None:
     """The value-layer cuts as named input cells: the Users sheet's 价值分层 formulas read them."""
     layers = result.config.value_layers
     assert layers is not None
@@ -138,7 +138,7 @@ def status_label(key: str) -> str:
     return TEXT(f"status_{key}")
 
 
-def write_params(ctx: "SheetContext", ws: Any, tab: "Tab") -> Published:
+def write_params(ctx: SheetContext, ws: Any, tab: Tab) -> Published:
     """Fill the 参数 sheet and define the names the formulas use."""
     workbook, styles, result = ctx.workbook, ctx.styles, ctx.result
     name = SHEETS("params")

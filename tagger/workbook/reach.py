@@ -92,7 +92,7 @@ def play_headline(strategy: str, content: str) -> str:
     return f"{strategy}：{content}" if content else strategy
 
 
-def _starter_rows(result: "TagResult") -> list[dict[str, object]]:
+def _starter_rows(result: TagResult) -> list[dict[str, object]]:
     """This month's playbook, one row per play, for ops to complete."""
     lang = get_language()
     channels = {c.key: c.label(lang) for c in result.config.channels}
@@ -112,7 +112,7 @@ def _number(value: object) -> float | None:
     return None
 
 
-def write_reach(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
+def write_reach(ctx: SheetContext, ws: Any, tab: Tab) -> None:
     """Fill the Channel reach sheet."""
     styles, result = ctx.styles, ctx.result
     grid = Grid(ws, SHEETS("reach"))
@@ -168,7 +168,7 @@ def _validations(ws: Any, col: dict[str, int], first: int, last: int) -> None:
         ws.data_validation(first, col[key], last, col[key], {"validate": "decimal", "criteria": ">=", "value": 0})
 
 
-def _summaries(grid: Grid, styles: Styles, result: "TagResult", rows: list[dict[str, object]],
+def _summaries(grid: Grid, styles: Styles, result: TagResult, rows: list[dict[str, object]],
                col: dict[str, int], first: int, last: int, left: int) -> None:
     """Per channel and per group: sums by SUMIFS and the same four rates over the sums."""
     lang = get_language()

@@ -62,7 +62,7 @@ def _day(value: object) -> dt.date | None:
         return None
 
 
-def write_research(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
+def write_research(ctx: SheetContext, ws: Any, tab: Tab) -> None:
     """One row per drawn user: month, ID, group, date drawn (data), answer and reason (inputs)."""
     styles, result = ctx.styles, ctx.result
     frame: pd.DataFrame = result.research

@@ -50,16 +50,16 @@ class SheetContext:
     """Everything a sheet writer may read; built once, before the first sheet is added."""
 
     workbook: Any
-    styles: "Styles"
-    result: "TagResult"
-    users: "UsersPlan"
-    forecast: "ForecastPlan"
+    styles: Styles
+    result: TagResult
+    users: UsersPlan
+    forecast: ForecastPlan
     groups: list[str]
-    progress: "Progress"
+    progress: Progress
     published: dict[str, Any] = field(default_factory=dict)  # sheet key -> its Published.cells
 
     @property
-    def overview(self) -> "OverviewCells":
+    def overview(self) -> OverviewCells:
         """The 总览 cells (counts, MAU, rates) the forecast and preference sheets start from."""
         return self.published["overview"]
 
@@ -70,7 +70,7 @@ class Page:
 
     paper: int | None = None
 
-    def apply(self, ws: "Worksheet") -> None:
+    def apply(self, ws: Worksheet) -> None:
         ws.set_landscape()
         if self.paper is not None:
             ws.set_paper(self.paper)
@@ -93,15 +93,15 @@ class Sheet:
     """
 
     key: str
-    tabs: Callable[["TagResult"], list[Tab]]
+    tabs: Callable[[TagResult], list[Tab]]
     write: Writer
     rank: int = 2
     page: Page | None = None
 
 
-def single(name: Callable[[], str], when: Callable[["TagResult"], bool] | None = None
-           ) -> Callable[["TagResult"], list[Tab]]:
+def single(name: Callable[[], str], when: Callable[[TagResult], bool] | None = None
+           ) -> Callable[[TagResult], list[Tab]]:
     """Tabs of a one-tab sheet: its (translated) name, when ``when`` holds for the result."""
-    def tabs(result: "TagResult") -> list[Tab]:
+    def tabs(result: TagResult) -> list[Tab]:
         return [Tab(name())] if when is None or when(result) else []
     return tabs

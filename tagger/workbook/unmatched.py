@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from tagger.workbook.sheet import SheetContext, Tab
 
 
-def write_unmatched(ctx: "SheetContext", ws: Any, tab: "Tab") -> None:
+def write_unmatched(ctx: SheetContext, ws: Any, tab: Tab) -> None:
     """Every carried row without a home, as text (IDs stay exact)."""
     styles, result = ctx.styles, ctx.result
     frame = result.carried.unmatched if result.carried is not None else None

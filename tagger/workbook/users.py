@@ -131,7 +131,7 @@ def sheet_names(rows: int) -> Iterator[tuple[str, int, int]]:
         yield (base if part == 0 else f"{base}({part + 1})"), start, min(start + per_sheet, rows)
 
 
-def _source_columns(result: "TagResult") -> list[Column]:
+def _source_columns(result: TagResult) -> list[Column]:
     """The export's own columns, with the parsed dates and counts the formulas read."""
     raw = result.table.frame
     users = result.users
@@ -204,7 +204,7 @@ def _counts_as_read(raw: pd.Series, parsed: pd.Series) -> list[Any]:
     return out
 
 
-def plan_users(result: "TagResult") -> UsersPlan:
+def plan_users(result: TagResult) -> UsersPlan:
     """Columns and letters of the Users sheet for ``result``."""
     lang = get_language()
     columns = _source_columns(result)
@@ -310,7 +310,7 @@ def plan_users(result: "TagResult") -> UsersPlan:
     return UsersPlan(columns=columns, letters=letters, sheets=list(sheet_names(len(tags))), rows=len(tags))
 
 
-def _shared_letter(result: "TagResult", columns: list[Column], letters: dict[str, str], name: str) -> str | None:
+def _shared_letter(result: TagResult, columns: list[Column], letters: dict[str, str], name: str) -> str | None:
     """The letter of a value-layer column, also when another field's column holds it (e.g. a usage count)."""
     if name in letters:
         return letters[name]
@@ -321,7 +321,7 @@ def _shared_letter(result: "TagResult", columns: list[Column], letters: dict[str
     return letters[key]
 
 
-def _window_columns(result: "TagResult", columns: list[Column], letters: dict[str, str],
+def _window_columns(result: TagResult, columns: list[Column], letters: dict[str, str],
                     keys: list[str]) -> dict[str, str]:
     """Monthly counts: each count's two earlier months (history, data) and its 3-month window (formula).
 
@@ -354,7 +354,7 @@ def shared_texts(series: pd.Series, convert: Callable[[Any], Any] | None = None)
     return [lookup.get(key, key) for key in series.tolist()]
 
 
-def _typed_columns(result: "TagResult") -> tuple[list[str], list[str]]:
+def _typed_columns(result: TagResult) -> tuple[list[str], list[str]]:
     """人工标签 and 备注 as the sheet shows them: carried by a refresh, else the stored ones ``tag`` applied."""
     carried, tags = result.carried, result.tags
     if carried is not None:
@@ -364,12 +364,12 @@ def _typed_columns(result: "TagResult") -> tuple[list[str], list[str]]:
     return labels, tags["remark"].tolist() if "remark" in tags else blank
 
 
-def tabs(result: "TagResult") -> list[Tab]:
+def tabs(result: TagResult) -> list[Tab]:
     """One tab per 1,048,575 users, each holding its (first, stop) rows of the tags."""
     return [Tab(name, (start, stop)) for name, start, stop in sheet_names(len(result.tags))]
 
 
-def write_users(ctx: "SheetContext", ws: Worksheet, tab: Tab) -> Published:
+def write_users(ctx: SheetContext, ws: Worksheet, tab: Tab) -> Published:
     """Set up one Users sheet; publishes its rows, streamed in by :func:`rowxml.splice`."""
     start, stop = tab.part
     return Published(rows=[_write_part(ws, ctx.styles, ctx.users, tab.name, start, stop, ctx.progress)])
@@ -406,7 +406,7 @@ def _cells(styles: Styles, plan: UsersPlan, start: int, stop: int) -> list[Colum
 
 
 def _write_part(ws: Worksheet, styles: Styles, plan: UsersPlan, name: str, start: int, stop: int,
-                progress: "Progress") -> SheetRows:
+                progress: Progress) -> SheetRows:
     header = styles["header"]
     computed = styles["header_computed"]
     editable = styles["header_input"]
