@@ -36,7 +36,7 @@ from tagger.values import month_number, parse_month
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
 
-MESSAGES = Catalog(
+TEXT = Catalog(
     "alerts",
     {
         "level1": {"zh": "一级预警", "en": "Level 1"},
@@ -128,9 +128,9 @@ class Alerts:
 def default_levels(lang: str | None = None) -> list[AlertLevel]:
     """Seed 002's three levels."""
     return [
-        AlertLevel(MESSAGES("level1", lang), MESSAGES("action1", lang), activity_drop=0.3),
-        AlertLevel(MESSAGES("level2", lang), MESSAGES("action2", lang), idle_days=60),
-        AlertLevel(MESSAGES("level3", lang), MESSAGES("action3", lang), idle_days=90),
+        AlertLevel(TEXT("level1", lang), TEXT("action1", lang), activity_drop=0.3),
+        AlertLevel(TEXT("level2", lang), TEXT("action2", lang), idle_days=60),
+        AlertLevel(TEXT("level3", lang), TEXT("action3", lang), idle_days=90),
     ]
 
 
@@ -146,7 +146,7 @@ def load_levels(config: Config, lang: str | None = None) -> list[AlertLevel]:
 
 def _level(item: Mapping[str, Any], position: int, where: str, lang: str) -> AlertLevel:
     def fail(key: str) -> ConfigError:
-        return ConfigError(MESSAGES("bad_level", where=where, position=position, reason=MESSAGES(key)))
+        return ConfigError(TEXT("bad_level", where=where, position=position, reason=TEXT(key)))
 
     days, drop = item.get("idle_days"), item.get("activity_drop")
     if (days is None) == (drop is None):
@@ -158,7 +158,7 @@ def _level(item: Mapping[str, Any], position: int, where: str, lang: str) -> Ale
     current, previous = item.get("current_column"), item.get("previous_column")
     if (current is None) != (previous is None):
         raise fail("both_columns")
-    name = item.get(lang) or item.get("name") or MESSAGES(f"level{min(position, 3)}", lang)
+    name = item.get(lang) or item.get("name") or TEXT(f"level{min(position, 3)}", lang)
     return AlertLevel(str(name), str(item.get("action", "")), days, float(drop) if drop is not None else None,
                       current, previous)
 
@@ -239,7 +239,7 @@ def _population_messages(levels: list[AlertLevel], projection: Projection) -> li
     drop = 1 - projected / previous
     for level in levels:
         if level.activity_drop is not None and level.current_column is None and drop >= level.activity_drop:
-            messages.append(MESSAGES("rate_drop", level=level.name, projected=projected, previous=previous,
+            messages.append(TEXT("rate_drop", level=level.name, projected=projected, previous=previous,
                                      drop=drop, threshold=level.activity_drop, action=level.action))
     return messages
 

@@ -45,7 +45,8 @@ import pandas as pd
 from tagger.config import Config
 from tagger.history import TRACKING_NUMBERS
 from tagger.i18n import LANGUAGES
-from tagger.segments import GROUPS, LABELS, SEGMENTS, UNSPLIT
+from tagger.segments import GROUPS, SEGMENTS, UNSPLIT
+from tagger.segments import label as segment_label
 
 CONFIDENCE = 0.95
 MIN_GROUP = 30  # below this many users in either arm the review says 样本太小 instead of a verdict
@@ -122,7 +123,7 @@ def newcombe_lift(back: int, contacted: int, control_back: int, control: int,
 
 
 def _spellings(keys: Sequence[str]) -> dict[str, str]:
-    return {text.casefold(): key for key in keys for text in (key, *(LABELS(key, lang) for lang in LANGUAGES))}
+    return {text.casefold(): key for key in keys for text in (key, *(segment_label(key, lang) for lang in LANGUAGES))}
 
 
 _GROUP_SPELLINGS = _spellings((*GROUPS, *SEGMENTS, UNSPLIT))

@@ -41,12 +41,13 @@ from tagger.prepare import DATE_FIELDS, Users, column_aliases
 from tagger.readers import Table
 from tagger.segments import UNSPLIT, UNSPLIT_PARTS
 from tagger.values import month_key
+from tagger.vocabulary import word
 
 TEXT = Catalog(
     "check",
     {
         "month_option": {"zh": "--month 参数", "en": "the --month option"},
-        "month_name": {"zh": "文件名", "en": "the file name"},
+        "month_name": word("file_name"),
         "month_latest": {"zh": "最近活跃时间中最晚的月份", "en": "the latest last-active date"},
         "prev_export": {"zh": "导出中的“{column}”列", "en": "the export's '{column}' column"},
         "prev_history": {"zh": "历史库 {path} 中的 {month} 月", "en": "month {month} in history {path}"},

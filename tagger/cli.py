@@ -23,11 +23,12 @@ from tagger.commands.common import OPTIONS, TaggerParser
 from tagger.config import CONFIG_NAME
 from tagger.errors import TaggerError
 from tagger.i18n import LANGUAGES, Catalog, set_language
+from tagger.vocabulary import word
 
 TEXT = Catalog(
     "cli",
     {
-        "error": {"zh": "错误", "en": "Error"},
+        "error": word("error"),
         "interrupted": {"zh": "已取消，未写入任何文件", "en": "Cancelled; nothing was written"},
         "bug": {
             "zh": "内部错误（{kind}: {message}）。请带上 --verbose 重新运行并把输出发给维护者",

@@ -14,6 +14,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 
+from tagger.i18n import Catalog
+
 REQUIRED_FIELDS: tuple[str, ...] = ("user_id", "register_date", "last_active_date")
 
 DEFAULT_ALIASES: dict[str, tuple[str, ...]] = {
@@ -47,22 +49,28 @@ DEFAULT_ALIASES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-FIELD_LABELS: dict[str, dict[str, str]] = {
-    "user_id": {"zh": "用户ID", "en": "user ID"},
-    "register_date": {"zh": "注册时间", "en": "registration date"},
-    "last_active_date": {"zh": "最近一次活跃时间", "en": "last active date"},
-    "prev_active_date": {"zh": "上次活跃时间", "en": "previous active date"},
-    "user_key": {"zh": "用户唯一标识码", "en": "unique user key"},
-    "nickname": {"zh": "昵称", "en": "nickname"},
-    "drove": {"zh": "是否开车", "en": "drove"},
-    "top_feature_3m": {"zh": "近三个月使用最多的功能", "en": "top feature (3 months)"},
-    "active_days": {"zh": "近三个月活跃天数", "en": "active days (window)"},
-    # The columns [value_layers] names (no built-in headers: the config gives them).
-    "layer_value": {"zh": "价值分层：价值", "en": "value layer: value"},
-    "layer_frequency": {"zh": "价值分层：频次", "en": "value layer: frequency"},
-    "layer_recency": {"zh": "价值分层：距今天数", "en": "value layer: days since"},
-    "activity_count_3m": {"zh": "近三个月参与活动次数", "en": "activities joined (3 months)"},
-}
+# What each canonical field holds, in every language: the Catalog every front end names a field by.
+TEXT = Catalog(
+    "fields",
+    {
+        "user_id": {"zh": "用户ID", "en": "user ID"},
+        "register_date": {"zh": "注册时间", "en": "registration date"},
+        "last_active_date": {"zh": "最近一次活跃时间", "en": "last active date"},
+        "prev_active_date": {"zh": "上次活跃时间", "en": "previous active date"},
+        "user_key": {"zh": "用户唯一标识码", "en": "unique user key"},
+        "nickname": {"zh": "昵称", "en": "nickname"},
+        "drove": {"zh": "是否开车", "en": "drove"},
+        "top_feature_3m": {"zh": "近三个月使用最多的功能", "en": "top feature (3 months)"},
+        "active_days": {"zh": "近三个月活跃天数", "en": "active days (window)"},
+        # The columns [value_layers] names (no built-in headers: the config gives them).
+        "layer_value": {"zh": "价值分层：价值", "en": "value layer: value"},
+        "layer_frequency": {"zh": "价值分层：频次", "en": "value layer: frequency"},
+        "layer_recency": {"zh": "价值分层：距今天数", "en": "value layer: days since"},
+        "activity_count_3m": {"zh": "近三个月参与活动次数", "en": "activities joined (3 months)"},
+    },
+)
+# The same texts by field, for callers that index them (``FIELD_LABELS[name][lang]``).
+FIELD_LABELS: Mapping[str, Mapping[str, str]] = TEXT.texts
 
 # What each optional field changes when the export has it, in a few words (the wizard shows them).
 FIELD_NOTES: dict[str, dict[str, str]] = {

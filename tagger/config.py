@@ -29,7 +29,7 @@ DEFAULT_PRESET = "car_app"
 CONFIG_NAME = "tagger.toml"
 HISTORY_NAME = "tagger-history.sqlite"
 
-MESSAGES = Catalog(
+TEXT = Catalog(
     "config",
     {
         "unknown_preset": {
@@ -130,8 +130,8 @@ class UnknownSetting:
     near: str = ""
 
     def message(self) -> str:
-        hint = MESSAGES("did_you_mean", near=self.near) if self.near else ""
-        return MESSAGES("unknown_key", path=self.path, line=self.line or "?", key=self.key, hint=hint)
+        hint = TEXT("did_you_mean", near=self.near) if self.near else ""
+        return TEXT("unknown_key", path=self.path, line=self.line or "?", key=self.key, hint=hint)
 
 
 LAYER_KEYS: tuple[str, ...] = ("high_active", "high_sleeping", "potential", "general")
@@ -391,7 +391,7 @@ def available_presets() -> list[str]:
 def preset_text(name: str) -> str:
     """The commented TOML of a preset, as shipped."""
     if name not in available_presets():
-        raise ConfigError(MESSAGES("unknown_preset", name=name, available=", ".join(available_presets())))
+        raise ConfigError(TEXT("unknown_preset", name=name, available=", ".join(available_presets())))
     return (resources.files("tagger") / "templates" / f"{name}.toml").read_text(encoding="utf-8")
 
 
@@ -412,11 +412,11 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any
 
 def _read_toml(path: Path) -> dict[str, Any]:
     if not path.is_file():
-        raise ConfigError(MESSAGES("missing_file", path=path))
+        raise ConfigError(TEXT("missing_file", path=path))
     try:
         return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(MESSAGES("unreadable", path=path, reason=exc)) from None
+        raise ConfigError(TEXT("unreadable", path=path, reason=exc)) from None
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -461,7 +461,7 @@ def _project_template(project: Mapping[str, Any], source: Path | None) -> dict[s
 
 def _check(cond: bool, where: Path | str, key: str, value: object, reason: str) -> None:
     if not cond:
-        raise ConfigError(MESSAGES("bad_value", path=where, key=key, value=value, reason=reason))
+        raise ConfigError(TEXT("bad_value", path=where, key=key, value=value, reason=reason))
 
 
 def _labels(item: Mapping[str, Any], where: Path | str, key: str) -> dict[str, str]:
@@ -517,7 +517,7 @@ def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
             keywords=tuple(item.get("keywords", [])),
         ))
     if not features:
-        raise ConfigError(MESSAGES("no_features", path=where))
+        raise ConfigError(TEXT("no_features", path=where))
     channels = tuple(
         Channel(key=item.get("key", f"channel{i}"), labels=_labels(item, where, f"channels[{i}]"))
         for i, item in enumerate(data.get("channels", []))
@@ -630,7 +630,7 @@ def _play_text(value: object, where: Path | str, index: int, key: str) -> dict[s
         return {lang: value for lang in LANGUAGES}
     if isinstance(value, Mapping) and all(isinstance(value.get(lang), str) for lang in LANGUAGES):
         return {lang: value[lang] for lang in LANGUAGES}
-    raise ConfigError(MESSAGES("bad_playbook", path=where, index=index, key=key, value=value,
+    raise ConfigError(TEXT("bad_playbook", path=where, index=index, key=key, value=value,
                                reason='a text, or { zh = "…", en = "…" }'))
 
 
@@ -638,7 +638,7 @@ def _playbook(items: object, where: Path | str, features: list[Feature],
               channels: tuple[Channel, ...]) -> tuple[Play, ...]:
     """Validate ``[[playbook]]`` rows: known group, goal, channel, status and preference keys."""
     if not isinstance(items, list):
-        raise ConfigError(MESSAGES("bad_playbook", path=where, index=0, key="playbook", value=items,
+        raise ConfigError(TEXT("bad_playbook", path=where, index=0, key="playbook", value=items,
                                    reason="use [[playbook]] tables"))
     allowed = {
         "group": PLAY_GROUPS,
@@ -650,17 +650,17 @@ def _playbook(items: object, where: Path | str, features: list[Feature],
     plays = []
     for index, item in enumerate(items):
         if not isinstance(item, Mapping):
-            raise ConfigError(MESSAGES("bad_playbook", path=where, index=index, key="playbook", value=item,
+            raise ConfigError(TEXT("bad_playbook", path=where, index=index, key="playbook", value=item,
                                        reason="each row is a table"))
         values = {"status": "planned", "preference": "", **{k: item.get(k) for k in ("group", "goal", "channel")},
                   **{k: item[k] for k in ("status", "preference") if k in item}}
         for key, choices in allowed.items():
             if values[key] not in choices:
-                raise ConfigError(MESSAGES("bad_playbook", path=where, index=index, key=key, value=values[key],
+                raise ConfigError(TEXT("bad_playbook", path=where, index=index, key=key, value=values[key],
                                            reason="use one of " + ", ".join(c for c in choices if c)))
         texts = {name: _play_text(item.get(name, ""), where, index, name) for name in PLAY_TEXTS}
         if not texts["strategy"]["zh"]:
-            raise ConfigError(MESSAGES("bad_playbook", path=where, index=index, key="strategy", value="",
+            raise ConfigError(TEXT("bad_playbook", path=where, index=index, key="strategy", value="",
                                        reason="every row names its strategy"))
         plays.append(Play(group=values["group"], goal=values["goal"], channel=values["channel"], texts=texts,
                           status=values["status"], preference=values["preference"]))

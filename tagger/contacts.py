@@ -49,8 +49,9 @@ from tagger.pipeline import Progress, TagOptions, TagResult, run
 from tagger.rules import Rule, RuleSet, has_rules_setting, load_rules, playbook_rules, rule_frame, rule_masks
 from tagger.segments import acting_tags
 from tagger.segments import label as segment_label
+from tagger.vocabulary import word
 
-MESSAGES = Catalog(
+TEXT = Catalog(
     "contacts",
     {
         "bad_holdout": {
@@ -81,13 +82,13 @@ MESSAGES = Catalog(
                                "en": "--research-group '{value}' is not a known group; known: {allowed}"},
         "research_list": {"zh": "调研", "en": "research"},
         "no_channel": {"zh": "未指定渠道", "en": "no channel"},
-        "arm": {"zh": "实验组", "en": "Arm"},
-        "user_id": {"zh": "用户ID", "en": "User ID"},
-        "group": {"zh": "生效分群（人工优先）", "en": "Effective group (manual first)"},
-        "preference": {"zh": "主偏好", "en": "Primary preference"},
-        "rule": {"zh": "规则", "en": "Rule"},
-        "content": {"zh": "活动/内容", "en": "Campaign / content"},
-        "channel": {"zh": "渠道", "en": "Channel"},
+        "arm": word("arm"),
+        "user_id": word("user_id"),
+        "group": word("effective_group"),
+        "preference": word("primary_preference"),
+        "rule": word("rule"),
+        "content": word("campaign"),
+        "channel": word("channel"),
     },
 )
 
@@ -169,7 +170,7 @@ def parse_day(value: str | None) -> str:
     try:
         return Date.fromisoformat(value.strip()).isoformat()
     except ValueError:
-        raise InputError(MESSAGES("bad_date", value=value)) from None
+        raise InputError(TEXT("bad_date", value=value)) from None
 
 
 def picked_users(result: TagResult, ruleset: RuleSet) -> pd.DataFrame:
@@ -295,7 +296,7 @@ def build_campaigns(picked: pd.DataFrame, ruleset: RuleSet, day: str, lang: str,
         if not spec.variants:
             campaigns.append(Campaign(
                 date=day, rule=str(rule), group=str(group), channel=spec.channel,
-                channel_label=spec.channel_text(lang) or MESSAGES("no_channel"), content=spec.content,
+                channel_label=spec.channel_text(lang) or TEXT("no_channel"), content=spec.content,
                 contacted=part.loc[~part["holdout"], "user_id"].astype(str).tolist(), holdout=held,
                 holdout_share=share))
             continue
@@ -305,7 +306,7 @@ def build_campaigns(picked: pd.DataFrame, ruleset: RuleSet, day: str, lang: str,
                 continue
             campaigns.append(Campaign(
                 date=day, rule=str(rule), group=str(group), channel=arm.channel,
-                channel_label=arm.channel_text(lang) or MESSAGES("no_channel"), content=arm.content,
+                channel_label=arm.channel_text(lang) or TEXT("no_channel"), content=arm.content,
                 contacted=contacted, holdout=held, arm=arm.name, holdout_share=share))
             held = []
     return campaigns
@@ -315,7 +316,7 @@ def _contact_columns(result: TagResult) -> list[tuple[str, pd.Series]]:
     """Export columns a sending tool needs: the ID's original header, then phone/nickname-like columns."""
     raw = result.table.frame
     mapping = result.users.mapping
-    columns = [(mapping.get("user_id", MESSAGES("user_id")), result.users.frame["user_id"])]
+    columns = [(mapping.get("user_id", TEXT("user_id")), result.users.frame["user_id"])]
     wanted = [mapping[f] for f in CONTACT_FIELDS if f in mapping]
     wanted += [h for h in raw.columns if str(h).strip().casefold() in {c.casefold() for c in CONTACT_HEADERS}]
     for header in dict.fromkeys(wanted):
@@ -331,12 +332,12 @@ def contact_table(result: TagResult, picked: pd.DataFrame, lang: str) -> pd.Data
     for header, series in _contact_columns(result):
         data[header] = series.to_numpy()[positions]
     groups = {key: segment_label(key, lang) for key in sent["group"].unique()}
-    data[MESSAGES("group")] = sent["group"].map(groups).to_numpy()
-    data[MESSAGES("preference")] = result.tags["primary"].to_numpy()[positions]
-    data[MESSAGES("rule")] = sent["rule"].to_numpy()
+    data[TEXT("group")] = sent["group"].map(groups).to_numpy()
+    data[TEXT("preference")] = result.tags["primary"].to_numpy()[positions]
+    data[TEXT("rule")] = sent["rule"].to_numpy()
     if "arm" in sent and (sent["arm"] != "").any():
-        data[MESSAGES("arm")] = sent["arm"].to_numpy()
-    data[MESSAGES("content")] = sent["content"].to_numpy()
+        data[TEXT("arm")] = sent["arm"].to_numpy()
+    data[TEXT("content")] = sent["content"].to_numpy()
     table = pd.DataFrame(data)
     table["__channel__"] = sent["channel"].to_numpy()
     return table
@@ -420,18 +421,18 @@ def contact_rules(result: TagResult, lang: str) -> RuleSet:
     ruleset = load_rules(result.config)
     if not ruleset and not has_rules_setting(result.config):
         ruleset = playbook_rules(result.config, lang)
-        result.warnings.append(MESSAGES("from_playbook"))
+        result.warnings.append(TEXT("from_playbook"))
     if not ruleset:
-        raise InputError(MESSAGES("no_rules"))
+        raise InputError(TEXT("no_rules"))
     return ruleset
 
 
 def make_contacts(options: ContactOptions, progress: Progress | None = None) -> ContactsResult:
     """Tag the export, pick users by rule, write the lists and record the campaigns."""
     if not 0 <= options.holdout <= 90:
-        raise InputError(MESSAGES("bad_holdout", value=options.holdout))
+        raise InputError(TEXT("bad_holdout", value=options.holdout))
     if isinstance(options.research, bool) or not isinstance(options.research, int) or options.research < 0:
-        raise InputError(MESSAGES("bad_research", value=options.research))
+        raise InputError(TEXT("bad_research", value=options.research))
     day = parse_day(options.date)
     result = run(replace(options.tag, write=False), progress)
     lang = result.lang
@@ -471,7 +472,7 @@ def holdout_shares(ruleset: RuleSet, default: float) -> dict[str, float]:
         share = default if rule.holdout is None else rule.holdout
         arms = sum(v.share for v in rule.variants)
         if rule.variants and arms + share > 1 + 1e-9:
-            raise InputError(MESSAGES("too_much_holdout", rule=rule.name, shares=round(arms, 6),
+            raise InputError(TEXT("too_much_holdout", rule=rule.name, shares=round(arms, 6),
                                       holdout=round(share, 6)))
         shares[rule.name] = share
     return shares
@@ -489,7 +490,7 @@ def research_group(config: Config, wanted: str | None) -> str:
     key = group_key(value)
     if key not in (*GROUPS, *SEGMENTS):
         allowed = ", ".join(f"{k} ({segment_label(k)})" for k in GROUPS)
-        raise InputError(MESSAGES("bad_research_group", value=value, allowed=allowed))
+        raise InputError(TEXT("bad_research_group", value=value, allowed=allowed))
     return key
 
 
@@ -501,7 +502,7 @@ def research_sample(result: TagResult, size: int, group: str, seed: int) -> pd.D
     ``size`` are all taken.
     """
     if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-        raise InputError(MESSAGES("bad_research", value=size))
+        raise InputError(TEXT("bad_research", value=size))
     tags = acting_tags(result.tags)
     column = "segment" if group in tags["segment"].to_numpy() and group not in tags["group"].to_numpy() else "group"
     ids = result.users.frame["user_id"].astype(str)
@@ -520,16 +521,16 @@ def write_research(result: TagResult, sample: pd.DataFrame, out_dir: Path, day: 
     out_dir.mkdir(parents=True, exist_ok=True)
     positions = sample["position"].to_numpy(dtype=int)
     data: dict[str, object] = {header: series.to_numpy()[positions] for header, series in _contact_columns(result)}
-    data[MESSAGES("group")] = [segment_label(g, lang) for g in sample["group"]]
-    data[MESSAGES("preference")] = result.tags["primary"].to_numpy()[positions]
+    data[TEXT("group")] = [segment_label(g, lang) for g in sample["group"]]
+    data[TEXT("preference")] = result.tags["primary"].to_numpy()[positions]
     table = pd.DataFrame(data)
-    stem = f"{day}_{_safe_name(MESSAGES('research_list'))}"
+    stem = f"{day}_{_safe_name(TEXT('research_list'))}"
     files = []
     if "xlsx" in formats:
         files.append(write_xlsx(table, out_dir / f"{stem}.xlsx"))
     if "csv" in formats:
         files.append(write_csv(table, out_dir / f"{stem}.csv"))
-    return ContactList("research", MESSAGES("research_list"), len(table), files)
+    return ContactList("research", TEXT("research_list"), len(table), files)
 
 
 __all__ = ["ContactOptions", "ContactsResult", "ContactList", "Campaign", "make_contacts", "csv_safe",

@@ -38,7 +38,7 @@ KEEP_BACKUPS = 10
 TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp(\.[A-Za-z0-9]+)?$")
 STALE_AFTER = 60.0  # seconds; a temp file younger than this may belong to a run that just started
 
-MESSAGES = Catalog(
+TEXT = Catalog(
     "files",
     {
         "no_folder": {"zh": "输出目录不存在：{folder}", "en": "output folder does not exist: {folder}"},
@@ -78,7 +78,7 @@ def sibling_name(path: Path) -> Path:
         candidate = path.with_name(f"{path.stem} (新{'' if i == 1 else i}){path.suffix}")
         if not candidate.exists():
             return candidate
-    raise OutputError(MESSAGES("cannot_write", path=path, reason="no free name"))
+    raise OutputError(TEXT("cannot_write", path=path, reason="no free name"))
 
 
 @contextmanager
@@ -90,7 +90,7 @@ def atomic_output(path: Path, *, make_backup: bool = True) -> Iterator[Path]:
     """
     path = Path(path)
     if not path.parent.is_dir():
-        raise OutputError(MESSAGES("no_folder", folder=path.parent))
+        raise OutputError(TEXT("no_folder", folder=path.parent))
     remove_stale_temps(path.parent)
     try:
         handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}",
@@ -119,7 +119,7 @@ def atomic_output(path: Path, *, make_backup: bool = True) -> Iterator[Path]:
         except OSError as exc:
             kept = sibling_name(path)
             os.replace(temp, kept)
-            raise OutputError(MESSAGES("cannot_replace", path=path, reason=exc.strerror or exc, kept=kept)) from None
+            raise OutputError(TEXT("cannot_replace", path=path, reason=exc.strerror or exc, kept=kept)) from None
     finally:
         if handle >= 0:
             os.close(handle)
@@ -205,4 +205,4 @@ def _release(exc: BaseException) -> None:
 
 
 def _write_failed(path: Path, exc: OSError) -> OutputError:
-    return OutputError(MESSAGES("write_failed", path=path, reason=exc.strerror or exc))
+    return OutputError(TEXT("write_failed", path=path, reason=exc.strerror or exc))

@@ -45,6 +45,7 @@ from tagger.preferences import SEPARATOR
 from tagger.registry import ACTIVE, REGISTRY, Entry
 from tagger.segments import label as segment_label
 from tagger.values import FALSE_WORDS, TRUE_WORDS
+from tagger.vocabulary import word
 
 # Named cells on the 参数 sheet.
 REPORT_MONTH = "ReportMonth"
@@ -64,12 +65,12 @@ NO_WORDS = "NoWords"  # values.FALSE_WORDS
 
 ROW = "\x00"  # never occurs in a formula or a label
 
-WORDS = Catalog(
+TEXT = Catalog(
     "formulas",
     {
         "yes": {"zh": "是", "en": "Yes"},
         "no": {"zh": "否", "en": "No"},
-        "unknown": {"zh": "未知", "en": "unknown"},
+        "unknown": word("unknown"),
         **REGISTRY.texts("why", "why_"),  # the 分群说明 heads, one per segment
     },
 )
@@ -145,7 +146,7 @@ def age(c: UserCells) -> str:
 
 def active(c: UserCells, lang: str) -> str:
     """Active in M: registered in M, or the last activity (clipped to M) falls in M."""
-    yes, no = quote(WORDS("yes", lang)), quote(WORDS("no", lang))
+    yes, no = quote(TEXT("yes", lang)), quote(TEXT("no", lang))
     last = c.at(c.last)
     return (f"=IF({c.at(c.age)}<=0,{yes},IF({last}=\"\",{no},"
             f"IF({month_no(last)}>={MONTH_NO},{yes},{no})))")
@@ -163,7 +164,7 @@ def _gap_before(c: UserCells) -> str:
 
 def idle(c: UserCells, lang: str) -> str:
     """``idle_months``: gap before M for an active user, months since the last activity otherwise."""
-    yes = quote(WORDS("yes", lang))
+    yes = quote(TEXT("yes", lang))
     age_, last = c.at(c.age), c.at(c.last)
     return (f'=IF({age_}<=0,"",IF({c.at(c.active)}={yes},IF({age_}=1,0,{_gap_before(c)}),'
             f'IF({last}="",{age_},MIN({age_},{MONTH_NO}-{month_no(last)}))))')
@@ -177,7 +178,7 @@ def segment(c: UserCells, lang: str) -> str:
 
 def _active_test(c: UserCells, lang: str) -> str:
     """本月活跃 is yes: the split between the rules' active and inactive branches."""
-    return f"{c.at(c.active)}={quote(WORDS('yes', lang))}"
+    return f"{c.at(c.active)}={quote(TEXT('yes', lang))}"
 
 
 def _rule_cells(c: UserCells) -> dict[str, str]:
@@ -218,11 +219,11 @@ def effective_group(override: str, group: str) -> str:
 
 def prev_state(c: UserCells, lang: str) -> str:
     """``prev_group``, the base of the four rates: the user's state in M-1."""
-    yes = quote(WORDS("yes", lang))
+    yes = quote(TEXT("yes", lang))
     age_, idle_ = c.at(c.age), c.at(c.idle)
     gap = f"({idle_}-({c.at(c.active)}<>{yes}))"
     return (f"=IF({age_}<=0,\"\",IF({age_}=1,{quote(segment_label('new', lang))},"
-            f"IF({idle_}=\"\",{quote(WORDS('unknown', lang))},IF({gap}<=0,{quote(segment_label('old_active', lang))},"
+            f"IF({idle_}=\"\",{quote(TEXT('unknown', lang))},IF({gap}<=0,{quote(segment_label('old_active', lang))},"
             f"IF({gap}<{CHURN_AFTER},{quote(segment_label('dormant', lang))},"
             f"{quote(segment_label('churned', lang))})))))")
 
@@ -232,7 +233,7 @@ def prev_state_label(key: str, lang: str) -> str:
     if key == "":
         return ""
     if key == "unknown":
-        return WORDS("unknown", lang)
+        return TEXT("unknown", lang)
     return segment_label(key, lang)
 
 
@@ -310,7 +311,7 @@ def why(c: UserCells, lang: str) -> str:
     idle_, grp = c.at(c.idle), c.at(c.group)
 
     def words(entry: Entry) -> str:
-        text = WORDS(f"why_{entry.key}", lang)
+        text = TEXT(f"why_{entry.key}", lang)
         if "{month}" not in text:
             return quote(text)
         offset = "-1" if entry.rule is not None and entry.rule.branch == ACTIVE else ""  # last activity before M
@@ -329,7 +330,7 @@ def explain(tags_frame: pd.DataFrame, month: int, group_labels: pd.Series, lang:
     the last activity: before M for the active branch (``idle_months`` is the gap before M), else the
     last one. ``group_labels`` is the 分群细分 text.
     """
-    heads = {entry.key: (WORDS(f"why_{entry.key}", lang), 1 if entry.rule.branch == ACTIVE else 0)
+    heads = {entry.key: (TEXT(f"why_{entry.key}", lang), 1 if entry.rule.branch == ACTIVE else 0)
              for entry in REGISTRY.rules if entry.rule}
     out: list[str] = []
     for key, n, grp in zip(tags_frame["segment"].to_numpy(), tags_frame["idle_months"].to_numpy(dtype=object),
@@ -350,7 +351,7 @@ def value_layer(value: str, frequency: str | None, recency: str | None, active: 
     ``names`` are the four layer names in ``LAYER_KEYS`` order; a recency cell that is not a
     number (blank, text) is not recent, as NaN is not in Python.
     """
-    yes = quote(WORDS("yes", lang))
+    yes = quote(TEXT("yes", lang))
     recent = (f"AND(ISNUMBER({recency}{ROW}),N({recency}{ROW})<={RECENCY_CUT})" if recency
               else f"{active}{ROW}={yes}")
     frequent = f"N({frequency}{ROW})>={FREQ_CUT}" if frequency else recent

@@ -164,7 +164,7 @@ TRACKING_NUMBERS = ("targeted", "delivered", "clicked", "reactivated", "cost")
 TRACKING_FIELDS = ("date", "group", "channel", "content", *TRACKING_NUMBERS)
 USER_COLUMNS = ("user_id", "register_date", "last_active_date", "segment", "group", "preference")
 
-MESSAGES = Catalog(
+TEXT = Catalog(
     "history",
     {
         "other_file": {
@@ -246,10 +246,10 @@ class HistoryStore:
             if not self.path.exists():
                 _create_private(self.path)
         except OSError as exc:
-            raise HistoryError(MESSAGES("read_only", db=self.path, folder=self.path.parent,
+            raise HistoryError(TEXT("read_only", db=self.path, folder=self.path.parent,
                                         reason=exc.strerror or exc)) from None
         if not _writable(self.path):  # refuse before sqlite leaves a -wal/-shm it cannot remove
-            raise HistoryError(MESSAGES("read_only", db=self.path, folder=self.path.parent,
+            raise HistoryError(TEXT("read_only", db=self.path, folder=self.path.parent,
                                         reason=os.strerror(13)))
         try:
             self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
@@ -330,7 +330,7 @@ class HistoryStore:
             os.replace(temp, target)
         except (OSError, sqlite3.DatabaseError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            raise HistoryError(MESSAGES("backup_failed", db=self.path, folder=folder, reason=reason)) from None
+            raise HistoryError(TEXT("backup_failed", db=self.path, folder=folder, reason=reason)) from None
         finally:
             temp.unlink(missing_ok=True)
         for old in self.backups()[:-keep] if keep else []:
@@ -347,12 +347,12 @@ class HistoryStore:
         code = getattr(exc, "sqlite_errorname", "")
         if isinstance(exc, _Damaged) or code in CORRUPT_CODES:
             newest = self.backups()[-1:]
-            restore = (MESSAGES("restore", backup=newest[0], db=self.path) if newest
-                       else MESSAGES("no_backup", folder=self.path.parent / BACKUP_DIR))
-            return HistoryError(MESSAGES("corrupt", db=self.path, reason=exc, restore=restore))
+            restore = (TEXT("restore", backup=newest[0], db=self.path) if newest
+                       else TEXT("no_backup", folder=self.path.parent / BACKUP_DIR))
+            return HistoryError(TEXT("corrupt", db=self.path, reason=exc, restore=restore))
         if code.startswith(READ_ONLY_CODES) or not _writable(self.path):
-            return HistoryError(MESSAGES("read_only", db=self.path, folder=self.path.parent, reason=exc))
-        return HistoryError(MESSAGES("broken", db=self.path, reason=exc))
+            return HistoryError(TEXT("read_only", db=self.path, folder=self.path.parent, reason=exc))
+        return HistoryError(TEXT("broken", db=self.path, reason=exc))
 
     def _close_quietly(self) -> None:
         conn = getattr(self, "conn", None)
@@ -375,7 +375,7 @@ class HistoryStore:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
-                raise HistoryError(MESSAGES("locked", db=self.path)) from None
+                raise HistoryError(TEXT("locked", db=self.path)) from None
             raise
         try:
             yield self.conn
@@ -384,7 +384,7 @@ class HistoryStore:
             if self.conn.in_transaction:  # sqlite may already have rolled back (disk full)
                 self.conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.DatabaseError) and _no_room(exc):
-                raise HistoryError(MESSAGES("cannot_write", db=self.path, reason=exc)) from None
+                raise HistoryError(TEXT("cannot_write", db=self.path, reason=exc)) from None
             raise
 
     def _migrate(self) -> None:
@@ -394,7 +394,7 @@ class HistoryStore:
             row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             version = 1 if row is None else int(row[0])
             if version > SCHEMA_VERSION:
-                raise HistoryError(MESSAGES("newer", db=self.path, version=row[0]))
+                raise HistoryError(TEXT("newer", db=self.path, version=row[0]))
             # Each step adds tables only, so an older database keeps every month it holds.
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in filter(str.strip, MIGRATIONS[step].split(";")):
@@ -484,7 +484,7 @@ class HistoryStore:
                 later = bool(stored and new_cutoff and new_cutoff > stored)
                 if not later and not replace:
                     key = "not_later" if stored and new_cutoff else "other_file"
-                    raise HistoryError(MESSAGES(key, db=self.path, month=month, source=existing[0],
+                    raise HistoryError(TEXT(key, db=self.path, month=month, source=existing[0],
                                                 when=existing[2], stored=stored, new=new_cutoff))
                 if later:
                     self.superseded = (existing[0], stored, new_cutoff)

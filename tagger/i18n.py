@@ -64,7 +64,7 @@ class Catalog:
 
     def __init__(self, name: str, texts: Mapping[str, Mapping[str, str]]) -> None:
         self.name = name
-        self.texts = dict(texts)
+        self.texts: dict[str, Mapping[str, str]] = dict(texts)
         CATALOGS[name] = self
 
     def __call__(self, key: str, /, lang: str | None = None, **values: object) -> str:
@@ -74,6 +74,19 @@ class Catalog:
     def all(self, key: str) -> dict[str, str]:
         """The text in every language (e.g. to accept either as input)."""
         return dict(self.texts[key])
+
+    def shared(self, key: str) -> Mapping[str, str]:
+        """The text itself, for another catalog to hold under its own key without writing it again.
+
+        A word said in many places (人数, 月份) is defined once; a catalog that shows it holds this
+        same object, so tests/test_vocabulary.py can tell a reference from a second definition.
+
+        >>> words = Catalog("demo_words", {"greeting": {"zh": "早上好", "en": "Good morning"}})
+        >>> sheet = Catalog("demo_sheet", {"title": words.shared("greeting")})
+        >>> sheet("title", lang="en"), sheet.texts["title"] is words.texts["greeting"]
+        ('Good morning', True)
+        """
+        return self.texts[key]
 
 
 def placeholders(text: str) -> set[str]:

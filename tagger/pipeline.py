@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from tagger.alerts import Alerts
     from tagger.campaigns import Review
 
-MESSAGES = Catalog(
+TEXT = Catalog(
     "pipeline",
     {
         "month_ambiguous": {
@@ -225,7 +225,7 @@ def month_from_name(path: Path) -> int | None:
     name = unicodedata.normalize("NFKC", path.stem)
     found = {int(y) * 12 + int(m) - 1 for y, m in _MONTH_IN_NAME.findall(name)}
     if len(found) > 1:
-        raise InputError(MESSAGES("month_ambiguous", months=", ".join(sorted(map(month_key, found)))),
+        raise InputError(TEXT("month_ambiguous", months=", ".join(sorted(map(month_key, found)))),
                          Location(path))
     return found.pop() if found else None
 
@@ -238,7 +238,7 @@ def resolve_month(options: TagOptions, users: Users) -> int:
     month = _pick_month(options, users)
     registered = month_number(users.frame["register_date"].dropna())
     if len(registered) and month < int(registered.min()):
-        raise InputError(MESSAGES("before_registration", month=month_key(month),
+        raise InputError(TEXT("before_registration", month=month_key(month),
                                   first=month_key(int(registered.min()))), Location(options.export))
     return month
 
@@ -248,7 +248,7 @@ def _pick_month(options: TagOptions, users: Users) -> int:
         try:
             return parse_month(options.month)
         except ValueError:
-            raise InputError(MESSAGES("bad_month", value=options.month)) from None
+            raise InputError(TEXT("bad_month", value=options.month)) from None
     named = month_from_name(options.export)
     last = month_number(users.frame["last_active_date"].dropna())
     latest = int(last.max()) if len(last) else None
@@ -256,11 +256,11 @@ def _pick_month(options: TagOptions, users: Users) -> int:
         if latest is not None and latest > named:
             later = int((last > named).sum())
             if later > max(10, 0.05 * len(last)):
-                raise InputError(MESSAGES("month_mismatch", named=month_key(named), count=later,
+                raise InputError(TEXT("month_mismatch", named=month_key(named), count=later,
                                           latest=month_key(latest)), Location(options.export))
         return named
     if latest is None:
-        raise InputError(MESSAGES("no_month"), Location(options.export))
+        raise InputError(TEXT("no_month"), Location(options.export))
     return latest
 
 
@@ -305,15 +305,15 @@ def last_month_state(users: Users, month: int, store: HistoryStore | None) -> La
         # A blank cell means no activity before this month other than registering.
         prev_active = month_number(frame["prev_active_date"]).fillna(month_number(frame["register_date"]))
         return LastMonthState(prev_active, "export",
-                              MESSAGES("prev_from_export", column=users.mapping["prev_active_date"]),
+                              TEXT("prev_from_export", column=users.mapping["prev_active_date"]),
                               prev_tags=prev_tags)
     if prev_tags is not None:
         stored = prev_tags.set_index("user_id")
         prev_active = month_number(stored["last_active_date"]).reindex(frame["user_id"].to_numpy())
         prev_active.index = frame.index
-        return LastMonthState(prev_active, "history", MESSAGES("prev_from_history", month=prev_key),
+        return LastMonthState(prev_active, "history", TEXT("prev_from_history", month=prev_key),
                               departed_states(prev_tags, frame["user_id"]), prev_tags)
-    return LastMonthState(None, "none", MESSAGES("prev_unknown", month=prev_key))
+    return LastMonthState(None, "none", TEXT("prev_unknown", month=prev_key))
 
 
 def tag_users(users: Users, month: int, config: Config, *, prev_active_month: pd.Series | None,
@@ -363,11 +363,11 @@ def output_path(options: TagOptions) -> Path:
     """Where the workbook goes, refused before anything is read or stored if it cannot be that file."""
     output = options.output or default_output(options.export)
     if output.resolve() == options.export.resolve():
-        raise InputError(MESSAGES("same_file", path=output), Location(output))
+        raise InputError(TEXT("same_file", path=output), Location(output))
     if output.is_dir():
-        raise InputError(MESSAGES("output_is_dir", path=output), Location(output))
+        raise InputError(TEXT("output_is_dir", path=output), Location(output))
     if output.suffix.casefold() != ".xlsx":
-        raise InputError(MESSAGES("output_not_xlsx", name=output.name, suffix=output.suffix or "?"),
+        raise InputError(TEXT("output_not_xlsx", name=output.name, suffix=output.suffix or "?"),
                          Location(output))
     return output
 
@@ -486,7 +486,7 @@ def tag_step(setup: RunSetup, prepared: Prepared, state: LastMonthState, window:
         tags = apply_rules(tags, users.frame, prepared.table.frame, setup.ruleset, setup.lang)  # rule, channel…
     metrics = compute_metrics(tags, prepared.month_key, config.target_active_rate, departed=state.departed)
     if state.source == "history" and metrics.unknown_prev:
-        notes.append(MESSAGES("prev_partial", count=metrics.unknown_prev, month=month_key(month - 1)))
+        notes.append(TEXT("prev_partial", count=metrics.unknown_prev, month=month_key(month - 1)))
     metrics.notes = list(notes)
     return Tagged(state, window, tags, metrics, notes)
 
@@ -504,11 +504,11 @@ def history_step(setup: RunSetup, prepared: Prepared, tagged: Tagged, store: His
     fresh = store.save_month(mkey, record, source=options.export.name, sha256=file_sha256(options.export),
                              metrics=tagged.metrics, replace=options.replace, keep_months=setup.config.keep_months,
                              long_texts=users.long_texts, usage=usage)
-    warnings = [] if fresh else [MESSAGES("already_imported", month=mkey)]
+    warnings = [] if fresh else [TEXT("already_imported", month=mkey)]
     notes = []
     if store.superseded:
         source, old_cutoff, new_cutoff = store.superseded
-        notes.append(MESSAGES("superseded", month=mkey, source=source, old=old_cutoff, new=new_cutoff))
+        notes.append(TEXT("superseded", month=mkey, source=source, old=old_cutoff, new=new_cutoff))
     return Recorded(store.metrics(upto=mkey), store.snapshots(), warnings, notes)
 
 
@@ -602,7 +602,7 @@ def outside_month(table: Table, users: Users, month: int) -> list[str]:
         later = (month_number(frame[column]) > month).fillna(False).to_numpy(dtype=bool)
         if later.any():
             row = table.excel_row(int(later.argmax()))
-            warnings.append(MESSAGES(key, count=int(later.sum()), month=month_key(month), row=row))
+            warnings.append(TEXT(key, count=int(later.sum()), month=month_key(month), row=row))
     return warnings
 
 

@@ -37,7 +37,7 @@ import numpy as np
 from tagger.errors import InputError, Location
 from tagger.i18n import Catalog
 
-__all__ = ["MESSAGES", "ArchiveReport", "check_archive"]
+__all__ = ["TEXT", "ArchiveReport", "check_archive"]
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLS = 16_384
@@ -63,7 +63,7 @@ _LETTER[65:91] = _LETTER[97:123] = True
 _DIGIT = np.zeros(256, dtype=bool)
 _DIGIT[48:58] = True
 
-MESSAGES = Catalog(
+TEXT = Catalog(
     "preflight",
     {
         "bad_zip": {
@@ -136,19 +136,19 @@ def check_archive(path: str | Path) -> ArchiveReport:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise InputError(MESSAGES("bad_zip", detail=error), where=Location(path)) from error
+        raise InputError(TEXT("bad_zip", detail=error), where=Location(path)) from error
     with archive:
         infos = archive.infolist()
         report = ArchiveReport(members=len(infos), total_bytes=sum(i.file_size for i in infos), max_rows={})
         if len(infos) > MAX_MEMBERS:
-            raise InputError(MESSAGES("too_many_members", count=len(infos), limit=MAX_MEMBERS), Location(path))
+            raise InputError(TEXT("too_many_members", count=len(infos), limit=MAX_MEMBERS), Location(path))
         if report.total_bytes > MAX_TOTAL_BYTES:
-            raise InputError(MESSAGES("too_large", size=_size(report.total_bytes), limit=_size(MAX_TOTAL_BYTES)),
+            raise InputError(TEXT("too_large", size=_size(report.total_bytes), limit=_size(MAX_TOTAL_BYTES)),
                              Location(path))
         for info in infos:
             if info.file_size > RATIO_MIN_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
                 ratio = info.file_size // max(info.compress_size, 1)
-                raise InputError(MESSAGES("zip_bomb", member=info.filename, packed=_size(info.compress_size),
+                raise InputError(TEXT("zip_bomb", member=info.filename, packed=_size(info.compress_size),
                                           size=_size(info.file_size), ratio=ratio, limit=MAX_RATIO), Location(path))
         sheets = _sheet_names(archive)
         for info in infos:
@@ -195,7 +195,7 @@ def _scan_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sh
                 buffer = carry + chunk
                 for mark in _ENTITY_MARKS:
                     if mark in buffer:
-                        raise InputError(MESSAGES("xml_entity", member=info.filename, mark=mark.decode()),
+                        raise InputError(TEXT("xml_entity", member=info.filename, mark=mark.decode()),
                                          Location(path))
                 if chunk:
                     _track_text_runs(state, chunk, offset)
@@ -206,17 +206,17 @@ def _scan_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sh
                     carry = buffer[-16:]
                 offset += len(chunk)
                 if state.longest > MAX_TEXT_BYTES:
-                    raise InputError(MESSAGES("huge_text", member=info.filename, size=_size(state.longest)),
+                    raise InputError(TEXT("huge_text", member=info.filename, size=_size(state.longest)),
                                      Location(path))
                 if cells and state.bad_ref is not None:
-                    raise InputError(MESSAGES("beyond_limits", ref=_show_ref(state.bad_ref)), where)
+                    raise InputError(TEXT("beyond_limits", ref=_show_ref(state.bad_ref)), where)
                 if final:
                     break
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
-        raise InputError(MESSAGES("bad_zip", detail=f"{info.filename}: {error}"), Location(path)) from error
+        raise InputError(TEXT("bad_zip", detail=f"{info.filename}: {error}"), Location(path)) from error
     state.longest = max(state.longest, offset - state.last_lt)
     if state.longest > MAX_TEXT_BYTES:
-        raise InputError(MESSAGES("huge_text", member=info.filename, size=_size(state.longest)), Location(path))
+        raise InputError(TEXT("huge_text", member=info.filename, size=_size(state.longest)), Location(path))
     if not cells:
         return None
     _check_dimension(archive, info, where)
@@ -225,7 +225,7 @@ def _scan_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sh
         if area > MAX_RANGE_CELLS or (area > SPARSE_FLOOR and area > SPARSE_RATIO * state.cells):
             first = _ref_text(state.min_col, state.min_row)
             last = _ref_text(state.max_col, state.max_row)
-            raise InputError(MESSAGES("sparse_range", first=first, last=last, area=f"{area:,}",
+            raise InputError(TEXT("sparse_range", first=first, last=last, area=f"{area:,}",
                                       cells=f"{state.cells:,}"), where)
     return state.max_row, state.formulas
 
@@ -355,7 +355,7 @@ def _check_dimension(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: Loc
         col = _col_number(letters.decode().upper())
         row = int(digits) if digits else 1
         if col > EXCEL_MAX_COLS or row > EXCEL_MAX_ROWS:
-            raise InputError(MESSAGES("beyond_limits", ref=(letters + digits).decode()), where)
+            raise InputError(TEXT("beyond_limits", ref=(letters + digits).decode()), where)
 
 
 def _col_number(letters: str) -> int:

@@ -45,7 +45,7 @@ TOTAL_WORDS = frozenset({"合计", "总计", "小计", "汇总", "总数", "共�
 _TOTAL_PREFIX = ("合计", "总计", "小计", "汇总", "共计", "total", "grandtotal", "subtotal")
 _TOTAL_SEARCH = re.compile(r"合计|总计|小计|汇总|总数|共计|累计|total|sum", re.IGNORECASE)
 
-MESSAGES = Catalog(
+TEXT = Catalog(
     "prepare",
     {
         "missing": {
@@ -269,7 +269,7 @@ def prepare_users(table: Table, config: Config) -> Users:
     if missing:
         names = "、".join(FIELD_LABELS[f][lang] for f in missing)
         seen = ", ".join(str(c) for c in table.frame.columns[:20])
-        raise InputError(MESSAGES("missing", fields=names, seen=seen), Location(table.path, table.sheet))
+        raise InputError(TEXT("missing", fields=names, seen=seen), Location(table.path, table.sheet))
 
     warnings: list[str] = []
     id_header = mapping["user_id"]
@@ -279,7 +279,7 @@ def prepare_users(table: Table, config: Config) -> Users:
         ids, blank, lossy = (series.drop(index=excluded) for series in (ids, blank, lossy))
     _check_formula_cells(table, mapping, warnings)
     if not len(ids):
-        raise InputError(MESSAGES("no_users_excluded" if excluded else "no_users", excluded=len(excluded)),
+        raise InputError(TEXT("no_users_excluded" if excluded else "no_users", excluded=len(excluded)),
                          Location(table.path, table.sheet))
     cleaned = clean_frame(table.frame)
     _warn_cleaned(table, cleaned, warnings)
@@ -288,12 +288,12 @@ def prepare_users(table: Table, config: Config) -> Users:
 
     if blank.any():
         rows = _rows(table, blank)
-        raise InputError(MESSAGES("blank_id", count=int(blank.sum()), rows=_fmt_rows(rows, int(blank.sum()))),
+        raise InputError(TEXT("blank_id", count=int(blank.sum()), rows=_fmt_rows(rows, int(blank.sum()))),
                          _where(table, id_header, rows[0]))
     if lossy.any():
         rows = _rows(table, lossy)
         count = int(lossy.sum())
-        raise InputError(MESSAGES("lossy_id", value=ids[lossy].iloc[0], count=count, rows=_fmt_rows(rows, count)),
+        raise InputError(TEXT("lossy_id", value=ids[lossy].iloc[0], count=count, rows=_fmt_rows(rows, count)),
                          _where(table, id_header, rows[0]))
     if cleaned.characters.get(str(id_header)):
         ids, _, _ = parse_ids(raw[id_header])  # the cleaned text, parsed again (only when it changed)
@@ -302,7 +302,7 @@ def prepare_users(table: Table, config: Config) -> Users:
         first_id = ids[duplicated].iloc[0]
         rows = _rows(table, ids == first_id)
         groups = int(ids[duplicated].nunique())
-        raise InputError(MESSAGES("duplicate_id", id=first_id, rows=", ".join(map(str, rows)), groups=groups),
+        raise InputError(TEXT("duplicate_id", id=first_id, rows=", ".join(map(str, rows)), groups=groups),
                          _where(table, id_header, rows[0]))
     frame["user_id"] = ids
 
@@ -316,7 +316,7 @@ def prepare_users(table: Table, config: Config) -> Users:
             rows = _rows(table, bad)
             value = raw[header].iloc[_first(bad)]
             if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:  # a csv of a sheet with errors
-                message = MESSAGES("error_date", cells=f"{table.letters.get(header, '')}{rows[0]}",
+                message = TEXT("error_date", cells=f"{table.letters.get(header, '')}{rows[0]}",
                                    value=value.strip(), count=int(bad.sum()))
             else:
                 dated = [header, *(mapping[f] for f in DATE_FIELDS if f in mapping and mapping[f] != header)]
@@ -327,7 +327,7 @@ def prepare_users(table: Table, config: Config) -> Users:
             if name == "register_date":
                 rows = _rows(table, placeholder)
                 count = int(placeholder.sum())
-                raise InputError(MESSAGES("placeholder_register", count=count, rows=_fmt_rows(rows, count),
+                raise InputError(TEXT("placeholder_register", count=count, rows=_fmt_rows(rows, count),
                                           value=_show(raw[header].iloc[_first(placeholder)])),
                                  _where(table, header, rows[0]))
             warnings.append(_rows_warning(table, header, placeholder, "placeholder_dates"))
@@ -335,7 +335,7 @@ def prepare_users(table: Table, config: Config) -> Users:
             _blank_last_active(table, header, empty & ~placeholder, config, warnings)
         if name == "register_date" and empty.any():
             rows = _rows(table, empty)
-            raise InputError(MESSAGES("blank_register", count=int(empty.sum()),
+            raise InputError(TEXT("blank_register", count=int(empty.sum()),
                                       rows=_fmt_rows(rows, int(empty.sum()))), _where(table, header, rows[0]))
         frame[name] = dates
         zoned = timezone_cells(raw[header])
@@ -350,7 +350,7 @@ def prepare_users(table: Table, config: Config) -> Users:
         frame["last_active_date"].dt.normalize() < frame["register_date"].dt.normalize())
     if early.any():
         where = _where(table, mapping["last_active_date"])
-        warnings.append(str(where) + ": " + MESSAGES(
+        warnings.append(str(where) + ": " + TEXT(
             "active_before_register", count=int(early.sum()), rows=_fmt_rows(_rows(table, early), int(early.sum()))))
 
     if "drove" in mapping:
@@ -371,7 +371,7 @@ def prepare_users(table: Table, config: Config) -> Users:
             warnings.append(_cell_warning(table, header, bad, "bad_counts"))
     if not feature_columns:
         names = "、".join(f.columns[0] for f in config.features if f.columns)
-        warnings.append(MESSAGES("no_counts", columns=names))
+        warnings.append(TEXT("no_counts", columns=names))
 
     for name in ("nickname", "user_key", "top_feature_3m"):
         if name in mapping:
@@ -385,7 +385,7 @@ def prepare_users(table: Table, config: Config) -> Users:
     if config.value_layers is not None:
         _layer_columns(table, mapping, config, frame, warnings)
     if config.preference_share_of == "sessions" and "active_days" not in mapping:
-        warnings.append(MESSAGES("no_active_days"))
+        warnings.append(TEXT("no_active_days"))
     long_texts = [(str(frame.at[row, "user_id"]), column, text) for row, column, text in cleaned.full_text]
     return Users(frame=frame, mapping=mapping, feature_columns=feature_columns, warnings=warnings,
                  long_texts=long_texts, excluded_rows=list(excluded))
@@ -400,7 +400,7 @@ def _layer_columns(table: Table, mapping: dict[str, str], config: Config, frame:
             mapping.update(match_columns(table.frame.columns, {name: (header,)}))
         if name not in mapping:
             seen = ", ".join(str(c) for c in table.frame.columns[:20])
-            raise InputError(MESSAGES("no_layer_column", header=header, seen=seen), Location(table.path, table.sheet))
+            raise InputError(TEXT("no_layer_column", header=header, seen=seen), Location(table.path, table.sheet))
         values, bad = parse_counts(table.frame[mapping[name]])
         frame[name] = values
         if bad.any():
@@ -419,11 +419,11 @@ def _check_formula_cells(table: Table, mapping: dict[str, str], warnings: list[s
         errors = [cell for cell in cells if cell.error]
         uncached = [cell for cell in cells if not cell.error]
         if errors and header in dates:
-            raise InputError(MESSAGES("error_date", cells=_refs(errors), value=errors[0].error, count=len(errors)),
+            raise InputError(TEXT("error_date", cells=_refs(errors), value=errors[0].error, count=len(errors)),
                              _where(table, header, errors[0].row))
         for found, key in ((errors, "error_cells"), (uncached, "uncached_formulas")):
             if found:
-                warnings.append(str(_where(table, header)) + ": " + MESSAGES(
+                warnings.append(str(_where(table, header)) + ": " + TEXT(
                     key, column=header, count=len(found), cells=_refs(found, values=key == "error_cells")))
 
 
@@ -445,7 +445,7 @@ def _blank_last_active(table: Table, header: str, empty: pd.Series, config: Conf
     if config.blank_last_active == "error":
         rows = _rows(table, empty)
         count = int(empty.sum())
-        raise InputError(MESSAGES("blank_last_active_error", count=count, rows=_fmt_rows(rows, count)),
+        raise InputError(TEXT("blank_last_active_error", count=count, rows=_fmt_rows(rows, count)),
                          _where(table, header, rows[0]))
     warnings.append(_rows_warning(table, header, empty, "blank_last_active"))
 
@@ -457,26 +457,26 @@ def _bad_date(table: Table, headers: Sequence[str], value: object, count: int, o
     export's other date columns, settles it, the message names that order and the exact option to pass.
     """
     if not has_day_month_dates(pd.Series([value])):
-        return MESSAGES("bad_date", value=value, count=count)
+        return TEXT("bad_date", value=value, count=count)
     proof: dict[str, object] = {}
     for header in headers:
         proven = proven_date_order(table.frame[header])
         if proven is not None:
-            proof = {"order": proven[0], "order_name": MESSAGES(f"order_{proven[0]}"), "column": header,
+            proof = {"order": proven[0], "order_name": TEXT(f"order_{proven[0]}"), "column": header,
                      "proof": table.frame[header].iloc[proven[1]], "row": table.excel_row(proven[1])}
             break
     if order is not None:
-        message = MESSAGES("date_not_in_order", value=value, count=count, order=order,
-                           order_name=MESSAGES(f"order_{order}"))
-        return message + (MESSAGES("other_order", **proof) if proof and proof["order"] != order else "")
+        message = TEXT("date_not_in_order", value=value, count=count, order=order,
+                           order_name=TEXT(f"order_{order}"))
+        return message + (TEXT("other_order", **proof) if proof and proof["order"] != order else "")
     if proof:
-        return MESSAGES("date_order_proven", value=value, count=count, **proof)
+        return TEXT("date_order_proven", value=value, count=count, **proof)
     readings = ambiguous_date(value)
     if readings:
-        message = MESSAGES("ambiguous_date", value=value, first=readings[0], second=readings[1], count=count)
+        message = TEXT("ambiguous_date", value=value, first=readings[0], second=readings[1], count=count)
     else:  # e.g. 13/13/2024: no order reads it, but the form still needs one
-        message = MESSAGES("bad_date", value=value, count=count)
-    return message + MESSAGES("say_order")
+        message = TEXT("bad_date", value=value, count=count)
+    return message + TEXT("say_order")
 
 
 def _first(mask: pd.Series) -> int:
@@ -525,7 +525,7 @@ def _drop_totals(table: Table, id_header: str, ids: pd.Series, blank: pd.Series,
             label = label or str(hit).strip()
     if rows:
         table.frame = frame.drop(index=rows)
-        warnings.append(str(Location(table.path, table.sheet)) + ": " + MESSAGES(
+        warnings.append(str(Location(table.path, table.sheet)) + ": " + TEXT(
             "totals_rows", rows=_fmt_rows(rows[:MAX_LISTED], len(rows)), label=label))
     return rows
 
@@ -536,7 +536,7 @@ def _warn_cleaned(table: Table, cleaned, warnings: list[str]) -> None:
             rows = [entry[0] if isinstance(entry, tuple) else entry for entry in entries]
             extra = {"limit": f"{EXCEL_MAX_CHARS:,}", "length": f"{max(e[1] for e in entries):,}"} \
                 if key == "truncated" else {}
-            warnings.append(str(_where(table, header)) + ": " + MESSAGES(
+            warnings.append(str(_where(table, header)) + ": " + TEXT(
                 key, count=len(rows), rows=_fmt_rows(rows[:MAX_LISTED], len(rows)), **extra))
 
 
@@ -544,7 +544,7 @@ def _rows_warning(table: Table, header: str, mask: pd.Series, key: str, **extra:
     rows = _rows(table, mask)
     count = int(mask.sum())
     value = table.frame[header].iloc[_first(mask)]
-    return str(_where(table, header)) + ": " + MESSAGES(
+    return str(_where(table, header)) + ": " + TEXT(
         key, count=count, rows=_fmt_rows(rows, count), value=_show(value), **extra)
 
 
@@ -557,10 +557,10 @@ def _show(value: object) -> str:
 def _cell_warning(table: Table, header: str, bad: pd.Series, key: str) -> str:
     """``column X has N … (row 5 '12x', row 9 '-5', …)``: the first few cells by row and value."""
     positions = [int(i) for i in bad.to_numpy(dtype=bool).nonzero()[0][:MAX_LISTED]]
-    cells = [MESSAGES("cell", row=table.excel_row(i), value=table.frame[header].iloc[i]) for i in positions]
+    cells = [TEXT("cell", row=table.excel_row(i), value=table.frame[header].iloc[i]) for i in positions]
     count = int(bad.sum())
     shown = ("、" if get_language() == "zh" else ", ").join(cells) + (" …" if count > len(cells) else "")
-    return str(_where(table, header)) + ": " + MESSAGES(key, column=header, count=count, cells=shown)
+    return str(_where(table, header)) + ": " + TEXT(key, column=header, count=count, cells=shown)
 
 
 __all__ = ["Users", "prepare_users", "column_aliases", "REQUIRED_FIELDS"]

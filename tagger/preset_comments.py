@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from tagger.i18n import Catalog
 
-BLOCKS = Catalog(
+TEXT = Catalog(
     "preset_comments",
     {
         "car_app_intro": {
@@ -157,10 +157,10 @@ def comment_blocks(text: str) -> list[tuple[int, int, str]]:
 
 def localize_comments(text: str, lang: str) -> str:
     """``text`` (a preset) with each known comment block in ``lang``; values and unknown comments unchanged."""
-    by_english = {texts["en"]: key for key, texts in BLOCKS.texts.items()}
+    by_english = {texts["en"]: key for key, texts in TEXT.texts.items()}
     lines = text.split("\n")
     for start, end, body in reversed(comment_blocks(text)):
         key = by_english.get(body)
         if key is not None:
-            lines[start:end] = [f"# {row}" for row in BLOCKS(key, lang=lang).split("\n")]
+            lines[start:end] = [f"# {row}" for row in TEXT(key, lang=lang).split("\n")]
     return "\n".join(lines)

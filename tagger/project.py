@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 # tomlkit is imported where it is used: every ``tagger`` command start would otherwise pay ~25 ms for it.
 
-MESSAGES = Catalog(
+TEXT = Catalog(
     "project",
     {
         "exists": {
@@ -387,7 +387,7 @@ def init_project(folder: Path, preset: str | None = None, *, force: bool = False
     config_path, template_path = folder / CONFIG_NAME, folder / f"{name}.toml"
     existing = [p for p in (config_path, template_path) if p.exists()]
     if existing and not force:
-        raise OutputError(MESSAGES("exists", path=existing[0]))
+        raise OutputError(TEXT("exists", path=existing[0]))
     settings = ProjectSettings.from_config(load_config(None, name))
     settings.template = template_path.name
     if lang:

@@ -60,6 +60,7 @@ from tagger.overrides import apply_overrides, apply_stored_overrides, previous_m
 from tagger.segments import GROUPS, SEGMENTS
 from tagger.segments import label as segment_label
 from tagger.values import parse_month
+from tagger.vocabulary import word
 from tagger.workbook import groups as group_sheets
 from tagger.workbook import reach as reach_sheet
 from tagger.workbook import research as research_sheet
@@ -68,7 +69,7 @@ from tagger.workbook.labels import HEADINGS
 from tagger.workbook.readback import Header, cell_text
 from tagger.workbook.users import valid_labels
 
-MESSAGES = Catalog(
+TEXT = Catalog(
     "refresh",
     {
         "conflict": {
@@ -150,7 +151,7 @@ MESSAGES = Catalog(
             "zh": "文件夹 {folder} 中没有导出文件（xlsx/xls/ods/csv）",
             "en": "folder {folder} holds no export (xlsx/xls/ods/csv)",
         },
-        "unmatched_id": {"zh": "用户ID", "en": "User ID"},
+        "unmatched_id": word("user_id"),
         "unmatched_source": {"zh": "来源工作簿", "en": "Source workbook"},
         "unmatched_updated": {"zh": "更新时间", "en": "Updated"},
         "manual": {"zh": "人工", "en": "manual"},
@@ -206,7 +207,7 @@ def read_last_workbook(path: Path, config: Config) -> LastWorkbook:
     import openpyxl
 
     id_spellings = {normalize_header(a) for a in column_aliases(config)["user_id"]}
-    id_spellings |= {normalize_header(MESSAGES("unmatched_id", lang)) for lang in LANGUAGES}
+    id_spellings |= {normalize_header(TEXT("unmatched_id", lang)) for lang in LANGUAGES}
     last = LastWorkbook(path, pd.DataFrame(columns=["user_id", "label", "remark", "where"]))
     book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
@@ -217,7 +218,7 @@ def read_last_workbook(path: Path, config: Config) -> LastWorkbook:
             research_header = research_sheet.find_header(head)
             if research_header is not None:
                 found, lossy = research_sheet.read(ws, research_header, path)
-                last.warnings.extend(MESSAGES("lossy_id", where=where) for where in lossy)
+                last.warnings.extend(TEXT("lossy_id", where=where) for where in lossy)
                 last.research = found if last.research is None else pd.concat([last.research, found],
                                                                                ignore_index=True)
                 continue
@@ -237,7 +238,7 @@ def read_last_workbook(path: Path, config: Config) -> LastWorkbook:
     if frames:
         last.overrides = _check_conflicts(pd.concat(frames, ignore_index=True), path)
     else:
-        raise InputError(MESSAGES("no_users_sheet", heading=HEADINGS("override"), scan=HEADER_SCAN_ROWS),
+        raise InputError(TEXT("no_users_sheet", heading=HEADINGS("override"), scan=HEADER_SCAN_ROWS),
                          Location(path))
     return last
 
@@ -254,8 +255,8 @@ def _users_edits(ws: Any, header: Header, id_spellings: set[str], path: Path, la
     edits = users_sheet.read(ws, header, id_spellings, path)
     if edits.prefixed is not None:
         found, where = edits.prefixed
-        last.warnings.append(MESSAGES("heading_by_prefix", heading=HEADINGS("override"), found=found, where=where))
-    last.warnings.extend(MESSAGES("lossy_id", where=where) for where in edits.lossy)
+        last.warnings.append(TEXT("heading_by_prefix", heading=HEADINGS("override"), found=found, where=where))
+    last.warnings.extend(TEXT("lossy_id", where=where) for where in edits.lossy)
     last.seen |= edits.seen
     return edits.records
 
@@ -267,7 +268,7 @@ def _check_conflicts(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     clash = distinct[distinct["user_id"].duplicated(keep=False)]
     if not clash.empty:
         first, second = clash.iloc[0], clash[clash["user_id"] == clash.iloc[0]["user_id"]].iloc[1]
-        raise InputError(MESSAGES("conflict", user=first["user_id"], first=first["where"],
+        raise InputError(TEXT("conflict", user=first["user_id"], first=first["where"],
                                   first_label=first["label_text"], second=second["where"],
                                   second_label=second["label_text"]))
     # Each user's first row; only users on several rows (rare) are merged group by group.
@@ -312,11 +313,11 @@ def _carried(result: TagResult, unmatched: pd.DataFrame, reach_rows: list[dict[s
     overrides = tags["override"].map(lambda k: names.get(k, "")).set_axis(result.users.frame.index)
     remarks = tags["remark"].set_axis(result.users.frame.index)
     orphans = pd.DataFrame({
-        MESSAGES("unmatched_id"): unmatched["user_id"].astype(str),
+        TEXT("unmatched_id"): unmatched["user_id"].astype(str),
         HEADINGS("override"): unmatched["label"].map(lambda k: segment_label(k) if k else ""),
         HEADINGS("remark"): unmatched["remark"],
-        MESSAGES("unmatched_source"): unmatched.get("source", pd.Series("", index=unmatched.index)),
-        MESSAGES("unmatched_updated"): unmatched.get("updated_at", pd.Series("", index=unmatched.index)),
+        TEXT("unmatched_source"): unmatched.get("source", pd.Series("", index=unmatched.index)),
+        TEXT("unmatched_updated"): unmatched.get("updated_at", pd.Series("", index=unmatched.index)),
     })
     return CarriedEdits(overrides=overrides, remarks=remarks, reach_rows=reach_rows, strategy_rows=strategy_rows,
                         unmatched=orphans)
@@ -410,7 +411,7 @@ def carry_step(result: TagResult, last: LastWorkbook | None,
         review=review)
     from tagger.alerts import compute_alerts
 
-    note = MESSAGES("carried", overrides=int((result.tags["override"] != "").sum()),
+    note = TEXT("carried", overrides=int((result.tags["override"] != "").sum()),
                     remarks=int((result.tags["remark"] != "").sum()), reach=len(reach_rows), changed=changed,
                     unmatched=len(unmatched))
     return replace(carried, alerts=compute_alerts(carried), notes=[*result.notes, note]), written_keys
@@ -426,20 +427,20 @@ def read_usable_workbook(path: Path | None, config: Config) -> LastWorkbook | No
     if path is None:
         return None
     if not path.is_file():
-        raise InputError(MESSAGES("no_workbook"), Location(path))
+        raise InputError(TEXT("no_workbook"), Location(path))
     with path.open("rb") as handle:
         head = handle.read(8)
     container = ole_container(path, head)  # the export reader's test: never handed to openpyxl
     if container is not None:
-        raise InputError(MESSAGES("encrypted_workbook") if container == "encrypted" else
-                         MESSAGES("broken_workbook", reason=MESSAGES("ole_workbook")), Location(path))
+        raise InputError(TEXT("encrypted_workbook") if container == "encrypted" else
+                         TEXT("broken_workbook", reason=TEXT("ole_workbook")), Location(path))
     check_archive(path)  # zip/XML bombs and damaged archives are never handed to openpyxl
     try:
         return read_last_workbook(path, config)
     except TaggerError:
         raise
     except Exception as exc:  # noqa: BLE001 - any unreadable file: one line naming it, nothing written
-        raise InputError(MESSAGES("broken_workbook", reason=f"{type(exc).__name__}: {exc}"),
+        raise InputError(TEXT("broken_workbook", reason=f"{type(exc).__name__}: {exc}"),
                          Location(path)) from None
 
 
@@ -461,16 +462,16 @@ def check_newest(last: LastWorkbook, store: HistoryStore | None, *, force: bool)
         return
     written = last.stamp.get("written")
     if not written:
-        last.warnings.append(MESSAGES("unstamped", path=last.path.name))
+        last.warnings.append(TEXT("unstamped", path=last.path.name))
         written = dt.datetime.fromtimestamp(last.path.stat().st_mtime).isoformat(timespec="microseconds")
     if written >= str(newest.get("written") or ""):
         return
     newer = Path(newest.get("path") or "?")
     if not force:
-        raise InputError(MESSAGES("stale", newer=newer.name, written=str(newest.get("written"))[:19]),
+        raise InputError(TEXT("stale", newer=newer.name, written=str(newest.get("written"))[:19]),
                          Location(last.path))
     last.stale = True
-    last.warnings.append(MESSAGES("forced_stale", path=last.path.name, newer=newer.name))
+    last.warnings.append(TEXT("forced_stale", path=last.path.name, newer=newer.name))
 
 
 def _merge_with_history(store: HistoryStore | None, last: LastWorkbook | None,
@@ -612,8 +613,8 @@ def _write(result: TagResult, last: Path | None, output: Path, store: HistorySto
     owner = lock_owner(output)
     if owner is not None:
         target = kept_as = sibling_name(output)
-        who = MESSAGES("by_user", user=owner[1]) if owner[1] else MESSAGES("someone")
-        result = replace(result, warnings=[*result.warnings, MESSAGES("locked", path=output.name, who=who,
+        who = TEXT("by_user", user=owner[1]) if owner[1] else TEXT("someone")
+        result = replace(result, warnings=[*result.warnings, TEXT("locked", path=output.name, who=who,
                                                                        lock=owner[0].name, kept=target)])
     return RefreshOutcome(write_step(result, target, store, progress, reach_keys), saved, kept_as)
 
@@ -637,7 +638,7 @@ def auto_inputs(folder: Path) -> tuple[Path, Path | None]:
     """(newest export, newest tagged workbook) of a folder, for cron."""
     export = newest(folder, workbooks=False)
     if export is None:
-        raise InputError(MESSAGES("no_export", folder=folder))
+        raise InputError(TEXT("no_export", folder=folder))
     return export, newest(folder, workbooks=True)
 
 
@@ -650,7 +651,7 @@ def run_lock(path: Path) -> Iterator[Path]:
         try:
             _lock_exclusive(handle.fileno())
         except OSError:
-            raise RefreshBusy(MESSAGES("busy", lock=path)) from None
+            raise RefreshBusy(TEXT("busy", lock=path)) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n")

@@ -74,7 +74,8 @@ class Entry:
     sheet even when empty. ``rate``: the rate this key (as last month's state) is the base of.
     ``borrows``: groups whose plays it borrows when it has none. ``comeback``: counted above the
     line of the quick ratio; ``quick_base``: the line below it. ``why``: the head of the 分群说明
-    text; ``{month}`` and ``{n}`` there are the last activity and the idle months.
+    text; ``{month}`` and ``{n}`` there are the last activity and the idle months. ``sheet``: the
+    strategy sheet's name when it differs from the label (every kind but ``prev`` has a sheet).
     """
 
     key: str
@@ -95,6 +96,11 @@ class Entry:
     split_of: str | None = None
     split_flag: bool | None = None
     why: Texts | None = None
+
+    def __post_init__(self) -> None:
+        # A strategy sheet named like its segment holds the label itself: the name is written once.
+        if self.sheet is None and self.kind != "prev":
+            object.__setattr__(self, "sheet", self.label)
 
 
 def _nest(pairs: list[tuple[str, str]], last: str) -> str:
@@ -180,9 +186,10 @@ class Registry:
         """The groups that split segment ``key``, by flag value."""
         return {bool(e.split_flag): e.key for e in self.entries if e.split_of == key}
 
-    def texts(self, attribute: str, prefix: str = "") -> dict[str, dict[str, str]]:
+    def texts(self, attribute: str, prefix: str = "") -> dict[str, Texts]:
         """A catalog's texts: ``label``, ``sheet`` or ``definition`` of every entry that has one."""
-        return {prefix + e.key: dict(getattr(e, attribute)) for e in self.entries if getattr(e, attribute)}
+        # The entries' own mappings, not copies: a text shared by two entries stays one definition.
+        return {prefix + e.key: getattr(e, attribute) for e in self.entries if getattr(e, attribute)}
 
     # -- the rule --------------------------------------------------------------------------
     @property
@@ -239,9 +246,12 @@ class Registry:
 
 UNSPLIT = "active_unsplit"
 
+# The 分群说明 heads that two segments share (told apart by the segment name that follows).
+_WHY_BACK: Texts = {"zh": "上次活跃 {month}，间隔 {n} 个月 → ", "en": "last active {month}, idle months: {n} → "}
+_WHY_GONE: Texts = {"zh": "最近活跃 {month}，{n} 个月未活跃 → ", "en": "last active {month}, inactive months: {n} → "}
+
 ENTRIES: tuple[Entry, ...] = (
     Entry("new", {"zh": "新用户", "en": "New"}, "segment",
-          sheet={"zh": "新用户", "en": "New"},
           definition={"zh": "当月新注册的用户", "en": "Registered this month"},
           rule=Rule(ANY, lambda f: f.reg >= f.month, "{age}<=0", "reg >= {month}"), precedence=10,
           active=True, shown=True, prev_state=True, rate="new_retention", comeback=True,
@@ -256,30 +266,26 @@ ENTRIES: tuple[Entry, ...] = (
           active=True, shown=True,
           why={"zh": "上月注册，本月活跃 → ", "en": "registered last month, active now → "}),
     Entry("active", {"zh": "活跃用户", "en": "Active"}, "segment",
-          sheet={"zh": "活跃用户", "en": "Active"},
           definition={"zh": "上月和本月都活跃的老用户", "en": "Existing users active last month and this month"},
           rule=Rule(ACTIVE, lambda f: f.gap_before <= 0, "{idle}<=0", "{month} - prev - 1 <= 0"), precedence=40,
           active=True, shown=True, unsplit_part=True,
           why={"zh": "上月、本月均活跃 → ", "en": "active last month and this month → "}),
     Entry("awakened", {"zh": "唤醒用户", "en": "Awakened"}, "segment",
-          sheet={"zh": "唤醒用户", "en": "Awakened"},
           definition={"zh": "休眠后（未满流失判定月数）本月重新活跃", "en": "Back this month after a dormant spell"},
           rule=Rule(ACTIVE, lambda f: f.gap_before < f.churn_after, "{idle}<{churn}", "{month} - prev - 1 < {k}"),
           precedence=50, active=True, shown=True, unsplit_part=True, borrows=("returned",), comeback=True,
-          why={"zh": "上次活跃 {month}，间隔 {n} 个月 → ", "en": "last active {month}, idle months: {n} → "}),
+          why=_WHY_BACK),
     Entry("returned", {"zh": "回流用户", "en": "Returned"}, "segment",
-          sheet={"zh": "回流用户", "en": "Returned"},
           definition={"zh": "流失后（≥ 流失判定月数未活跃）本月重新活跃", "en": "Back this month after being churned"},
           rule=Rule(ACTIVE), precedence=60,
           active=True, shown=True, unsplit_part=True, borrows=("awakened",), comeback=True,
-          why={"zh": "上次活跃 {month}，间隔 {n} 个月 → ", "en": "last active {month}, idle months: {n} → "}),
+          why=_WHY_BACK),
     Entry("dormant", {"zh": "休眠用户", "en": "Dormant"}, "segment",
-          sheet={"zh": "休眠用户", "en": "Dormant"},
           definition={"zh": "上月活跃（或未满流失判定月数）但本月未活跃",
                       "en": "Not active this month, inactive for less than the churn window"},
           rule=Rule(INACTIVE, lambda f: f.since_last < f.churn_after, "{idle}<{churn}", "{month} - last_m < {k}"),
           precedence=70, shown=True, prev_state=True, rate="awaken_rate", quick_base=True,
-          why={"zh": "最近活跃 {month}，{n} 个月未活跃 → ", "en": "last active {month}, inactive months: {n} → "}),
+          why=_WHY_GONE),
     Entry("churned_driving", {"zh": "有开车无APP活跃", "en": "Churned, still driving"}, "split",
           sheet={"zh": "流失-有开车", "en": "Churned-driving"},
           definition={"zh": "已流失，但仍在开车（可用行车报告、车辆状态、福利活动唤醒）",
@@ -290,11 +296,10 @@ ENTRIES: tuple[Entry, ...] = (
           definition={"zh": "已流失且不再开车（重点做用户调研）", "en": "Churned and no longer driving (research why)"},
           shown=True, borrows=("churned",), split_of="churned", split_flag=False),
     Entry("churned", {"zh": "流失用户", "en": "Churned"}, "segment",
-          sheet={"zh": "流失用户", "en": "Churned"},
           definition={"zh": "已流失（是否开车未知）", "en": "Churned (driving unknown)"},
           rule=Rule(INACTIVE), precedence=80,
           prev_state=True, rate="return_rate", borrows=("churned_driving", "churned_not_driving"),
-          why={"zh": "最近活跃 {month}，{n} 个月未活跃 → ", "en": "last active {month}, inactive months: {n} → "}),
+          why=_WHY_GONE),
     Entry(UNSPLIT, {"zh": "老用户活跃(上月状态未知)", "en": "Active (last month unknown)"}, "unsplit",
           sheet={"zh": "老用户活跃(未知)", "en": "Active-unknown"},
           definition={"zh": "本月活跃的老用户，缺少上月状态无法细分", "en": "Active existing users whose last month is unknown"},

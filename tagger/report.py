@@ -16,6 +16,7 @@ from tagger.i18n import Catalog
 from tagger.metrics import RATE_BASES, segment_count
 from tagger.segments import GROUPS, SEGMENTS, UNSPLIT, UNSPLIT_PARTS
 from tagger.segments import label as segment_label
+from tagger.vocabulary import word
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
@@ -24,21 +25,21 @@ TEXT = Catalog(
     "report",
     {
         "title": {"zh": "{month} 用户分群（{rows} 行）", "en": "Segments for {month} ({rows} rows)"},
-        "segment": {"zh": "分群", "en": "Segment"},
-        "users": {"zh": "人数", "en": "Users"},
-        "share": {"zh": "占比", "en": "Share"},
+        "segment": word("segment"),
+        "users": word("users"),
+        "share": word("share"),
         "kpi_title": {"zh": "月活与4大指标", "en": "Active rate and the 4 rates"},
         "metric": {"zh": "指标", "en": "Metric"},
-        "value": {"zh": "数值", "en": "Value"},
+        "value": word("value"),
         "detail": {"zh": "明细", "en": "Detail"},
         "mau": {"zh": "月活用户 MAU", "en": "MAU"},
         "cumulative": {"zh": "累计用户", "en": "Cumulative users"},
-        "active_rate": {"zh": "月活率", "en": "Active rate"},
+        "active_rate": word("active_rate"),
         "target": {"zh": "目标 / 差距", "en": "Target / gap"},
-        "old_retention": {"zh": "老用户次月留存率", "en": "Old-user retention"},
-        "new_retention": {"zh": "新用户次月留存率", "en": "New-user retention"},
-        "awaken_rate": {"zh": "唤醒率", "en": "Awaken rate"},
-        "return_rate": {"zh": "回流率", "en": "Return rate"},
+        "old_retention": word("old_retention"),
+        "new_retention": word("new_retention"),
+        "awaken_rate": word("awaken_rate"),
+        "return_rate": word("return_rate"),
         "kpi_mtd": {"zh": "月活与4大指标（截至 {as_of}，本月未结束：均为月初至今的数）",
                     "en": "Active rate and the 4 rates (data up to {as_of}; the month is not over: month to date)"},
         "mtd": {"zh": "{label}（截至 {day} 日）", "en": "{label} (to day {day})"},
@@ -47,10 +48,10 @@ TEXT = Catalog(
         "calibrated": {"zh": "已校准", "en": "calibrated"},
         "uncalibrated": {"zh": "默认曲线，未校准", "en": "default curve, uncalibrated"},
         "clipped": {"zh": "，已按 100% 封顶", "en": ", held at 100 %"},
-        "unknown": {"zh": "未知", "en": "unknown"},
+        "unknown": word("unknown"),
         "of": {"zh": "{kept} / {base}", "en": "{kept} of {base}"},
-        "written": {"zh": "已写入：{path}", "en": "Written: {path}"},
-        "warning": {"zh": "注意", "en": "Warning"},
+        "written": word("written"),
+        "warning": word("warning"),
         "note": {"zh": "说明", "en": "Note"},
     },
 )

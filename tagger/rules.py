@@ -62,9 +62,10 @@ from tagger.config import LAYER_KEYS, Config, Play
 from tagger.errors import ConfigError
 from tagger.i18n import LANGUAGES, Catalog
 from tagger.playbook import plays_for
-from tagger.segments import GROUPS, LABELS, SEGMENTS, UNSPLIT
+from tagger.segments import GROUPS, SEGMENTS, UNSPLIT
+from tagger.segments import label as segment_label
 
-MESSAGES = Catalog(
+TEXT = Catalog(
     "rules",
     {
         "bad_rule": {
@@ -265,7 +266,7 @@ def load_rules(config: Config) -> RuleSet:
     where = str(config.source or f"preset {config.preset}")
     match = _setting(raw, "rules_match", "first")
     if match not in ("first", "all"):
-        raise ConfigError(MESSAGES("bad_match", value=match))
+        raise ConfigError(TEXT("bad_match", value=match))
     items = raw.get("rules", [])
     if not isinstance(items, list):
         items = [items]
@@ -274,7 +275,7 @@ def load_rules(config: Config) -> RuleSet:
     names: dict[str, int] = {}
     for position, item in enumerate(items, start=1):
         name = item.get("name") if isinstance(item, Mapping) else None
-        label = name if isinstance(name, str) and name.strip() else MESSAGES("default_name", position=position)
+        label = name if isinstance(name, str) and name.strip() else TEXT("default_name", position=position)
         if isinstance(item, Mapping) and item.get("enabled", True) is False:
             continue
         try:
@@ -282,11 +283,11 @@ def load_rules(config: Config) -> RuleSet:
                 module = _load_module(raw, config, position, str(item["function"]))
             rule = _build_rule(item, position, label, config, module)
         except _RuleProblem as problem:
-            raise ConfigError(MESSAGES("bad_rule", where=where, position=position, name=label,
+            raise ConfigError(TEXT("bad_rule", where=where, position=position, name=label,
                                        reason=problem.reason)) from None
         if rule.name in names:
-            raise ConfigError(MESSAGES("bad_rule", where=where, position=position, name=label,
-                                       reason=MESSAGES("duplicate_name", name=rule.name, other=names[rule.name])))
+            raise ConfigError(TEXT("bad_rule", where=where, position=position, name=label,
+                                       reason=TEXT("duplicate_name", name=rule.name, other=names[rule.name])))
         names[rule.name] = position
         rules.append(rule)
     ordered = sorted(rules, key=lambda r: (-r.priority, r.position))
@@ -329,7 +330,7 @@ def _play_rule(play: Play, group: str, position: int, config: Config, lang: str,
                             "priority": 20 if play.preference else 10}
     if play.preference:
         item["preference"] = play.preference
-    name = MESSAGES("play_name", group=group_label, strategy=play.text("strategy", lang) or play.goal)
+    name = TEXT("play_name", group=group_label, strategy=play.text("strategy", lang) or play.goal)
     return _build_rule(item, position, name, config, None)
 
 
@@ -354,20 +355,20 @@ def _load_module(raw: Mapping[str, Any], config: Config, position: int, function
     """Import the config's ``rules_file`` (relative to the config's folder)."""
     name = _setting(raw, "rules_file", None)
     if not name:
-        raise _RuleProblem(MESSAGES("no_rules_file", position=position, function=function))
+        raise _RuleProblem(TEXT("no_rules_file", position=position, function=function))
     path = Path(name)
     if not path.is_absolute():
         path = config.base_dir / path
     if not path.is_file():
-        raise _RuleProblem(MESSAGES("rules_file_missing", path=path))
+        raise _RuleProblem(TEXT("rules_file_missing", path=path))
     spec = importlib.util.spec_from_file_location(f"tagger_user_rules_{abs(hash(str(path)))}", path)
     if spec is None or spec.loader is None:
-        raise _RuleProblem(MESSAGES("rules_file_broken", path=path, reason="not a Python file"))
+        raise _RuleProblem(TEXT("rules_file_broken", path=path, reason="not a Python file"))
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # noqa: BLE001 - any error in user code is reported as a config problem
-        raise _RuleProblem(MESSAGES("rules_file_broken", path=path, reason=f"{type(exc).__name__}: {exc}")) from None
+        raise _RuleProblem(TEXT("rules_file_broken", path=path, reason=f"{type(exc).__name__}: {exc}")) from None
     module.__tagger_path__ = path  # type: ignore[attr-defined]
     sys.modules.pop(spec.name, None)
     return module
@@ -375,20 +376,20 @@ def _load_module(raw: Mapping[str, Any], config: Config, position: int, function
 
 def _build_rule(item: Any, position: int, name: str, config: Config, module: Any) -> Rule:
     if not isinstance(item, Mapping):
-        raise _RuleProblem(MESSAGES("not_table"))
+        raise _RuleProblem(TEXT("not_table"))
     unknown = sorted(set(item) - set(ALLOWED_KEYS))
     if unknown:
-        raise _RuleProblem(MESSAGES("unknown_key", keys=", ".join(unknown), allowed=", ".join(ALLOWED_KEYS)))
+        raise _RuleProblem(TEXT("unknown_key", keys=", ".join(unknown), allowed=", ".join(ALLOWED_KEYS)))
     conditions = [*_shorthand_conditions(item, config), *_when_conditions(item.get("when", []))]
     function, function_name = _rule_function(item, module)
     if not conditions and function is None and item.get("match_all") is not True:
-        raise _RuleProblem(MESSAGES("no_condition"))
+        raise _RuleProblem(TEXT("no_condition"))
     channel, labels = _channel(item.get("channel", ""), config)
     content = _text(item.get("content", ""), "content")
     holdout = _holdout(item)
     variants = _variants(item, channel, labels, content, holdout, config)
     if not channel and not content and not variants:
-        raise _RuleProblem(MESSAGES("no_action"))
+        raise _RuleProblem(TEXT("no_action"))
     if variants and not channel and not content:  # the Users sheet shows the arms' actions side by side
         channel = "/".join(dict.fromkeys(v.channel for v in variants if v.channel))
         labels = {lang: "/".join(dict.fromkeys(v.channel_text(lang) for v in variants if v.channel))
@@ -396,7 +397,7 @@ def _build_rule(item: Any, position: int, name: str, config: Config, module: Any
         content = "/".join(dict.fromkeys(v.content for v in variants if v.content))
     priority = item.get("priority", 0)
     if isinstance(priority, bool) or not isinstance(priority, (int, float)):
-        raise _RuleProblem(MESSAGES("bad_type", setting="priority", kind=MESSAGES("kind_number"), value=priority))
+        raise _RuleProblem(TEXT("bad_type", setting="priority", kind=TEXT("kind_number"), value=priority))
     return Rule(name=name, position=position, conditions=tuple(conditions), channel=channel,
                 channel_label=labels, content=content, priority=float(priority), function=function,
                 function_name=function_name, variants=variants, holdout=holdout)
@@ -404,7 +405,7 @@ def _build_rule(item: Any, position: int, name: str, config: Config, module: Any
 
 def _text(value: Any, setting: str) -> str:
     if not isinstance(value, str):
-        raise _RuleProblem(MESSAGES("bad_type", setting=setting, kind=MESSAGES("kind_text"), value=value))
+        raise _RuleProblem(TEXT("bad_type", setting=setting, kind=TEXT("kind_text"), value=value))
     return value.strip()
 
 
@@ -414,7 +415,7 @@ def _holdout(item: Mapping[str, Any]) -> float | None:
         return None
     value = item["holdout"]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 0.9:
-        raise _RuleProblem(MESSAGES("bad_holdout", value=value))
+        raise _RuleProblem(TEXT("bad_holdout", value=value))
     return float(value)
 
 
@@ -430,17 +431,17 @@ def _variants(item: Mapping[str, Any], channel: str, labels: Mapping[str, str], 
         return ()
     raw = item["variants"]
     if not isinstance(raw, list) or len(raw) < 2:
-        raise _RuleProblem(MESSAGES("bad_variants"))
+        raise _RuleProblem(TEXT("bad_variants"))
     arms: list[Variant] = []
     for index, entry in enumerate(raw):
         try:
             arms.append(_variant(entry, channel, labels, content, config, {a.name for a in arms}))
         except _RuleProblem as problem:
-            raise _RuleProblem(MESSAGES("bad_variant", index=index, reason=problem.reason)) from None
+            raise _RuleProblem(TEXT("bad_variant", index=index, reason=problem.reason)) from None
     shares = sum(a.share for a in arms)
     held = holdout or 0.0
     if shares + held > 1 + 1e-9:
-        raise _RuleProblem(MESSAGES("shares_sum", shares=round(shares, 6), holdout=held,
+        raise _RuleProblem(TEXT("shares_sum", shares=round(shares, 6), holdout=held,
                                     total=round(shares + held, 6)))
     return tuple(arms)
 
@@ -448,23 +449,23 @@ def _variants(item: Mapping[str, Any], channel: str, labels: Mapping[str, str], 
 def _variant(entry: Any, channel: str, labels: Mapping[str, str], content: str, config: Config,
              taken: set[str]) -> Variant:
     if not isinstance(entry, Mapping):
-        raise _RuleProblem(MESSAGES("not_table"))
+        raise _RuleProblem(TEXT("not_table"))
     unknown = sorted(set(entry) - set(VARIANT_KEYS))
     if unknown:
-        raise _RuleProblem(MESSAGES("unknown_key", keys=", ".join(unknown), allowed=", ".join(VARIANT_KEYS)))
+        raise _RuleProblem(TEXT("unknown_key", keys=", ".join(unknown), allowed=", ".join(VARIANT_KEYS)))
     name = entry.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise _RuleProblem(MESSAGES("variant_name"))
+        raise _RuleProblem(TEXT("variant_name"))
     name = name.strip()
     if name in taken:
-        raise _RuleProblem(MESSAGES("variant_repeat", name=name))
+        raise _RuleProblem(TEXT("variant_repeat", name=name))
     share = entry.get("share")
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 1:
-        raise _RuleProblem(MESSAGES("variant_share", value=share))
+        raise _RuleProblem(TEXT("variant_share", value=share))
     own, own_labels = _channel(entry.get("channel", ""), config)
     text = _text(entry.get("content", ""), "content") or content
     if not (own or channel) and not text:
-        raise _RuleProblem(MESSAGES("variant_action", name=name))
+        raise _RuleProblem(TEXT("variant_action", name=name))
     return Variant(name=name, channel=own or channel, channel_label=own_labels if own else dict(labels),
                    content=text, share=float(share))
 
@@ -474,11 +475,11 @@ def _rule_function(item: Mapping[str, Any], module: Any) -> tuple[Callable[[pd.D
         return None, ""
     name = item["function"]
     if not isinstance(name, str):
-        raise _RuleProblem(MESSAGES("bad_type", setting="function", kind=MESSAGES("kind_text"), value=name))
+        raise _RuleProblem(TEXT("bad_type", setting="function", kind=TEXT("kind_text"), value=name))
     function = getattr(module, name, None)
     if not callable(function):
         available = sorted(k for k, v in vars(module).items() if callable(v) and not k.startswith("_"))
-        raise _RuleProblem(MESSAGES("no_function", path=module.__tagger_path__, function=name,
+        raise _RuleProblem(TEXT("no_function", path=module.__tagger_path__, function=name,
                                     available=", ".join(available) or "-"))
     return function, name
 
@@ -493,7 +494,7 @@ def _label_keys(kind: str, config: Config) -> dict[str, str]:
     else:
         keys = SEGMENTS if kind == "segment" else GROUPS
         keys = (*keys, UNSPLIT)
-        pairs = [(k, [k, *(LABELS(k, lang) for lang in LANGUAGES)]) for k in keys]
+        pairs = [(k, [k, *(segment_label(k, lang) for lang in LANGUAGES)]) for k in keys]
     return {spelling.casefold(): key for key, spellings in pairs for spelling in spellings}
 
 
@@ -504,7 +505,7 @@ def _as_keys(key: str, value: Any, kind: str, config: Config) -> list[str]:
     for v in values:
         if not isinstance(v, str) or v.strip().casefold() not in known:
             allowed = ", ".join(sorted(set(known.values())))
-            raise _RuleProblem(MESSAGES("bad_label", setting=key, value=v, kind=MESSAGES(f"kind_{kind}"),
+            raise _RuleProblem(TEXT("bad_label", setting=key, value=v, kind=TEXT(f"kind_{kind}"),
                                         allowed=allowed))
         out.append(known[v.strip().casefold()])
     return out
@@ -519,7 +520,7 @@ def _shorthand_conditions(item: Mapping[str, Any], config: Config) -> list[Condi
             conditions.append(Condition(column, "in", tuple(keys)))
     if "value_layer" in item:
         if config.value_layers is None:
-            raise _RuleProblem(MESSAGES("no_value_layers"))
+            raise _RuleProblem(TEXT("no_value_layers"))
         keys = _as_keys("value_layer", item["value_layer"], "value_layer", config)
         conditions.append(Condition("value_layer", "in", tuple(keys)))
     if "has_preference" in item:
@@ -528,13 +529,13 @@ def _shorthand_conditions(item: Mapping[str, Any], config: Config) -> list[Condi
         conditions.append(Condition("__has_preference__", "in", tuple(labels)))
     if "drove" in item:
         if not isinstance(item["drove"], bool):
-            raise _RuleProblem(MESSAGES("bad_type", setting="drove", kind=MESSAGES("kind_bool"), value=item["drove"]))
+            raise _RuleProblem(TEXT("bad_type", setting="drove", kind=TEXT("kind_bool"), value=item["drove"]))
         conditions.append(Condition("drove", "==", item["drove"]))
     for key, op in (("idle_months", "=="), ("min_idle_months", ">="), ("max_idle_months", "<=")):
         if key in item:
             value = item[key]
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise _RuleProblem(MESSAGES("bad_type", setting=key, kind=MESSAGES("kind_int"), value=value))
+                raise _RuleProblem(TEXT("bad_type", setting=key, kind=TEXT("kind_int"), value=value))
             conditions.append(Condition("idle_months", op, value))
     return conditions
 
@@ -543,25 +544,25 @@ def _when_conditions(when: Any) -> list[Condition]:
     if isinstance(when, Mapping):
         when = [when]
     if not isinstance(when, list):
-        raise _RuleProblem(MESSAGES("bad_condition", index=1))
+        raise _RuleProblem(TEXT("bad_condition", index=1))
     conditions = []
     for index, cond in enumerate(when, start=1):
         if not isinstance(cond, Mapping) or set(cond) != {"column", "op", "value"} \
                 or not isinstance(cond["column"], str) or not cond["column"].strip():
-            raise _RuleProblem(MESSAGES("bad_condition", index=index))
+            raise _RuleProblem(TEXT("bad_condition", index=index))
         op = str(cond["op"]).strip().lower()
         op = " ".join(op.split())
         value = cond["value"]
         if op not in ALL_OPS:
-            raise _RuleProblem(MESSAGES("bad_op", index=index, op=cond["op"], ops=", ".join(ALL_OPS)))
+            raise _RuleProblem(TEXT("bad_op", index=index, op=cond["op"], ops=", ".join(ALL_OPS)))
         if op in MEMBERSHIP:
             if not isinstance(value, list) or not value or any(isinstance(v, (list, dict)) for v in value):
-                raise _RuleProblem(MESSAGES("need_list", index=index, op=op))
+                raise _RuleProblem(TEXT("need_list", index=index, op=op))
             value = tuple(value)
         elif isinstance(value, (list, dict)):
-            raise _RuleProblem(MESSAGES("need_scalar", index=index, op=op, value=value))
+            raise _RuleProblem(TEXT("need_scalar", index=index, op=op, value=value))
         elif op in ORDERING and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise _RuleProblem(MESSAGES("need_number", index=index, op=op, value=value))
+            raise _RuleProblem(TEXT("need_number", index=index, op=op, value=value))
         conditions.append(Condition(cond["column"].strip(), op, value))
     return conditions
 
@@ -571,7 +572,7 @@ def _channel(value: Any, config: Config) -> tuple[str, dict[str, str]]:
     if value in ("", None):
         return "", {}
     if not isinstance(value, str):
-        raise _RuleProblem(MESSAGES("bad_type", setting="channel", kind=MESSAGES("kind_text"), value=value))
+        raise _RuleProblem(TEXT("bad_type", setting="channel", kind=TEXT("kind_text"), value=value))
     wanted = value.strip().casefold()
     for channel in config.channels:
         spellings = {channel.key.casefold(), *(t.casefold() for t in channel.labels.values())}
@@ -580,7 +581,7 @@ def _channel(value: Any, config: Config) -> tuple[str, dict[str, str]]:
     if not config.channels:
         return value.strip(), {}
     allowed = ", ".join(f"{c.key} ({c.label('zh')})" for c in config.channels)
-    raise _RuleProblem(MESSAGES("bad_channel", value=value, allowed=allowed))
+    raise _RuleProblem(TEXT("bad_channel", value=value, allowed=allowed))
 
 
 # --------------------------------------------------------------------------- matching
@@ -658,7 +659,7 @@ def rule_masks(frame: pd.DataFrame, ruleset: RuleSet) -> pd.DataFrame:
         for cond in rule.conditions:
             if cond.column != "__has_preference__" and cond.column not in frame.columns:
                 available = ", ".join(str(c) for c in frame.columns if not str(c).startswith("share_"))
-                raise ConfigError(MESSAGES("unknown_column", position=rule.position, name=rule.name,
+                raise ConfigError(TEXT("unknown_column", position=rule.position, name=rule.name,
                                            column=cond.column, available=available))
             mask &= _column_mask(frame, cond)
         if rule.function is not None:
@@ -679,7 +680,7 @@ def _function_mask(rule: Rule, frame: pd.DataFrame) -> np.ndarray:
         if mask.dtype != bool:
             mask = pd.Series(mask).astype("boolean").fillna(False).to_numpy(dtype=bool)
     except Exception as exc:  # noqa: BLE001 - user code; report which rule broke
-        raise ConfigError(MESSAGES("bad_mask", position=rule.position, name=rule.name,
+        raise ConfigError(TEXT("bad_mask", position=rule.position, name=rule.name,
                                    function=rule.function_name, reason=f"{type(exc).__name__}: {exc}")) from None
     return mask
 

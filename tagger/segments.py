@@ -36,12 +36,12 @@ GROUPS: tuple[str, ...] = REGISTRY.groups
 # Last month's state, the base of next month's four rates.
 PREV_GROUPS: tuple[str, ...] = REGISTRY.prev_groups
 
-LABELS = Catalog("segments", REGISTRY.texts("label"))
+TEXT = Catalog("segments", REGISTRY.texts("label"))
 
 
 def label(key: str, lang: str | None = None) -> str:
     """Display name of a segment or group key in the current (or given) language."""
-    return LABELS(key, lang)
+    return TEXT(key, lang)
 
 
 def assign_segments(

@@ -18,7 +18,7 @@ from tagger.i18n import Catalog
 from tagger.readers.duckdb import DEFAULT_TABLE, DUCKDB_SUFFIXES
 from tagger.readers.warehouse import FIELDS, snapshot_names
 
-MESSAGES = Catalog(
+TEXT = Catalog(
     "snapshot",
     {
         "bad_column": {"zh": "配置 {path} 中 [sql] {key} = {value!r} 无效：请写列名（字符串）",
@@ -41,7 +41,7 @@ def snapshot_columns(config: Config) -> dict[str, str]:
             _check_name(value, where, key)
             continue
         if key not in names:
-            raise ConfigError(MESSAGES("unknown_key", path=where, key=key, available=", ".join(["table", *names])))
+            raise ConfigError(TEXT("unknown_key", path=where, key=key, available=", ".join(["table", *names])))
         if value != "" or key != "top_feature":
             _check_name(value, where, key)
         names[key] = value
@@ -62,9 +62,9 @@ def table_to_read(path: Path, table: str | None, config: Config) -> str | None:
 
 def _check_name(value: object, where: object, key: str) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(MESSAGES("bad_column", path=where, key=key, value=value))
+        raise ConfigError(TEXT("bad_column", path=where, key=key, value=value))
 
 
 __all__ = [
-    "DEFAULT_TABLE", "FIELDS", "MESSAGES", "default_table", "snapshot_columns", "snapshot_names", "table_to_read",
+    "DEFAULT_TABLE", "FIELDS", "TEXT", "default_table", "snapshot_columns", "snapshot_names", "table_to_read",
 ]

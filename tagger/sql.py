@@ -33,7 +33,7 @@ WHAT: tuple[str, ...] = ("users", "metrics")
 # Functions whose transpiled meaning differs between engines (see the module docstring).
 PITFALLS: tuple[str, ...] = ("DATE_DIFF", "DATEDIFF", "CONCAT_WS", "MONTHS_BETWEEN", "AGE(")
 
-MESSAGES = Catalog(
+TEXT = Catalog(
     "sql",
     {
         "bad_dialect": {"zh": "不支持的 SQL 方言 '{name}'；可用：{available}",
@@ -311,11 +311,11 @@ def duckdb_sql(config: Config, month: int, *, what: str = "users", table: str | 
                lang: str | None = None) -> str:
     """The query in DuckDB's dialect, the one every other dialect is transpiled from."""
     if what not in WHAT:
-        raise ConfigError(MESSAGES("bad_what", name=what))
+        raise ConfigError(TEXT("bad_what", name=what))
     if config.preference_window != "3m":
         # The monthly window sums counts from tagger's history, which a one-month snapshot table does not
         # have: refuse rather than return tags that differ from ``tagger tag``'s.
-        raise ConfigError(MESSAGES("unsupported_window"))
+        raise ConfigError(TEXT("unsupported_window"))
     lang = lang or config.language
     ctes = [_source_cte(config, table or default_table(config), month), _clamped_cte(month),
             _lifecycle_cte(config, month), _preferences_cte(config), _primary_cte(config)]
@@ -331,7 +331,7 @@ def build_sql(config: Config, month: int, dialect: str = "duckdb", *, what: str 
               table: str | None = None, lang: str | None = None, pretty: bool = True) -> str:
     """One SELECT for ``dialect``; raises :class:`ConfigError` if sqlglot cannot express it there."""
     if dialect not in DIALECTS:
-        raise ConfigError(MESSAGES("bad_dialect", name=dialect, available=", ".join(DIALECTS)))
+        raise ConfigError(TEXT("bad_dialect", name=dialect, available=", ".join(DIALECTS)))
     import sqlglot
     from sqlglot.errors import ErrorLevel, SqlglotError
 
@@ -340,7 +340,7 @@ def build_sql(config: Config, month: int, dialect: str = "duckdb", *, what: str 
         tree = sqlglot.parse_one(source, read="duckdb")
         return tree.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as exc:
-        raise ConfigError(MESSAGES("untranspilable", dialect=dialect, reason=str(exc).splitlines()[0])) from None
+        raise ConfigError(TEXT("untranspilable", dialect=dialect, reason=str(exc).splitlines()[0])) from None
 
 
 def pitfalls_in(sql: str) -> list[str]:

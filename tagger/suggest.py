@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tagger.i18n import Catalog, get_language
 
-MESSAGES = Catalog(
+TEXT = Catalog(
     "suggest",
     {
         "did_you_mean": {"zh": "；同一文件夹中名字相近的有：{names}", "en": "; similar names in that folder: {names}"},
@@ -42,7 +42,7 @@ def nearby_files(path: Path) -> str:
     """
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        return MESSAGES("no_folder", folder=folder)
+        return TEXT("no_folder", folder=folder)
     try:
         files = sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))),
                        key=lambda p: (-p.stat().st_mtime, p.name))
@@ -51,8 +51,8 @@ def nearby_files(path: Path) -> str:
     exports = [p.name for p in files if p.suffix.lower() in EXPORT_LIKE and not p.stem.endswith("_tagged")]
     close = difflib.get_close_matches(path.name, exports, n=LIMIT, cutoff=0.6)
     if close:
-        return MESSAGES("did_you_mean", names=_join(close))
-    return MESSAGES("exports_here", names=_join(exports[:LIMIT])) if exports else ""
+        return TEXT("did_you_mean", names=_join(close))
+    return TEXT("exports_here", names=_join(exports[:LIMIT])) if exports else ""
 
 
 __all__ = ["nearby_files"]

@@ -47,6 +47,7 @@ from tagger.readers import EXPORT_SUFFIXES, SCAN_ROWS, SheetInfo, head_rows, lis
 from tagger.readers import Table as RawTable
 from tagger.report import summary_tables
 from tagger.values import first_day_month_date, month_key, parse_month, proven_date_order
+from tagger.vocabulary import word
 
 NONE = "__none__"
 OTHER = "__other__"
@@ -87,7 +88,7 @@ TEXT = Catalog(
         "r_date_order": {"zh": "日期顺序", "en": "Date order"},
         "month": {"zh": "报告月份（YYYY-MM）", "en": "Report month (YYYY-MM)"},
         "month_guess": {"zh": "（依据{source}推测，回车确认）", "en": " (guessed from {source}; Enter to confirm)"},
-        "from_name": {"zh": "文件名", "en": "the file name"},
+        "from_name": word("file_name"),
         "from_dates": {"zh": "最近活跃时间", "en": "the last-active dates"},
         "bad_month": {"zh": "请写成 2024-07 这样的月份", "en": "write the month like 2024-07"},
         "headers_unmatched": {
@@ -95,9 +96,9 @@ TEXT = Catalog(
             "en": "Not every required column was recognised ({reason}). Pick them from the headers.",
         },
         "mapping_title": {"zh": "列对应（必需字段不能跳过）", "en": "Column mapping (required fields cannot be skipped)"},
-        "field": {"zh": "字段", "en": "Field"},
-        "header": {"zh": "表头", "en": "Header"},
-        "samples": {"zh": "示例值", "en": "Sample values"},
+        "field": word("field"),
+        "header": word("header"),
+        "samples": word("samples"),
         "effect": {"zh": "有这一列时", "en": "When present"},
         "group_required": {"zh": "必需", "en": "Required"},
         "group_required_note": {"zh": "每个都要对应一列，不能跳过", "en": "each needs a column; cannot be skipped"},
@@ -137,11 +138,11 @@ TEXT = Catalog(
         "review_title": {"zh": "请确认", "en": "Review"},
         "r_export": {"zh": "导出文件", "en": "Export"},
         "r_sheet": {"zh": "工作表", "en": "Sheet"},
-        "r_month": {"zh": "报告月份", "en": "Report month"},
-        "r_columns": {"zh": "列对应", "en": "Columns"},
+        "r_month": word("report_month"),
+        "r_columns": word("columns"),
         "r_preset": {"zh": "预设", "en": "Preset"},
         "r_churn": {"zh": "流失月数", "en": "Churn after (months)"},
-        "r_threshold": {"zh": "偏好阈值", "en": "Preference threshold"},
+        "r_threshold": word("preference_threshold"),
         "r_target": {"zh": "月活率目标", "en": "Target active rate"},
         "r_language": {"zh": "语言", "en": "Language"},
         "r_history": {"zh": "历史库", "en": "History"},
@@ -153,7 +154,7 @@ TEXT = Catalog(
         "go": {"zh": "开始运行？", "en": "Run now?"},
         "saved": {"zh": "已保存配置：{path}（可直接编辑）", "en": "Saved the config: {path} (edit it freely)"},
         "next_time": {"zh": "下个月只需运行：tagger tag 新导出文件.xlsx", "en": "Next month just run: tagger tag NEW_EXPORT.xlsx"},
-        "written": {"zh": "已写入：{path}", "en": "Written: {path}"},
+        "written": word("written"),
         "written_both": {"zh": "已写入：{path} 和 {config}", "en": "Written: {path} and {config}"},
     },
 )

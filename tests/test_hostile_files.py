@@ -267,7 +267,7 @@ def test_excel_lock_file(run_cli, tmp_path: Path) -> None:
 
 
 def test_every_preflight_message_has_both_languages() -> None:
-    for key, texts in preflight.MESSAGES.texts.items():
+    for key, texts in preflight.TEXT.texts.items():
         assert set(texts) == {"zh", "en"}, key
         assert placeholders(texts["zh"]) == placeholders(texts["en"]), key
 

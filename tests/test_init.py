@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tagger.config import load_config, preset_text
-from tagger.preset_comments import BLOCKS, comment_blocks
+from tagger.preset_comments import TEXT as BLOCKS, comment_blocks
 from tagger.project import ProjectSettings, minimal_overrides, render_config
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -16,7 +16,7 @@ import xlsxwriter
 from tagger.errors import InputError
 from tagger.i18n import placeholders, set_language
 from tagger.readers import text as text_reader
-from tagger.readers import MESSAGES, SheetInfo, list_sheets, read_export
+from tagger.readers import TEXT as MESSAGES, SheetInfo, list_sheets, read_export
 
 HEADER = ["用户ID", "昵称", "注册时间", "最近一次活跃时间"]
 ALLOWED = (str, int, float, bool, dt.datetime, dt.date, dt.time, dt.timedelta, type(None))

@@ -57,7 +57,7 @@ def test_every_text_of_a_segment_comes_from_its_entry() -> None:
             if entry.definition:
                 assert group_sheets.TEXT(f"def_{entry.key}", lang) == entry.definition[lang]
             if entry.why:
-                assert formulas.WORDS(f"why_{entry.key}", lang) == entry.why[lang]
+                assert formulas.TEXT(f"why_{entry.key}", lang) == entry.why[lang]
     assert group_sheets.sheet_name("churned_driving") == "流失-有开车"
     # Only the registry's entries have a strategy sheet name.
     assert {k[2:] for k in labels.SHEETS.texts if k.startswith("g_")} == set(REGISTRY.texts("sheet"))

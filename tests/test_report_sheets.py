@@ -13,7 +13,7 @@ from tagger.alerts import compute_alerts
 from tagger.campaigns import build_review, evaluate
 from tagger.pipeline import TagOptions, run
 from tagger.workbook import sheet_context
-from tagger.workbook.alerts import SHEET_NAMES, write_alerts, write_review
+from tagger.workbook.alerts import SHEETS, write_alerts, write_review
 from tagger.workbook.sheet import Tab
 from tests.test_alerts import mid_month_export
 from tests.test_campaigns import known  # noqa: F401 - fixture
@@ -23,7 +23,7 @@ def write_both(result, path: Path) -> openpyxl.Workbook:
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False})
     ctx = sheet_context(book, result)
     for key, write in (("alerts", write_alerts), ("review", write_review)):
-        write(ctx, book.add_worksheet(SHEET_NAMES(key)), Tab(SHEET_NAMES(key)))
+        write(ctx, book.add_worksheet(SHEETS(key)), Tab(SHEETS(key)))
     book.close()
     return openpyxl.load_workbook(path)
 

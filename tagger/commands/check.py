@@ -20,6 +20,7 @@ from tagger.i18n import Catalog
 from tagger.pipeline import TagOptions
 from tagger.report import dump_json
 from tagger.segments import label as segment_label
+from tagger.vocabulary import word
 
 NAME = "check"
 HELP = Catalog(
@@ -50,11 +51,11 @@ TEXT = Catalog(
         "where": {"zh": "工作表 '{sheet}'，表头在第 {row} 行，{rows} 行数据",
                   "en": "sheet '{sheet}', header on row {row}, {rows} data rows"},
         "where_text": {"zh": "表头在第 {row} 行，{rows} 行数据", "en": "header on row {row}, {rows} data rows"},
-        "columns": {"zh": "列对应", "en": "Columns"},
-        "field": {"zh": "字段", "en": "Field"},
-        "header": {"zh": "表头", "en": "Header"},
+        "columns": word("columns"),
+        "field": word("field"),
+        "header": word("header"),
         "letter": {"zh": "列", "en": "Column"},
-        "samples": {"zh": "示例值", "en": "Sample values"},
+        "samples": word("samples"),
         "required": {"zh": "（必需）", "en": " (required)"},
         "missing": {"zh": "未找到", "en": "not found"},
         "others": {"zh": "原样保留的其他列：{names}", "en": "Other columns, carried through: {names}"},
@@ -65,13 +66,13 @@ TEXT = Catalog(
         "month": {"zh": "报告月份：{month}（依据{source}）", "en": "Report month: {month} (from {source})"},
         "prev": {"zh": "上月状态来源：{source}", "en": "Last month's state: {source}"},
         "would": {"zh": "运行 tagger tag 将得到", "en": "What tagger tag would produce"},
-        "segment": {"zh": "分群", "en": "Segment"},
-        "users": {"zh": "人数", "en": "Users"},
+        "segment": word("segment"),
+        "users": word("users"),
         "mau": {"zh": "月活 {mau:,}，月活率 {rate}", "en": "MAU {mau:,}, active rate {rate}"},
         "output": {"zh": "将写入：{path}", "en": "Would write: {path}"},
         "history": {"zh": "并记录到历史库：{path}", "en": "and record the month in history: {path}"},
-        "warning": {"zh": "注意", "en": "Warning"},
-        "error": {"zh": "错误", "en": "Error"},
+        "warning": word("warning"),
+        "error": word("error"),
         "ok": {"zh": "检查通过，未写入任何文件", "en": "Check passed; nothing was written"},
     },
 )

@@ -34,7 +34,7 @@ STEPS = Catalog(
 )
 
 
-HINTS = Catalog(
+TEXT = Catalog(
     "hints",
     {
         "open": {"zh": "打开工作簿：{command}（或在文件管理器中双击它）",
@@ -49,7 +49,7 @@ def open_hint(path: Path | None, platform: str = sys.platform) -> str:
         command = f'start "" "{path}"'
     else:
         command = f"{'open' if platform == 'darwin' else 'xdg-open'} {shlex.quote(str(path))}"
-    return HINTS("open", command=command)
+    return TEXT("open", command=command)
 
 
 OPTIONS = Catalog(
@@ -73,6 +73,10 @@ OPTIONS = Catalog(
                        "config, else zh)"},
         "verbose": {"zh": "出错时显示完整的调用栈", "en": "show tracebacks for errors"},
         "quiet": {"zh": "只打印错误和最后一行", "en": "print only errors and the final line"},
+        # Said by tag and contacts, each in its own HELP.
+        "no_history": {"zh": "不读也不写历史库", "en": "do not read or write the history database"},
+        "replace": {"zh": "替换已从另一个文件导入的同一月份",
+                    "en": "replace a month already imported from another file"},
     },
 )
 

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tagger.commands.common import (
+    OPTIONS,
     RichProgress,
     add_common,
     add_export_arguments,
@@ -19,6 +20,7 @@ from tagger.commands.common import (
 from tagger.contacts import ContactOptions, ContactsResult, make_contacts
 from tagger.i18n import Catalog
 from tagger.pipeline import TagOptions
+from tagger.vocabulary import word
 
 NAME = "contacts"
 HELP = Catalog(
@@ -36,8 +38,8 @@ HELP = Catalog(
                   "refresh.",
         },
         "history": {"zh": "历史库（默认：tagger-history.sqlite）", "en": "history database (default: tagger-history.sqlite)"},
-        "no_history": {"zh": "不读也不写历史库", "en": "do not read or write the history database"},
-        "replace": {"zh": "替换已从另一个文件导入的同一月份", "en": "replace a month already imported from another file"},
+        "no_history": OPTIONS.shared("no_history"),
+        "replace": OPTIONS.shared("replace"),
         "out_dir": {"zh": "名单所在的文件夹（默认：导出文件旁边的 contacts_<日期>）",
                     "en": "folder for the lists (default: contacts_<date> beside EXPORT)"},
         "holdout": {"zh": "每条规则留出这个百分比的用户不触达，作为对照组（如 10）",
@@ -63,8 +65,8 @@ TEXT = Catalog(
     "contacts_cli",
     {
         "title": {"zh": "{date} 触达名单", "en": "Contact lists, {date}"},
-        "channel": {"zh": "渠道", "en": "Channel"},
-        "users": {"zh": "人数", "en": "Users"},
+        "channel": word("channel"),
+        "users": word("users"),
         "files": {"zh": "文件", "en": "Files"},
         "campaigns": {"zh": "已记录 {count} 个批次（对照组 {holdout} 人）到历史库",
                       "en": "{count} campaigns recorded in history ({holdout} users held out)"},

@@ -15,6 +15,7 @@ from tagger.commands.common import OPTIONS, RichProgress, add_lang, command_pars
 from tagger.demo import DEFAULT_FOLDER, DemoResult, run_demo
 from tagger.i18n import Catalog, language
 from tagger.report import summary_tables
+from tagger.vocabulary import word
 
 NAME = "demo"
 HELP = Catalog(
@@ -42,13 +43,13 @@ TEXT = Catalog(
     {
         "month": {"zh": "示例 {month}", "en": "Sample {month}"},
         "title": {"zh": "示例月份", "en": "Sample months"},
-        "col_month": {"zh": "月份", "en": "Month"},
+        "col_month": word("month"),
         "col_rows": {"zh": "行数", "en": "Rows"},
-        "col_rate": {"zh": "月活率", "en": "Active rate"},
+        "col_rate": word("active_rate"),
         "col_output": {"zh": "工作簿", "en": "Workbook"},
         "folder": {"zh": "示例项目目录：{folder}（含 tagger.toml 与历史库 {history}）",
                    "en": "Demo project folder: {folder} (with tagger.toml and the history {history})"},
-        "final": {"zh": "已写入：{path}", "en": "Written: {path}"},
+        "final": word("written"),
         "next": {
             "zh": "轮到你自己的导出了：在存放导出的文件夹中运行 tagger（向导逐步提问），或直接运行 tagger tag 文件.xlsx",
             "en": "Now your own export: run tagger in the folder that holds it (the wizard asks step by step), "

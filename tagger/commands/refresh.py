@@ -20,6 +20,7 @@ from tagger.errors import InputError, TaggerError
 from tagger.i18n import Catalog
 from tagger.pipeline import default_output
 from tagger.refresh import LOCK_NAME, RefreshOptions, RefreshOutcome, auto_inputs, refresh, run_lock
+from tagger.vocabulary import word
 
 NAME = "refresh"
 HELP = Catalog(
@@ -57,7 +58,7 @@ TEXT = Catalog(
         "kept": {"zh": "新文件另存为：{path}", "en": "new file kept as: {path}"},
         "picked": {"zh": "自动选择：导出 {export}，上次工作簿 {workbook}", "en": "picked export {export}, last workbook "
                    "{workbook}"},
-        "none": {"zh": "（无）", "en": "(none)"},
+        "none": word("none"),
     },
 )
 

@@ -12,6 +12,7 @@ from tagger.commands.common import OPTIONS, add_lang, command_parser
 from tagger.config import find_config, load_config
 from tagger.errors import InputError
 from tagger.i18n import Catalog
+from tagger.pipeline import TEXT as PIPELINE_TEXT
 from tagger.sql import DIALECTS, WHAT, build_sql
 from tagger.values import month_key, parse_month
 
@@ -43,8 +44,7 @@ EXAMPLE = ("  tagger sql --dialect duckdb --month 2024-07 > users_2024-07.sql\n"
 TEXT = Catalog(
     "cmd_sql",
     {
-        "bad_month": {"zh": "--month 的值 '{value}' 不是月份，请写成 2024-07",
-                      "en": "--month '{value}' is not a month; write it as 2024-07"},
+        "bad_month": PIPELINE_TEXT.shared("bad_month"),  # the same check as tag's --month
         "header": {"zh": "tagger {what}：{month}，方言 {dialect}，配置 {config}",
                    "en": "tagger {what}: {month}, dialect {dialect}, config {config}"},
     },

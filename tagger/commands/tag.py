@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from tagger.commands.common import (
+    OPTIONS,
     RichProgress,
     add_common,
     add_export_arguments,
@@ -33,8 +34,8 @@ HELP = Catalog(
         },
         "history": {"zh": "历史库（默认：配置旁边的 tagger-history.sqlite）",
                     "en": "history database (default: tagger-history.sqlite next to the config)"},
-        "no_history": {"zh": "不读也不写历史库", "en": "do not read or write the history database"},
-        "replace": {"zh": "替换已从另一个文件导入的同一月份", "en": "replace a month already imported from another file"},
+        "no_history": OPTIONS.shared("no_history"),
+        "replace": OPTIONS.shared("replace"),
         "output": {"zh": "要写出的工作簿（默认：<导出文件>_tagged.xlsx）",
                    "en": "workbook to write (default: <export>_tagged.xlsx)"},
         "json": {"zh": "在标准输出打印一个 JSON 对象，代替表格", "en": "print one JSON object on stdout instead of tables"},

@@ -32,7 +32,7 @@ from tagger.errors import InputError, Location
 from tagger.readers.base import SCAN_ROWS, Reader, Request
 from tagger.readers.duckdb import DuckDBReader
 from tagger.readers.excel import EXCEL_SUFFIXES, OLE_MAGIC, ZIP_MAGIC, ExcelReader, ole_container
-from tagger.readers.messages import MESSAGES
+from tagger.readers.messages import TEXT
 from tagger.readers.parquet import ParquetReader
 from tagger.readers.table import SheetInfo, Table
 from tagger.readers.text import DELIMITERS, TEXT_SUFFIXES, TextReader
@@ -66,19 +66,19 @@ def sniff(path: str | Path) -> str:
     if claimed is not None:
         return claimed
     if path.name.startswith("~$"):
-        raise InputError(MESSAGES("lock_file", original=path.name[2:]), where=Location(path))
+        raise InputError(TEXT("lock_file", original=path.name[2:]), where=Location(path))
     if not path.exists():
-        raise InputError(MESSAGES("not_found") + nearby_files(path), where=Location(path))
+        raise InputError(TEXT("not_found") + nearby_files(path), where=Location(path))
     if not path.is_file():
-        raise InputError(MESSAGES("not_a_file"), where=Location(path))
+        raise InputError(TEXT("not_a_file"), where=Location(path))
     with path.open("rb") as handle:
         head = handle.read(4096)
     if not head:
-        raise InputError(MESSAGES("empty_file"), where=Location(path))
+        raise InputError(TEXT("empty_file"), where=Location(path))
     for reader in READERS.values():
         if not reader.by_suffix and reader.recognise(path, head):
             return reader.name
-    raise InputError(MESSAGES("binary_file"), where=Location(path))
+    raise InputError(TEXT("binary_file"), where=Location(path))
 
 
 def claimed_by_suffix(path: Path) -> str | None:
@@ -145,7 +145,7 @@ def head_rows(
 
 
 __all__ = [
-    "DELIMITERS", "EXCEL_SUFFIXES", "EXPORT_SUFFIXES", "MESSAGES", "OLE_MAGIC", "READERS", "SCAN_ROWS", "TEXT_SUFFIXES", "ZIP_MAGIC",
+    "DELIMITERS", "EXCEL_SUFFIXES", "EXPORT_SUFFIXES", "TEXT", "OLE_MAGIC", "READERS", "SCAN_ROWS", "TEXT_SUFFIXES", "ZIP_MAGIC",
     "Reader", "Request", "SheetInfo", "Table", "claimed_by_suffix", "head_rows", "list_sheets", "ole_container",
     "read_export", "sniff",
 ]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tagger.columns import DEFAULT_ALIASES
-from tagger.readers.messages import MESSAGES
+from tagger.readers.messages import TEXT
 from tagger.readers.table import SheetInfo, Table
 
 # How many rows from the top the header row is looked for in (title rows and notes sit above it).
@@ -64,8 +64,8 @@ class Reader(Protocol):
 def mismatch_warnings(path: Path, mismatch: bool, real_key: str) -> list[str]:
     """The ``extension_mismatch`` warning naming the real format (a ``format_*`` key), when ``mismatch``."""
     suffix = path.suffix.lower()
-    real = MESSAGES(real_key)
-    return [MESSAGES("extension_mismatch", ext=suffix or "''", real=real)] if mismatch else []
+    real = TEXT(real_key)
+    return [TEXT("extension_mismatch", ext=suffix or "''", real=real)] if mismatch else []
 
 
 __all__ = ["SCAN_ROWS", "Reader", "Request", "mismatch_warnings"]

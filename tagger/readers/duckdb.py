@@ -11,7 +11,7 @@ import pandas as pd
 from tagger.errors import InputError, Location
 from tagger.readers.base import Request
 from tagger.readers.table import SheetInfo, Table
-from tagger.readers.warehouse import MESSAGES, snapshot_table, table_head, unreadable_as_input_error
+from tagger.readers.warehouse import TEXT, snapshot_table, table_head, unreadable_as_input_error
 
 if TYPE_CHECKING:
     from duckdb import DuckDBPyConnection
@@ -55,7 +55,7 @@ def _load(path: Path, name: str) -> pd.DataFrame:
     with unreadable_as_input_error(path), duckdb.connect(str(path), read_only=True) as con:
         tables = _tables(con)
         if name not in tables:
-            raise InputError(MESSAGES("no_table", table=name, tables=", ".join(tables) or "-"), Location(path))
+            raise InputError(TEXT("no_table", table=name, tables=", ".join(tables) or "-"), Location(path))
         return con.execute(f"SELECT * FROM {_quoted(name)}").df()
 
 

@@ -27,7 +27,7 @@ from tagger.formula_cells import FormulaCell, formula_cells
 from tagger.preflight import check_archive
 from tagger.readers.base import Request, mismatch_warnings
 from tagger.readers.header import _find_header, _header_text, _join, _no_header_detail, _quoted, _sentence_break
-from tagger.readers.messages import MESSAGES
+from tagger.readers.messages import TEXT
 from tagger.readers.table import SheetInfo, Table, _build_table
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -55,7 +55,7 @@ class ExcelReader:
             return head.startswith(ZIP_MAGIC)
         container = ole_container(path, head)
         if container == "encrypted":
-            raise InputError(MESSAGES("encrypted"), where=Location(path))
+            raise InputError(TEXT("encrypted"), where=Location(path))
         return container == "ole"
 
     def extension_warnings(self, path: Path) -> list[str]:
@@ -93,7 +93,7 @@ def _head_sheet(book: calamine.CalamineWorkbook, path: Path, sheet: str | None) 
     if sheet is not None and sheet in names:
         return sheet
     key = "no_visible_sheet" if sheet is None else "sheet_not_found"
-    raise InputError(MESSAGES(key, sheet=sheet, sheets=_describe_sheets(metas)), where=Location(path))
+    raise InputError(TEXT(key, sheet=sheet, sheets=_describe_sheets(metas)), where=Location(path))
 
 
 def ole_container(path: Path, head: bytes) -> str | None:
@@ -128,9 +128,9 @@ def _open_workbook(path: Path, kind: str) -> tuple[calamine.CalamineWorkbook, di
         with path.open("rb") as handle:
             return calamine.CalamineWorkbook.from_filelike(handle), parts
     except calamine.PasswordError as error:
-        raise InputError(MESSAGES("encrypted"), where=Location(path)) from error
+        raise InputError(TEXT("encrypted"), where=Location(path)) from error
     except (calamine.CalamineError, ValueError, OSError) as error:
-        raise InputError(MESSAGES("unreadable_excel", detail=error), where=Location(path)) from error
+        raise InputError(TEXT("unreadable_excel", detail=error), where=Location(path)) from error
 
 
 def _worksheets(book: calamine.CalamineWorkbook) -> list[calamine.SheetMetadata]:
@@ -147,7 +147,7 @@ def _load_sheet(book: calamine.CalamineWorkbook, path: Path, name: str) -> calam
     try:
         return book.get_sheet_by_name(name)
     except calamine.CalamineError as error:
-        raise InputError(MESSAGES("unreadable_excel", detail=error), where=Location(path, name)) from error
+        raise InputError(TEXT("unreadable_excel", detail=error), where=Location(path, name)) from error
 
 
 @dataclass
@@ -212,7 +212,7 @@ def _named_sheet(
     metas = _worksheets(book)
     if name not in {meta.name for meta in metas}:
         raise InputError(
-            MESSAGES("sheet_not_found", sheet=name, sheets=_describe_sheets(metas)), where=Location(path)
+            TEXT("sheet_not_found", sheet=name, sheets=_describe_sheets(metas)), where=Location(path)
         )
     candidate = _scan(book, path, name, aliases, scan_rows)
     if candidate.header is None:
@@ -227,7 +227,7 @@ def _auto_sheet(
     metas = _worksheets(book)
     visible = [meta.name for meta in metas if _is_visible(meta)]
     if not visible:
-        raise InputError(MESSAGES("no_visible_sheet", sheets=_describe_sheets(metas)), where=Location(path))
+        raise InputError(TEXT("no_visible_sheet", sheets=_describe_sheets(metas)), where=Location(path))
     chosen: _Candidate | None = None
     first: _Candidate | None = None
     others: list[str] = []
@@ -243,7 +243,7 @@ def _auto_sheet(
     if chosen is None:
         assert first is not None
         raise _no_sheet_error(book, path, metas, first, aliases, scan_rows)
-    warnings = [MESSAGES("several_sheets", others=_quoted(others), used=chosen.name)] if others else []
+    warnings = [TEXT("several_sheets", others=_quoted(others), used=chosen.name)] if others else []
     return chosen, warnings
 
 
@@ -257,20 +257,20 @@ def _no_sheet_error(
 ) -> InputError:
     """Say which sheets exist, what the first visible one looked like, and whether a hidden one would do."""
     seen = _no_header_detail(first.head, aliases, scan_rows)
-    detail = MESSAGES("no_header_first_sheet", sheet=first.name, detail=seen)
+    detail = TEXT("no_header_first_sheet", sheet=first.name, detail=seen)
     hidden = [
         meta.name
         for meta in metas
         if not _is_visible(meta) and _scan(book, path, meta.name, aliases, scan_rows).header is not None
     ]
     if hidden:
-        detail += _sentence_break() + MESSAGES("hidden_has_header", sheets=_quoted(hidden))
-    message = MESSAGES("no_header_in_sheets", sheets=_describe_sheets(metas), detail=detail)
+        detail += _sentence_break() + TEXT("hidden_has_header", sheets=_quoted(hidden))
+    message = TEXT("no_header_in_sheets", sheets=_describe_sheets(metas), detail=detail)
     return InputError(message, where=Location(path))
 
 
 def _describe_sheets(metas: Sequence[calamine.SheetMetadata]) -> str:
-    items = [MESSAGES("sheet_item", name=meta.name, state=MESSAGES(_state_key(meta))) for meta in metas]
+    items = [TEXT("sheet_item", name=meta.name, state=TEXT(_state_key(meta))) for meta in metas]
     return _join(items)
 
 

@@ -21,7 +21,7 @@ from tagger.columns import (
     normalize_header,
 )
 from tagger.i18n import get_language
-from tagger.readers.messages import MESSAGES
+from tagger.readers.messages import TEXT
 
 _LIST_LIMIT = 20
 
@@ -67,11 +67,11 @@ def _no_header_detail(head: Sequence[Sequence[str]], aliases: Mapping[str, Seque
         if filled and (best is None or (matched, filled) > best[:2]):
             best = (matched, filled, index)
     if best is None:
-        return MESSAGES("no_header_empty", scan=scan_rows, missing=_field_names(REQUIRED_FIELDS))
+        return TEXT("no_header_empty", scan=scan_rows, missing=_field_names(REQUIRED_FIELDS))
     cells = head[best[2]]
     matched = match_columns(cells, aliases)
     missing = missing_required(matched)
-    return MESSAGES(
+    return TEXT(
         "no_header", scan=scan_rows, row=best[2] + 1, seen=_seen_headers(cells), missing=_field_names(missing),
         example=_mapping_example(missing, [c for c in cells if normalize_header(c) and c not in matched.values()],
                                  aliases),
@@ -91,7 +91,7 @@ def _mapping_example(missing: Sequence[str], unused: Sequence[str], aliases: Map
                   for h in left]
         score, header = max(scored, default=(0.0, ""))
         if score < 0.4:
-            header = MESSAGES("your_header")
+            header = TEXT("your_header")
         else:
             left.remove(header)
         parts.append(f'{name} = "{header}"')

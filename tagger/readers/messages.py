@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from tagger.i18n import Catalog
 
-MESSAGES = Catalog(
+TEXT = Catalog(
     "readers",
     {
         "not_found": {"zh": "找不到这个文件", "en": "file not found"},
@@ -154,4 +154,4 @@ MESSAGES = Catalog(
     },
 )
 
-__all__ = ["MESSAGES"]
+__all__ = ["TEXT"]

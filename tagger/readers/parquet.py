@@ -9,7 +9,7 @@ import pandas as pd
 
 from tagger.readers.base import Request
 from tagger.readers.table import SheetInfo, Table
-from tagger.readers.warehouse import MESSAGES, snapshot_table, table_head, unreadable_as_input_error
+from tagger.readers.warehouse import TEXT, snapshot_table, table_head, unreadable_as_input_error
 
 
 class ParquetReader:
@@ -30,7 +30,7 @@ class ParquetReader:
         return [SheetInfo(path.name, True, len(_load(path)))]
 
     def read(self, path: Path, request: Request) -> Table:
-        warnings = [MESSAGES("table_for_parquet", table=request.table)] if request.table else []
+        warnings = [TEXT("table_for_parquet", table=request.table)] if request.table else []
         return snapshot_table(_load(path), path, None, request.aliases, request.columns, warnings)
 
     def head(self, path: Path, sheet: str | None, rows: int, aliases: Mapping[str, Sequence[str]]) -> list[list[str]]:

@@ -19,7 +19,7 @@ from tagger.columns import column_letter, normalize_header
 from tagger.errors import InputError, Location
 from tagger.formula_cells import FormulaCell
 from tagger.readers.header import _header_text, _join
-from tagger.readers.messages import MESSAGES
+from tagger.readers.messages import TEXT
 
 
 @dataclass
@@ -68,9 +68,9 @@ def _build_table(
     last = int(rows[-1]) + 1 if len(rows) else 0
     if len(rows) < last:
         dropped = np.setdiff1d(np.arange(last), rows) + header_row + 1
-        warnings.append(MESSAGES("empty_rows", count=len(dropped), rows=_row_list(dropped)))
+        warnings.append(TEXT("empty_rows", count=len(dropped), rows=_row_list(dropped)))
     if not len(rows):
-        warnings.append(MESSAGES("no_data_rows", row=header_row))
+        warnings.append(TEXT("no_data_rows", row=header_row))
     values = data[:last] if len(rows) == last else data[rows]
     if len(columns) != data.shape[1]:
         values = values[:, columns]
@@ -99,20 +99,20 @@ def _name_columns(
         if not normalize_header(text):
             if not has_data[index]:
                 continue
-            text = MESSAGES("unnamed_column", letter=letter)
+            text = TEXT("unnamed_column", letter=letter)
             generated.append(letter)
         key = normalize_header(text)
         if key in seen:
             first, header_text = seen[key]
-            message = MESSAGES("duplicate_header", first=first, second=letter, header=header_text, row=header_row)
+            message = TEXT("duplicate_header", first=first, second=letter, header=header_text, row=header_row)
             raise InputError(message, where=Location(path, sheet, header_row))
         seen[key] = (letter, text)
         names.append(text)
         columns.append(index)
         letters[text] = letter
     if generated:
-        made = [f"'{MESSAGES('unnamed_column', letter=letter)}'" for letter in generated]
-        warnings.append(MESSAGES("unnamed_columns", letters=_join(generated), names=_join(made)))
+        made = [f"'{TEXT('unnamed_column', letter=letter)}'" for letter in generated]
+        warnings.append(TEXT("unnamed_columns", letters=_join(generated), names=_join(made)))
     return names, columns, letters
 
 

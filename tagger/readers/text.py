@@ -24,7 +24,7 @@ from tagger.errors import InputError, Location
 from tagger.readers.base import Request, mismatch_warnings
 from tagger.readers.excel import WORKBOOK_SUFFIXES
 from tagger.readers.header import _find_header, _no_header_detail
-from tagger.readers.messages import MESSAGES
+from tagger.readers.messages import TEXT
 from tagger.readers.table import SheetInfo, Table, _build_table
 
 TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
@@ -63,7 +63,7 @@ class TextReader:
     def read(self, path: Path, request: Request) -> Table:
         table = _read_text(path, request.aliases, request.scan_rows)
         if request.sheet is not None:
-            table.warnings.insert(0, MESSAGES("text_has_no_sheets", sheet=request.sheet))
+            table.warnings.insert(0, TEXT("text_has_no_sheets", sheet=request.sheet))
         return table
 
     def head(self, path: Path, sheet: str | None, rows: int, aliases: Mapping[str, Sequence[str]]) -> list[list[str]]:
@@ -99,7 +99,7 @@ def _refuse_markup(path: Path, head: bytes) -> None:
     if not text.startswith("<"):
         return
     key = "xml2003_as_excel" if "urn:schemas-microsoft-com:office:spreadsheet" in text else "html_as_excel"
-    raise InputError(MESSAGES(key, ext=path.suffix or "''"), where=Location(path))
+    raise InputError(TEXT(key, ext=path.suffix or "''"), where=Location(path))
 
 
 def _read_text(path: Path, aliases: Mapping[str, Sequence[str]], scan_rows: int) -> Table:
@@ -177,7 +177,7 @@ def _first_bad_byte(path: Path, encoding: str) -> tuple[int | None, int]:
 
 def _decode_error(path: Path, key: str, encoding: str, offset: int) -> InputError:
     row = _line_at(path, encoding, offset)
-    return InputError(MESSAGES(key, row=row, offset=offset, encoding=encoding), where=Location(path, row=row))
+    return InputError(TEXT(key, row=row, offset=offset, encoding=encoding), where=Location(path, row=row))
 
 
 def _line_at(path: Path, encoding: str, offset: int) -> int:
@@ -291,9 +291,9 @@ def _check_field_counts(path: Path, encoding: str, delimiter: str, header: int, 
 def _ragged_message(row: int, fields: Sequence[str], header_row: int, width: int, delimiter: str) -> str:
     """A short record holding a line break is a quote that swallowed the lines after it."""
     if len(fields) < width and any("\n" in value or "\r" in value for value in fields):
-        return MESSAGES("quote_swallowed", row=row, found=len(fields), expected=width)
+        return TEXT("quote_swallowed", row=row, found=len(fields), expected=width)
     shown = _show_delimiter(delimiter)
-    return MESSAGES("ragged_row", row=row, found=len(fields), header_row=header_row, expected=width, delimiter=shown)
+    return TEXT("ragged_row", row=row, found=len(fields), header_row=header_row, expected=width, delimiter=shown)
 
 
 def _fast_field_counts(path: Path, encoding: str, delimiter: str) -> np.ndarray | None:
@@ -362,12 +362,12 @@ def _records(path: Path, encoding: str, delimiter: str, wanted: np.ndarray) -> I
 
 def _csv_error_message(error: csv.Error, line: int) -> str:
     if "field larger than field limit" in str(error):
-        return MESSAGES("field_too_large", row=line, limit=csv.field_size_limit())
-    return MESSAGES("csv_error", detail=error)
+        return TEXT("field_too_large", row=line, limit=csv.field_size_limit())
+    return TEXT("csv_error", detail=error)
 
 
 def _show_delimiter(delimiter: str) -> str:
-    return MESSAGES("tab") if delimiter == "\t" else f"'{delimiter}'"
+    return TEXT("tab") if delimiter == "\t" else f"'{delimiter}'"
 
 
 _PANDAS_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
@@ -404,7 +404,7 @@ def _translate_parser_error(path: Path, error: Exception, header: int, delimiter
     text = str(error)
     if match := _PANDAS_FIELDS.search(text):
         expected, row, found = (int(group) for group in match.groups())
-        message = MESSAGES(
+        message = TEXT(
             "ragged_row",
             row=row,
             found=found,
@@ -415,8 +415,8 @@ def _translate_parser_error(path: Path, error: Exception, header: int, delimiter
         return InputError(message, where=Location(path, row=row))
     if match := _PANDAS_EOF.search(text):
         row = int(match.group(1)) + 1
-        return InputError(MESSAGES("unclosed_quote", row=row), where=Location(path, row=row))
-    return InputError(MESSAGES("csv_error", detail=text), where=Location(path))
+        return InputError(TEXT("unclosed_quote", row=row), where=Location(path, row=row))
+    return InputError(TEXT("csv_error", detail=text), where=Location(path))
 
 
 __all__ = ["DELIMITERS", "TEXT_SUFFIXES", "TextReader"]

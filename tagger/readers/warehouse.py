@@ -33,7 +33,7 @@ FIELDS: dict[str, str] = {
     "active_days": "active_days",  # the base of [preferences] share_of = "sessions"
 }
 
-MESSAGES = Catalog(
+TEXT = Catalog(
     "snapshot_reader",
     {
         "unreadable": {"zh": "无法读取快照表：{detail}。请确认它是 Parquet 文件或 DuckDB 数据库",
@@ -91,7 +91,7 @@ def unreadable_as_input_error(path: Path) -> Iterator[None]:
         yield
     except duckdb.Error as exc:
         detail = str(exc).splitlines()[0]
-        raise InputError(MESSAGES("unreadable", detail=detail), Location(path)) from None
+        raise InputError(TEXT("unreadable", detail=detail), Location(path)) from None
 
 
 def _feature_keys(aliases: Mapping[str, Sequence[str]]) -> list[str]:
@@ -104,4 +104,4 @@ def _cells(series: pd.Series) -> pd.Series:
     return values.where(series.notna(), None)
 
 
-__all__ = ["FIELDS", "MESSAGES", "snapshot_names", "snapshot_table", "table_head", "unreadable_as_input_error"]
+__all__ = ["FIELDS", "TEXT", "snapshot_names", "snapshot_table", "table_head", "unreadable_as_input_error"]

@@ -23,7 +23,7 @@ from tagger.files import atomic_output
 from tagger.i18n import language
 from tagger.progress import SilentProgress
 from tagger.workbook import groups, users
-from tagger.workbook.alerts import SHEET_NAMES as REPORT_SHEETS
+from tagger.workbook.alerts import SHEETS as REPORT_SHEETS
 from tagger.workbook.alerts import write_alerts, write_review
 from tagger.workbook.analysis import write_preferences, write_transitions
 from tagger.workbook.forecast_sheet import plan as plan_forecast
@@ -34,7 +34,7 @@ from tagger.workbook.notes import write_notes
 from tagger.workbook.overview import shown_groups, write_overview
 from tagger.workbook.params import write_params
 from tagger.workbook.reach import write_reach
-from tagger.workbook.research import SHEET as RESEARCH_SHEET
+from tagger.workbook.research import SHEETS as RESEARCH_SHEET
 from tagger.workbook.research import write_research
 from tagger.workbook.rowxml import SheetRows, splice
 from tagger.workbook.sheet import A4, LANDSCAPE, Sheet, SheetContext, Tab, single

@@ -18,12 +18,13 @@ from tagger.campaigns import MIN_GROUP
 from tagger.i18n import Catalog, get_language
 from tagger.segments import GROUPS, SEGMENTS, UNSPLIT
 from tagger.segments import label as segment_label
+from tagger.vocabulary import word
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
     from tagger.workbook.sheet import SheetContext, Tab
 
-SHEET_NAMES = Catalog("report_sheets", {
+SHEETS = Catalog("report_sheets", {
     "alerts": {"zh": "预警", "en": "Alerts"},
     "review": {"zh": "复盘", "en": "Review"},
 })
@@ -35,11 +36,11 @@ TEXT = Catalog(
         "projection": {"zh": "月末预测（截至数据日期的实际数 与 按模型预计的月末数）",
                        "en": "Month-end projection (actual numbers so far, and the model's month end)"},
         "item": {"zh": "项目", "en": "Item"},
-        "value": {"zh": "数值", "en": "Value"},
+        "value": word("value"),
         "as_of": {"zh": "数据截至", "en": "Data up to"},
         "days": {"zh": "已过天数 / 当月天数", "en": "Days elapsed / days in month"},
         "active": {"zh": "截至 {day} 日已活跃用户", "en": "Active users up to day {day}"},
-        "cumulative": {"zh": "平台累计用户", "en": "Cumulative users"},
+        "cumulative": word("cumulative_users"),
         "rate": {"zh": "截至 {day} 日月活率", "en": "Active rate up to day {day}"},
         "current_gap": {"zh": "截至 {day} 日与目标差距", "en": "Gap to target up to day {day}"},
         "month_rate": {"zh": "月活率（全月）", "en": "Active rate (whole month)"},
@@ -47,7 +48,7 @@ TEXT = Catalog(
         "projected_active": {"zh": "预计月末活跃用户", "en": "Projected active users at month end"},
         "projected_rate": {"zh": "预计月末月活率", "en": "Projected month-end active rate"},
         "previous_rate": {"zh": "上月月活率", "en": "Last month's active rate"},
-        "target": {"zh": "目标月活率", "en": "Target active rate"},
+        "target": word("target_rate"),
         "gap": {"zh": "预计月末与目标差距", "en": "Projected month-end gap to target"},
         "clipped": {"zh": "注意：模型算出 {raw} 人，超过平台累计用户，预计值已按 100% 封顶",
                     "en": "Note: the model gives {raw} users, more than the cumulative users; the projection is "
@@ -67,7 +68,7 @@ TEXT = Catalog(
                                "then the month-end export of a month to calibrate it"},
         "backtest": {"zh": "回测：若从第 10 / 15 / 20 日预测，与该月实际月末月活率的误差（预计 − 实际）",
                      "en": "Back-test: projected minus actual month-end rate, projecting from day 10 / 15 / 20"},
-        "bt_month": {"zh": "月份", "en": "Month"},
+        "bt_month": word("month"),
         "bt_final": {"zh": "实际月末月活率", "en": "Actual month-end rate"},
         "bt_day": {"zh": "第 {day} 日误差", "en": "Error from day {day}"},
         "bt_none": {"zh": "未校准", "en": "uncalibrated"},
@@ -76,20 +77,20 @@ TEXT = Catalog(
         "levels": {"zh": "预警级别", "en": "Warning levels"},
         "level": {"zh": "级别", "en": "Level"},
         "condition": {"zh": "条件", "en": "Condition"},
-        "users": {"zh": "人数", "en": "Users"},
+        "users": word("users"),
         "action": {"zh": "建议动作", "en": "Suggested action"},
         "idle_rule": {"zh": "{days} 天未活跃", "en": "{days} days without activity"},
         "drop_rule": {"zh": "活跃度下降 {drop:.0%}", "en": "Activity down {drop:.0%}"},
         "mix": {"zh": "即将休眠用户：按偏好与建议渠道", "en": "About to go dormant: by preference and channel"},
-        "preference": {"zh": "主偏好", "en": "Primary preference"},
-        "channel": {"zh": "建议渠道", "en": "Suggested channel"},
-        "content": {"zh": "建议内容", "en": "Suggested content"},
-        "none": {"zh": "（无）", "en": "(none)"},
+        "preference": word("primary_preference"),
+        "channel": word("suggested_channel"),
+        "content": word("suggested_content"),
+        "none": word("none"),
         "list": {"zh": "即将休眠用户（上月活跃、本月尚未活跃）：{n} 人",
                  "en": "About to go dormant (active last month, not yet this month): {n}"},
-        "user_id": {"zh": "用户ID", "en": "User ID"},
-        "group": {"zh": "分群", "en": "Group"},
-        "effective_group": {"zh": "生效分群（人工优先）", "en": "Effective group (manual first)"},
+        "user_id": word("user_id"),
+        "group": word("group"),
+        "effective_group": word("effective_group"),
         "last_active": {"zh": "最近活跃", "en": "Last active"},
         "idle_days": {"zh": "间隔天数", "en": "Days idle"},
         "review_title": {"zh": "{month} 复盘", "en": "Review, {month}"},
@@ -106,24 +107,24 @@ TEXT = Catalog(
         "campaigns": {"zh": "批次", "en": "Campaigns"},
         "contacted": {"zh": "触达人数", "en": "Contacted"},
         "back": {"zh": "回访活跃数", "en": "Came back"},
-        "activation": {"zh": "激活率", "en": "Activation rate"},
+        "activation": word("activation_rate"),
         "holdout": {"zh": "对照组人数", "en": "Holdout"},
         "holdout_rate": {"zh": "对照组激活率", "en": "Holdout rate"},
         "lift": {"zh": "提升", "en": "Lift"},
         "low": {"zh": "95%置信下限", "en": "95% CI low"},
         "high": {"zh": "95%置信上限", "en": "95% CI high"},
         "verdict": {"zh": "判断", "en": "Verdict"},
-        "group_heading": {"zh": "分群", "en": "Group"},
-        "channel_heading": {"zh": "渠道", "en": "Channel"},
-        "rule_heading": {"zh": "规则", "en": "Rule"},
-        "content_heading": {"zh": "内容", "en": "Content"},
+        "group_heading": word("group"),
+        "channel_heading": word("channel"),
+        "rule_heading": word("rule"),
+        "content_heading": word("content"),
         "effective": {"zh": "有效", "en": "Works"},
         "harmful": {"zh": "反效果", "en": "Backfires"},
         "unclear": {"zh": "差异不显著", "en": "No clear difference"},
         "no_control": {"zh": "无对照组", "en": "No holdout"},
         "small": {"zh": "样本太小", "en": "Sample too small"},
-        "cost": {"zh": "成本", "en": "Cost"},
-        "cost_per_user": {"zh": "单用户激活成本", "en": "Cost per reactivated user"},
+        "cost": word("cost"),
+        "cost_per_user": word("cost_per_user"),
         "no_campaigns": {"zh": "（历史库中还没有可评估的触达批次；用 tagger contacts 生成名单并记录）",
                          "en": "(no campaign to judge yet; record some with tagger contacts)"},
         "method": {"zh": "说明：回访活跃 = 触达日期当天或之后有活跃；提升 = 触达组激活率 − 对照组激活率，"
@@ -168,8 +169,8 @@ TEXT = Catalog(
                       "en": "Difference = first rate − second rate, 95% interval by Newcombe's hybrid Wilson score "
                             "method; needed = users per arm to detect a lift of {lift:.0%} at 95% confidence and 80% "
                             "power (baseline: the holdout's rate, else the arms' pooled rate; [review] min_lift)"},
-        "ab_rule": {"zh": "规则", "en": "Rule"},
-        "ab_arm": {"zh": "实验组", "en": "Arm"},
+        "ab_rule": word("rule"),
+        "ab_arm": word("arm"),
         "ab_other": {"zh": "比较对象", "en": "Compared with"},
         "ab_other_n": {"zh": "对象人数", "en": "Their users"},
         "ab_other_rate": {"zh": "对象激活率", "en": "Their rate"},
@@ -183,8 +184,8 @@ TEXT = Catalog(
         "research_section": {"zh": "用户调研（用户调研表中填写的结果与原因，按人数）",
                              "en": "User research (answers and reasons typed on the research sheet, by users)"},
         "research_drawn": {"zh": "抽样 {n} 人，已填写 {answered} 人", "en": "{n} users drawn, {answered} answered"},
-        "research_answer": {"zh": "调研结果", "en": "Answer"},
-        "research_reason": {"zh": "原因", "en": "Reason"},
+        "research_answer": word("answer"),
+        "research_reason": word("reason"),
         "research_blank": {"zh": "（未填写）", "en": "(not answered)"},
         "no_research": {"zh": "（历史库中没有调研抽样；用 tagger contacts --research N 抽取）",
                         "en": "(no research sample in history; draw one with tagger contacts --research N)"},
@@ -522,4 +523,4 @@ def _accuracy(sheet: _Sheet, review: Any) -> None:
         sheet.cells([_group_text(record["group"]), record["users"], record["overridden"], record["share"]], kinds)
 
 
-__all__ = ["SHEET_NAMES", "write_alerts", "write_review"]
+__all__ = ["SHEETS", "write_alerts", "write_review"]

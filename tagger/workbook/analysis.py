@@ -21,6 +21,7 @@ from tagger import formulas as fx
 from tagger.i18n import Catalog, get_language
 from tagger.segments import GROUPS, UNSPLIT
 from tagger.segments import label as segment_label
+from tagger.vocabulary import word
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import SHEETS
 from tagger.workbook.users import TEXT as USER_TEXT
@@ -37,11 +38,11 @@ TEXT = Catalog(
         "by_group": {"zh": "不同用户群体偏好（占该群人数）", "en": "Preference by group (share of the group)"},
         "feature": {"zh": "偏好", "en": "Preference"},
         "holders": {"zh": "有此偏好标签", "en": "Hold the tag"},
-        "holder_share": {"zh": "占比", "en": "Share"},
+        "holder_share": word("share"),
         "primary": {"zh": "主偏好人数", "en": "Main preference"},
         "primary_share": {"zh": "主偏好占比", "en": "Main share"},
-        "group": {"zh": "分群", "en": "Group"},
-        "users": {"zh": "人数", "en": "Users"},
+        "group": word("group"),
+        "users": word("users"),
         "none": {"zh": "无偏好数据", "en": "No preference data"},
         "chart_overall": {"zh": "整体功能偏好（有标签的用户占比）", "en": "Feature preference (share holding the tag)"},
         "chart_groups": {"zh": "各分群偏好", "en": "Preference by group"},
@@ -55,7 +56,7 @@ TEXT = Catalog(
         },
         "from_to": {"zh": "上月 ↓ / 本月 →", "en": "Last month ↓ / this month →"},
         "gone": {"zh": "本月不在导出中", "en": "Gone from export"},
-        "total": {"zh": "合计", "en": "Total"},
+        "total": word("total"),
     },
 )
 

@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from tagger import forecast as fc
 from tagger import formulas as fx
-from tagger.config import MESSAGES
+from tagger.config import TEXT as CONFIG_TEXT
 from tagger.errors import ConfigError
 from tagger.i18n import Catalog
 from tagger.metrics import MonthMetrics
+from tagger.registry import REGISTRY
+from tagger.vocabulary import word
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import HEADINGS, SHEETS
 from tagger.workbook.overview import OverviewCells
@@ -43,15 +45,15 @@ TEXT = Catalog(
         "start": {"zh": "起点（本月，取自总览）", "en": "Starting point (this month, from the Overview)"},
         "assumptions": {"zh": "假设与预测", "en": "Assumptions and projection"},
         "needed": {"zh": "达成目标所需的单项指标（其他指标按假设）", "en": "Rate each lever needs on its own to hit the target"},
-        "month": {"zh": "月份", "en": "Month"},
+        "month": word("month"),
         "new": {"zh": "新用户", "en": "New users"},
         "mau": {"zh": "月活用户", "en": "MAU"},
-        "dormant": {"zh": "休眠用户", "en": "Dormant"},
-        "churned": {"zh": "流失用户", "en": "Churned"},
-        "cumulative": {"zh": "累计用户", "en": "Cumulative"},
-        "rate": {"zh": "月活率", "en": "Active rate"},
+        "dormant": REGISTRY["dormant"].label,
+        "churned": REGISTRY["churned"].label,
+        "cumulative": word("cumulative"),
+        "rate": word("active_rate"),
         "projected_rate": {"zh": "预测月活率", "en": "Projected active rate"},
-        "target": {"zh": "目标", "en": "Target"},
+        "target": word("target"),
         "gap": {"zh": "差距", "en": "Gap"},
         "base_old_retention": {"zh": "老用户基数", "en": "Old-user base"},
         "base_new_retention": {"zh": "上月新用户基数", "en": "New-user base"},
@@ -138,7 +140,7 @@ def plan(result: TagResult) -> Plan:
     period = list(config.target_months)
     wanted = fc.months_after(m.month, period[-1]) if period else None
     if wanted is not None and len(wanted) > fc.MAX_AHEAD:
-        raise ConfigError(MESSAGES("bad_value", path=config.source or f"preset {config.preset}",
+        raise ConfigError(CONFIG_TEXT("bad_value", path=config.source or f"preset {config.preset}",
                                    key="forecast.target_months", value=list(period),
                                    reason=f"ends more than {fc.MAX_AHEAD} months after {m.month}"))
     assumptions = fc.default_assumptions(result.trend, m, basis=config.rate_basis, months=wanted)

@@ -25,6 +25,7 @@ from tagger.playbook import plays_for
 from tagger.segments import GROUPS, SEGMENTS
 from tagger.registry import REGISTRY
 from tagger.segments import label as segment_label
+from tagger.vocabulary import word
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import HEADINGS, SHEETS
 from tagger.workbook.overview import shown_groups
@@ -51,27 +52,27 @@ TEXT = Catalog(
         "effective_note": {"zh": "本表按“{column}”统计：人工标签优先，否则为自动分群；{sheet}的官方人数仍按自动分群",
                            "en": "This sheet counts by '{column}': the manual label if any, else the computed group; "
                                  "the official numbers on {sheet} stay computed"},
-        "month": {"zh": "月份", "en": "Month"},
-        "count": {"zh": "人数", "en": "Users"},
+        "month": word("month"),
+        "count": word("users"),
         "share": {"zh": "占累计用户", "en": "Share of all users"},
         "feature": {"zh": "偏好标签", "en": "Preference"},
-        "holders": {"zh": "人数", "en": "Users"},
+        "holders": word("users"),
         "holder_share": {"zh": "占本群", "en": "Share of group"},
         "goal": {"zh": "目标指标", "en": "Goal metric"},
         "strategy": {"zh": "策略", "en": "Strategy"},
         "preference": {"zh": "适用偏好", "en": "For preference"},
-        "channel": {"zh": "渠道", "en": "Channel"},
-        "content": {"zh": "内容", "en": "Content"},
+        "channel": word("channel"),
+        "content": word("content"),
         "cadence": {"zh": "频次", "en": "Cadence"},
         "owner": {"zh": "负责人", "en": "Owner"},
         "status": {"zh": "状态", "en": "Status"},
         "all": {"zh": "全部", "en": "All"},
         "users_cut": {"zh": "；本表只放得下前 {shown} 人，完整名单请在“{sheet}”按分群细分筛选",
                       "en": "; this sheet holds the first {shown}, filter {sheet} by group for everyone"},
-        "user_id": {"zh": "用户ID", "en": "User ID"},
+        "user_id": word("user_id"),
         "nickname": {"zh": "昵称", "en": "Nickname"},
-        "suggested_channel": {"zh": "建议渠道", "en": "Suggested channel"},
-        "suggested_content": {"zh": "建议内容", "en": "Suggested content"},
+        "suggested_channel": word("suggested_channel"),
+        "suggested_content": word("suggested_content"),
         "no_play": {"zh": "（模板中没有该群的策略，可在上表补充）", "en": "(no play for this group in the template; add one above)"},
         **REGISTRY.texts("definition", "def_"),  # what each group is, under the sheet's title
     },

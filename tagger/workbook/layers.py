@@ -15,6 +15,7 @@ from tagger.config import LAYER_KEYS
 from tagger.i18n import Catalog, get_language
 from tagger.segments import label as segment_label
 from tagger.value_layers import layer_cuts
+from tagger.vocabulary import word
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import SHEETS
 
@@ -34,10 +35,10 @@ TEXT = Catalog(
         "recency_days": {"zh": "{header} ≤ RecencyCut", "en": "{header} ≤ RecencyCut"},
         "recency_active": {"zh": "本月活跃", "en": "active this month"},
         "frequent_col": {"zh": "{header} ≥ FreqCut", "en": "{header} ≥ FreqCut"},
-        "frequent_recent": {"zh": "近期活跃", "en": "recent"},
+        "frequent_recent": word("recent"),
         "corner": {"zh": "价值分层 ↓ / 分群 →", "en": "Layer ↓ / group →"},
         "cuts": {"zh": "本表使用的阈值", "en": "Cuts in use"},
-        "total": {"zh": "合计", "en": "Total"},
+        "total": word("total"),
     },
 )
 

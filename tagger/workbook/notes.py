@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from tagger.config import LAYER_KEYS
 from tagger.i18n import Catalog, get_language
 from tagger.values import month_key, parse_month
+from tagger.vocabulary import word
 from tagger.workbook.grid import Grid
 from tagger.workbook.labels import SHEETS
 
@@ -26,7 +27,7 @@ TEXT = Catalog(
         "title": {"zh": "说明：口径与定义", "en": "Notes: definitions behind every number"},
         "topic": {"zh": "项目", "en": "Topic"},
         "text": {"zh": "说明", "en": "Definition"},
-        "month": {"zh": "报告月份", "en": "Report month"},
+        "month": word("report_month"),
         "month_text": {"zh": "{month}（自然月）。来源文件：{source}，共 {rows:,} 行。预设：{preset}。",
                        "en": "{month} (calendar month). Source: {source}, {rows:,} rows. Preset: {preset}."},
         "prev": {"zh": "上月状态来源", "en": "Last month's state"},
@@ -34,7 +35,7 @@ TEXT = Catalog(
         "active_text": {"zh": "当月登录 APP ≥ 1 次即为活跃；注册当月算活跃。月活率 = 当月活跃用户 / 平台累计用户（截至月末已注册的全部用户）。",
                         "en": "Logging in at least once in the month; the registration month counts. Active rate = "
                               "active users / all users registered by the end of the month."},
-        "segments": {"zh": "用户分群", "en": "Segments"},
+        "segments": word("segments"),
         "segments_text": {
             "zh": "新用户：本月注册；上月新用户：上月注册且本月活跃；活跃用户：上月、本月都活跃的老用户；唤醒用户：间隔 {awaken} 个月未活跃后本月活跃；"
                   "回流用户：间隔 ≥ {k} 个月后本月活跃；休眠用户：本月未活跃、未活跃不足 {k} 个月；流失用户：≥ {k} 个月未活跃，按“是否开车”分为有开车无APP活跃 / 无开车无APP活跃。",
@@ -80,7 +81,7 @@ TEXT = Catalog(
         },
         "window_missing": {"zh": "历史库中缺少 {months}，窗口不足三个月。", "en": "History lacks {months}: the window is shorter than three months."},
         "window_none": {"zh": "无", "en": "none"},
-        "layers": {"zh": "价值分层", "en": "Value layers"},
+        "layers": word("value_layers"),
         "layers_text": {
             "zh": "[value_layers]：按“{value}”分高低价值（阈值 ValueCut，{how}），按{recency}分近期/沉睡：高价值且近期 = {high_active}，"
                   "高价值非近期 = {high_sleeping}，未达高价值但{frequent} = {potential}，其余 = {general}。阈值在“参数”表可改，“价值分层”表与用户分群交叉计数。",
@@ -94,8 +95,8 @@ TEXT = Catalog(
         "recency_col": {"zh": "“{header}”≤ RecencyCut 天", "en": "'{header}' ≤ RecencyCut days"},
         "recency_active": {"zh": "本月是否活跃", "en": "being active this month"},
         "frequent_col": {"zh": "“{header}”≥ FreqCut", "en": "'{header}' ≥ FreqCut"},
-        "frequent_recent": {"zh": "近期活跃", "en": "recent"},
-        "target": {"zh": "目标", "en": "Target"},
+        "frequent_recent": word("recent"),
+        "target": word("target"),
         "target_text": {"zh": "目标月活率 {target:.0%}。目标拆解表按“保留存、提唤醒、高挽回”预测未来月份，并给出单项指标需达到的值。",
                         "en": "Target active rate {target:.0%}. The Forecast sheet projects the next months and the "
                               "rate each lever would need on its own."},

@@ -83,7 +83,7 @@ def write_overview(ctx: SheetContext, ws: Any, tab: Tab) -> Published:
     grid.text(0, 0, HEADINGS("title", month=m.month), styles["title"])
     grid.text(1, 0, " ".join(result.notes[:1]), styles["subtitle"])
 
-    yes = fx.quote(fx.WORDS("yes"))
+    yes = fx.quote(fx.TEXT("yes"))
     tags = result.tags
     group_counts = tags["group"].value_counts()
     keys = shown_groups(result)
@@ -170,7 +170,7 @@ def _write_rates(grid: Grid, styles: Styles, result: TagResult, plan: UsersPlan,
     """Bases from 上月状态 (+ users who left since last month), retained = also 本月活跃 = 是."""
     m = result.metrics
     tags = result.tags
-    yes = fx.quote(fx.WORDS("yes"))
+    yes = fx.quote(fx.TEXT("yes"))
     departed = result.departed
     grid.text(row, 0, HEADINGS("rates"), styles["section"])
     row += 1

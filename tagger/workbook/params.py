@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tagger import formulas as fx
+from tagger import vocabulary
 from tagger.config import PLAY_STATUSES
 from tagger.i18n import Catalog, get_language
 from tagger.segments import GROUPS
@@ -39,17 +40,17 @@ TEXT = Catalog(
         "value": {"zh": "值", "en": "Value"},
         "defined_name": {"zh": "名称", "en": "Name"},
         "meaning": {"zh": "含义", "en": "Meaning"},
-        "report_month": {"zh": "报告月份", "en": "Report month"},
+        "report_month": vocabulary.word("report_month"),
         "report_month_help": {"zh": "本工作簿的月份 M；分群按自然月计算", "en": "Month M of this workbook; segments use calendar months"},
         "month_no": {"zh": "月序号", "en": "Month number"},
         "month_no_help": {"zh": "年×12+月-1，公式用它计算月份差", "en": "year×12+month−1; formulas subtract these"},
         "churn": {"zh": "流失判定月数", "en": "Churn after (months)"},
         "churn_help": {"zh": "连续这么多个自然月未活跃即为流失；更少为休眠", "en": "Inactive this many calendar months = churned; fewer = dormant"},
-        "threshold": {"zh": "偏好阈值", "en": "Preference threshold"},
+        "threshold": vocabulary.word("preference_threshold"),
         "threshold_help": {"zh": "某功能占近三月使用次数的比例达到此值即打上偏好标签", "en": "A feature's share of 3-month usage that makes it a preference tag"},
         "threshold_sessions_help": {"zh": "某功能使用次数占近三月活跃天数的比例达到此值即打上偏好标签（可多个）",
                                     "en": "A feature's uses over the user's 3-month active days that make it a preference tag (several may)"},
-        "target": {"zh": "目标月活率", "en": "Target active rate"},
+        "target": vocabulary.word("target_rate"),
         "target_help": {"zh": "月活率 = 当月活跃用户 / 平台累计用户", "en": "Active rate = active users this month / all registered users"},
         "lists": {"zh": "下拉列表", "en": "Dropdown lists"},
         "layers": {"zh": "价值分层阈值（[value_layers]，修改后“价值分层”列重算）",

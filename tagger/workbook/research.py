@@ -22,23 +22,24 @@ from tagger.i18n import LANGUAGES, Catalog
 from tagger.segments import GROUPS, SEGMENTS
 from tagger.segments import label as segment_label
 from tagger.values import normalize_id, parse_ids
+from tagger.vocabulary import word
 from tagger.workbook.grid import Grid
 from tagger.workbook.readback import Header, cell_text, find, header_row
 
 if TYPE_CHECKING:
     from tagger.workbook.sheet import SheetContext, Tab
 
-SHEET = Catalog("research_sheet_name", {"research": {"zh": "用户调研", "en": "Research"}})
+SHEETS = Catalog("research_sheet_name", {"research": {"zh": "用户调研", "en": "Research"}})
 
-RESEARCH_HEADINGS = Catalog(
+TEXT = Catalog(
     "research_sheet",
     {
         "research_month": {"zh": "数据月份", "en": "Data month"},
-        "research_user": {"zh": "用户ID", "en": "User ID"},
+        "research_user": word("user_id"),
         "research_group": {"zh": "抽样分群", "en": "Sampled group"},
         "research_drawn": {"zh": "抽样日期", "en": "Drawn on"},
-        "research_answer": {"zh": "调研结果", "en": "Answer"},
-        "research_reason": {"zh": "原因", "en": "Reason"},
+        "research_answer": word("answer"),
+        "research_reason": word("reason"),
         "title": {"zh": "用户调研：抽样用户的调研结果与原因（黄色列可填写，tagger refresh 会带入并在复盘中汇总）",
                   "en": "User research: the answers and reasons of the drawn users (type in the yellow columns; "
                         "tagger refresh carries them and Review counts them)"},
@@ -66,10 +67,10 @@ def write_research(ctx: SheetContext, ws: Any, tab: Tab) -> None:
     """One row per drawn user: month, ID, group, date drawn (data), answer and reason (inputs)."""
     styles, result = ctx.styles, ctx.result
     frame: pd.DataFrame = result.research
-    grid = Grid(ws, SHEET("research"))
-    grid.text(0, 0, RESEARCH_HEADINGS("title"), styles["title"])
+    grid = Grid(ws, SHEETS("research"))
+    grid.text(0, 0, TEXT("title"), styles["title"])
     for col, key in enumerate(COLUMNS):
-        grid.text(HEADER_ROW, col, RESEARCH_HEADINGS(key), styles["header_input" if key in INPUTS else "header"])
+        grid.text(HEADER_ROW, col, TEXT(key), styles["header_input" if key in INPUTS else "header"])
         ws.set_column(col, col, 36 if key in INPUTS else 18)
     for row, record in enumerate(frame.to_dict("records"), start=HEADER_ROW + 1):
         grid.text(row, 0, str(record.get("month") or ""), styles["text"])
@@ -92,7 +93,7 @@ READ_KEYS = ("research_month", "research_user", "research_answer", "research_rea
 
 
 def _spellings(key: str) -> set[str]:
-    return {normalize_header(RESEARCH_HEADINGS(key, lang)) for lang in LANGUAGES}
+    return {normalize_header(TEXT(key, lang)) for lang in LANGUAGES}
 
 
 def find_header(head: list[tuple[Any, ...]]) -> Header | None:
@@ -124,4 +125,4 @@ def read(ws: Any, header: Header, path: Path) -> tuple[pd.DataFrame, list[Locati
     return pd.DataFrame(records, columns=["month", "user_id", "answer", "reason"]), lossy_rows
 
 
-__all__ = ["SHEET", "RESEARCH_HEADINGS", "COLUMNS", "INPUTS", "write_research", "find_header", "read"]
+__all__ = ["SHEETS", "TEXT", "COLUMNS", "INPUTS", "write_research", "find_header", "read"]

@@ -36,9 +36,10 @@ from tagger.errors import InputError, Location
 from tagger.i18n import LANGUAGES, Catalog, get_language
 from tagger.window import PREV_SUFFIX, usage_fields, window_usage
 from tagger.preferences import share_base
-from tagger.segments import GROUPS, LABELS, SEGMENTS
+from tagger.segments import GROUPS, SEGMENTS
 from tagger.segments import label as segment_label
 from tagger.values import month_number, normalize_id, parse_ids, parse_month
+from tagger.vocabulary import word
 from tagger.workbook.grid import join_plus, sheet_ref
 from tagger.workbook.labels import HEADINGS, SHEETS
 from tagger.workbook.readback import (Header, Prefixed, cell_text, find, find_heading, header_row, spellings,
@@ -60,7 +61,7 @@ TEXT = Catalog(
     "users_sheet",
     {
         "not_in_prev": {"zh": "不在上月数据", "en": "not in last month"},
-        "override_title": {"zh": "人工标签", "en": "Manual label"},
+        "override_title": word("manual_label"),
         "usage_prev": {"zh": "{header}(前两月)", "en": "{header} (2 months before)"},
         "usage_window": {"zh": "{header}(近三月)", "en": "{header} (3 months)"},
         "override_prompt": {"zh": "从列表中选择分群；留空表示采用自动分群", "en": "Pick a group; leave empty to keep the computed one"},
@@ -233,7 +234,7 @@ def plan_users(result: TagResult) -> UsersPlan:
     overrides, remarks = _typed_columns(result)
     add("override", "input", overrides, 14, "input")
     add("remark", "input", remarks, 24, "input")
-    yes, no = fx.WORDS("yes"), fx.WORDS("no")
+    yes, no = fx.TEXT("yes"), fx.TEXT("no")
     add("active", "formula", [yes if a else no for a in tags["active"].to_numpy(bool).tolist()], 9, "center")
     add("age", "formula", age.tolist(), 9)
     add("idle", "formula", [None if v is pd.NA else int(v) for v in tags["idle_months"].tolist()], 9)
@@ -435,7 +436,7 @@ def valid_labels() -> dict[str, str]:
     """Every label a person may type as 人工标签 (either language, or the key) → group key."""
     keys = (*GROUPS, *SEGMENTS)
     return {normalize_header(text): key for key in keys
-            for text in (key, *(LABELS(key, lang) for lang in LANGUAGES))}
+            for text in (key, *(segment_label(key, lang) for lang in LANGUAGES))}
 
 
 def find_header(head: list[tuple[Any, ...]], id_spellings: set[str]) -> Header | None:
@@ -483,7 +484,7 @@ def read(ws: Any, header: Header, id_spellings: set[str], path: Path) -> TypedEd
         if label_text:
             key = labels.get(normalize_header(label_text), "")
             if not key:
-                allowed = "、".join(dict.fromkeys(LABELS(k) for k in labels.values()))
+                allowed = "、".join(dict.fromkeys(segment_label(k) for k in labels.values()))
                 letter = column_letter(label_col) if label_col is not None else None
                 raise InputError(TEXT("bad_label", value=label_text, allowed=allowed),
                                  Location(path, ws.title, excel_row, HEADINGS("override"), letter))
