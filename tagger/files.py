@@ -72,10 +72,14 @@ def backup(path: Path, keep: int = KEEP_BACKUPS) -> Path | None:
     return target
 
 
+# What sibling_name puts after the stem ("报告 (新).xlsx", "报告 (新2).xlsx"); refresh knows its outputs by it.
+SIBLING_MARK = " (新"
+
+
 def sibling_name(path: Path) -> Path:
     """A free name next to ``path`` for when ``path`` itself cannot be replaced."""
     for i in range(1, 1000):
-        candidate = path.with_name(f"{path.stem} (新{'' if i == 1 else i}){path.suffix}")
+        candidate = path.with_name(f"{path.stem}{SIBLING_MARK}{'' if i == 1 else i}){path.suffix}")
         if not candidate.exists():
             return candidate
     raise OutputError(TEXT("cannot_write", path=path, reason="no free name"))

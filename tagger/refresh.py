@@ -48,7 +48,7 @@ from tagger.columns import normalize_header
 from tagger.config import Config
 from tagger.contacts import CONTACTS_SOURCE
 from tagger.errors import InputError, Location, TaggerError
-from tagger.files import backup, sibling_name
+from tagger.files import SIBLING_MARK, backup, sibling_name
 from tagger.history import TRACKING_FIELDS, TRACKING_NUMBERS, HistoryStore
 from tagger.i18n import LANGUAGES, Catalog, language
 from tagger.preflight import check_archive
@@ -627,7 +627,7 @@ def newest(folder: Path, *, workbooks: bool) -> Path | None:
     def wanted(p: Path) -> bool:
         if not p.is_file() or p.name.startswith(("~$", ".")) or p.suffix.lower() not in EXPORT_SUFFIXES:
             return False
-        tagged = p.stem.endswith(TAGGED_SUFFIX) or " (新" in p.stem
+        tagged = p.stem.endswith(TAGGED_SUFFIX) or SIBLING_MARK in p.stem
         return tagged if workbooks else not tagged
 
     candidates = [p for p in folder.iterdir() if wanted(p)]
