@@ -305,7 +305,8 @@ class Family:
 def _window_specs(run: UsersRun) -> list[Spec]:
     """Monthly counts: each count's two earlier months (history, data) and its 3-month window (formula).
 
-    None when the export holds 3-month totals or history had no earlier month.
+    None when the export holds 3-month totals or history had no earlier month. The formulas
+    read a count through its window column when it has one (:meth:`UsersRun.over_window`).
     """
     headers = {c.key: c.heading for c in run.sources}
     specs = []
@@ -546,8 +547,8 @@ def _write_part(ws: Worksheet, styles: Styles, plan: UsersPlan, name: str, start
         ws.set_column(col, col, column.width, fmt)
         head = computed if column.kind == "formula" else editable if column.kind == "input" else header
         ws.write_string(0, col, column.heading, head)
-    override = plan.columns[[c.key for c in plan.columns].index("override")]
     col_override = [c.key for c in plan.columns].index("override")
+    override = plan.columns[col_override]
     ws.data_validation(1, col_override, max(stop - start, 1), col_override, {
         "validate": "list", "source": "=LabelList", "ignore_blank": True,
         "input_title": override.heading, "input_message": TEXT("override_prompt"),
