@@ -72,7 +72,8 @@ TEXT = Catalog(
         "bt_final": {"zh": "实际月末月活率", "en": "Actual month-end rate"},
         "bt_day": {"zh": "第 {day} 日误差", "en": "Error from day {day}"},
         "bt_none": {"zh": "未校准", "en": "uncalibrated"},
-        "bt_empty": {"zh": "（历史库中还没有可回测的月份：未校准）", "en": "(no stored month to back-test: uncalibrated)"},
+        "bt_empty": {"zh": "（历史库中还没有可回测的月份：未校准）",
+                     "en": "(no stored month to back-test: uncalibrated)"},
         "per_day": {"zh": "达标每日还需新增活跃", "en": "Extra active users needed per remaining day"},
         "levels": {"zh": "预警级别", "en": "Warning levels"},
         "level": {"zh": "级别", "en": "Level"},
@@ -100,7 +101,8 @@ TEXT = Catalog(
         "by_channel": {"zh": "渠道效果", "en": "Channel effect"},
         "by_rule": {"zh": "自动规则准确度", "en": "Rule accuracy"},
         "by_content": {"zh": "内容效果", "en": "Content effect"},
-        "accuracy": {"zh": "标签准确度（人工改标占比越低越准）", "en": "Tag accuracy (the fewer manual corrections, the better)"},
+        "accuracy": {"zh": "标签准确度（人工改标占比越低越准）",
+                     "en": "Tag accuracy (the fewer manual corrections, the better)"},
         "overridden": {"zh": "人工改标人数", "en": "Corrected by hand"},
         "share": {"zh": "改标占比", "en": "Share corrected"},
         "all_users": {"zh": "全部用户", "en": "All users"},
@@ -133,15 +135,16 @@ TEXT = Catalog(
                          "95% interval by Newcombe's hybrid Wilson score method; under {min} users in either "
                          "group the verdict is 'Sample too small'."},
         "ledger": {"zh": "渠道效率（触达跟踪手填行与 tagger contacts 记录的批次合为一本账，同一批次只算一次）",
-                   "en": "Channel efficiency (typed Channel reach rows and campaigns recorded by tagger contacts as one "
-                         "ledger; a campaign typed and recorded counts once)"},
+                   "en": "Channel efficiency (typed Channel reach rows and campaigns recorded by tagger contacts as "
+                         "one ledger; a campaign typed and recorded counts once)"},
         "typed_rows": {"zh": "手填行", "en": "Typed rows"},
         "recorded": {"zh": "记录批次", "en": "Recorded"},
         "matched": {"zh": "其中同一批次", "en": "Of which the same"},
         "source": {"zh": "来源", "en": "Source"},
         "from_typed": {"zh": "手填", "en": "typed"},
         "from_recorded": {"zh": "记录", "en": "recorded"},
-        "stability": {"zh": "用户分群的适用性（上月在该分群的用户，本月仍在该分群的占比；人工标签与计算分群不一致的人数）",
+        "stability": {"zh": "用户分群的适用性（上月在该分群的用户，本月仍在该分群的占比；"
+                            "人工标签与计算分群不一致的人数）",
                       "en": "How well the groups fit (users of a group last month still in it this month; manual "
                             "labels that contradict the computed group)"},
         "pairs": {"zh": "比较的月份对", "en": "Month pairs"},
@@ -163,9 +166,9 @@ TEXT = Catalog(
                        "en": "(history holds no users for last month; the list cannot be checked)"},
         "ab_section": {"zh": "A/B 测试：各实验组与对照组、实验组之间的比较",
                        "en": "A/B tests: each arm against the holdout and against each other"},
-        "ab_method": {"zh": "差值 = 前者激活率 − 后者激活率，95% 置信区间用 Newcombe 混合 Wilson 区间；所需样本 = 以 95% 置信度、"
-                            "80% 把握检出 {lift:.0%} 提升时每组需要的人数（基线为对照组激活率，无对照组时为各组合计激活率；"
-                            "配置 [review] min_lift）",
+        "ab_method": {"zh": "差值 = 前者激活率 − 后者激活率，95% 置信区间用 Newcombe 混合 Wilson 区间；所需样本 = 以 "
+                            "95% 置信度、80% 把握检出 {lift:.0%} 提升时每组需要的人数（基线为对照组激活率，"
+                            "无对照组时为各组合计激活率；配置 [review] min_lift）",
                       "en": "Difference = first rate − second rate, 95% interval by Newcombe's hybrid Wilson score "
                             "method; needed = users per arm to detect a lift of {lift:.0%} at 95% confidence and 80% "
                             "power (baseline: the holdout's rate, else the arms' pooled rate; [review] min_lift)"},
@@ -246,6 +249,7 @@ def write_alerts(ctx: SheetContext, ws: Any, tab: Tab) -> None:
     """Fill the 预警 sheet from ``result.alerts``."""
     styles, result = ctx.styles, ctx.result
     alerts = result.alerts
+    assert alerts is not None, "the alerts sheet is listed only for a result that carries alerts"
     sheet = _Sheet(ws, styles)
     for col, width in enumerate((22, 16, 16, 18, 36, 14, 10, 14)):
         ws.set_column(col, col, width)
@@ -343,10 +347,10 @@ def _effect_table(sheet: _Sheet, title: str, table: pd.DataFrame, by: str, label
     costs = extra.set_index("channel") if extra is not None and len(extra) else None
     for record in table.to_dict("records"):
         values = [labels(record[by])] + [record[FIELD.get(c, c)] for c in EFFECT_COLUMNS] + [_verdict(record)]
-        if extra is not None:
-            found = costs is not None and record[by] in costs.index
-            values += [costs.at[record[by], "cost"] if found else None,
-                       costs.at[record[by], "cost_per_user"] if found else None]
+        if costs is not None and record[by] in costs.index:
+            values += [costs.at[record[by], "cost"], costs.at[record[by], "cost_per_user"]]
+        elif extra is not None:
+            values += [None, None]
         sheet.cells(values, kinds)
 
 
@@ -366,6 +370,7 @@ def write_review(ctx: SheetContext, ws: Any, tab: Tab) -> None:
     """Fill the 复盘 sheet from ``result.review``."""
     styles, result = ctx.styles, ctx.result
     review = result.review
+    assert review is not None, "the review sheet is listed only for a result that carries a review"
     sheet = _Sheet(ws, styles)
     for col, width in enumerate((26, 8, 11, 12, 10, 11, 13, 10, 12, 12, 14, 10, 16)):
         ws.set_column(col, col, width)
@@ -378,8 +383,8 @@ def write_review(ctx: SheetContext, ws: Any, tab: Tab) -> None:
     current = review.active_rate
     gap = None if current is None else current - review.target
     if end.month_complete:
-        rows = [(TEXT("month_rate"), current), (TEXT("target"), review.target), (TEXT("achievement"), review.achievement),
-                (TEXT("month_gap"), gap)]
+        rows = [(TEXT("month_rate"), current), (TEXT("target"), review.target),
+                (TEXT("achievement"), review.achievement), (TEXT("month_gap"), gap)]
     else:  # the month is not over: say the numbers are so far, and show the one projection next to them
         rows = [(TEXT("rate", day=end.day), current), (TEXT("target"), review.target),
                 (TEXT("achievement"), review.achievement), (TEXT("current_gap", day=end.day), gap),
@@ -456,7 +461,7 @@ def _research(sheet: _Sheet, research: pd.DataFrame) -> None:
         return
     answered = int(((research["answer"].str.strip() != "") | (research["reason"].str.strip() != "")).sum())
     sheet.title(TEXT("research_drawn", n=len(research), answered=answered), "note")
-    for column, table in zip(("answer", "reason"), research_summary(research)):
+    for column, table in zip(("answer", "reason"), research_summary(research), strict=True):
         sheet.cells([TEXT(f"research_{column}"), TEXT("users")], style="header")
         for value, users in table.itertuples(index=False):
             sheet.cells([value or TEXT("research_blank"), users], ["text", "int"])

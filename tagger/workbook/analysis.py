@@ -108,7 +108,8 @@ def write_preferences(ctx: SheetContext, ws: Any, tab: Tab) -> None:
         for j, feature in enumerate(features):
             flabel = feature.label(lang)
             held = int((members & text.str.contains(flabel, regex=False)).sum())
-            grid.formula(row, 2 + j, f'=IF({size_ref}>0,({plan.countifs(("group", fx.quote(label)), ("tags", fx.quote(f"*{flabel}*")))})/{size_ref},"")',
+            holding = plan.countifs(("group", fx.quote(label)), ("tags", fx.quote(f"*{flabel}*")))
+            grid.formula(row, 2 + j, f'=IF({size_ref}>0,({holding})/{size_ref},"")',
                          held / size if size else None, styles["pct"])
     group_last = top + 1 + len(groups)
     _preference_charts(workbook, ws, grid, features, top, group_last, overall_last)
@@ -177,8 +178,8 @@ def write_transitions(ctx: SheetContext, ws: Any, tab: Tab) -> None:
             count = int((mine & (here == key)).sum())
             formula = plan.countifs(("prev_group_hist", fx.quote(label)), ("group", fx.quote(segment_label(key))))
             grid.formula(row, 1 + j, "=" + formula, count, styles["int"])
-        key = row_keys[i] if i < len(row_keys) else None
-        gone = int((gone_ids & (stored["group"] == key)).sum()) if key else 0
+        from_key = row_keys[i] if i < len(row_keys) else None  # None: the 不在上月数据 row
+        gone = int((gone_ids & (stored["group"] == from_key)).sum()) if from_key else 0
         grid.number(row, 1 + len(groups), gone, styles["int"])
         first, last = grid.ref(row, 1, sheet=False), grid.ref(row, 1 + len(groups), sheet=False)
         grid.formula(row, 2 + len(groups), f"=SUM({first}:{last})",

@@ -38,13 +38,15 @@ TEXT = Catalog(
     {
         "title": {"zh": "目标拆解：未来 {n} 个月预测", "en": "Forecast: the next {n} months"},
         "subtitle": {
-            "zh": "当月活跃 = 新用户 + 老用户×老用户留存率 + 上月新用户×新用户留存率 + 休眠×唤醒率 + 流失×回流率；黄色单元格可修改",
+            "zh": "当月活跃 = 新用户 + 老用户×老用户留存率 + 上月新用户×新用户留存率 + 休眠×唤醒率 + 流失×回流率；"
+                  "黄色单元格可修改",
             "en": "MAU = new + old users × old retention + last month's new × new retention + dormant × awaken rate "
                   "+ churned × return rate; yellow cells are yours to edit",
         },
         "start": {"zh": "起点（本月，取自总览）", "en": "Starting point (this month, from the Overview)"},
         "assumptions": {"zh": "假设与预测", "en": "Assumptions and projection"},
-        "needed": {"zh": "达成目标所需的单项指标（其他指标按假设）", "en": "Rate each lever needs on its own to hit the target"},
+        "needed": {"zh": "达成目标所需的单项指标（其他指标按假设）",
+                   "en": "Rate each lever needs on its own to hit the target"},
         "month": word("month"),
         "new": {"zh": "新用户", "en": "New users"},
         "mau": {"zh": "月活用户", "en": "MAU"},
@@ -71,12 +73,15 @@ TEXT = Catalog(
         "target_title": {"zh": "目标拆解：目标期 {first} 至 {last}", "en": "Forecast: target period {first} to {last}"},
         "basis_mean3": {"zh": "黄色比率默认取近 3 个月平均（[forecast] rate_basis = \"mean3\"）",
                         "en": "Yellow rates default to the last 3 months' average ([forecast] rate_basis = \"mean3\")"},
-        "basis_best6": {"zh": "黄色比率默认取近 6 个月中各指标的最高值（[forecast] rate_basis = \"best6\"）；新用户取近 3 个月平均",
+        "basis_best6": {"zh": "黄色比率默认取近 6 个月中各指标的最高值（[forecast] rate_basis = \"best6\"）；"
+                              "新用户取近 3 个月平均",
                         "en": "Yellow rates default to each rate's best of the last 6 months ([forecast] rate_basis = "
                               "\"best6\"); new users to the last 3 months' average"},
-        "actuals": {"zh": "目标期内已有月份（实际，取自历史）", "en": "Months of the target period so far (actuals, from history)"},
+        "actuals": {"zh": "目标期内已有月份（实际，取自历史）",
+                    "en": "Months of the target period so far (actuals, from history)"},
         "period_average": {"zh": "目标期平均月活率", "en": "Target period average active rate"},
-        "solve": {"zh": "剩余 {n} 个月（{first} 至 {last}）各指标需达到的比率，使目标期平均达到目标（单项，其他按假设）",
+        "solve": {"zh": "剩余 {n} 个月（{first} 至 {last}）各指标需达到的比率，使目标期平均达到目标"
+                        "（单项，其他按假设）",
                   "en": "Rate each lever needs over the remaining {n} months ({first} to {last}) for the period "
                         "average to reach the target (on its own, the others as assumed)"},
         "lever": {"zh": "指标", "en": "Lever"},
@@ -84,14 +89,16 @@ TEXT = Catalog(
         "solved": {"zh": "所需比率", "en": "Needed rate"},
         "bridge": {"zh": "{months} 不在目标期内，仅用于把预测从本月接到目标期", "en": "{months} are outside the target "
                    "period; they only carry the projection from this month to the period"},
-        "missing": {"zh": "{months} 没有历史记录，实际值留空", "en": "{months} have no record in history; their actuals "
+        "missing": {"zh": "{months} 没有历史记录，实际值留空",
+                    "en": "{months} have no record in history; their actuals "
                     "are left blank"},
         "first_order": {
             "zh": "目标期所需比率按各月预测基数计算（不计该指标对后续月份基数的连带影响）；只剩一个月时精确",
             "en": "The period's needed rates use each month's projected base (a lever's knock-on effect on later "
                   "months' bases is not counted); exact when one month remains",
         },
-        "past": {"zh": "目标期已全部在历史中，没有需要预测的月份", "en": "The whole target period is in history; there is "
+        "past": {"zh": "目标期已全部在历史中，没有需要预测的月份",
+                 "en": "The whole target period is in history; there is "
                  "nothing left to forecast"},
         "model": {
             "zh": "休眠按 1 个月计（案例中流失判定为 2 个月时精确）；流失判定月数为 1 时没有休眠阶段",
@@ -223,7 +230,7 @@ def _write_actuals(grid: Grid, ws: Any, styles: Styles, result: TagResult, p: Pl
     grid.text(top, 0, TEXT("actuals"), styles["section"])
     grid.row(top + 1, 0, [TEXT(k) for k in ACTUAL], styles["header"])
     rate_col = ACTUAL.index("rate")
-    for i, (month, t) in enumerate(zip(p.actual_months, p.actual)):
+    for i, (month, t) in enumerate(zip(p.actual_months, p.actual, strict=True)):
         row = top + 2 + i
         grid.text(row, 0, month, styles["label"])
         values: dict[str, float | None] = {"new": None, "mau": None, "cumulative": None, "rate": None}
@@ -262,7 +269,7 @@ def _write_projection(ws: Any, grid: Grid, styles: Styles, result: TagResult, p:
     count = len(p.assumptions)
     need_first = first_row + count + 4
     prev = {k: start[k] for k in ("new", "mau", "dormant", "churned", "cumulative")}
-    for i, (a, pr) in enumerate(zip(p.assumptions, p.projections)):
+    for i, (a, pr) in enumerate(zip(p.assumptions, p.projections, strict=True)):
         prev = _write_month(grid, styles, first_row + i, need_first + i, a, pr, prev, m.target)
     colour_gap(ws, styles, first_row, columns.index("gap"), first_row + count - 1)
 
@@ -367,7 +374,7 @@ def _period_notes(p: Plan) -> list[str]:
     bridge = [a.month for a in p.assumptions if a.month not in p.period]
     if bridge:
         notes.append(TEXT("bridge", months="、".join(bridge)))
-    missing = [month for month, t in zip(p.actual_months, p.actual) if t is None]
+    missing = [month for month, t in zip(p.actual_months, p.actual, strict=True) if t is None]
     if missing:
         notes.append(TEXT("missing", months="、".join(missing)))
     if p.in_period:

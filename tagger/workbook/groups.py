@@ -46,7 +46,8 @@ TEXT = Catalog(
         "title": {"zh": "{group}：规模、偏好与策略", "en": "{group}: size, preferences and plays"},
         "size": {"zh": "规模与趋势", "en": "Size and trend"},
         "mix": {"zh": "偏好构成（可多选）", "en": "Preference mix (a user may hold several)"},
-        "playbook": {"zh": "策略打法（可编辑，状态与渠道有下拉）", "en": "Playbook (editable; status and channel have dropdowns)"},
+        "playbook": {"zh": "策略打法（可编辑，状态与渠道有下拉）",
+                     "en": "Playbook (editable; status and channel have dropdowns)"},
         "users": {"zh": "本群用户（{n} 人，按生效分群，本次运行的快照）",
                   "en": "Users in this group ({n}, by effective group, as of this run)"},
         "effective_note": {"zh": "本表按“{column}”统计：人工标签优先，否则为自动分群；{sheet}的官方人数仍按自动分群",
@@ -73,7 +74,8 @@ TEXT = Catalog(
         "nickname": {"zh": "昵称", "en": "Nickname"},
         "suggested_channel": word("suggested_channel"),
         "suggested_content": word("suggested_content"),
-        "no_play": {"zh": "（模板中没有该群的策略，可在上表补充）", "en": "(no play for this group in the template; add one above)"},
+        "no_play": {"zh": "（模板中没有该群的策略，可在上表补充）",
+                    "en": "(no play for this group in the template; add one above)"},
         **REGISTRY.texts("definition", "def_"),  # what each group is, under the sheet's title
     },
 )
@@ -238,8 +240,9 @@ def _members(styles: Styles, result: TagResult, name: str, members: np.ndarray, 
     # Trigger rules (tagger.rules, applied by refresh) name a channel and content per user; they win.
     ruled_channel = _column(result, "channel", members)
     ruled_content = _column(result, "content", members)
-    channel = [ruled or played[key][0] for ruled, key in zip(ruled_channel, keys)]
-    content = [text if ruled else played[key][1] for ruled, text, key in zip(ruled_channel, ruled_content, keys)]
+    channel = [ruled or played[key][0] for ruled, key in zip(ruled_channel, keys, strict=True)]
+    content = [text if ruled else played[key][1]
+               for ruled, text, key in zip(ruled_channel, ruled_content, keys, strict=True)]
     text = styles["text"]._get_xf_index()
     columns = [ids, nicks, primary, channel, content, tag_text]
     cells = [ColumnCells(col, "text", values, text) for col, values in enumerate(columns)]

@@ -28,7 +28,8 @@ TEXT = Catalog(
     {
         "title": {"zh": "{month} 价值分层 × 用户分群", "en": "Value layers × groups, {month}"},
         "help": {
-            "zh": "高价值：{value} ≥ 参数表 ValueCut；近期：{recency}；潜力：未达高价值但 {frequent}。行：价值分层，列：分群细分（均为实时公式）。",
+            "zh": "高价值：{value} ≥ 参数表 ValueCut；近期：{recency}；潜力：未达高价值但 {frequent}。行：价值分层，"
+                  "列：分群细分（均为实时公式）。",
             "en": "High value: {value} ≥ ValueCut on Parameters; recent: {recency}; potential: below the value cut "
                   "but {frequent}. Rows: value layer, columns: group (live formulas).",
         },

@@ -41,17 +41,22 @@ TEXT = Catalog(
         "defined_name": {"zh": "名称", "en": "Name"},
         "meaning": {"zh": "含义", "en": "Meaning"},
         "report_month": vocabulary.word("report_month"),
-        "report_month_help": {"zh": "本工作簿的月份 M；分群按自然月计算", "en": "Month M of this workbook; segments use calendar months"},
+        "report_month_help": {"zh": "本工作簿的月份 M；分群按自然月计算",
+                              "en": "Month M of this workbook; segments use calendar months"},
         "month_no": {"zh": "月序号", "en": "Month number"},
         "month_no_help": {"zh": "年×12+月-1，公式用它计算月份差", "en": "year×12+month−1; formulas subtract these"},
         "churn": {"zh": "流失判定月数", "en": "Churn after (months)"},
-        "churn_help": {"zh": "连续这么多个自然月未活跃即为流失；更少为休眠", "en": "Inactive this many calendar months = churned; fewer = dormant"},
+        "churn_help": {"zh": "连续这么多个自然月未活跃即为流失；更少为休眠",
+                       "en": "Inactive this many calendar months = churned; fewer = dormant"},
         "threshold": vocabulary.word("preference_threshold"),
-        "threshold_help": {"zh": "某功能占近三月使用次数的比例达到此值即打上偏好标签", "en": "A feature's share of 3-month usage that makes it a preference tag"},
+        "threshold_help": {"zh": "某功能占近三月使用次数的比例达到此值即打上偏好标签",
+                           "en": "A feature's share of 3-month usage that makes it a preference tag"},
         "threshold_sessions_help": {"zh": "某功能使用次数占近三月活跃天数的比例达到此值即打上偏好标签（可多个）",
-                                    "en": "A feature's uses over the user's 3-month active days that make it a preference tag (several may)"},
+                                    "en": "A feature's uses over the user's 3-month active days that make it a "
+                                          "preference tag (several may)"},
         "target": vocabulary.word("target_rate"),
-        "target_help": {"zh": "月活率 = 当月活跃用户 / 平台累计用户", "en": "Active rate = active users this month / all registered users"},
+        "target_help": {"zh": "月活率 = 当月活跃用户 / 平台累计用户",
+                        "en": "Active rate = active users this month / all registered users"},
         "lists": {"zh": "下拉列表", "en": "Dropdown lists"},
         "layers": {"zh": "价值分层阈值（[value_layers]，修改后“价值分层”列重算）",
                    "en": "Value-layer cuts ([value_layers]; edit them and the value-layer column recalculates)"},
@@ -59,9 +64,12 @@ TEXT = Catalog(
         "layer_frequency": {"zh": "高频：{header} ≥", "en": "Frequent: {header} ≥"},
         "layer_recency": {"zh": "近期：{header} ≤", "en": "Recent: {header} ≤"},
         "layer_value_help": {"zh": "达到即为高价值（高价值活跃 / 高价值沉睡）；", "en": "At or above: high value; "},
-        "layer_frequency_help": {"zh": "价值未达标但达到此频次即为潜力；", "en": "Below the value cut but this frequent: potential; "},
-        "layer_recency_help": {"zh": "不超过此天数为近期（活跃），否则为沉睡；", "en": "At most this many days: recent, else sleeping; "},
-        "layer_quantile": {"zh": "默认值为本次导出的 {q:.0%} 分位数", "en": "the default is this export's {q:.0%} quantile"},
+        "layer_frequency_help": {"zh": "价值未达标但达到此频次即为潜力；",
+                                 "en": "Below the value cut but this frequent: potential; "},
+        "layer_recency_help": {"zh": "不超过此天数为近期（活跃），否则为沉睡；",
+                               "en": "At most this many days: recent, else sleeping; "},
+        "layer_quantile": {"zh": "默认值为本次导出的 {q:.0%} 分位数",
+                           "en": "the default is this export's {q:.0%} quantile"},
         "layer_set": {"zh": "默认值取自配置", "en": "the default comes from the config"},
         "groups": {"zh": "分群", "en": "Groups"},
         "channels": {"zh": "渠道", "en": "Channels"},
@@ -178,7 +186,7 @@ def write_params(ctx: SheetContext, ws: Any, tab: Tab) -> Published:
         "StatusList": [status_label(k) for k in PLAY_STATUSES],
     }
     headings = [TEXT("groups"), TEXT("channels"), TEXT("statuses")]
-    for col, ((list_name, values), heading) in enumerate(zip(lists.items(), headings)):
+    for col, ((list_name, values), heading) in enumerate(zip(lists.items(), headings, strict=True)):
         grid.text(top + 1, col, heading, styles["header"])
         for offset, value in enumerate(values):
             grid.text(top + 2 + offset, col, value)

@@ -159,7 +159,8 @@ def write_reach(ctx: SheetContext, ws: Any, tab: Tab) -> None:
 
 
 def _validations(ws: Any, col: dict[str, int], first: int, last: int) -> None:
-    ws.data_validation(first, col["reach_group"], last, col["reach_group"], {"validate": "list", "source": "=GroupList"})
+    ws.data_validation(first, col["reach_group"], last, col["reach_group"],
+                       {"validate": "list", "source": "=GroupList"})
     ws.data_validation(first, col["reach_channel"], last, col["reach_channel"],
                        {"validate": "list", "source": "=ChannelList"})
     ws.data_validation(first, col["reach_date"], last, col["reach_date"],

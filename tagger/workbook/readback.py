@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import unescape
@@ -59,7 +59,7 @@ def cell_text(cell: Any) -> str:
     return str(value).strip()
 
 
-def header_row(rows: list[tuple[Any, ...]], needed: list[set[str]]) -> Header | None:
+def header_row(rows: list[tuple[Any, ...]], needed: Sequence[Set[str]]) -> Header | None:
     """(0-based index, normalised headings) of the first row holding every one of ``needed``."""
     for index, row in enumerate(rows):
         names = [normalize_header(getattr(c, "value", None)) for c in row]
@@ -68,11 +68,11 @@ def header_row(rows: list[tuple[Any, ...]], needed: list[set[str]]) -> Header | 
     return None
 
 
-def find(names: list[str], spellings: set[str]) -> int | None:
+def find(names: list[str], spellings: Set[str]) -> int | None:
     return next((i for i, n in enumerate(names) if n in spellings), None)
 
 
-class Prefixed(frozenset):
+class Prefixed(frozenset[str]):
     """Spellings a heading may also *start* with, as export headers are matched after normalising.
 
     Ops rename ``人工标签`` to ``人工标签（确认）``; the column is still theirs. ``in``
@@ -84,7 +84,7 @@ class Prefixed(frozenset):
         return bool(text) and any(text.startswith(spelling) for spelling in frozenset.__iter__(self))
 
 
-def find_heading(names: list[str], spellings: set[str]) -> tuple[int | None, bool]:
+def find_heading(names: list[str], spellings: Set[str]) -> tuple[int | None, bool]:
     """(column, matched only by prefix): an exact heading wins over one that merely starts with it."""
     exact = find(names, spellings)
     if exact is not None:

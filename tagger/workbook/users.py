@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +65,8 @@ TEXT = Catalog(
         "override_title": word("manual_label"),
         "usage_prev": {"zh": "{header}(前两月)", "en": "{header} (2 months before)"},
         "usage_window": {"zh": "{header}(近三月)", "en": "{header} (3 months)"},
-        "override_prompt": {"zh": "从列表中选择分群；留空表示采用自动分群", "en": "Pick a group; leave empty to keep the computed one"},
+        "override_prompt": {"zh": "从列表中选择分群；留空表示采用自动分群",
+                            "en": "Pick a group; leave empty to keep the computed one"},
         "override_error": {"zh": "请从下拉列表中选择有效的分群名称", "en": "Choose one of the listed group names"},
         "bad_label": {
             "zh": "人工标签 '{value}' 不是有效的分群；可用：{allowed}",
@@ -148,13 +150,15 @@ def _source_columns(result: TagResult) -> list[Column]:
         width = min(max(display_width(heading) + 2, 10), 40)
         key = name or f"col{index}"
         if name == "user_id":
-            values = [v if isinstance(v, str) else i for v, i in zip(raw[header].tolist(), frame["user_id"].tolist())]
+            ids = zip(raw[header].tolist(), frame["user_id"].tolist(), strict=True)
+            values = [v if isinstance(v, str) else i for v, i in ids]
             columns.append(Column(key, heading, "text", values, content_width(values, 21)))
         elif name in DATE_FIELDS:
             columns.append(Column(key, heading, "date", excel_serials(frame[name]), 20, "date"))
         elif header in count_fields or name == "active_days" or header in layer_columns:
             # Numbers the formulas read (N() counts text as 0, so they are written as numbers).
-            field_name = count_fields.get(header) or (name if name in frame else layer_columns[header])
+            field_name = count_fields.get(header) or (
+                name if name is not None and name in frame else layer_columns[header])
             columns.append(Column(field_name, heading, "number",
                                   _counts_as_read(raw[header], frame[field_name]), max(width, 10)))
         else:
@@ -195,7 +199,7 @@ def content_width(values: Sequence[Any], least: float, sample: int = 2_000, wide
 def _counts_as_read(raw: pd.Series, parsed: pd.Series) -> list[Any]:
     """Parsed counts (``12次`` → 12); unreadable cells keep their text, which formulas count as 0."""
     out: list[Any] = []
-    for value, number in zip(raw.tolist(), parsed.tolist()):
+    for value, number in zip(raw.tolist(), parsed.tolist(), strict=True):
         if number == number and number is not None:  # not NaN
             out.append(float(number))
         elif value is None or (isinstance(value, float) and value != value) or value == "":
@@ -205,144 +209,269 @@ def _counts_as_read(raw: pd.Series, parsed: pd.Series) -> list[Any]:
     return out
 
 
-def plan_users(result: TagResult) -> UsersPlan:
-    """Columns and letters of the Users sheet for ``result``."""
-    lang = get_language()
-    columns = _source_columns(result)
-    tags = result.tags
-    month = parse_month(result.month)
-    frame = result.users.frame
-    keys = [c.key for c in columns]
-    letters = {c.key: xl_col_to_name(i) for i, c in enumerate(columns)}
+class UsersRun:
+    """What the column specs read: the run's frames, computed once, and the letters placed so far."""
 
-    def add(key: str, kind: str, values: Sequence[Any], width: float, style: str | None = None) -> None:
-        letters[key] = xl_col_to_name(len(columns))
-        columns.append(Column(key, HEADINGS(key), kind, values, width, style))
-        keys.append(key)
+    def __init__(self, result: TagResult, sources: list[Column]) -> None:
+        self.result = result
+        self.lang = get_language()
+        self.month = parse_month(result.month)
+        self.tags = result.tags
+        self.frame = result.users.frame
+        self.layers = result.config.value_layers
+        self.sources = sources
+        self.count_features = [f for f in result.config.features if f.key in result.users.feature_columns]
+        self.letters = {c.key: xl_col_to_name(i) for i, c in enumerate(sources)}
 
-    labels = {key: segment_label(key) for key in {*tags["segment"].unique(), *tags["group"].unique()}}
-    group_labels = tags["group"].map(labels)
-    age = (month - month_number(frame["register_date"])).astype(int).to_numpy()
-    add("segment", "formula", shared_texts(tags["segment"], labels.get), 14, "text")
-    add("group", "formula", shared_texts(tags["group"], labels.get), 16, "text")
-    add("tags", "formula", shared_texts(tags["tags"]), 20, "text")
-    add("primary", "formula", shared_texts(tags["primary"]), 12, "text")
-    add("why", "formula", fx.explain(tags, month, group_labels, lang), 40, "text")
-    layers = result.config.value_layers
-    if "value_layer" in tags and layers is not None:
-        add("value_layer", "formula", [layers.name(k, lang) for k in tags["value_layer"]], 14, "text")
-    overrides, remarks = _typed_columns(result)
-    add("override", "input", overrides, 14, "input")
-    add("remark", "input", remarks, 24, "input")
-    yes, no = fx.TEXT("yes"), fx.TEXT("no")
-    add("active", "formula", [yes if a else no for a in tags["active"].to_numpy(bool).tolist()], 9, "center")
-    add("age", "formula", age.tolist(), 9)
-    add("idle", "formula", [None if v is pd.NA else int(v) for v in tags["idle_months"].tolist()], 9)
-    add("prev_state", "formula", shared_texts(tags["prev_group"], lambda k: fx.prev_state_label(k, lang)), 14,
-        "text")
-    count_features = [f for f in result.config.features if f.key in result.users.feature_columns]
-    windows = _window_columns(result, columns, letters, keys)
-    count_letters = [windows.get(f.field, letters[f.field]) for f in count_features]
-    if count_features:
-        counts = pd.DataFrame({f.field: window_usage(frame, f.field) for f in count_features}).fillna(0.0)
-        add("usage_total", "formula", counts.sum(axis=1).tolist(), 10)
-    sessions = result.config.preference_share_of == "sessions" and "active_days" in letters
-    if sessions and count_features:
-        base = share_base(counts, window_usage(frame, "active_days"))
-        add("pref_base", "formula", base.tolist(), 10)
-    prev_kind = result.prev_source
-    prev_key = "prev_active_date" if prev_kind == "export" else None
-    if prev_kind == "history" and result.prev_tags is not None:
-        stored = result.prev_tags.set_index("user_id")["last_active_date"]
-        add("prev_hist", "date", excel_serials(stored.reindex(frame["user_id"].to_numpy()).reset_index(drop=True)),
-            20, "date")
-        prev_key = "prev_hist"
-    if result.prev_tags is not None:
-        stored_group = result.prev_tags.set_index("user_id")["group"]
-        prev_groups = stored_group.reindex(frame["user_id"].to_numpy())
-        add("prev_group_hist", "text",
-            [segment_label(g) if isinstance(g, str) and g else TEXT("not_in_prev") for g in prev_groups], 16)
+    @cached_property
+    def labels(self) -> dict[Any, str]:
+        """Segment and group key → label, for the few keys the run has."""
+        return {key: segment_label(key) for key in {*self.tags["segment"].unique(), *self.tags["group"].unique()}}
 
-    if "rule" in tags and (tags["rule"] != "").any():  # which [[rules]] fired, when the config has rules
-        add("rule", "text", tags["rule"].tolist(), 18, "text")
-        add("rule_channel", "text", tags["channel"].tolist(), 12, "text")
-        add("rule_content", "text", tags["content"].tolist(), 28, "text")
-    # The group that acts (this month's 人工标签 first) and last month's label, read-only: after
-    # the helper columns, so the columns the formulas read keep their letters.
-    effective = tags["effective_group"] if "effective_group" in tags else tags["group"]
-    add("effective_group", "formula", shared_texts(effective, segment_label), 18, "text")
-    if "prev_override" in tags and (tags["prev_override"] != "").any():  # read-only: it acts on nothing
-        add("prev_override", "text", tags["prev_override"].map(lambda k: segment_label(k) if k else "").tolist(),
-            14, "text")
+    @cached_property
+    def typed(self) -> tuple[list[str], list[str]]:
+        """人工标签 and 备注 as the sheet shows them."""
+        return _typed_columns(self.result)
 
-    cells = fx.UserCells(
-        register=letters["register_date"], last=letters["last_active_date"],
-        prev=letters.get(prev_key) if prev_key else None,
-        prev_kind=prev_kind if prev_key and prev_key in letters else "none",
-        drove=letters.get("drove"), counts=count_letters,
-        top=letters.get("top_feature_3m"), age=letters["age"], active=letters["active"], idle=letters["idle"],
-        segment=letters["segment"], group=letters["group"], prev_state=letters["prev_state"],
-        total=letters.get("usage_total"), primary=letters["primary"], tags=letters["tags"], why=letters["why"],
-        features=result.config.features, count_features=count_features, base=letters.get("pref_base"),
-    )
-    templates = {
-        "age": fx.age(cells), "active": fx.active(cells, lang), "idle": fx.idle(cells, lang),
-        "segment": fx.segment(cells, lang), "group": fx.group(cells, lang),
-        "prev_state": fx.prev_state(cells, lang), "primary": fx.primary(cells, lang),
-        "tags": fx.tags(cells, lang), "why": fx.why(cells, lang),
-        "effective_group": fx.effective_group(letters["override"], letters["group"]),
-    }
-    if count_features:
-        templates["usage_total"] = fx.total(cells)
-    if "value_layer" in letters and layers is not None:
-        value, frequency, recency = (_shared_letter(result, columns, letters, f"layer_{axis}")
-                                     for axis in ("value", "frequency", "recency"))
-        assert value is not None
-        templates["value_layer"] = fx.value_layer(value, frequency, recency, letters["active"],
-                                                  [layers.name(k, lang) for k in LAYER_KEYS], lang)
-    if "pref_base" in letters:
-        days = windows.get("active_days", letters["active_days"])
-        templates["pref_base"] = fx.share_base(days, cells)
-    for name, letter in windows.items():
-        templates[name + WINDOW_SUFFIX] = fx.window(letters[name], letters[name + PREV_SUFFIX])
-    for column in columns:
-        if column.key in templates:
-            column.template = templates[column.key].split(fx.ROW)
-    return UsersPlan(columns=columns, letters=letters, sheets=list(sheet_names(len(tags))), rows=len(tags))
+    @cached_property
+    def counts(self) -> pd.DataFrame:
+        """Each counted feature over the preference window (blank as 0)."""
+        return pd.DataFrame({f.field: window_usage(self.frame, f.field) for f in self.count_features}).fillna(0.0)
 
-
-def _shared_letter(result: TagResult, columns: list[Column], letters: dict[str, str], name: str) -> str | None:
-    """The letter of a value-layer column, also when another field's column holds it (e.g. a usage count)."""
-    if name in letters:
-        return letters[name]
-    header = result.users.mapping.get(name)
-    if header is None:
+    @property
+    def prev_key(self) -> str | None:
+        """The column holding the last activity before the month, as the pipeline decided where it comes from."""
+        if self.result.prev_source == "export":
+            return "prev_active_date"
+        if self.result.prev_source == "history" and self.result.prev_tags is not None:
+            return "prev_hist"
         return None
-    key = next(column.key for column in columns if column.heading == str(header))
-    return letters[key]
+
+    def over_window(self, name: str) -> str:
+        """The letter of a count over the preference window: its 3-month column when there is one."""
+        return self.letters.get(name + WINDOW_SUFFIX, self.letters[name])
+
+    def cells(self) -> fx.UserCells:
+        """The letters the formulas read, once every column is placed."""
+        letters, prev_key = self.letters, self.prev_key
+        return fx.UserCells(
+            register=letters["register_date"], last=letters["last_active_date"],
+            prev=letters.get(prev_key) if prev_key else None,
+            prev_kind=self.result.prev_source if prev_key and prev_key in letters else "none",
+            drove=letters.get("drove"), counts=[self.over_window(f.field) for f in self.count_features],
+            top=letters.get("top_feature_3m"), age=letters["age"], active=letters["active"], idle=letters["idle"],
+            segment=letters["segment"], group=letters["group"], prev_state=letters["prev_state"],
+            total=letters.get("usage_total"), primary=letters["primary"], tags=letters["tags"], why=letters["why"],
+            features=self.result.config.features, count_features=self.count_features, base=letters.get("pref_base"),
+        )
 
 
-def _window_columns(result: TagResult, columns: list[Column], letters: dict[str, str],
-                    keys: list[str]) -> dict[str, str]:
+Values = Callable[[UsersRun], Sequence[Any]]
+Formula = Callable[[UsersRun, fx.UserCells], str]
+
+
+def _always(run: UsersRun) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One computed column of the Users sheet: how it looks, its cached values and its formula.
+
+    ``kind`` is a :class:`Column` kind; ``formula`` is given the letters of every placed
+    column, since a formula may read a column placed after its own. ``when`` leaves the
+    column out of runs it does not apply to.
+    """
+
+    key: str
+    kind: str
+    width: float
+    style: str | None
+    values: Values
+    formula: Formula | None = None
+    when: Callable[[UsersRun], bool] = _always
+    heading: str | None = None  # default: HEADINGS(key)
+
+    def expand(self, run: UsersRun) -> list[Spec]:
+        return [self] if self.when(run) else []
+
+
+@dataclass(frozen=True)
+class Family:
+    """Columns whose number the run decides (a pair per monthly count)."""
+
+    expand: Callable[[UsersRun], list[Spec]]
+
+
+def _window_specs(run: UsersRun) -> list[Spec]:
     """Monthly counts: each count's two earlier months (history, data) and its 3-month window (formula).
 
-    Returns field → letter of its window column; empty when the export holds 3-month totals or
-    history had no earlier month.
+    None when the export holds 3-month totals or history had no earlier month. The formulas
+    read a count through its window column when it has one (:meth:`UsersRun.over_window`).
     """
-    frame = result.users.frame
-    names = [f for f in usage_fields(result.users, result.config) if f + PREV_SUFFIX in frame]
-    headers = {c.key: c.heading for c in columns}
-    out: dict[str, str] = {}
-    for name in names:
-        for suffix, kind, values, text in (
-            (PREV_SUFFIX, "number", frame[name + PREV_SUFFIX].astype(float).tolist(), "usage_prev"),
-            (WINDOW_SUFFIX, "formula", window_usage(frame, name).fillna(0.0).tolist(), "usage_window"),
-        ):
-            letters[name + suffix] = xl_col_to_name(len(columns))
-            columns.append(Column(name + suffix, TEXT(text, header=headers.get(name, name)), kind, values, 12))
-            keys.append(name + suffix)
-        out[name] = letters[name + WINDOW_SUFFIX]
-    return out
+    headers = {c.key: c.heading for c in run.sources}
+    specs = []
+    for name in usage_fields(run.result.users, run.result.config):
+        if name + PREV_SUFFIX not in run.frame:
+            continue
+        header = headers.get(name, name)
+        specs.append(Spec(name + PREV_SUFFIX, "number", 12, None, _earlier_months(name),
+                          heading=TEXT("usage_prev", header=header)))
+        specs.append(Spec(name + WINDOW_SUFFIX, "formula", 12, None, _over_window(name), _window_formula(name),
+                          heading=TEXT("usage_window", header=header)))
+    return specs
+
+
+def _earlier_months(name: str) -> Values:
+    return lambda run: run.frame[name + PREV_SUFFIX].astype(float).tolist()
+
+
+def _over_window(name: str) -> Values:
+    return lambda run: window_usage(run.frame, name).fillna(0.0).tolist()
+
+
+def _window_formula(name: str) -> Formula:
+    return lambda run, cells: fx.window(run.letters[name], run.letters[name + PREV_SUFFIX])
+
+
+def _layer_names(run: UsersRun) -> list[str]:
+    assert run.layers is not None  # by the column's ``when``
+    return [run.layers.name(k, run.lang) for k in run.tags["value_layer"]]
+
+
+def _value_layer_formula(run: UsersRun, cells: fx.UserCells) -> str:
+    assert run.layers is not None  # by the column's ``when``
+    value, frequency, recency = (_shared_letter(run, f"layer_{axis}") for axis in ("value", "frequency", "recency"))
+    assert value is not None  # [value_layers] requires a value column
+    return fx.value_layer(value, frequency, recency, run.letters["active"],
+                          [run.layers.name(k, run.lang) for k in LAYER_KEYS], run.lang)
+
+
+def _shared_letter(run: UsersRun, name: str) -> str | None:
+    """The letter of a value-layer column, also when another field's column holds it (e.g. a usage count)."""
+    if name in run.letters:
+        return run.letters[name]
+    header = run.result.users.mapping.get(name)
+    if header is None:
+        return None
+    key = next(column.key for column in run.sources if column.heading == str(header))
+    return run.letters[key]
+
+
+def _yes_no(run: UsersRun) -> list[str]:
+    yes, no = fx.TEXT("yes"), fx.TEXT("no")
+    return [yes if a else no for a in run.tags["active"].to_numpy(bool).tolist()]
+
+
+def _ages(run: UsersRun) -> list[int]:
+    return (run.month - month_number(run.frame["register_date"])).astype(int).to_numpy().tolist()
+
+
+def _idle(run: UsersRun) -> list[int | None]:
+    return [None if v is pd.NA else int(v) for v in run.tags["idle_months"].tolist()]
+
+
+def _sessions_base(run: UsersRun) -> bool:
+    """``share_of = "sessions"`` with active days and counts to share."""
+    share_of_sessions = run.result.config.preference_share_of == "sessions"
+    return share_of_sessions and "active_days" in run.letters and bool(run.count_features)
+
+
+def _prev_hist(run: UsersRun) -> list[float | None]:
+    assert run.result.prev_tags is not None  # by the column's ``when``
+    stored = run.result.prev_tags.set_index("user_id")["last_active_date"]
+    return excel_serials(stored.reindex(run.frame["user_id"].to_numpy()).reset_index(drop=True))
+
+
+def _prev_groups(run: UsersRun) -> list[str]:
+    assert run.result.prev_tags is not None  # by the column's ``when``
+    stored_group = run.result.prev_tags.set_index("user_id")["group"]
+    prev_groups = stored_group.reindex(run.frame["user_id"].to_numpy())
+    return [segment_label(g) if isinstance(g, str) and g else TEXT("not_in_prev") for g in prev_groups]
+
+
+def _rules_fired(run: UsersRun) -> bool:
+    """Which [[rules]] fired, when the config has rules."""
+    return "rule" in run.tags and bool((run.tags["rule"] != "").any())
+
+
+def _prev_overridden(run: UsersRun) -> bool:
+    return "prev_override" in run.tags and bool((run.tags["prev_override"] != "").any())
+
+
+def _effective_groups(run: UsersRun) -> list[Any]:
+    effective = run.tags["effective_group"] if "effective_group" in run.tags else run.tags["group"]
+    return shared_texts(effective, segment_label)
+
+
+def _texts(column: str) -> Values:
+    """A column of the tags as it is (a few distinct texts, shared)."""
+    return lambda run: shared_texts(run.tags[column])
+
+
+def _labelled(column: str) -> Values:
+    """A column of segment or group keys, as their labels."""
+    return lambda run: shared_texts(run.tags[column], run.labels.get)
+
+
+# The Users sheet after the export's own columns, in order. The helper columns the formulas read
+# (活跃, 注册月数 …) come after the tags people look at; 生效分群 and last month's label come after
+# the helpers, so the columns the formulas read keep their letters.
+COMPUTED: tuple[Spec | Family, ...] = (
+    Spec("segment", "formula", 14, "text", _labelled("segment"), lambda r, c: fx.segment(c, r.lang)),
+    Spec("group", "formula", 16, "text", _labelled("group"), lambda r, c: fx.group(c, r.lang)),
+    Spec("tags", "formula", 20, "text", _texts("tags"), lambda r, c: fx.tags(c, r.lang)),
+    Spec("primary", "formula", 12, "text", _texts("primary"), lambda r, c: fx.primary(c, r.lang)),
+    Spec("why", "formula", 40, "text", lambda r: fx.explain(r.tags, r.month, r.tags["group"].map(r.labels), r.lang),
+         lambda r, c: fx.why(c, r.lang)),
+    Spec("value_layer", "formula", 14, "text", _layer_names, _value_layer_formula,
+         when=lambda r: "value_layer" in r.tags and r.layers is not None),
+    Spec("override", "input", 14, "input", lambda r: r.typed[0]),
+    Spec("remark", "input", 24, "input", lambda r: r.typed[1]),
+    Spec("active", "formula", 9, "center", _yes_no, lambda r, c: fx.active(c, r.lang)),
+    Spec("age", "formula", 9, None, _ages, lambda r, c: fx.age(c)),
+    Spec("idle", "formula", 9, None, _idle, lambda r, c: fx.idle(c, r.lang)),
+    Spec("prev_state", "formula", 14, "text",
+         lambda r: shared_texts(r.tags["prev_group"], lambda k: fx.prev_state_label(k, r.lang)),
+         lambda r, c: fx.prev_state(c, r.lang)),
+    Family(_window_specs),
+    Spec("usage_total", "formula", 10, None, lambda r: r.counts.sum(axis=1).tolist(), lambda r, c: fx.total(c),
+         when=lambda r: bool(r.count_features)),
+    Spec("pref_base", "formula", 10, None,
+         lambda r: share_base(r.counts, window_usage(r.frame, "active_days")).tolist(),
+         lambda r, c: fx.share_base(r.over_window("active_days"), c), when=_sessions_base),
+    Spec("prev_hist", "date", 20, "date", _prev_hist,
+         when=lambda r: r.result.prev_source == "history" and r.result.prev_tags is not None),
+    Spec("prev_group_hist", "text", 16, None, _prev_groups, when=lambda r: r.result.prev_tags is not None),
+    Spec("rule", "text", 18, "text", _texts("rule"), when=_rules_fired),
+    Spec("rule_channel", "text", 12, "text", _texts("channel"), when=_rules_fired),
+    Spec("rule_content", "text", 28, "text", _texts("content"), when=_rules_fired),
+    Spec("effective_group", "formula", 18, "text", _effective_groups,
+         lambda r, c: fx.effective_group(r.letters["override"], r.letters["group"])),
+    Spec("prev_override", "text", 14, "text",
+         lambda r: r.tags["prev_override"].map(lambda k: segment_label(k) if k else "").tolist(),
+         when=_prev_overridden),
+)
+
+
+def plan_users(result: TagResult) -> UsersPlan:
+    """Columns and letters of the Users sheet for ``result``: the export's columns, then :data:`COMPUTED`."""
+    columns = _source_columns(result)
+    run = UsersRun(result, columns[:])
+    formulas: list[tuple[Column, Formula]] = []
+    for entry in COMPUTED:
+        for spec in entry.expand(run):
+            run.letters[spec.key] = xl_col_to_name(len(columns))
+            column = Column(spec.key, spec.heading or HEADINGS(spec.key), spec.kind, spec.values(run), spec.width,
+                            spec.style)
+            columns.append(column)
+            if spec.formula is not None:
+                formulas.append((column, spec.formula))
+    cells = run.cells()
+    for column, formula in formulas:
+        column.template = formula(run, cells).split(fx.ROW)
+    return UsersPlan(columns=columns, letters=run.letters, sheets=list(sheet_names(len(result.tags))),
+                     rows=len(result.tags))
 
 
 def shared_texts(series: pd.Series, convert: Callable[[Any], Any] | None = None) -> list[Any]:
@@ -419,8 +548,8 @@ def _write_part(ws: Worksheet, styles: Styles, plan: UsersPlan, name: str, start
         ws.set_column(col, col, column.width, fmt)
         head = computed if column.kind == "formula" else editable if column.kind == "input" else header
         ws.write_string(0, col, column.heading, head)
-    override = plan.columns[[c.key for c in plan.columns].index("override")]
     col_override = [c.key for c in plan.columns].index("override")
+    override = plan.columns[col_override]
     ws.data_validation(1, col_override, max(stop - start, 1), col_override, {
         "validate": "list", "source": "=LabelList", "ignore_blank": True,
         "input_title": override.heading, "input_message": TEXT("override_prompt"),
@@ -473,7 +602,7 @@ def read(ws: Any, header: Header, id_spellings: set[str], path: Path) -> TypedEd
     ids, _, lossy = parse_ids(pd.Series([t[1] for t in typed], dtype=object))
     edits = TypedEdits(pd.DataFrame(), set(), [], prefixed)
     records = []
-    for (excel_row, _, label_text, remark), parsed, lost in zip(typed, ids.tolist(), lossy.tolist()):
+    for (excel_row, _, label_text, remark), parsed, lost in zip(typed, ids.tolist(), lossy.tolist(), strict=True):
         where = Location(path, ws.title, excel_row)
         if lost:
             edits.lossy.append(where)
