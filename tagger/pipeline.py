@@ -105,7 +105,8 @@ MESSAGES = Catalog(
                   "supersedes it, and the earlier export is kept as a calibration point of the month-end projection",
         },
         "before_registration": {
-            "zh": "报告月份 {month} 早于所有用户的注册时间（最早 {first}）；请用 --month 指定正确的月份，未存储任何数据",
+            "zh": "报告月份 {month} 早于所有用户的注册时间（最早 {first}）；"
+                  "请用 --month 指定正确的月份，未存储任何数据",
             "en": "report month {month} is before every user's registration (the first is {first}); give the right "
                   "month with --month. Nothing was stored",
         },
@@ -327,7 +328,7 @@ def tag_users(users: Users, month: int, config: Config, *, prev_active_month: pd
         month,
         prev_active_month=prev_active_month,
         churn_after=config.churn_after_months,
-        drove=frame["drove"] if "drove" in frame else None,
+        drove=frame.get("drove"),
     )
     counts = pd.DataFrame({f.key: window_usage(frame, f.field) for f in config.features if f.field in frame},
                           index=frame.index)

@@ -232,5 +232,5 @@ def for_result(result: TagResult) -> MonthEnd:
     return project(m.mau, m.cumulative, day, days, m.target, model, as_of)
 
 
-__all__ = ["for_result", "snapshots_of", "CHECKPOINTS", "DEFAULT_ALPHA", "BacktestRow", "Model", "MonthEnd", "Snapshot", "backtest",
-           "calibrate", "cutoff", "days_in_month", "fit_alpha", "project", "seen_share"]
+__all__ = ["for_result", "snapshots_of", "CHECKPOINTS", "DEFAULT_ALPHA", "BacktestRow", "Model", "MonthEnd", "Snapshot",
+           "backtest", "calibrate", "cutoff", "days_in_month", "fit_alpha", "project", "seen_share"]

@@ -645,8 +645,7 @@ def auto_inputs(folder: Path) -> tuple[Path, Path | None]:
 def run_lock(path: Path) -> Iterator[Path]:
     """Hold an exclusive ``fcntl.flock`` on ``path`` for the run; a second run fails at once."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a+", encoding="utf-8")
-    try:
+    with open(path, "a+", encoding="utf-8") as handle:
         try:
             _lock_exclusive(handle.fileno())
         except OSError:
@@ -656,8 +655,6 @@ def run_lock(path: Path) -> Iterator[Path]:
         handle.write(f"{os.getpid()}\n")
         handle.flush()
         yield path
-    finally:
-        handle.close()
 
 
 def _lock_exclusive(fd: int) -> None:
