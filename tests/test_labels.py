@@ -45,7 +45,7 @@ def users_sheet(path: Path) -> dict[str, dict[str, object]]:
     ws = openpyxl.load_workbook(path, data_only=True)["用户明细"]
     rows = ws.iter_rows(values_only=True)
     heads = [str(h) for h in next(rows)]
-    return {str(r[0]): dict(zip(heads, r)) for r in rows if r[0] is not None}
+    return {str(r[0]): dict(zip(heads, r, strict=True)) for r in rows if r[0] is not None}
 
 
 def sheet_ids(path: Path, sheet: str) -> set[str]:
