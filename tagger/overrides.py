@@ -9,8 +9,9 @@ below all three instead of inside one of them.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from tagger.history import HistoryStore
@@ -47,8 +48,8 @@ def apply_overrides(result: TagResult, overrides: pd.DataFrame) -> Labelled:
     the month's numbers are facts, not opinions. Rows without a ``month`` are taken as
     this month's. ``unmatched`` holds this month's overrides for users absent from this export.
 
-    ``result.tags`` is left as it was: the new frame shares its columns (copy-on-write), so
-    only the five label columns are built, however many rows the export has.
+    ``result.tags`` is left as it was: the new frame shares its columns (pandas' copy-on-write),
+    so only the five label columns are built, however many rows the export has.
     """
     if "month" not in overrides:
         overrides = overrides.assign(month=result.month)
@@ -68,7 +69,7 @@ def apply_overrides(result: TagResult, overrides: pd.DataFrame) -> Labelled:
     return Labelled(tags, current[~present].reset_index(drop=True))
 
 
-def _per_user(ids: pd.Series, rows: pd.DataFrame, column: str) -> Any:
+def _per_user(ids: pd.Series, rows: pd.DataFrame, column: str) -> list[str] | np.ndarray:
     """``rows[column]`` for each user ID ("" where none; the last row wins)."""
     if not len(rows):
         return [""] * len(ids)
