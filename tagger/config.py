@@ -466,10 +466,12 @@ def _check(cond: bool, where: Path | str, key: str, value: object, reason: str) 
 
 
 def _labels(item: Mapping[str, Any], where: Path | str, key: str) -> dict[str, str]:
-    labels = {lang: item.get(lang) for lang in LANGUAGES}
-    for lang, text in labels.items():
+    labels: dict[str, str] = {}
+    for lang in LANGUAGES:
+        text = item.get(lang)
         _check(isinstance(text, str) and bool(text), where, f"{key}.{lang}", text, "a label is required")
-    return labels  # type: ignore[return-value]
+        labels[lang] = str(text)  # a str: _check refused anything else
+    return labels
 
 
 def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
