@@ -397,6 +397,7 @@ def write_lists(table: pd.DataFrame, campaigns: list[Campaign], out_dir: Path, d
 def record(store: HistoryStore, campaigns: list[Campaign], month: str, seed: int, config: Config) -> None:
     """Store each campaign and add (or update) its 触达跟踪 row in the history database."""
     rows: dict[str, dict[str, object]] = {}
+    targeted: dict[str, int] = {}  # users contacted per 触达跟踪 row, summed over its campaigns
     for c in campaigns:
         users = pd.DataFrame({"user_id": [*c.contacted, *c.holdout],
                               "holdout": [False] * len(c.contacted) + [True] * len(c.holdout)})
@@ -405,10 +406,10 @@ def record(store: HistoryStore, campaigns: list[Campaign], month: str, seed: int
                                   arm=c.arm)
         row = {"date": c.date, "group": segment_label(c.group), "channel": c.channel_label, "content": c.content}
         key = reach_key(row, config)
-        entry = rows.setdefault(key, {**row, "key": key, "targeted": 0})
-        entry["targeted"] = int(entry["targeted"]) + len(c.contacted)  # type: ignore[call-overload]
+        rows.setdefault(key, {**row, "key": key})
+        targeted[key] = targeted.get(key, 0) + len(c.contacted)
     if rows:
-        store.save_tracking(rows.values(), source=CONTACTS_SOURCE)
+        store.save_tracking([{**row, "targeted": targeted[key]} for key, row in rows.items()], source=CONTACTS_SOURCE)
 
 
 def contact_rules(result: TagResult, lang: str) -> RuleSet:
