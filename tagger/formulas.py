@@ -135,7 +135,7 @@ class UserCells:
         return f"{letter}{ROW}"
 
     def total_cell(self) -> str:
-        """The row total's cell; only a sheet with usage counts has the total column the rates divide by."""
+        """The row's usage total cell, the base of the shares; only a sheet with usage counts has one."""
         if self.total is None:
             raise ValueError("no usage counts, so no usage total column")
         return self.at(self.total)
