@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
@@ -35,9 +35,11 @@ HELP = Catalog(
                   "content, user IDs) is recorded in the history database and as a 触达跟踪 row for the next "
                   "refresh.",
         },
-        "history": {"zh": "历史库（默认：tagger-history.sqlite）", "en": "history database (default: tagger-history.sqlite)"},
+        "history": {"zh": "历史库（默认：tagger-history.sqlite）",
+                    "en": "history database (default: tagger-history.sqlite)"},
         "no_history": {"zh": "不读也不写历史库", "en": "do not read or write the history database"},
-        "replace": {"zh": "替换已从另一个文件导入的同一月份", "en": "replace a month already imported from another file"},
+        "replace": {"zh": "替换已从另一个文件导入的同一月份",
+                    "en": "replace a month already imported from another file"},
         "out_dir": {"zh": "名单所在的文件夹（默认：导出文件旁边的 contacts_<日期>）",
                     "en": "folder for the lists (default: contacts_<date> beside EXPORT)"},
         "holdout": {"zh": "每条规则留出这个百分比的用户不触达，作为对照组（如 10）",
@@ -133,8 +135,9 @@ def handle(args: argparse.Namespace, out: Console, err: Console) -> int:
         return 0
     day = done.campaigns[0].date if done.campaigns else (args.date or "")
     table = Table(title=TEXT("title", date=day), title_justify="left")
-    for name, justify in (("channel", "left"), ("users", "right"), ("files", "left")):
-        table.add_column(TEXT(name), justify=justify)  # type: ignore[arg-type]
+    columns: tuple[tuple[str, JustifyMethod], ...] = (("channel", "left"), ("users", "right"), ("files", "left"))
+    for name, justify in columns:
+        table.add_column(TEXT(name), justify=justify)
     for item in done.lists:
         table.add_row(escape(item.label), f"{item.users:,}", escape("\n".join(f.name for f in item.files)))
     out.print(table)
