@@ -33,17 +33,24 @@ The model (all numbers live in :data:`PARAMS`):
   change only in months the user is active, so months agree with one another.
 """
 
+from __future__ import annotations
 
 import argparse
 import datetime as dt
 import math
 import sys
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from xlsxwriter.format import Format
+    from xlsxwriter.worksheet import Worksheet
 
 __all__ = [
     "COLUMNS",
@@ -162,7 +169,8 @@ SEASON = {1: 0.05, 2: 0.15, 3: 0.0, 4: 0.0, 5: 0.12, 6: 0.0, 7: 0.06, 8: 0.06, 9
 #: Months with a big campaign (春节, 五一, 618, 国庆, 双11): 活动型 users wake up, participation is higher.
 CAMPAIGN_MONTHS = frozenset({2, 5, 6, 10, 11})
 #: Month-of-year factor on registrations (new-car deliveries peak before 春节 and in autumn).
-REGISTRATION_SEASON = {1: 1.1, 2: 0.8, 3: 1.0, 4: 0.95, 5: 1.0, 6: 1.05, 7: 0.95, 8: 0.95, 9: 1.05, 10: 1.05, 11: 1.1, 12: 1.15}
+REGISTRATION_SEASON = {1: 1.1, 2: 0.8, 3: 1.0, 4: 0.95, 5: 1.0, 6: 1.05, 7: 0.95, 8: 0.95, 9: 1.05, 10: 1.05,
+                       11: 1.1, 12: 1.15}
 
 
 def _logit(p: float) -> float:
@@ -250,56 +258,66 @@ _SURNAMES = (
 )
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂华玲红梅飞鹏辉斌宇浩凯健俊帆琳晨阳欣怡婷雪晴峰波宁"
 _TITLES = ("先生", "女士", "师傅", "总", "哥", "姐", "老师", "工")
-_ADJ = ("快乐的", "安静的", "奔跑的", "迷路的", "会飞的", "爱笑的", "孤独的", "勇敢的", "温柔的", "努力的", "认真的", "佛系", "暴躁的", "慢吞吞的")
-_NOUNS = ("小鱼", "蜗牛", "兔子", "猫咪", "大叔", "少年", "风", "云朵", "星星", "月亮", "土豆", "西瓜", "橙子", "老司机", "骑士", "仙人掌", "熊猫")
+_ADJ = ("快乐的", "安静的", "奔跑的", "迷路的", "会飞的", "爱笑的", "孤独的", "勇敢的", "温柔的", "努力的", "认真的",
+        "佛系", "暴躁的", "慢吞吞的")
+_NOUNS = ("小鱼", "蜗牛", "兔子", "猫咪", "大叔", "少年", "风", "云朵", "星星", "月亮", "土豆", "西瓜", "橙子",
+          "老司机", "骑士", "仙人掌", "熊猫")
 _PHRASES = (
     "一路向北", "风轻云淡", "岁月静好", "追风少年", "半糖主义", "锦鲤附体", "平安喜乐", "知足常乐", "随遇而安",
     "心如止水", "阳光总在风雨后", "且听风吟", "人间值得", "早睡早起", "周末去露营", "自驾游爱好者", "奶爸一枚",
     "二胎宝妈", "打工人", "干饭人", "说走就走", "在路上", "山海有归期", "开心,就好", "Tom \"大魔王\"",
 )
-_CAR_PHRASES = ("新能源车主", "SUV车主", "老司机带带我", "爱车如命", "洗车狂魔", "自驾川藏线", "通勤小能手", "露营车队", "充电桩守望者")
-_ENGLISH = ("Jason", "Lucy", "Tony", "Kevin", "Amy", "Coco", "Leo", "Sunny", "Alex", "Mia", "Jack", "Vivian", "Eric", "Cindy")
+_CAR_PHRASES = ("新能源车主", "SUV车主", "老司机带带我", "爱车如命", "洗车狂魔", "自驾川藏线", "通勤小能手", "露营车队",
+                "充电桩守望者")
+_ENGLISH = ("Jason", "Lucy", "Tony", "Kevin", "Amy", "Coco", "Leo", "Sunny", "Alex", "Mia", "Jack", "Vivian", "Eric",
+            "Cindy")
 _EMOJI = ("🚗", "🌸", "🍀", "☀️", "😊", "🐟", "🌙", "🔥", "🎈", "🐱", "⭐", "🌈", "🚙", "⚡")
 _SENTINELS = ("NA", "null", "None", "N/A", "NULL", "nan")
 _FORMULA_LIKE = ("=1+1", "+86车友", "=SUM(1,2)", "+1+1", "=A1")
 
 
+def _english_nickname(x: int, y: int, d: int) -> str:
+    e = _ENGLISH[x % len(_ENGLISH)]
+    return (e + str(d % 100)) if y % 3 == 0 else (e + _SURNAMES[y % len(_SURNAMES)] if y % 3 == 1 else e)
+
+
+#: One nickname style per kind, each from three random integers (x, y and four digits d).
+_NICKNAME_STYLES: tuple[Callable[[int, int, int], str], ...] = (
+    lambda x, y, d: f"用户1{3 + x % 7}{y % 10}****{d:04d}",  # the app's default nickname: masked phone number
+    lambda x, y, d: f"车友{d:04d}" if x % 2 else f"车主_{x % 36**6:06x}",
+    lambda x, y, d: _SURNAMES[x % len(_SURNAMES)] + _TITLES[y % len(_TITLES)],
+    lambda x, y, d: ("阿" if x % 2 else "小") + _GIVEN[y % len(_GIVEN)],
+    lambda x, y, d: (_SURNAMES[x % len(_SURNAMES)] + _GIVEN[y % len(_GIVEN)]
+                     + (_GIVEN[(y >> 8) % len(_GIVEN)] if x % 3 else "")),
+    lambda x, y, d: _ADJ[x % len(_ADJ)] + _NOUNS[y % len(_NOUNS)],
+    lambda x, y, d: _PHRASES[x % len(_PHRASES)],
+    _english_nickname,
+    lambda x, y, d: _CAR_PHRASES[x % len(_CAR_PHRASES)],
+    lambda x, y, d: _SURNAMES[x % len(_SURNAMES)] + "小" + _GIVEN[y % len(_GIVEN)] + "爱开车",
+)
+_NICKNAME_SHARES = [0.17, 0.07, 0.14, 0.10, 0.08, 0.12, 0.13, 0.08, 0.06, 0.05]  # of each style, in order
+
+
+def _with_emoji(name: str, draw: float, x: int, y: int) -> str:
+    """About 4 % of nicknames start with an emoji and 4 % end with one."""
+    if draw < 0.04:
+        return _EMOJI[y % len(_EMOJI)] + name
+    if draw < 0.08:
+        return name + _EMOJI[x % len(_EMOJI)]
+    return name
+
+
 def _nicknames(rng: np.random.Generator, n: int, eligible: int, params: Params) -> np.ndarray:
     """Realistic nicknames; a few sentinel-like and formula-like ones among the first ``eligible`` users."""
-    kinds = rng.choice(10, size=n, p=[0.17, 0.07, 0.14, 0.10, 0.08, 0.12, 0.13, 0.08, 0.06, 0.05])
+    kinds = rng.choice(len(_NICKNAME_STYLES), size=n, p=_NICKNAME_SHARES)
     a = rng.integers(0, 1 << 30, size=n)
     b = rng.integers(0, 1 << 30, size=n)
     digits = rng.integers(0, 10_000, size=n)
     emoji = rng.random(n)
     out = np.empty(n, dtype=object)
     for i in range(n):
-        k, x, y, d = kinds[i], int(a[i]), int(b[i]), int(digits[i])
-        if k == 0:  # the app's default nickname: masked phone number
-            name = f"用户1{3 + x % 7}{y % 10}****{d:04d}"
-        elif k == 1:
-            name = f"车友{d:04d}" if x % 2 else f"车主_{x % 36**6:06x}"
-        elif k == 2:
-            name = _SURNAMES[x % len(_SURNAMES)] + _TITLES[y % len(_TITLES)]
-        elif k == 3:
-            name = ("阿" if x % 2 else "小") + _GIVEN[y % len(_GIVEN)]
-        elif k == 4:
-            name = _SURNAMES[x % len(_SURNAMES)] + _GIVEN[y % len(_GIVEN)] + (_GIVEN[(y >> 8) % len(_GIVEN)] if x % 3 else "")
-        elif k == 5:
-            name = _ADJ[x % len(_ADJ)] + _NOUNS[y % len(_NOUNS)]
-        elif k == 6:
-            name = _PHRASES[x % len(_PHRASES)]
-        elif k == 7:
-            e = _ENGLISH[x % len(_ENGLISH)]
-            name = (e + str(d % 100)) if y % 3 == 0 else (e + _SURNAMES[y % len(_SURNAMES)] if y % 3 == 1 else e)
-        elif k == 8:
-            name = _CAR_PHRASES[x % len(_CAR_PHRASES)]
-        else:
-            name = _SURNAMES[x % len(_SURNAMES)] + "小" + _GIVEN[y % len(_GIVEN)] + "爱开车"
-        if emoji[i] < 0.04:
-            name = _EMOJI[y % len(_EMOJI)] + name
-        elif emoji[i] < 0.08:
-            name = name + _EMOJI[x % len(_EMOJI)]
-        out[i] = name
+        x, y = int(a[i]), int(b[i])
+        out[i] = _with_emoji(_NICKNAME_STYLES[kinds[i]](x, y, int(digits[i])), emoji[i], x, y)
     # user data that must stay text: sentinel-like and formula-like nicknames, on users present in every export
     n_sent = min(eligible, max(4, int(round(n * params.sentinel_nickname_share))))
     n_form = min(eligible, params.n_formula_nicknames)
@@ -557,7 +575,7 @@ def _excel_serials(values: pd.Series) -> list[float | None]:
     arr = values.to_numpy(dtype="datetime64[ns]").astype("datetime64[s]")
     secs = (arr - _EXCEL_EPOCH).astype(np.int64)
     serial = secs / 86400.0
-    return [None if bad else float(s) for s, bad in zip(serial, np.isnat(arr))]
+    return [None if bad else float(s) for s, bad in zip(serial, np.isnat(arr), strict=True)]
 
 
 def _blank(value: object) -> bool:
@@ -586,49 +604,59 @@ def write_xlsx(frame: pd.DataFrame, path: str | Path, title: str | None = None) 
         text_fmt = wb.add_format({"num_format": "@"})
         date_fmt = wb.add_format({"num_format": DATE_FORMAT})
         columns = list(frame.columns)
-        widths = {ID: 21, KEY: 38, NICK: 18, REGISTERED: 20, LAST_ACTIVE: 20, PREV_ACTIVE: 20,
-                  LAST_PAGE: 12, TOP_FEATURE: 14, LAST_CONTROL: 12, LAST_PRODUCT: 14, CAMPAIGNS_3M: 10}
         for c, name in enumerate(columns):
             fmt = text_fmt if name in (ID, KEY) else (date_fmt if name in DATE_COLUMNS else None)
-            ws.set_column(c, c, widths.get(name, 10), fmt)
-        row = 0
-        if title is not None:
-            if len(columns) > 1:
-                ws.merge_range(0, 0, 0, len(columns) - 1, title, title_fmt)
-            else:
-                ws.write_string(0, 0, title, title_fmt)
-            ws.set_row(0, 24)
-            row = 1
-        for c, name in enumerate(columns):
-            ws.write_string(row, c, str(name), head_fmt)
-        row += 1
-
+            ws.set_column(c, c, _WIDTHS.get(name, 10), fmt)
+        row = _write_header(ws, columns, title, title_fmt, head_fmt)
         text_columns = {c for c, name in enumerate(columns) if name in (ID, KEY)}
-        prepared = []
-        for name in columns:
-            s = frame[name]
-            if name in DATE_COLUMNS or pd.api.types.is_datetime64_any_dtype(s):
-                prepared.append(("date", _excel_serials(s)))
-            elif pd.api.types.is_integer_dtype(s) or pd.api.types.is_float_dtype(s):
-                prepared.append(("number", [None if _blank(v) else v for v in s.tolist()]))
-            else:
-                prepared.append(("text", ["" if _blank(v) else str(v) for v in s.tolist()]))
+        prepared = [_prepared_column(frame[name], name) for name in columns]
         kinds = [p[0] for p in prepared]
-        for values in zip(*(p[1] for p in prepared)):
-            for c, (kind, v) in enumerate(zip(kinds, values)):
-                if kind == "text":
-                    if v != "":
-                        rc = ws.write_string(row, c, v, text_fmt if c in text_columns else None)
-                        if rc < 0:
-                            raise ValueError(f"{path}: write_string failed ({rc}) at row {row + 1}, column {columns[c]}")
-                elif kind == "date":
-                    if v is not None:
-                        ws.write_number(row, c, v, date_fmt)
-                elif v is not None:
-                    ws.write_number(row, c, v)
+        for values in zip(*(p[1] for p in prepared), strict=True):
+            for c, (kind, v) in enumerate(zip(kinds, values, strict=True)):
+                fmt = date_fmt if kind == "date" else (text_fmt if kind == "text" and c in text_columns else None)
+                rc = _write_cell(ws, row, c, kind, v, fmt)
+                if rc < 0:
+                    raise ValueError(f"{path}: write_string failed ({rc}) at row {row + 1}, column {columns[c]}")
             row += 1
     finally:
         wb.close()
+
+
+_WIDTHS = {ID: 21, KEY: 38, NICK: 18, REGISTERED: 20, LAST_ACTIVE: 20, PREV_ACTIVE: 20,
+           LAST_PAGE: 12, TOP_FEATURE: 14, LAST_CONTROL: 12, LAST_PRODUCT: 14, CAMPAIGNS_3M: 10}
+
+
+def _write_header(ws: Worksheet, columns: list[str], title: str | None, title_fmt: Format, head_fmt: Format) -> int:
+    """The optional merged title row and the header row; returns the first data row."""
+    row = 0
+    if title is not None:
+        if len(columns) > 1:
+            ws.merge_range(0, 0, 0, len(columns) - 1, title, title_fmt)
+        else:
+            ws.write_string(0, 0, title, title_fmt)
+        ws.set_row(0, 24)
+        row = 1
+    for c, name in enumerate(columns):
+        ws.write_string(row, c, str(name), head_fmt)
+    return row + 1
+
+
+def _prepared_column(s: pd.Series, name: str) -> tuple[str, list[Any]]:
+    """A column's kind (date, number or text) and its values as the writer takes them (blank: None or "")."""
+    if name in DATE_COLUMNS or pd.api.types.is_datetime64_any_dtype(s):
+        return "date", _excel_serials(s)
+    if pd.api.types.is_integer_dtype(s) or pd.api.types.is_float_dtype(s):
+        return "number", [None if _blank(v) else v for v in s.tolist()]
+    return "text", ["" if _blank(v) else str(v) for v in s.tolist()]
+
+
+def _write_cell(ws: Worksheet, row: int, c: int, kind: str, v: Any, fmt: Format | None) -> int:
+    """One cell, blanks left unwritten; for text, xlsxwriter's return code (negative: the string was refused)."""
+    if kind == "text":
+        return ws.write_string(row, c, v, fmt) if v != "" else 0
+    if v is not None:
+        ws.write_number(row, c, v, fmt)
+    return 0
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path, encoding: str = "utf-8-sig") -> None:
@@ -662,7 +690,7 @@ def monthly_stats(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
         if prev is not None and prev_month == m - 1:
             p_reg = prev[REGISTERED].dt.to_period("M")
             p_act = prev[LAST_ACTIVE].dt.to_period("M")
-            active_now = prev[ID].map(dict(zip(f[ID], act_m == m))).fillna(False).astype(bool)
+            active_now = prev[ID].map(dict(zip(f[ID], act_m == m, strict=True))).fillna(False).astype(bool)
             groups = {
                 "retained": (p_act == prev_month) & (p_reg != prev_month),
                 "new_retained": p_reg == prev_month,
@@ -704,7 +732,7 @@ def write_shipped(out: Path = HERE, seed: int = 7) -> list[Path]:
     return written
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="make_samples.py",
         description="Generate seeded monthly user-detail exports (用户明细) of a car-owner app. "
@@ -721,22 +749,32 @@ def main(argv: list[str] | None = None) -> int:
                       help="include 上次活跃时间 in xlsx too (default: only in CSV, as in the shipped samples)")
     prev.add_argument("--no-prev-active", dest="prev_active", action="store_false",
                       help="leave 上次活跃时间 out of CSV too")
-    parser.add_argument("--title", action="store_true", help="put a merged title row (YYYY年M月用户明细) above the xlsx header")
+    parser.add_argument("--title", action="store_true",
+                        help="put a merged title row (YYYY年M月用户明细) above the xlsx header")
     parser.add_argument("--prefix", default="car_app_", help='file name prefix (default "car_app_")')
     parser.add_argument("--stats", action="store_true", help="print per-month counts and the four rates")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
     custom = (args.users is not None or args.months is not None or args.out is not None or args.csv
               or not args.xlsx or args.title or args.prev_active is not None or args.prefix != "car_app_")
-    if not custom:
-        files = write_shipped(HERE, seed=args.seed)
-        for f in files:
-            print(f"wrote {f} ({f.stat().st_size:,} bytes)")
-        if args.stats:
-            frames = simulate(SHIPPED_USERS, list(SHIPPED_MONTHS), seed=args.seed)
-            print(monthly_stats(frames).to_string(index=False))
+    if custom:
+        _write_custom(args, parser)
         return 0
+    files = write_shipped(HERE, seed=args.seed)
+    for f in files:
+        print(f"wrote {f} ({f.stat().st_size:,} bytes)")
+    if args.stats:
+        frames = simulate(SHIPPED_USERS, list(SHIPPED_MONTHS), seed=args.seed)
+        print(monthly_stats(frames).to_string(index=False))
+    return 0
 
+
+def _write_custom(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """The exports the flags ask for, into ``--out`` (the current folder by default)."""
     if args.users is not None and args.users < 1:
         parser.error("--users must be at least 1")
     if not args.xlsx and not args.csv:
@@ -762,7 +800,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {path} ({len(f):,} rows)")
     if args.stats:
         print(monthly_stats(frames).to_string(index=False))
-    return 0
 
 
 if __name__ == "__main__":

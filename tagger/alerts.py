@@ -232,7 +232,7 @@ def _suggested_actions(result: TagResult, lang: str) -> tuple[pd.Series, pd.Seri
 
 def _population_messages(levels: list[AlertLevel], projection: Projection) -> list[str]:
     """Activity-drop levels without per-user columns: compare the projected rate with last month's."""
-    messages = []
+    messages: list[str] = []
     previous, projected = projection.previous_rate, projection.projected_rate
     if not previous or projected is None:
         return messages

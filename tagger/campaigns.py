@@ -204,7 +204,7 @@ def _with_rates(table: pd.DataFrame, columns: list[str] | None = None) -> pd.Dat
     table["holdout_rate"] = np.where(table["holdout"] > 0, table["holdout_back"] / table["holdout"].where(
         table["holdout"] > 0, 1), np.nan)
     lifts = [newcombe_lift(b, n, hb, h) for b, n, hb, h in
-             zip(table["back"], table["contacted"], table["holdout_back"], table["holdout"])]
+             zip(table["back"], table["contacted"], table["holdout_back"], table["holdout"], strict=True)]
     table["lift"] = [x.lift if x else np.nan for x in lifts]
     table["low"] = [x.low if x else np.nan for x in lifts]
     table["high"] = [x.high if x else np.nan for x in lifts]
@@ -419,13 +419,22 @@ def at_risk_check(month: int, previous: pd.DataFrame | None, current: pd.DataFra
                        came_back=int(active.to_numpy(dtype=bool).sum()), missing=int(len(flagged) - len(found)))
 
 
-LEDGER_COLUMNS = ["channel", "typed_rows", "recorded", "matched", "targeted", "targeted_from", "reactivated",
+LEDGER_COLUMNS: list[str] = ["channel", "typed_rows", "recorded", "matched", "targeted", "targeted_from", "reactivated",
                   "reactivated_from", "cost", "cost_per_user"]
 
 
 def _number(value: object) -> float | None:
     number = pd.to_numeric(value, errors="coerce") if value not in (None, "") else np.nan
     return None if pd.isna(number) else float(number)
+
+
+@dataclass
+class _Recorded:
+    """A recorded campaign's sends and returns, summed over its evaluation rows."""
+
+    channel: str
+    contacted: int = 0
+    back: int = 0
 
 
 def _ledger_entries(reach_rows: Sequence[Mapping[str, object]], evaluated: pd.DataFrame,
@@ -436,12 +445,11 @@ def _ledger_entries(reach_rows: Sequence[Mapping[str, object]], evaluated: pd.Da
     paid); 回访活跃数 comes from the recorded campaign when there is one (it is
     measured, not typed). Each figure keeps where it came from.
     """
-    recorded: dict[str, dict[str, object]] = {}
+    recorded: dict[str, _Recorded] = {}
     for record in evaluated.to_dict("records"):
-        key = reach_key(record, config)
-        entry = recorded.setdefault(key, {"channel": str(record["channel"]), "contacted": 0, "back": 0})
-        entry["contacted"] = int(entry["contacted"]) + int(record["contacted"])  # type: ignore[call-overload]
-        entry["back"] = int(entry["back"]) + int(record["back"])  # type: ignore[call-overload]
+        sums = recorded.setdefault(reach_key(record, config), _Recorded(str(record["channel"])))
+        sums.contacted += int(record["contacted"])
+        sums.back += int(record["back"])
     entries: list[dict[str, object]] = []
     for row in reach_rows:
         key = reach_key(row, config)
@@ -455,16 +463,16 @@ def _ledger_entries(reach_rows: Sequence[Mapping[str, object]], evaluated: pd.Da
         if typed_reach is not None or found is None:
             entry.update(targeted=typed_reach, targeted_from="typed" if typed_reach is not None else "")
         else:
-            entry.update(targeted=float(found["contacted"]), targeted_from="recorded")  # type: ignore[arg-type]
+            entry.update(targeted=float(found.contacted), targeted_from="recorded")
         if found is not None:
-            entry.update(reactivated=float(found["back"]), reactivated_from="recorded")  # type: ignore[arg-type]
+            entry.update(reactivated=float(found.back), reactivated_from="recorded")
         else:
             entry.update(reactivated=typed_back, reactivated_from="typed" if typed_back is not None else "")
         entries.append(entry)
     for found in recorded.values():  # recorded campaigns nobody typed a row for
-        entries.append({"channel": found["channel"], "typed": False, "recorded": True, "cost": None,
-                        "targeted": float(found["contacted"]), "targeted_from": "recorded",  # type: ignore[arg-type]
-                        "reactivated": float(found["back"]), "reactivated_from": "recorded"})  # type: ignore[arg-type]
+        entries.append({"channel": found.channel, "typed": False, "recorded": True, "cost": None,
+                        "targeted": float(found.contacted), "targeted_from": "recorded",
+                        "reactivated": float(found.back), "reactivated_from": "recorded"})
     return entries
 
 
@@ -541,7 +549,7 @@ def fill_reach_rows(rows: list[dict[str, object]], evaluated: pd.DataFrame, conf
         return rows
     keyed = evaluated.assign(key=[reach_key({"date": d, "group": g, "channel": c, "content": t}, config)
                                   for d, g, c, t in zip(evaluated["date"], evaluated["group"],
-                                                        evaluated["channel"], evaluated["content"])])
+                                                        evaluated["channel"], evaluated["content"], strict=True)])
     sums = keyed.groupby("key")[["contacted", "back"]].sum()
     for row in rows:
         key = reach_key(row, config)
@@ -552,5 +560,7 @@ def fill_reach_rows(rows: list[dict[str, object]], evaluated: pd.DataFrame, conf
     return rows
 
 
-__all__ = ["Lift", "wald_lift", "wilson", "newcombe_lift", "sample_size", "ab_tests", "research_summary", "MIN_GROUP", "reach_ledger", "group_stability", "AtRiskCheck", "at_risk_check", "evaluate", "breakdown", "Review", "build_review", "tag_accuracy",
-           "channel_costs", "fill_reach_rows", "reach_key", "group_key", "channel_key", "day_text"]
+__all__ = ["Lift", "wald_lift", "wilson", "newcombe_lift", "sample_size", "ab_tests", "research_summary", "MIN_GROUP",
+           "reach_ledger", "group_stability", "AtRiskCheck", "at_risk_check", "evaluate", "breakdown", "Review",
+           "build_review", "tag_accuracy", "channel_costs", "fill_reach_rows", "reach_key", "group_key", "channel_key",
+           "day_text"]

@@ -12,7 +12,8 @@ immutable connection (no WAL side files, no migration).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from dataclasses import field as dataclass_field  # "field" is also a ColumnCheck attribute
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,7 @@ class ColumnCheck:
     header: str | None
     letter: str | None
     required: bool
-    samples: list[str] = field(default_factory=list)
+    samples: list[str] = dataclass_field(default_factory=list)
 
 
 @dataclass
@@ -92,18 +93,18 @@ class CheckReport:
     sheet: str | None = None
     header_row: int | None = None
     rows: int = 0
-    columns: list[ColumnCheck] = field(default_factory=list)
-    other_columns: list[str] = field(default_factory=list)
-    dates: list[DateRange] = field(default_factory=list)
+    columns: list[ColumnCheck] = dataclass_field(default_factory=list)
+    other_columns: list[str] = dataclass_field(default_factory=list)
+    dates: list[DateRange] = dataclass_field(default_factory=list)
     month: str | None = None
     month_source: str | None = None
     prev_state: str | None = None
-    segments: dict[str, int] = field(default_factory=dict)
+    segments: dict[str, int] = dataclass_field(default_factory=dict)
     mau: int | None = None
     active_rate: float | None = None
     output: Path | None = None
     history: Path | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = dataclass_field(default_factory=list)
     error: str | None = None
     exit_code: int = 0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import itertools
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -237,7 +238,7 @@ ANY = "*"  # in a path: every key of the table was taken (a reader walked it who
 ITEM = "[]"  # in a path: an item of an array of tables
 
 
-class _Tracked(dict):  # type: ignore[type-arg]
+class _Tracked(dict):
     """A TOML table that records which keys its readers look up, so the keys nobody reads can be named.
 
     Built once over the parsed config (nested tables and arrays of tables wrapped too); ``get``,
@@ -465,10 +466,12 @@ def _check(cond: bool, where: Path | str, key: str, value: object, reason: str) 
 
 
 def _labels(item: Mapping[str, Any], where: Path | str, key: str) -> dict[str, str]:
-    labels = {lang: item.get(lang) for lang in LANGUAGES}
-    for lang, text in labels.items():
+    labels: dict[str, str] = {}
+    for lang in LANGUAGES:
+        text = item.get(lang)
         _check(isinstance(text, str) and bool(text), where, f"{key}.{lang}", text, "a label is required")
-    return labels  # type: ignore[return-value]
+        labels[lang] = str(text)  # a str: _check refused anything else
+    return labels
 
 
 def _build(data: dict[str, Any], preset: str, source: Path | None) -> Config:
@@ -570,7 +573,7 @@ def _forecast(section: Mapping[str, Any], where: Path | str) -> tuple[tuple[str,
            where, "forecast.target_months", months,
            f'a list of up to {MAX_TARGET_MONTHS} months, e.g. ["2024-07", "2024-08", "2024-09"]')
     numbers = [int(m[:4]) * 12 + int(m[5:]) for m in months]
-    _check(all(b - a == 1 for a, b in zip(numbers, numbers[1:])), where, "forecast.target_months", months,
+    _check(all(b - a == 1 for a, b in itertools.pairwise(numbers)), where, "forecast.target_months", months,
            'consecutive months in order, e.g. ["2024-07", "2024-08", "2024-09"]')
     basis = section.get("rate_basis", "mean3")
     _check(basis in RATE_BASIS, where, "forecast.rate_basis", basis, " or ".join(RATE_BASIS))

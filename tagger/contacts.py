@@ -30,7 +30,7 @@ import csv
 import hashlib
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date as Date
 from pathlib import Path
 
@@ -43,9 +43,8 @@ from tagger.config import Config
 from tagger.errors import InputError
 from tagger.files import atomic_output
 from tagger.history import HistoryStore
-from tagger.i18n import Catalog, language
-from tagger.overrides import apply_stored_overrides
-from tagger.pipeline import Progress, TagOptions, TagResult, run
+from tagger.i18n import Catalog
+from tagger.pipeline import Progress, TagOptions, TagResult, run_with_history
 from tagger.rules import Rule, RuleSet, has_rules_setting, load_rules, playbook_rules, rule_frame, rule_masks
 from tagger.segments import acting_tags
 from tagger.segments import label as segment_label
@@ -399,6 +398,7 @@ def write_lists(table: pd.DataFrame, campaigns: list[Campaign], out_dir: Path, d
 def record(store: HistoryStore, campaigns: list[Campaign], month: str, seed: int, config: Config) -> None:
     """Store each campaign and add (or update) its 触达跟踪 row in the history database."""
     rows: dict[str, dict[str, object]] = {}
+    targeted: dict[str, int] = {}  # users contacted per 触达跟踪 row, summed over its campaigns
     for c in campaigns:
         users = pd.DataFrame({"user_id": [*c.contacted, *c.holdout],
                               "holdout": [False] * len(c.contacted) + [True] * len(c.holdout)})
@@ -407,10 +407,10 @@ def record(store: HistoryStore, campaigns: list[Campaign], month: str, seed: int
                                   arm=c.arm)
         row = {"date": c.date, "group": segment_label(c.group), "channel": c.channel_label, "content": c.content}
         key = reach_key(row, config)
-        entry = rows.setdefault(key, {**row, "key": key, "targeted": 0})
-        entry["targeted"] = int(entry["targeted"]) + len(c.contacted)  # type: ignore[call-overload]
+        rows.setdefault(key, {**row, "key": key})
+        targeted[key] = targeted.get(key, 0) + len(c.contacted)
     if rows:
-        store.save_tracking(rows.values(), source=CONTACTS_SOURCE)
+        store.save_tracking([{**row, "targeted": targeted[key]} for key, row in rows.items()], source=CONTACTS_SOURCE)
 
 
 def contact_rules(result: TagResult, lang: str) -> RuleSet:
@@ -434,34 +434,27 @@ def make_contacts(options: ContactOptions, progress: Progress | None = None) -> 
     if isinstance(options.research, bool) or not isinstance(options.research, int) or options.research < 0:
         raise InputError(TEXT("bad_research", value=options.research))
     day = parse_day(options.date)
-    result = run(replace(options.tag, write=False), progress)
-    lang = result.lang
-    with language(lang):  # the run gave the language back; its lists speak it too
+    # The lists speak the run's language; the campaigns go into the history the run read, over its connection.
+    with run_with_history(options.tag, progress) as (result, store):
+        lang = result.lang
         ruleset = contact_rules(result, lang)
         wanted = research_group(result.config, options.research_group) if options.research else ""
-        store = HistoryStore(result.history_path) if result.history_path else None
-        try:
-            if store is not None:
-                apply_stored_overrides(result, store)
-            picked = picked_users(result, ruleset)
-            shares = holdout_shares(ruleset, options.holdout / 100)
-            picked["holdout"] = assign_holdout(picked, shares, options.seed)
-            picked["arm"] = assign_arms(picked, ruleset, options.seed, shares)
-            picked = _arm_actions(picked[picked["arm"].notna()], ruleset)
-            campaigns = build_campaigns(picked, ruleset, day, lang, shares)
-            out_dir = options.out_dir or options.tag.export.parent / f"contacts_{day}"
-            lists = write_lists(contact_table(result, picked, lang), campaigns, out_dir, day, options.formats)
-            research = None
-            if options.research:
-                sample = research_sample(result, options.research, wanted, options.seed)
-                research = write_research(result, sample, out_dir, day, options.formats, lang)
-                if store is not None and options.record:
-                    store.save_research_sample(result.month, sample, drawn=day, seed=options.seed)
+        picked = picked_users(result, ruleset)
+        shares = holdout_shares(ruleset, options.holdout / 100)
+        picked["holdout"] = assign_holdout(picked, shares, options.seed)
+        picked["arm"] = assign_arms(picked, ruleset, options.seed, shares)
+        picked = _arm_actions(picked[picked["arm"].notna()], ruleset)
+        campaigns = build_campaigns(picked, ruleset, day, lang, shares)
+        out_dir = options.out_dir or options.tag.export.parent / f"contacts_{day}"
+        lists = write_lists(contact_table(result, picked, lang), campaigns, out_dir, day, options.formats)
+        research = None
+        if options.research:
+            sample = research_sample(result, options.research, wanted, options.seed)
+            research = write_research(result, sample, out_dir, day, options.formats, lang)
             if store is not None and options.record:
-                record(store, campaigns, result.month, options.seed, result.config)
-        finally:
-            if store is not None:
-                store.close()
+                store.save_research_sample(result.month, sample, drawn=day, seed=options.seed)
+        if store is not None and options.record:
+            record(store, campaigns, result.month, options.seed, result.config)
         return ContactsResult(result, lists, campaigns, out_dir, research)
 
 

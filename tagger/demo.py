@@ -73,7 +73,7 @@ def run_demo(folder: Path = DEFAULT_FOLDER, *, lang: str | None = None,
         init_project(folder, lang=lang)
     history = folder / HISTORY_NAME
     demo = DemoResult(folder=folder, config=config, history=history)
-    for month, export in zip(SAMPLE_MONTHS, list(_copy_samples(folder))):
+    for month, export in zip(SAMPLE_MONTHS, list(_copy_samples(folder)), strict=True):
         with (progress(month) if progress else nullcontext(None)) as bars:
             options = TagOptions(export=export, month=month, config=config, history=history, lang=lang,
                                  replace=True)

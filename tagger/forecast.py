@@ -105,7 +105,7 @@ def default_assumptions(trend: Sequence[MonthMetrics], current: MonthMetrics, ho
     rates: dict[str, float] = {}
     known: dict[str, bool] = {}
     for rate in RATES:
-        values = [t.rates[rate] for t in window if t.rates.get(rate) is not None]
+        values = [value for t in window if (value := t.rates.get(rate)) is not None]
         known[rate] = bool(values)
         if not values:
             rates[rate] = EXAMPLE_RATES[rate]
@@ -148,7 +148,8 @@ def period_solve(actual_rates: Sequence[float | None], projected: Sequence[Proje
     out: dict[str, float | None] = {}
     for k in RATES:
         weight = sum(p.bases[k] / p.cumulative for p in projected)
-        fixed = sum((p.mau - a.rates[k] * p.bases[k]) / p.cumulative for p, a in zip(projected, assumptions))
+        fixed = sum((p.mau - a.rates[k] * p.bases[k]) / p.cumulative
+                    for p, a in zip(projected, assumptions, strict=True))
         out[k] = (rest - fixed) / weight if weight > 0 else None
     return out
 

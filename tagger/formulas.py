@@ -135,6 +135,12 @@ class UserCells:
     def at(self, letter: str) -> str:
         return f"{letter}{ROW}"
 
+    def total_cell(self) -> str:
+        """The row's usage total cell, the base of the shares; only a sheet with usage counts has one."""
+        if self.total is None:
+            raise ValueError("no usage counts, so no usage total column")
+        return self.at(self.total)
+
 
 # -- lifecycle --------------------------------------------------------------------------
 
@@ -253,7 +259,7 @@ def window(own: str, earlier: str) -> str:
 def share_base(days: str, c: UserCells) -> str:
     """``share_of = "sessions"``: shares are of the active days, or of the total when there are none."""
     cell = f"N({days}{ROW})"
-    return f"=IF({cell}>0,{cell},{c.at(c.total)})"
+    return f"=IF({cell}>0,{cell},{c.total_cell()})"
 
 
 def keyword_table(features: Sequence[Feature], lang: str) -> list[tuple[str, str]]:
@@ -280,9 +286,9 @@ def primary(c: UserCells, lang: str) -> str:
     biggest = f"MAX({','.join(cells)})"
     labels = [quote(f.label(lang)) for f in c.count_features]
     pick = labels[-1]
-    for cell, lab in zip(reversed(cells[:-1]), reversed(labels[:-1])):
+    for cell, lab in zip(reversed(cells[:-1]), reversed(labels[:-1]), strict=True):
         pick = f"IF({cell}={biggest},{lab},{pick})"
-    return f"=IF({c.at(c.total)}>0,{pick},{_fallback(c, lang)})"
+    return f"=IF({c.total_cell()}>0,{pick},{_fallback(c, lang)})"
 
 
 def tags(c: UserCells, lang: str) -> str:
@@ -292,10 +298,10 @@ def tags(c: UserCells, lang: str) -> str:
     """
     if not c.counts:
         return f"={c.at(c.primary)}"
-    tot = c.at(c.total)
+    tot = c.total_cell()
     base = c.at(c.base) if c.base else tot
     parts = "&".join(f'IF(N({c.at(col)})/{base}>={THRESHOLD},{quote(SEPARATOR + f.label(lang))},"")'
-                     for col, f in zip(c.counts, c.count_features))
+                     for col, f in zip(c.counts, c.count_features, strict=True))
     return f"=IF({tot}>0,MID({parts},2,999),{c.at(c.primary)})"
 
 
@@ -334,7 +340,7 @@ def explain(tags_frame: pd.DataFrame, month: int, group_labels: pd.Series, lang:
              for entry in REGISTRY.rules if entry.rule}
     out: list[str] = []
     for key, n, grp in zip(tags_frame["segment"].to_numpy(), tags_frame["idle_months"].to_numpy(dtype=object),
-                           group_labels.to_numpy()):
+                           group_labels.to_numpy(), strict=True):
         text, before = heads[key]
         head = text.format(month=month_key_of(month - n - before), n=n) if "{month}" in text else text
         out.append(head + str(grp))

@@ -211,7 +211,8 @@ TEXT = Catalog(
                   "space or fix the permissions and run again",
         },
         "cannot_write": {
-            "zh": "无法写入历史库 {db}（{reason}），本次写入已整体撤销，已有各月不受影响；请腾出磁盘空间或检查文件大小限制后重试",
+            "zh": "无法写入历史库 {db}（{reason}），本次写入已整体撤销，"
+                  "已有各月不受影响；请腾出磁盘空间或检查文件大小限制后重试",
             "en": "cannot write history {db} ({reason}); this write was rolled back as a whole and the stored "
                   "months are intact. Free disk space or check the file-size limit, then run again",
         },
@@ -516,8 +517,8 @@ class HistoryStore:
 
     def long_texts(self, month: str) -> pd.DataFrame:
         """Full text of the cells of ``month`` the workbook shows truncated: user_id, header, text."""
-        return pd.read_sql_query("SELECT user_id, header, text FROM long_texts WHERE month = ? ORDER BY user_id, header",
-                                 self.conn, params=(month,), dtype={"user_id": str})
+        return pd.read_sql_query("SELECT user_id, header, text FROM long_texts WHERE month = ? "
+                                 "ORDER BY user_id, header", self.conn, params=(month,), dtype={"user_id": str})
 
     @staticmethod
     def _stored_cutoff(conn: sqlite3.Connection, month: str, metrics_json: str) -> str | None:
@@ -605,7 +606,7 @@ class HistoryStore:
                 "INSERT OR REPLACE INTO overrides (user_id, month, label, remark, source, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 ((str(u), month, str(lab), str(rem), source, now)
-                 for u, lab, rem in zip(kept["user_id"], kept["label"], kept["remark"])))
+                 for u, lab, rem in zip(kept["user_id"], kept["label"], kept["remark"], strict=True)))
 
     def tracking_rows(self) -> list[dict[str, object]]:
         """Stored 触达跟踪 rows in sheet order; numbers None where nobody entered them."""
@@ -614,7 +615,7 @@ class HistoryStore:
             "source, updated_at FROM tracking ORDER BY position, date, row_key")
         rows = []
         for r in cursor.fetchall():
-            row: dict[str, object] = {"key": r[0], **dict(zip(TRACKING_FIELDS, r[1:10]))}
+            row: dict[str, object] = {"key": r[0], **dict(zip(TRACKING_FIELDS, r[1:10], strict=True))}
             row.update(extra=json.loads(r[10]), source=r[11], updated_at=r[12])
             rows.append(row)
         return rows
@@ -658,7 +659,7 @@ class HistoryStore:
             conn.executemany(
                 "INSERT INTO campaign_users (campaign_id, user_id, holdout, arm) VALUES (?, ?, ?, ?)",
                 ((campaign_id, str(u), int(bool(h)), "" if h else arm)
-                 for u, h in zip(users["user_id"], users["holdout"])))
+                 for u, h in zip(users["user_id"], users["holdout"], strict=True)))
         return campaign_id
 
     def campaigns(self) -> pd.DataFrame:
@@ -688,7 +689,8 @@ class HistoryStore:
             conn.executemany(
                 "INSERT OR IGNORE INTO research (month, user_id, grp, drawn, seed, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                ((month, str(u), str(g), drawn, seed, now) for u, g in zip(sample["user_id"], sample["group"])))
+                ((month, str(u), str(g), drawn, seed, now)
+                 for u, g in zip(sample["user_id"], sample["group"], strict=True)))
 
     def research(self, month: str | None = None) -> pd.DataFrame:
         """Users drawn for research: month, user_id, group, drawn, answer, reason, source, updated_at."""
@@ -711,7 +713,7 @@ class HistoryStore:
         changed = 0
         with self.write() as conn:
             for month, user, answer, reason in zip(answers["month"], answers["user_id"], answers["answer"],
-                                                   answers["reason"]):
+                                                   answers["reason"], strict=True):
                 if only_empty and not (str(answer) or str(reason)):
                     continue
                 cursor = conn.execute(
@@ -751,9 +753,11 @@ def _cutoff_text(last_active: pd.Series, month: str) -> str | None:
     return inside.max().strftime("%Y-%m-%d") if len(inside) else None
 
 
-def _snapshots_before(old: dict[str, object], old_cutoff: str | None, new_cutoff: str | None) -> list[dict[str, object]]:
+def _snapshots_before(old: dict[str, object], old_cutoff: str | None,
+                      new_cutoff: str | None) -> list[dict[str, object]]:
     """The superseded export as a snapshot (its own earlier snapshots kept), all before the new cut-off."""
-    kept = [s for s in old.get("snapshots") or [] if isinstance(s, dict)]  # type: ignore[union-attr]
+    earlier = old.get("snapshots")
+    kept = [s for s in earlier if isinstance(s, dict)] if isinstance(earlier, list) else []
     if old_cutoff:
         year, mon, day = (int(part) for part in old_cutoff.split("-"))
         kept.append({"day": day, "days": calendar.monthrange(year, mon)[1], "active": old.get("mau", 0),
@@ -768,7 +772,7 @@ def _user_rows(users: pd.DataFrame) -> Iterator[tuple[str, str, str, str, str, s
     register = _timestamps(users["register_date"])
     last = _timestamps(users["last_active_date"].fillna(users["register_date"]))
     return zip(users["user_id"].astype(str).tolist(), register, last, users["segment"].astype(str).tolist(),
-               users["group"].astype(str).tolist(), users["preference"].fillna("").astype(str).tolist())
+               users["group"].astype(str).tolist(), users["preference"].fillna("").astype(str).tolist(), strict=True)
 
 
 def _timestamps(dates: pd.Series) -> list[str | None]:
@@ -779,11 +783,11 @@ def _timestamps(dates: pd.Series) -> list[str | None]:
     """
     values = dates.to_numpy(dtype="datetime64[s]")
     text = np.char.replace(np.datetime_as_string(values, unit="s"), "T", " ")
-    return [None if missing else t for t, missing in zip(text.tolist(), np.isnat(values).tolist())]
+    return [None if missing else t for t, missing in zip(text.tolist(), np.isnat(values).tolist(), strict=True)]
 
 
 def _usage_rows(usage: pd.DataFrame) -> Iterator[tuple[str, str, float]]:
     """(user_id, field, value) for every filled count."""
     long = usage.melt(id_vars="user_id", var_name="field", value_name="value").dropna(subset=["value"])
     return zip(long["user_id"].astype(str).tolist(), long["field"].astype(str).tolist(),
-               long["value"].astype(float).tolist())
+               long["value"].astype(float).tolist(), strict=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -67,9 +68,10 @@ class MonthMetrics:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> MonthMetrics:
+    def from_dict(cls, data: Mapping[str, Any]) -> MonthMetrics:
+        """The metrics stored as JSON (keys it does not know, such as ``gap``, are left out)."""
         known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def compute_metrics(

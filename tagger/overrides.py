@@ -8,8 +8,10 @@ below all three instead of inside one of them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from tagger.history import HistoryStore
@@ -20,21 +22,34 @@ if TYPE_CHECKING:
     from tagger.pipeline import TagResult
 
 
+RULE_COLUMNS = ("rule", "channel", "channel_key", "content")  # what a rule decides for a user
+
+
 def previous_month(month: str) -> str:
     """'2024-05' -> '2024-04': the month whose labels a workbook shows as 上月人工标签."""
     year, number = (int(part) for part in month.split("-"))
     return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
 
 
-def apply_overrides(result: TagResult, overrides: pd.DataFrame) -> pd.DataFrame:
-    """Add ``override``, ``prev_override`` (group keys), ``remark``, ``effective_group`` and ``group_source``.
+class Labelled(NamedTuple):
+    """The tags with the label columns, and this month's labels for users absent from the export."""
+
+    tags: pd.DataFrame
+    unmatched: pd.DataFrame
+
+
+def apply_overrides(result: TagResult, overrides: pd.DataFrame) -> Labelled:
+    """The tags plus ``override``, ``prev_override`` (group keys), ``remark``, ``effective_group``, ``group_source``.
 
     A label belongs to the month it was typed for: only this month's labels win over
     the computed group (``group_source`` = ``manual``); last month's are shown as
     ``prev_override`` and act on nothing. A remark is a note, not a decision: the
     latest one up to this month stays. ``segment`` and ``group`` stay as computed, so
     the month's numbers are facts, not opinions. Rows without a ``month`` are taken as
-    this month's. Returns this month's overrides for users absent from this export.
+    this month's. ``unmatched`` holds this month's overrides for users absent from this export.
+
+    ``result.tags`` is left as it was: the new frame shares its columns (pandas' copy-on-write),
+    so only the five label columns are built, however many rows the export has.
     """
     if "month" not in overrides:
         overrides = overrides.assign(month=result.month)
@@ -43,18 +58,18 @@ def apply_overrides(result: TagResult, overrides: pd.DataFrame) -> pd.DataFrame:
     earlier = overrides[overrides["month"] == previous_month(result.month)]
     notes = overrides[overrides["remark"] != ""].sort_values("month", kind="stable")
     ids = result.users.frame["user_id"].astype(str)
-    tags = result.tags
-    tags["override"] = _per_user(ids, current, "label")
-    tags["prev_override"] = _per_user(ids, earlier, "label")
-    tags["remark"] = _per_user(ids, notes, "remark")
-    manual = tags["override"] != ""
-    tags["effective_group"] = tags["group"].where(~manual, tags["override"])
-    tags["group_source"] = pd.Series("computed", index=tags.index).where(~manual, "manual")
+    computed = result.tags
+    override = pd.Series(_per_user(ids, current, "label"), index=computed.index)
+    manual = override != ""
+    tags = computed.assign(
+        override=override, prev_override=_per_user(ids, earlier, "label"), remark=_per_user(ids, notes, "remark"),
+        effective_group=computed["group"].where(~manual, override),
+        group_source=pd.Series("computed", index=computed.index).where(~manual, "manual"))
     present = current["user_id"].astype(object).isin(ids.astype(object)).to_numpy(bool)
-    return current[~present].reset_index(drop=True)
+    return Labelled(tags, current[~present].reset_index(drop=True))
 
 
-def _per_user(ids: pd.Series, rows: pd.DataFrame, column: str) -> Any:
+def _per_user(ids: pd.Series, rows: pd.DataFrame, column: str) -> list[str] | np.ndarray:
     """``rows[column]`` for each user ID ("" where none; the last row wins)."""
     if not len(rows):
         return [""] * len(ids)
@@ -62,24 +77,20 @@ def _per_user(ids: pd.Series, rows: pd.DataFrame, column: str) -> Any:
     return ids.map(table).fillna("").astype(object).to_numpy()
 
 
-def apply_stored_overrides(result: TagResult, store: HistoryStore) -> pd.DataFrame:
-    """Apply the overrides the history database holds, then re-run the rules on the effective groups."""
-    unmatched = apply_overrides(result, store.overrides())  # this month's labels act, older ones are shown
-    rerun_rules(result)
-    return unmatched
+def apply_stored_overrides(result: TagResult, store: HistoryStore) -> TagResult:
+    """The result with the overrides the history database holds, the rules re-run on the effective groups."""
+    labelled = apply_overrides(result, store.overrides())  # this month's labels act, older ones are shown
+    return rerun_rules(replace(result, tags=labelled.tags))
 
 
-def rerun_rules(result: TagResult) -> None:
-    """Rules see the effective group: a user ops moved by hand gets that group's action."""
+def rerun_rules(result: TagResult) -> TagResult:
+    """The result with the rules on the effective group: a user ops moved by hand gets that group's action."""
     ruleset = load_rules(result.config)
     if not ruleset or "effective_group" not in result.tags:
-        return
-    lang = result.lang
+        return result
     tags = result.tags
-    seen = acting_tags(tags)
-    ruled = apply_rules(seen, result.users.frame, result.table.frame, ruleset, lang)
-    for column in ("rule", "channel", "channel_key", "content"):
-        tags[column] = ruled[column]
+    ruled = apply_rules(acting_tags(tags), result.users.frame, result.table.frame, ruleset, result.lang)
+    return replace(result, tags=tags.assign(**{column: ruled[column] for column in RULE_COLUMNS}))
 
 
-__all__ = ["apply_overrides", "apply_stored_overrides", "previous_month", "rerun_rules"]
+__all__ = ["Labelled", "apply_overrides", "apply_stored_overrides", "previous_month", "rerun_rules"]

@@ -13,11 +13,12 @@ import hashlib
 import re
 import unicodedata
 import uuid
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import pandas as pd
 
@@ -104,7 +105,8 @@ TEXT = Catalog(
                   "supersedes it, and the earlier export is kept as a calibration point of the month-end projection",
         },
         "before_registration": {
-            "zh": "报告月份 {month} 早于所有用户的注册时间（最早 {first}）；请用 --month 指定正确的月份，未存储任何数据",
+            "zh": "报告月份 {month} 早于所有用户的注册时间（最早 {first}）；"
+                  "请用 --month 指定正确的月份，未存储任何数据",
             "en": "report month {month} is before every user's registration (the first is {first}); give the right "
                   "month with --month. Nothing was stored",
         },
@@ -326,7 +328,7 @@ def tag_users(users: Users, month: int, config: Config, *, prev_active_month: pd
         month,
         prev_active_month=prev_active_month,
         churn_after=config.churn_after_months,
-        drove=frame["drove"] if "drove" in frame else None,
+        drove=frame.get("drove"),
     )
     counts = pd.DataFrame({f.key: window_usage(frame, f.field) for f in config.features if f.field in frame},
                           index=frame.index)
@@ -547,11 +549,9 @@ def labels_step(result: TagResult, store: HistoryStore | None) -> TagResult:
     A label typed this week must act in a plain ``tagger tag`` of the same month too
     (group sheets, suggested channel, rules); labels of earlier months are only shown.
     The label columns join the tags the way :mod:`tagger.overrides` adds them for every
-    command (in place: copying a million-row frame for it would buy nothing).
+    command.
     """
-    if store is not None:
-        apply_stored_overrides(result, store)
-    return result
+    return apply_stored_overrides(result, store) if store is not None else result
 
 
 def write_step(result: TagResult, output: Path, store: HistoryStore | None, progress: Progress,
@@ -587,6 +587,29 @@ def run(options: TagOptions, progress: Progress | None = None) -> TagResult:
             return write_step(labels_step(result, store), output, store, progress)
 
 
+class TaggedRun(NamedTuple):
+    """A run's result and its open history (None without one)."""
+
+    result: TagResult
+    store: HistoryStore | None
+
+
+@contextmanager
+def run_with_history(options: TagOptions, progress: Progress | None = None) -> Iterator[TaggedRun]:
+    """Tag one export, this month's labels applied, and keep its history open for a command that records more.
+
+    ``tagger contacts`` picks users from the result and records the campaigns in the
+    same history the run read, over the run's one connection. Nothing is written; the
+    body runs in the run's language.
+    """
+    progress = progress or SilentProgress()
+    setup = RunSetup.of(options)
+    with language(setup.lang):
+        prepared = prepare_export(setup, progress)
+        with open_history(setup.history_path) as store:
+            yield TaggedRun(labels_step(tag_export(setup, prepared, store, progress), store), store)
+
+
 def _mask_pii(table: Table, users: Users) -> None:
     """``--mask-pii``: mask the export's cells (all but the user-ID key) and the parsed text columns."""
     mask_frame(table.frame, keep={users.mapping["user_id"]})
@@ -608,9 +631,9 @@ def outside_month(table: Table, users: Users, month: int) -> list[str]:
 
 __all__ = [
     "CarriedEdits", "LastMonthState", "Prepared", "Progress", "Recorded", "RunSetup", "SilentProgress", "TagOptions",
-    "TagResult", "Tagged", "build_result", "default_output", "history_path", "history_step", "labels_step",
+    "TagResult", "Tagged", "TaggedRun", "build_result", "default_output", "history_path", "history_step", "labels_step",
     "last_month_state", "last_month_step", "load_run_config", "month_from_name", "month_step", "open_history",
-    "outside_month", "output_path", "parse_step", "prepare_export", "prepare_step", "read_step", "resolve_month",
-    "run", "run_language", "tag_export", "tag_step", "tag_users", "usage_fields", "usage_window", "window_usage",
-    "write_step",
+    "output_path", "outside_month", "parse_step", "prepare_export", "prepare_step", "read_step", "resolve_month", "run",
+    "run_language", "run_with_history", "tag_export", "tag_step", "tag_users", "usage_fields", "usage_window",
+    "window_usage", "write_step",
 ]

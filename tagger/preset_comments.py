@@ -42,7 +42,8 @@ TEXT = Catalog(
             "zh": "为趋势和状态转移保留多少个月的逐用户历史。",
         },
         "car_app_playbook": {
-            "en": "The playbook: strategies per group (seed 三、策略制定). Each row names the group it serves, the rate\n"
+            "en": "The playbook: strategies per group (seed 三、策略制定). Each row names the group it serves, "
+                  "the rate\n"
                   "it should move (goal: active_rate, old_retention, new_retention, awaken_rate, return_rate), the "
                   "channel\n"
                   "(a key from [[channels]]), what is sent, how often, who owns it and its status (planned, running, "
@@ -57,7 +58,8 @@ TEXT = Catalog(
                   "会被推荐最具体的那一行。文字写成一个字符串，或 { zh = \"…\", en = \"…\" }。",
         },
         "car_app_rules": {
-            "en": "Default trigger rules (tagger.rules): the seed's scenes \"用户所属xxx分群，有xx个月没有活跃，自动推送xxx内容\",\n"
+            "en": "Default trigger rules (tagger.rules): the seed's scenes "
+                  "\"用户所属xxx分群，有xx个月没有活跃，自动推送xxx内容\",\n"
                   "one per play of the groups that have stopped using the app. `tagger contacts` writes one list per "
                   "channel\n"
                   "from them, and 预警 and the group sheets suggest their channel. A project's own [[rules]] in "
@@ -78,10 +80,12 @@ TEXT = Catalog(
             "zh": "策略表：每个分群的策略；各字段的含义见 car_app.toml。",
         },
         "ecommerce_rules": {
-            "en": "Default trigger rules (tagger.rules): the seed's scenes \"用户所属xxx分群，有xx个月没有活跃，自动推送xxx内容\",\n"
+            "en": "Default trigger rules (tagger.rules): the seed's scenes "
+                  "\"用户所属xxx分群，有xx个月没有活跃，自动推送xxx内容\",\n"
                   "one per play of the groups that have stopped buying. `tagger contacts` writes one list per channel "
                   "from\n"
-                  "them, and 预警 and the group sheets suggest their channel. A project's own [[rules]] in tagger.toml\n"
+                  "them, and 预警 and the group sheets suggest their channel. A project's own [[rules]] in "
+                  "tagger.toml\n"
                   "replace this whole list (they are never merged with it); `rules = []` there switches rules off.",
             "zh": "默认触发规则（tagger.rules）：原文的场景“用户所属xxx分群，有xx个月没有活跃，自动推送xxx内容”，\n"
                   "已停止购买的分群每条策略对应一条。`tagger contacts` 按它们为每个渠道写出一份名单，\n"
@@ -103,7 +107,8 @@ TEXT = Catalog(
                   "没有休眠阶段，所以流失用户使用唤醒类策略。",
         },
         "social_rules": {
-            "en": "Default trigger rules (tagger.rules): the seed's scenes \"用户所属xxx分群，有xx个月没有活跃，自动推送xxx内容\".\n"
+            "en": "Default trigger rules (tagger.rules): the seed's scenes "
+                  "\"用户所属xxx分群，有xx个月没有活跃，自动推送xxx内容\".\n"
                   "With churn after one month, a user idle for a month is already 流失, so the recall goes to them.\n"
                   "`tagger contacts` writes one list per channel from these rules, and 预警 and the group sheets "
                   "suggest\n"
@@ -113,7 +118,8 @@ TEXT = Catalog(
             "zh": "默认触发规则（tagger.rules）：原文的场景“用户所属xxx分群，有xx个月没有活跃，自动推送xxx内容”。\n"
                   "一个月就算流失，所以闲置一个月的用户已是流失用户，召回发给他们。\n"
                   "`tagger contacts` 按这些规则为每个渠道写出一份名单，预警和分群表也按它们推荐渠道。\n"
-                  "项目 tagger.toml 中自己的 [[rules]] 会整体替换这个列表（从不合并）；在那里写 `rules = []` 则关闭规则。",
+                  "项目 tagger.toml 中自己的 [[rules]] 会整体替换这个列表（从不合并）；"
+                  "在那里写 `rules = []` 则关闭规则。",
         },
         "share_of": {
             "en": "What a share is taken of: \"total\" (the user's summed counts; shares add up to 1) or \"sessions\"\n"

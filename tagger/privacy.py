@@ -10,6 +10,7 @@ joined once), so only columns that hold such numbers are masked cell by cell.
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 
 import pandas as pd
 
@@ -33,7 +34,7 @@ def _has_pii(text: str) -> bool:
     return bool(_ID_CARD.search(text) or _PHONE.search(text))
 
 
-def mask_frame(frame: pd.DataFrame, keep: set[str] = frozenset()) -> list[str]:
+def mask_frame(frame: pd.DataFrame, keep: AbstractSet[str] = frozenset()) -> list[str]:
     """Mask every cell of ``frame`` (in place) except the columns in ``keep``; returns the columns masked.
 
     Numbers that are phone numbers (11 digits starting 13-19) become masked text.

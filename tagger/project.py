@@ -34,7 +34,7 @@ from tagger.preset_comments import localize_comments
 
 if TYPE_CHECKING:
     from tomlkit import TOMLDocument
-    from tomlkit.items import Table
+    from tomlkit.items import InlineTable, Table
 
 # tomlkit is imported where it is used: every ``tagger`` command start would otherwise pay ~25 ms for it.
 
@@ -114,7 +114,8 @@ COMMENTS = Catalog(
                   "# the preset.",
         },
         "last_export": {"zh": "上次的导出：{name}", "en": "Last export: {name}"},
-        "last_export_sheet": {"zh": "上次的导出：{name}，工作表“{sheet}”", "en": "Last export: {name}, sheet '{sheet}'"},
+        "last_export_sheet": {"zh": "上次的导出：{name}，工作表“{sheet}”",
+                              "en": "Last export: {name}, sheet '{sheet}'"},
         "preset": {"zh": "# 项目起始的预设：car_app、ecommerce 或 social。",
                    "en": "# Preset this project starts from: car_app, ecommerce or social."},
         "template": {"zh": "# 复制在本文件旁边的预设；要改功能、渠道和策略就编辑它",
@@ -124,7 +125,8 @@ COMMENTS = Catalog(
         "language": {"zh": "# 工作表名、标签和提示的语言：\"zh\"（中文）或 \"en\"（English）。",
                      "en": "# Language of sheet names, labels and messages: \"zh\" (中文) or \"en\"."},
         "target": {"zh": "# 月活率目标（月活率 = 当月活跃用户 / 累计用户），0 到 1 之间的比例。",
-                   "en": "# Target monthly active rate (月活率目标 = 当月活跃用户 / 累计用户), a share between 0 and 1."},
+                   "en": "# Target monthly active rate (月活率目标 = 当月活跃用户 / 累计用户), "
+                         "a share between 0 and 1."},
         "churn": {
             "zh": "# 连续多少个月没有活跃算流失；不到这个月数（但本月不活跃）算休眠。\n"
                   "# car_app 和原文用 2，电商 3，社交应用 1。",
@@ -154,8 +156,10 @@ COMMENTS = Catalog(
                   "# 要修改就把它们全部取消注释后再编辑：本文件中的 [[rules]] 列表会整体替换预设的列表（不合并）。\n"
                   "# 写 `rules = []` 则关闭规则。",
             "en": "# Trigger rules used by `tagger contacts`, 预警 and the group sheets. The preset ships the ones\n"
-                  "# below and they already run. To change them, uncomment ALL of them here and edit: a [[rules]] list\n"
-                  "# in this file replaces the preset's whole list (nothing is merged). `rules = []` switches rules off.",
+                  "# below and they already run. To change them, uncomment ALL of them here and edit: a [[rules]] "
+                  "list\n"
+                  "# in this file replaces the preset's whole list (nothing is merged). "
+                  "`rules = []` switches rules off.",
         },
     },
 )
@@ -291,7 +295,7 @@ def update_config(existing: str, settings: ProjectSettings, *, written_by: str =
     return text
 
 
-def _table_of(doc: TOMLDocument, fresh: TOMLDocument, name: str) -> Table | None:
+def _table_of(doc: TOMLDocument, fresh: TOMLDocument, name: str) -> Table | InlineTable | None:
     """``doc``'s table ``name``; added from ``fresh`` (None then: nothing left to set) when missing."""
     import tomlkit.items
 
@@ -406,5 +410,5 @@ def all_fields(extra: Iterable[str]) -> list[str]:
     return [*REQUIRED_FIELDS, *optional, *[f for f in extra if f not in DEFAULT_ALIASES]]
 
 
-__all__ = ["ProjectSettings", "InitResult", "OWNED_KEYS", "config_text", "update_config", "render_config", "source_note", "minimal_overrides", "init_project",
-           "write_text_atomically", "all_fields"]
+__all__ = ["ProjectSettings", "InitResult", "OWNED_KEYS", "config_text", "update_config", "render_config",
+           "source_note", "minimal_overrides", "init_project", "write_text_atomically", "all_fields"]

@@ -211,12 +211,18 @@ def snapshots_of(items: Sequence[dict[str, object]]) -> list[Snapshot]:
     """History's snapshot records whose month is complete (its final export ran to the last day)."""
     out = []
     for item in items:
-        days = int(item.get("days", 0) or 0)  # type: ignore[call-overload]
-        if days and int(item.get("final_day", 0) or 0) >= days:  # type: ignore[call-overload]
-            out.append(Snapshot(str(item["month"]), int(item["day"]), days,  # type: ignore[call-overload]
-                                int(item["active"]), int(item["final_active"]),  # type: ignore[call-overload]
-                                int(item["final_cumulative"])))  # type: ignore[call-overload]
+        days = _count(item.get("days", 0) or 0)
+        if days and _count(item.get("final_day", 0) or 0) >= days:
+            out.append(Snapshot(str(item["month"]), _count(item["day"]), days, _count(item["active"]),
+                                _count(item["final_active"]), _count(item["final_cumulative"])))
     return out
+
+
+def _count(value: object) -> int:
+    """A stored day or user count (JSON gives an int, a float or a string) as an int."""
+    if isinstance(value, (int, float, str)):
+        return int(value)
+    raise TypeError(f"not a count: {value!r}")
 
 
 def for_result(result: TagResult) -> MonthEnd:
@@ -232,5 +238,5 @@ def for_result(result: TagResult) -> MonthEnd:
     return project(m.mau, m.cumulative, day, days, m.target, model, as_of)
 
 
-__all__ = ["for_result", "snapshots_of", "CHECKPOINTS", "DEFAULT_ALPHA", "BacktestRow", "Model", "MonthEnd", "Snapshot", "backtest",
-           "calibrate", "cutoff", "days_in_month", "fit_alpha", "project", "seen_share"]
+__all__ = ["for_result", "snapshots_of", "CHECKPOINTS", "DEFAULT_ALPHA", "BacktestRow", "Model", "MonthEnd", "Snapshot",
+           "backtest", "calibrate", "cutoff", "days_in_month", "fit_alpha", "project", "seen_share"]

@@ -394,8 +394,8 @@ def carry_step(result: TagResult, last: LastWorkbook | None,
     """
     before = store.tracking_rows() if store is not None else []  # what the last workbook was written from
     overrides, reach_rows = _merge_with_history(store, last, result)
-    unmatched = apply_overrides(result, overrides)
-    rerun_rules(result)
+    labelled, unmatched = apply_overrides(result, overrides)
+    result = rerun_rules(replace(result, tags=labelled))
     evaluated = _evaluate(store, result)
     changed = reach_changes(before, last.reach_rows if last else [], evaluated, result.config)
     pairs, at_risk = _review_history(store, result)
@@ -575,7 +575,7 @@ def _same_number(a: object, b: object) -> bool:
 
 
 def reach_changes(before: list[dict[str, Any]], typed: list[dict[str, Any]], evaluated: pd.DataFrame,
-                  config: Any) -> int:
+                  config: Config) -> int:
     """How many 触达跟踪 rows of the last workbook people typed or changed since it was written.
 
     The workbook was written from history's rows with the measured numbers
@@ -646,8 +646,7 @@ def auto_inputs(folder: Path) -> tuple[Path, Path | None]:
 def run_lock(path: Path) -> Iterator[Path]:
     """Hold an exclusive ``fcntl.flock`` on ``path`` for the run; a second run fails at once."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a+", encoding="utf-8")
-    try:
+    with open(path, "a+", encoding="utf-8") as handle:
         try:
             _lock_exclusive(handle.fileno())
         except OSError:
@@ -657,8 +656,6 @@ def run_lock(path: Path) -> Iterator[Path]:
         handle.write(f"{os.getpid()}\n")
         handle.flush()
         yield path
-    finally:
-        handle.close()
 
 
 def _lock_exclusive(fd: int) -> None:

@@ -168,7 +168,10 @@ class Registry:
     @property
     def rate_bases(self) -> dict[str, str]:
         """Rate -> the last-month state that is its base, in :data:`RATES` order."""
-        return {rate: self.keys(lambda e, r=rate: e.rate == r)[0] for rate in self.rates}
+        return {rate: self._rate_base(rate) for rate in self.rates}
+
+    def _rate_base(self, rate: str) -> str:
+        return self.keys(lambda e: e.rate == rate)[0]
 
     @property
     def comeback(self) -> tuple[str, ...]:
@@ -302,7 +305,8 @@ ENTRIES: tuple[Entry, ...] = (
           why=_WHY_GONE),
     Entry(UNSPLIT, {"zh": "老用户活跃(上月状态未知)", "en": "Active (last month unknown)"}, "unsplit",
           sheet={"zh": "老用户活跃(未知)", "en": "Active-unknown"},
-          definition={"zh": "本月活跃的老用户，缺少上月状态无法细分", "en": "Active existing users whose last month is unknown"},
+          definition={"zh": "本月活跃的老用户，缺少上月状态无法细分",
+                      "en": "Active existing users whose last month is unknown"},
           rule=Rule(ACTIVE, lambda f: ~f.prev_known, '{idle}=""', "prev IS NULL"), precedence=30,
           active=True, borrows=("active",),
           why={"zh": "本月活跃，上月状态未知 → ", "en": "active, last month unknown → "}),

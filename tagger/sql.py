@@ -41,11 +41,12 @@ TEXT = Catalog(
         "bad_what": {"zh": "--what 只能是 users 或 metrics，而不是 '{name}'",
                      "en": "--what is users or metrics, not '{name}'"},
         "unsupported_window": {
-            "zh": "tagger sql 不支持 [preferences] window = \"month\"：它要把本月次数加上 tagger 历史库中前两个月的次数，"
+            "zh": "tagger sql 不支持 [preferences] window = \"month\"："
+                  "它要把本月次数加上 tagger 历史库中前两个月的次数，"
                   "而快照表只有一个月。请在快照表中写入近三个月的次数并用 window = \"3m\"，或用 tagger tag 计算偏好",
-            "en": "tagger sql does not support [preferences] window = \"month\": it adds the two earlier months' counts "
-                  "from tagger's history, and the snapshot table holds one month. Put three-month counts in the "
-                  "snapshot and use window = \"3m\", or compute preferences with tagger tag",
+            "en": "tagger sql does not support [preferences] window = \"month\": it adds the two earlier months' "
+                  "counts from tagger's history, and the snapshot table holds one month. Put three-month counts in "
+                  "the snapshot and use window = \"3m\", or compute preferences with tagger tag",
         },
         "untranspilable": {"zh": "无法把查询转换为 {dialect} 方言：{reason}",
                            "en": "the query cannot be written in the {dialect} dialect: {reason}"},
@@ -242,7 +243,7 @@ def _tag_text(config: Config, lang: str) -> str:
     keys = [f.key for f in config.features]
     labels = _labels(config, lang)
     parts = []
-    for j, (key, lab) in enumerate(zip(keys, labels)):
+    for j, (key, lab) in enumerate(zip(keys, labels, strict=True)):
         if j == 0:
             parts.append(f"CASE WHEN chosen_{key} THEN {_text(lab)} ELSE '' END")
             continue
@@ -250,7 +251,7 @@ def _tag_text(config: Config, lang: str) -> str:
         parts.append(f"CASE WHEN chosen_{key} THEN CASE WHEN {earlier} THEN {_text('、' + lab)} "
                      f"ELSE {_text(lab)} END ELSE '' END")
     counted = f"CONCAT({', '.join(parts)})" if len(parts) > 1 else parts[0]
-    fallback = " ".join(f"WHEN primary_key = {_text(k)} THEN {_text(lab)}" for k, lab in zip(keys, labels))
+    fallback = " ".join(f"WHEN primary_key = {_text(k)} THEN {_text(lab)}" for k, lab in zip(keys, labels, strict=True))
     return f"CASE WHEN total > 0 THEN {counted} ELSE CASE {fallback} ELSE '' END END"
 
 
@@ -258,7 +259,8 @@ def _users_select(config: Config, lang: str, month: int) -> str:
     keys = [f.key for f in config.features]
     prefs = ",\n  ".join(
         f"CASE WHEN total > 0 THEN chosen_{key} ELSE primary_key = {_text(key)} END AS pref_{key}" for key in keys)
-    primary = " ".join(f"WHEN primary_key = {_text(k)} THEN {_text(lab)}" for k, lab in zip(keys, _labels(config, lang)))
+    primary = " ".join(f"WHEN primary_key = {_text(k)} THEN {_text(lab)}"
+                       for k, lab in zip(keys, _labels(config, lang), strict=True))
     splits = REGISTRY.splits("churned")  # 是否开车 splits the churned
     return (
         "SELECT\n  user_id,\n  segment,\n"

@@ -57,7 +57,8 @@ TEXT = Catalog(
     "wizard",
     {
         "no_terminal": {
-            "zh": "向导需要在终端中交互运行（当前输入或输出不是终端）。在脚本或 CI 中请用：tagger tag 导出文件.xlsx（tagger --help 列出全部命令）",
+            "zh": "向导需要在终端中交互运行（当前输入或输出不是终端）。"
+                  "在脚本或 CI 中请用：tagger tag 导出文件.xlsx（tagger --help 列出全部命令）",
             "en": "the wizard needs an interactive terminal (input or output is not a terminal). In scripts "
                   "and CI use: tagger tag EXPORT.xlsx (tagger --help lists every command)",
         },
@@ -95,7 +96,8 @@ TEXT = Catalog(
             "zh": "没能自动认出所有必需的列（{reason}）。请从表头中选出对应的列。",
             "en": "Not every required column was recognised ({reason}). Pick them from the headers.",
         },
-        "mapping_title": {"zh": "列对应（必需字段不能跳过）", "en": "Column mapping (required fields cannot be skipped)"},
+        "mapping_title": {"zh": "列对应（必需字段不能跳过）",
+                          "en": "Column mapping (required fields cannot be skipped)"},
         "field": word("field"),
         "header": word("header"),
         "samples": word("samples"),
@@ -128,7 +130,8 @@ TEXT = Catalog(
             "en": "Preference threshold: share of a user's usage that makes a preference (e.g. 0.3 or 30%)",
         },
         "target": {"zh": "月活率目标（如 0.85 或 85%）", "en": "Target monthly active rate (e.g. 0.85 or 85%)"},
-        "bad_share": {"zh": "请输入 0 到 1 之间的比例，或 1% 到 100%", "en": "enter a share between 0 and 1, or 1% to 100%"},
+        "bad_share": {"zh": "请输入 0 到 1 之间的比例，或 1% 到 100%",
+                      "en": "enter a share between 0 and 1, or 1% to 100%"},
         "language": {"zh": "工作簿和提示的语言", "en": "Language of the workbook and messages"},
         "history": {"zh": "历史库（记录每个月，用于区分唤醒/回流和计算4个比率）",
                     "en": "History database (remembers each month for awakened/returned and the 4 rates)"},
@@ -153,7 +156,8 @@ TEXT = Catalog(
                  "en": "Save these answers to {path} (tagger tag reuses them without questions)?"},
         "go": {"zh": "开始运行？", "en": "Run now?"},
         "saved": {"zh": "已保存配置：{path}（可直接编辑）", "en": "Saved the config: {path} (edit it freely)"},
-        "next_time": {"zh": "下个月只需运行：tagger tag 新导出文件.xlsx", "en": "Next month just run: tagger tag NEW_EXPORT.xlsx"},
+        "next_time": {"zh": "下个月只需运行：tagger tag 新导出文件.xlsx",
+                      "en": "Next month just run: tagger tag NEW_EXPORT.xlsx"},
         "written": word("written"),
         "written_both": {"zh": "已写入：{path} 和 {config}", "en": "Written: {path} and {config}"},
     },
@@ -265,7 +269,8 @@ def raw_columns(path: Path, sheet: str | None, rows: int = SCAN_ROWS) -> Columns
 
 def table_columns(table: RawTable) -> Columns:
     headers = [str(c) for c in table.frame.columns]
-    samples = {h: sample_values(table.frame[c].head(50).tolist()) for h, c in zip(headers, table.frame.columns)}
+    samples = {h: sample_values(table.frame[c].head(50).tolist())
+               for h, c in zip(headers, table.frame.columns, strict=True)}
     return Columns(headers=headers, samples=samples, table=table)
 
 

@@ -33,7 +33,7 @@ MONTH = 2024 * 12 + 6  # 2024-07
 def _day(month: int, rng: np.random.Generator, size: int) -> list[dt.date]:
     """A day in each of ``month`` (month numbers), including the 1st and the last day."""
     out = []
-    for m, pick in zip(np.atleast_1d(month), rng.integers(0, 4, size)):
+    for m, pick in zip(np.atleast_1d(month), rng.integers(0, 4, size), strict=True):
         year, mon = divmod(int(m), 12)
         first = dt.date(year, mon + 1, 1)
         last = (dt.date(year + (mon == 11), (mon + 1) % 12 + 1, 1) - dt.timedelta(days=1))
@@ -88,7 +88,7 @@ def _edge_counts(frame: pd.DataFrame, keys: list[str], rng: np.random.Generator)
         pattern = patterns[i % len(patterns)]
         for key in keys:
             frame.at[frame.index[row], key] = pd.NA
-        for key, value in zip(keys, pattern):
+        for key, value in zip(keys, pattern, strict=False):  # a pattern sets the first features; the rest stay NULL
             frame.at[frame.index[row], key] = pd.NA if value is None else value
 
 
@@ -128,8 +128,13 @@ def python_reference(path: Path, config: Config, month: int = MONTH,
     })
     parts = tags["tags"].str.split(SEPARATOR)
     for feature in config.features:
-        out[f"pref_{feature.key}"] = parts.map(lambda p, lab=feature.label(lang): lab in p).to_numpy()
+        out[f"pref_{feature.key}"] = _holds(parts, feature.label(lang))
     return out, metrics
+
+
+def _holds(parts: pd.Series, label: str) -> np.ndarray:
+    """For each user's list of preference labels, whether ``label`` is in it."""
+    return parts.map(lambda p: label in p).to_numpy()
 
 
 def run_duckdb(sql: str, path: Path, table: str = "users") -> pd.DataFrame:

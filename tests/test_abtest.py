@@ -247,7 +247,8 @@ def test_contacts_arms_history_and_review_end_to_end(tmp_path: Path, run_cli) ->
 
     # One list per channel with an arm column; each arm's users and content in its channel's list.
     lists = {Path(f).name: f for item in data["lists"] for f in item["files"]}
-    rows = list(csv.DictReader(Path(lists["2024-07-20_sms.csv"]).open(encoding="utf-8-sig", newline="")))
+    with Path(lists["2024-07-20_sms.csv"]).open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
     assert {r["实验组"] for r in rows} == {"A"} and {r["活动/内容"] for r in rows} == {"行车报告"}
     assert len(rows) == arms["A"]["contacted"]
     book = openpyxl.load_workbook(lists["2024-07-20_push.xlsx"])

@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from tagger.campaigns import (at_risk_check, breakdown, channel_costs, evaluate, fill_reach_rows, newcombe_lift, reach_key,
-                              reach_ledger, group_stability, tag_accuracy, wald_lift, wilson)
+from tagger.campaigns import (at_risk_check, breakdown, channel_costs, evaluate, fill_reach_rows, newcombe_lift,
+                              reach_key, reach_ledger, group_stability, tag_accuracy, wald_lift, wilson)
 from tagger.config import load_config
 from tagger.values import parse_month
 

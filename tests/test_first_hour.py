@@ -78,7 +78,7 @@ def users_sheet(path: Path) -> dict[str, dict[str, object]]:
         book.close()
     header_index = next(i for i, row in enumerate(rows) if "用户ID" in row)
     header = rows[header_index]
-    return {str(row[header.index("用户ID")]): dict(zip(header, row)) for row in rows[header_index + 1:]
+    return {str(row[header.index("用户ID")]): dict(zip(header, row, strict=True)) for row in rows[header_index + 1:]
             if row[header.index("用户ID")] is not None}
 
 
@@ -236,7 +236,8 @@ def test_refresh_takes_the_date_order_too(run_cli, tmp_path: Path) -> None:
     export.write_text(US_EXPORT, encoding="utf-8")
     code, _, err = run_cli("refresh", export, "--no-history", "--quiet", "-o", tmp_path / "r.xlsx")
     assert code == 2 and "--date-order mdy" in error_line(err)
-    code, _, err = run_cli("refresh", export, "--no-history", "--quiet", "--date-order", "mdy", "-o", tmp_path / "r.xlsx")
+    code, _, err = run_cli("refresh", export, "--no-history", "--quiet", "--date-order", "mdy",
+                           "-o", tmp_path / "r.xlsx")
     assert code == 0, err
     assert users_sheet(tmp_path / "r.xlsx")["2"]["注册时间"] == dt.datetime(2024, 3, 5)
 

@@ -109,8 +109,10 @@ def test_every_option_has_help_in_both_languages() -> None:
 
 def test_usage_errors_follow_the_language(run_cli, capsys: pytest.CaptureFixture[str]) -> None:
     for argv, expected in (((("tag",)), "tagger tag：错误：缺少必需的参数：export"),
-                           (("tag", "x.csv", "--lang", "en", "--nope"), "tagger: error: unrecognized arguments: --nope"),
-                           (("sql", "--dialect", "oracle", "--month", "2024-07"), "参数 --dialect：无效的取值：'oracle'")):
+                           (("tag", "x.csv", "--lang", "en", "--nope"),
+                            "tagger: error: unrecognized arguments: --nope"),
+                           (("sql", "--dialect", "oracle", "--month", "2024-07"),
+                            "参数 --dialect：无效的取值：'oracle'")):
         with pytest.raises(SystemExit) as exit_info:
             run_cli(*argv)
         assert exit_info.value.code == 2

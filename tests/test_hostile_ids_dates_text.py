@@ -63,7 +63,7 @@ def test_blank_id_in_csv_is_reported_with_row(run_cli, tmp_path: Path) -> None:
 def test_ids_and_phones_stay_exact_text_in_the_workbook(run_cli, tmp_path: Path) -> None:
     ids = ["110101199003071234", "013912345678", "00042", "11010119900307123X"]
     phones = ["013912345678", "+8613800138000", "138 0013 8000", "NA"]
-    body = "".join(f"{i},2024-07-01,2024-07-0{n + 2},{p}\n" for n, (i, p) in enumerate(zip(ids, phones)))
+    body = "".join(f"{i},2024-07-01,2024-07-0{n + 2},{p}\n" for n, (i, p) in enumerate(zip(ids, phones, strict=True)))
     path = write_csv(tmp_path / "phones_2024-07.csv", body, ["用户ID", "注册时间", "最近一次活跃时间", "手机号"])
     code, _, err = run_cli("tag", path, "--no-history", "-o", tmp_path / "out.xlsx")
     assert code == 0, err
@@ -93,7 +93,8 @@ def test_same_id_in_two_spellings_is_a_duplicate(run_cli, tmp_path: Path) -> Non
 
 def test_sentinel_nicknames_survive_history_and_a_second_month(run_cli, tmp_path: Path) -> None:
     """Matching the next month by normalised ID finds users whose IDs were written with noise."""
-    june = write_csv(tmp_path / "u_2024-06.csv", "１００１,2024-05-01,2024-06-02,NA\n1002\xa0,2024-05-01,2024-06-02,None\n")
+    june = write_csv(tmp_path / "u_2024-06.csv",
+                     "１００１,2024-05-01,2024-06-02,NA\n1002\xa0,2024-05-01,2024-06-02,None\n")
     july = write_csv(tmp_path / "u_2024-07.csv", "1001,2024-05-01,2024-07-02,NA\n1002,2024-05-01,2024-06-30,None\n")
     history = tmp_path / "h.sqlite"
     assert run_cli("tag", june, "--history", history, "-q")[0] == 0
@@ -115,7 +116,7 @@ def test_every_accepted_date_form(tmp_path: Path) -> None:
              dt.datetime(2024, 7, 1), "2024-07-01 00:00:00"]
     for r, form in enumerate(forms, start=1):
         ws.write_string(r, 0, str(1000 + r))
-        if isinstance(form, dt.datetime) or (isinstance(form, int)):
+        if isinstance(form, (dt.datetime, int)):
             ws.write(r, 1, form, date_format) if isinstance(form, int) else ws.write_datetime(r, 1, form, date_format)
         else:
             ws.write_string(r, 1, form)

@@ -28,7 +28,8 @@ def inj_csv(tmp_path: Path) -> Path:
 def test_no_formula_from_user_data_in_any_sheet(run_cli, tmp_path: Path) -> None:
     code, _, err = run_cli("tag", inj_csv(tmp_path), "--no-history", "-o", tmp_path / "out.xlsx")
     assert code == 0, err
-    formulas = [f for xml in sheet_xml(tmp_path / "out.xlsx").values() for f in re.findall(r"<f[^>]*>(.*?)</f>", xml, re.S)]
+    formulas = [f for xml in sheet_xml(tmp_path / "out.xlsx").values()
+                for f in re.findall(r"<f[^>]*>(.*?)</f>", xml, re.S)]
     assert formulas  # tagger's own formulas are there …
     for text in formulas:  # … but none came from a nickname
         assert "x.invalid" not in text and "SUM(A1)" not in text and text not in ("1+1", "+1+1", "-1+1")

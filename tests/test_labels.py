@@ -11,11 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from tagger.contacts import ContactOptions, make_contacts
 from tagger.history import HistoryStore
-from tagger.pipeline import TagOptions
+from tagger.overrides import apply_stored_overrides
+from tagger.pipeline import TagOptions, run
 from tagger.refresh import RefreshOptions, previous_month, refresh, workbook_month
 
 HEADER = "用户ID,昵称,注册时间,最近一次活跃时间,上次活跃时间,是否开车\n"
@@ -45,7 +47,7 @@ def users_sheet(path: Path) -> dict[str, dict[str, object]]:
     ws = openpyxl.load_workbook(path, data_only=True)["用户明细"]
     rows = ws.iter_rows(values_only=True)
     heads = [str(h) for h in next(rows)]
-    return {str(r[0]): dict(zip(heads, r)) for r in rows if r[0] is not None}
+    return {str(r[0]): dict(zip(heads, r, strict=True)) for r in rows if r[0] is not None}
 
 
 def sheet_ids(path: Path, sheet: str) -> set[str]:
@@ -134,6 +136,20 @@ def test_tag_applies_this_months_stored_labels(tmp_path: Path, july_labelled: tu
     assert code == 0, err
     assert users_sheet(out)["U1"]["人工标签"] == "休眠用户"
     assert sheet_ids(out, "休眠用户") == {"U1"}
+
+
+def test_labels_join_a_new_frame_and_leave_the_run_as_computed(july_labelled: tuple[Path, Path, Path]) -> None:
+    """The label columns come on a new tags frame (and result); the run's own frame stays as computed."""
+    july, _, history = july_labelled
+    result = run(TagOptions(export=july, history=history, write=False))
+    computed = result.tags.copy()
+    with HistoryStore(history) as store:
+        labelled = apply_stored_overrides(result, store)
+    pd.testing.assert_frame_equal(result.tags, computed)
+    assert "override" not in result.tags and labelled.tags is not result.tags
+    effective = dict(zip(labelled.users.frame["user_id"], labelled.tags["effective_group"], strict=True))
+    assert effective == {"U1": "dormant", "U2": "active", "U3": "churned_driving", "U4": "new"}
+    assert labelled.tags["group"].tolist() == computed["group"].tolist()  # the official groups stay computed
 
 
 def test_contacts_follow_the_label_in_its_month_only(tmp_path: Path, july_labelled: tuple[Path, Path, Path]) -> None:

@@ -42,7 +42,7 @@ def test_rates_by_construction() -> None:
     reg = [M - 12] * 10 + [M - 1] * 4 + [M - 12] * 5 + [M - 12] * 20 + [M, M]
     prev = [M - 1] * 10 + [M - 1] * 4 + [M - 2] * 5 + [M - 5] * 20 + [pd.NA, pd.NA]
     active = [1] * 8 + [0] * 2 + [1] * 3 + [0] + [1] * 2 + [0] * 3 + [1] + [0] * 19 + [1, 1]
-    last = [M if a else p for a, p in zip(active, prev)]
+    last = [M if a else p for a, p in zip(active, prev, strict=True)]
     last[-2:] = [M, M]
     tags = assign_segments(pd.Series(reg, dtype="Int64"), pd.Series(last, dtype="Int64"), M,
                            prev_active_month=pd.Series(prev, dtype="Int64"))

@@ -53,8 +53,9 @@ def test_prev_active_column_and_history_agree(samples: Path, tmp_path: Path) -> 
 def test_written_workbook_round_trip(samples: Path, tmp_path: Path) -> None:
     result = tag(samples / "car_app_2024-07.csv", tmp_path, use_history=False)
     book = openpyxl.load_workbook(result.output, data_only=True)  # computed cells are formulas with cached values
-    assert book.sheetnames == ["总览", "目标拆解", "用户明细", "新用户", "上月新用户", "活跃用户", "唤醒用户", "回流用户",
-                               "休眠用户", "流失-有开车", "流失-无开车", "偏好分析", "分群流转", "触达跟踪", "参数", "说明"]
+    assert book.sheetnames == ["总览", "目标拆解", "用户明细", "新用户", "上月新用户", "活跃用户", "唤醒用户",
+                               "回流用户", "休眠用户", "流失-有开车", "流失-无开车", "偏好分析", "分群流转", "触达跟踪",
+                               "参数", "说明"]
     users = book["用户明细"]
     header = [c.value for c in users[1]]
     source = pd.read_csv(samples / "car_app_2024-07.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")

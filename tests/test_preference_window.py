@@ -47,13 +47,13 @@ def test_bad_values_are_config_errors(tmp_path: Path, key: str, value: str) -> N
 def _users(path: Path) -> list[dict[str, object]]:
     ws = openpyxl.load_workbook(path)["用户明细"]
     rows = list(ws.iter_rows(values_only=True))
-    return [dict(zip(rows[0], row)) for row in rows[1:]]
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
 
 def test_monthly_exports_sum_three_months_from_history(tmp_path: Path) -> None:
     result = sessions(tmp_path)
     assert result.window_months == ["2024-05", "2024-06"]
-    got = dict(zip(result.users.frame["user_id"], result.tags["tags"]))
+    got = dict(zip(result.users.frame["user_id"], result.tags["tags"], strict=True))
     assert got == SESSIONS_EXPECTED
     users = {row["用户ID"]: row for row in _users(result.output)}
     a = users["A"]
@@ -80,7 +80,8 @@ def test_a_missing_month_is_named_on_notes(tmp_path: Path) -> None:
     notes = {r[0]: r[1] for r in book["说明"].iter_rows(values_only=True) if r and r[0]}
     assert "缺少 2024-05" in notes["偏好窗口"]
     # A: 18 control of 20 days (90 %), community 8 (40 %), campaigns 10 (50 %).
-    assert dict(zip(result.users.frame["user_id"], result.tags["tags"]))["A"] == "控车偏好、社区偏好、活动偏好"
+    tags = dict(zip(result.users.frame["user_id"], result.tags["tags"], strict=True))
+    assert tags["A"] == "控车偏好、社区偏好、活动偏好"
 
 
 def test_three_month_totals_use_the_export_as_it_is(tmp_path: Path) -> None:
@@ -89,7 +90,8 @@ def test_three_month_totals_use_the_export_as_it_is(tmp_path: Path) -> None:
     users = {row["用户ID"]: row for row in _users(result.output)}
     assert "控车次数(前两月)" not in users["A"]
     # July alone: A control 9 of 10 days, community 4, campaigns 5 — the same three tags.
-    assert dict(zip(result.users.frame["user_id"], result.tags["tags"]))["A"] == "控车偏好、社区偏好、活动偏好"
+    tags = dict(zip(result.users.frame["user_id"], result.tags["tags"], strict=True))
+    assert tags["A"] == "控车偏好、社区偏好、活动偏好"
     book = openpyxl.load_workbook(result.output)
     notes = {r[0]: r[1] for r in book["说明"].iter_rows(values_only=True) if r and r[0]}
     assert 'window = "3m"' in notes["偏好窗口"]

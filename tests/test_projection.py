@@ -72,7 +72,8 @@ def test_fit_and_leave_one_out_backtest() -> None:
     assert rows["2024-06"].errors[15] is None and rows["2024-06"].errors[20] is None
     assert rows["2024-04"].errors[15] == pytest.approx(12 / 0.5 ** JUNE_ALPHA / 20 - 0.8)
     assert rows["2024-05"].errors == {10: None, 15: None, 20: None} and rows["2024-05"].final_rate is None
-    assert model.mean_abs_error == pytest.approx((abs(rows["2024-06"].errors[10]) + abs(rows["2024-04"].errors[15])) / 2)
+    errors = (rows["2024-06"].errors[10], rows["2024-04"].errors[15])
+    assert model.mean_abs_error == pytest.approx(sum(abs(e) for e in errors) / 2)
     assert not calibrate([]).calibrated and seen_share(10, 30, calibrate([]).alpha) == pytest.approx(3 ** -0.5)
 
 

@@ -169,7 +169,8 @@ def test_named_sheet_missing_lists_sheets(tmp_path: Path) -> None:
 
 
 def test_duplicate_headers_name_both_letters(tmp_path: Path) -> None:
-    rows = [["用户ID", "注册时间", "手机号", "手机号 ", "最近一次活跃时间"], ["1", "2024-07-01", "a", "b", "2024-07-02"]]
+    rows = [["用户ID", "注册时间", "手机号", "手机号 ", "最近一次活跃时间"],
+            ["1", "2024-07-01", "a", "b", "2024-07-02"]]
     path = make_xlsx(tmp_path / "dup_headers.xlsx", {"明细": rows_writer(rows)})
     with pytest.raises(InputError) as excinfo:
         read_export(path)
@@ -261,7 +262,7 @@ def test_cell_value_contract_from_xlsx(tmp_path: Path) -> None:
     assert frame.loc[2, "是否开车"] is True
     assert frame.loc[2, "时长"] == dt.time(1, 30)
     assert frame.loc[4, "注册时间"] is None and frame.loc[3, "次数"] is None
-    assert all(dtype == object for dtype in frame.dtypes)
+    assert all(dtype == "object" for dtype in frame.dtypes)
     assert all(isinstance(value, ALLOWED) for value in frame.to_numpy().ravel())
 
 
@@ -279,7 +280,8 @@ def test_openpyxl_written_dates_come_back_as_datetime(tmp_path: Path) -> None:
 
 
 def test_empty_rows_dropped_row_numbers_kept(tmp_path: Path) -> None:
-    rows: list[Sequence[object]] = [HEADER, ["1", "a", "x", "y"], [], ["3", "c", "x", "y"], [], [], ["6", "f", "x", "y"]]
+    rows: list[Sequence[object]] = [HEADER, ["1", "a", "x", "y"], [], ["3", "c", "x", "y"], [], [],
+                                    ["6", "f", "x", "y"]]
 
     def write(book: Any, sheet: Any) -> None:
         rows_writer(rows)(book, sheet)
@@ -330,7 +332,8 @@ def test_xls_and_ods_files(tmp_path: Path, fmt: str) -> None:
     profile = (tmp_path / "lo-profile").as_uri()
     out = str(tmp_path / "out")
     subprocess.run(
-        ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", fmt, "--outdir", out, str(source)],
+        ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", fmt, "--outdir", out,
+         str(source)],
         check=True,
         capture_output=True,
         timeout=180,
@@ -405,7 +408,8 @@ def test_corrupt_zip_is_an_input_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
-    [("missing.csv", None, "找不到这个文件"), ("empty.csv", b"", "文件是空的"), ("blob.bin", b"\x00\x01\x02", "既不是")],
+    [("missing.csv", None, "找不到这个文件"), ("empty.csv", b"", "文件是空的"),
+     ("blob.bin", b"\x00\x01\x02", "既不是")],
 )
 def test_unusable_files(tmp_path: Path, name: str, content: bytes | None, expected: str) -> None:
     path = tmp_path / name
@@ -418,7 +422,8 @@ def test_unusable_files(tmp_path: Path, name: str, content: bytes | None, expect
 
 # --------------------------------------------------------------------------- text files
 
-CSV_TEXT = "用户ID,昵称,性别,注册时间,最近一次活跃时间\n110101199003071234,NA,男,2024-07-01,2024-07-20\n013912345678,null,女,,2024-07-21\n"
+CSV_TEXT = ("用户ID,昵称,性别,注册时间,最近一次活跃时间\n110101199003071234,NA,男,2024-07-01,2024-07-20\n"
+            "013912345678,null,女,,2024-07-21\n")
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
@@ -444,7 +449,8 @@ def test_short_gbk_sample_is_not_mistaken_for_big5(tmp_path: Path) -> None:
 
 def test_utf16_unicode_text_is_tab_separated(tmp_path: Path) -> None:
     path = tmp_path / "unicode.txt"
-    text = "用户ID\t昵称\t注册时间\t最近一次活跃时间\r\n1001\tNone\t2024/7/1\t2024/7/20\r\n1002\t\"a\tb\"\t2024/7/2\t2024/7/21\r\n"
+    text = ("用户ID\t昵称\t注册时间\t最近一次活跃时间\r\n1001\tNone\t2024/7/1\t2024/7/20\r\n"
+            "1002\t\"a\tb\"\t2024/7/2\t2024/7/21\r\n")
     path.write_bytes(text.encode("utf-16"))  # BOM FF FE + little endian, as Excel writes it
     table = read_export(path)
     assert table.encoding == "utf-16" and table.delimiter == "\t"

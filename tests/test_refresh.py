@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import shutil
 from datetime import date, datetime
 from pathlib import Path
@@ -40,7 +41,7 @@ def export(tmp_path: Path, samples: Path) -> Path:
 
 def sample_ids(export: Path, n: int) -> list[str]:
     with export.open(encoding="utf-8-sig", newline="") as handle:
-        return [row["用户ID"] for _, row in zip(range(n), csv.DictReader(handle))]
+        return [row["用户ID"] for row in itertools.islice(csv.DictReader(handle), n)]
 
 
 def make_last(path: Path, ids: list[str], *, users_title: str = "用户明细") -> Path:
@@ -266,7 +267,7 @@ def test_numeric_ids_typed_by_excel_still_match(tmp_path: Path, export: Path) ->
     ws.cell(3, 5).value = "New"
     book.save(last)
     found = read_last_workbook(last, load_config(preset="car_app")).overrides
-    assert sorted(zip(found["user_id"], found["label"])) == [("1001", "new"), ("1002", "new")]
+    assert sorted(zip(found["user_id"], found["label"], strict=True)) == [("1001", "new"), ("1002", "new")]
 
 
 def test_locked_target_keeps_the_new_file_under_another_name(tmp_path: Path, export: Path) -> None:
@@ -446,7 +447,7 @@ def set_label(path: Path, user: str, label: str | None) -> None:
 
 def stored_labels(history: Path) -> dict[str, str]:
     with HistoryStore(history) as store:
-        return dict(zip(store.overrides()["user_id"], store.overrides()["label"]))
+        return dict(zip(store.overrides()["user_id"], store.overrides()["label"], strict=True))
 
 
 def test_workbook_records_the_run_that_wrote_it(tmp_path: Path, export: Path) -> None:

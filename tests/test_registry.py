@@ -103,7 +103,7 @@ def test_a_new_segment_joins_every_list_in_its_place() -> None:
 
 def test_the_python_rule_of_a_new_segment() -> None:
     bigger = REGISTRY.with_entries([AT_RISK])
-    reg, last, prev = zip(*USERS.values())
+    reg, last, prev = zip(*USERS.values(), strict=True)
     assert bigger.classify(_facts(list(reg), list(last), list(prev))).tolist() == [
         "new", "last_month_new", "active_unsplit", "active", "awakened", "returned", "at_risk", "dormant", "churned"]
     # The registry the program runs gives the same users what assign_segments does.
@@ -134,7 +134,7 @@ def test_the_sql_rule_of_a_new_segment_runs_in_duckdb_and_agrees() -> None:
     bigger = REGISTRY.with_entries([AT_RISK])
     case = bigger.sql_case({"month": M, "prev_month": M - 1, "k": 3})
     assert f"WHEN {M} - last_m = 1 THEN 'at_risk'" in case
-    reg, last, prev = zip(*USERS.values())
+    reg, last, prev = zip(*USERS.values(), strict=True)
     frame = pd.DataFrame({"reg": reg, "last_m": last, "prev_known": pd.Series(prev).astype("Int64")})
     con = duckdb.connect()
     con.register("src", frame)

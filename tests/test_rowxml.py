@@ -18,6 +18,8 @@ import openpyxl
 import pytest
 import xlsxwriter
 from python_calamine import CalamineWorkbook
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from tagger.workbook import rowxml
 
@@ -56,22 +58,26 @@ def _reference(path: Path, n: int) -> None:
             ws.write_number(row, 1, number, date)
         elif isinstance(number, str):
             ws.write_string(row, 1, number, text)
-        auto = AUTO[i % len(AUTO)]
-        if isinstance(auto, str) and auto:
-            ws.write_string(row, 2, auto, text)
-        elif isinstance(auto, bool):
-            ws.write_boolean(row, 2, auto)
-        elif isinstance(auto, (int, float, np.integer, np.floating)) and not math.isnan(float(auto)):
-            ws.write_number(row, 2, float(auto))
-        elif isinstance(auto, (dt.datetime, dt.date)):
-            ws.write_datetime(row, 2, auto, date)
-        elif auto is not None and not isinstance(auto, (str, float)):
-            ws.write_string(row, 2, str(auto), text)
+        _write_auto(ws, row, AUTO[i % len(AUTO)], text, date)
         result = FORMULA_VALUES[i % len(FORMULA_VALUES)]
         ws.write_formula(row, 3, "=" + _formula(row + 1), fill, "" if result is None else result)
         ws.write_formula(row, 4, f"=C{row + 1}&$A$1", text, FORMULA_TEXTS[i % len(FORMULA_TEXTS)])
         ws.write_formula(row, 5, f"=LEN(A{row + 1})", None, FORMULA_INTS[i % len(FORMULA_INTS)])
     book.close()
+
+
+def _write_auto(ws: Worksheet, row: int, auto: object, text: Format, date: Format) -> None:
+    """One cell of the ``auto`` column as xlsxwriter's typed calls write it (blank: nothing written)."""
+    if isinstance(auto, str) and auto:
+        ws.write_string(row, 2, auto, text)
+    elif isinstance(auto, bool):
+        ws.write_boolean(row, 2, auto)
+    elif isinstance(auto, (int, float, np.integer, np.floating)) and not math.isnan(float(auto)):
+        ws.write_number(row, 2, float(auto))
+    elif isinstance(auto, (dt.datetime, dt.date)):
+        ws.write_datetime(row, 2, auto, date)
+    elif auto is not None and not isinstance(auto, (str, float)):
+        ws.write_string(row, 2, str(auto), text)
 
 
 def _streamed(path: Path, n: int) -> None:

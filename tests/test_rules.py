@@ -119,7 +119,8 @@ def test_rule_without_action_and_duplicate_names(tmp_path: Path) -> None:
     set_language("en")
     with pytest.raises(ConfigError, match=r"rule 1 \(a\).*no action"):
         load_rules(config_with(tmp_path, '[[rules]]\nname = "a"\ngroup = "new"\n'))
-    body = '[[rules]]\nname = "a"\ngroup = "new"\ncontent = "x"\n[[rules]]\nname = "a"\ngroup = "dormant"\ncontent = "y"\n'
+    body = ('[[rules]]\nname = "a"\ngroup = "new"\ncontent = "x"\n'
+            '[[rules]]\nname = "a"\ngroup = "dormant"\ncontent = "y"\n')
     with pytest.raises(ConfigError, match=r"rule 2 \(a\).*repeats rule 1"):
         load_rules(config_with(tmp_path, body))
 
@@ -233,7 +234,8 @@ def test_users_sheet_shows_which_rule_fired(tmp_path: Path, samples: Path) -> No
     export = tmp_path / "用户明细_2024-07.csv"
     export.write_text("".join(lines[:301]), encoding="utf-8-sig")
     (tmp_path / "tagger.toml").write_text(
-        '[[rules]]\nname = "休眠召回"\nsegment = "dormant"\nchannel = "短信"\ncontent = "=1+1 福利"\n', encoding="utf-8")
+        '[[rules]]\nname = "休眠召回"\nsegment = "dormant"\nchannel = "短信"\ncontent = "=1+1 福利"\n',
+        encoding="utf-8")
     result = run(TagOptions(export=export, use_history=False, config=tmp_path / "tagger.toml",
                             output=tmp_path / "out.xlsx"))
     ws = openpyxl.load_workbook(result.output)["用户明细"]

@@ -15,10 +15,7 @@ def one(reg: str, last: str | None, prev: str | None = "unknown", *, churn_after
         drove: bool | None = None) -> pd.Series:
     register = pd.Series([parse_month(reg)], dtype="Int64")
     last_m = pd.Series([parse_month(last) if last else pd.NA], dtype="Int64")
-    if prev == "unknown":
-        prev_m = None
-    else:
-        prev_m = pd.Series([parse_month(prev) if prev else pd.NA], dtype="Int64")
+    prev_m = None if prev == "unknown" else pd.Series([parse_month(prev) if prev else pd.NA], dtype="Int64")
     flags = None if drove is None else pd.Series([drove], dtype="boolean")
     return assign_segments(register, last_m, M, prev_active_month=prev_m, churn_after=churn_after,
                            drove=flags).iloc[0]

@@ -15,7 +15,8 @@ import sqlglot
 from tagger.config import available_presets, load_config
 from tagger.metrics import RATE_BASES
 from tagger.sql import DIALECTS, build_sql, pitfalls_in
-from tests.snapshots import MONTH, make_snapshot, metric_differences, python_reference, run_duckdb, user_differences, write_parquet
+from tests.snapshots import (MONTH, make_snapshot, metric_differences, python_reference, run_duckdb, user_differences,
+                             write_parquet)
 
 EXPECTED = Path(__file__).parent / "sql_expected"
 
@@ -72,7 +73,7 @@ def test_user_ids_come_back_unchanged_and_later_registrations_are_left_out(tmp_p
     frame = make_snapshot(config, users=500)
     path = write_parquet(frame, tmp_path / "snapshot.parquet")
     got = run_duckdb(build_sql(config, MONTH, "duckdb"), path)
-    later = {uid for uid, reg in zip(frame["user_id"], frame["register_date"])
+    later = {uid for uid, reg in zip(frame["user_id"], frame["register_date"], strict=True)
              if (reg.year * 12 + reg.month - 1) > MONTH}
     assert later and not later & set(got["user_id"])
     assert set(got["user_id"]) == set(frame["user_id"]) - later

@@ -9,7 +9,8 @@ import pytest
 
 from tagger.config import available_presets, load_config
 from tagger.sql import build_sql
-from tests.snapshots import MONTH, make_snapshot, metric_differences, python_reference, run_duckdb, user_differences, write_parquet
+from tests.snapshots import (MONTH, make_snapshot, metric_differences, python_reference, run_duckdb, user_differences,
+                             write_parquet)
 
 
 @pytest.fixture(scope="module")

@@ -33,9 +33,9 @@ def test_quantile_cut_is_a_value_of_the_export() -> None:
 
 def test_thresholds_the_team_sets(tmp_path: Path) -> None:
     result = layers(tmp_path)
-    got = dict(zip(result.users.frame["user_id"], result.tags["value_layer"]))
+    got = dict(zip(result.users.frame["user_id"], result.tags["value_layer"], strict=True))
     assert got == LAYERS_EXPECTED
-    fired = dict(zip(result.users.frame["user_id"], result.tags["rule"]))
+    fired = dict(zip(result.users.frame["user_id"], result.tags["rule"], strict=True))
     assert {k for k, v in fired.items() if v} == {"B", "G"}
 
 
@@ -68,7 +68,7 @@ def test_workbook_layers_are_formulas_over_named_cuts(tmp_path: Path) -> None:
 
 def test_quantile_cuts_on_a_column_another_field_reads(tmp_path: Path) -> None:
     result = layers(tmp_path, toml=LAYERS_QUANTILE_TOML)
-    assert dict(zip(result.users.frame["user_id"], result.tags["value_layer"])) == LAYERS_QUANTILE_EXPECTED
+    assert dict(zip(result.users.frame["user_id"], result.tags["value_layer"], strict=True)) == LAYERS_QUANTILE_EXPECTED
     book = openpyxl.load_workbook(result.output)
     users = book["用户明细"]
     header = [c.value for c in users[1]]

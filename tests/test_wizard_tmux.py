@@ -109,7 +109,8 @@ def test_wizard_end_to_end_in_a_real_terminal(terminal: Terminal, tmp_path: Path
     terminal.answer("? 开始运行", "Enter")
     screen = terminal.wait_for("TAGGER-EXIT=", timeout=180)
     assert "TAGGER-EXIT=0" in screen, screen
-    for text in ("写出工作簿", "2024-06 用户分群", "月活率", "xdg-open", "已写入：car_app_2024-06_tagged.xlsx 和 tagger.toml"):
+    for text in ("写出工作簿", "2024-06 用户分群", "月活率", "xdg-open",
+                 "已写入：car_app_2024-06_tagged.xlsx 和 tagger.toml"):
         assert text in screen, screen
 
     config = tomllib.loads((tmp_path / "tagger.toml").read_text(encoding="utf-8"))
@@ -162,4 +163,5 @@ def test_wizard_asks_the_date_order_of_a_us_export_and_saves_it(samples: Path, t
     finally:
         book.close()
     registered = by_id[first["用户ID"]][header.index("注册时间")]
-    assert first["注册时间"] == "05/01/2021 20:42" and (registered.year, registered.month, registered.day) == (2021, 5, 1)
+    assert first["注册时间"] == "05/01/2021 20:42"
+    assert (registered.year, registered.month, registered.day) == (2021, 5, 1)

@@ -204,7 +204,8 @@ LAYERS_ROWS = [
 # The quantile case: the 0.5 quantile ("lower") of spend is 1000 (of 200, 999.5, 1000, 1234, 1500, 5000) and of
 # 近三个月参与活动次数 — a column tagger already reads as activity_count_3m, shared here — 2 (of 0,1,2,4,6,9);
 # no recency column, so recent = active this month (A, C, D, E, F).
-LAYERS_QUANTILE_TOML = '[value_layers]\nvalue = "近三个月消费金额"\nfrequency = "近三个月参与活动次数"\nquantile = 0.5\n'
+LAYERS_QUANTILE_TOML = ('[value_layers]\nvalue = "近三个月消费金额"\nfrequency = "近三个月参与活动次数"\n'
+                        'quantile = 0.5\n')
 LAYERS_QUANTILE_EXPECTED = {"A": "high_active", "B": "high_sleeping", "C": "potential", "D": "general",
                             "E": "potential", "F": "high_active", "G": "high_sleeping"}
 LAYERS_EXPECTED = {"A": "high_active", "B": "high_sleeping", "C": "potential", "D": "general", "E": "general",

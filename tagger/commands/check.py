@@ -36,7 +36,8 @@ HELP = Catalog(
                   "would produce. Writes nothing: no workbook, no history. Exit code 2 when the export cannot be "
                   "tagged.",
         },
-        "history": {"zh": "用来查上个月的历史库（只读）", "en": "history database to look up last month in (read only)"},
+        "history": {"zh": "用来查上个月的历史库（只读）",
+                    "en": "history database to look up last month in (read only)"},
         "output": {"zh": "运行时会写出的工作簿", "en": "the workbook the run would write"},
         "json": {"zh": "把报告打印为一个 JSON 对象", "en": "print the report as one JSON object"},
     },

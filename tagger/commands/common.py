@@ -16,6 +16,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -67,7 +68,8 @@ OPTIONS = Catalog(
                              "(default: [columns] date_order, else such dates are refused)"},
         "config": {"zh": "项目配置（默认：当前文件夹中的 ./tagger.toml）",
                    "en": "project config (default: ./tagger.toml if present)"},
-        "preset": {"zh": "起始预设：car_app、ecommerce、social", "en": "preset to start from: car_app, ecommerce, social"},
+        "preset": {"zh": "起始预设：car_app、ecommerce、social",
+                   "en": "preset to start from: car_app, ecommerce, social"},
         "lang": {"zh": "工作表名、标签、提示和帮助的语言（默认：配置中的 [project] language，否则中文）",
                  "en": "language of sheets, labels, messages and help (default: [project] language in the "
                        "config, else zh)"},
@@ -90,7 +92,8 @@ PARSER = Catalog(
         "example": {"zh": "示例：", "en": "Example:"},
         "error": {"zh": "{prog}：错误：{message}", "en": "{prog}: error: {message}"},
         "required": {"zh": "缺少必需的参数：{names}", "en": "the following arguments are required: {names}"},
-        "choice": {"zh": "无效的取值：{value}（可选：{choices}）", "en": "invalid choice: {value} (choose from {choices})"},
+        "choice": {"zh": "无效的取值：{value}（可选：{choices}）",
+                   "en": "invalid choice: {value} (choose from {choices})"},
         "unrecognized": {"zh": "无法识别的参数：{names}", "en": "unrecognized arguments: {names}"},
         "one_value": {"zh": "需要一个值", "en": "expected one argument"},
         "bad_value": {"zh": "无效的{kind}值：{value}", "en": "invalid {kind} value: {value}"},
@@ -203,7 +206,8 @@ class TaggerParser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", HelpFormatter)
         add_help = kwargs.pop("add_help", True)
-        super().__init__(*args, add_help=False, **kwargs)
+        kwargs["add_help"] = False  # our own -h, its help text translated, is added below
+        super().__init__(*args, **kwargs)
         self._positionals.title = PARSER("positionals")
         self._optionals.title = PARSER("optionals")
         if add_help:
@@ -251,7 +255,7 @@ class RichProgress:
         self.steps = steps
         self.bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                              TimeElapsedColumn(), console=console, transient=False)
-        self.task: int | None = None
+        self.task: TaskID | None = None
 
     def __enter__(self) -> RichProgress:
         self.bars.start()

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
@@ -37,7 +37,8 @@ HELP = Catalog(
                   "content, user IDs) is recorded in the history database and as a 触达跟踪 row for the next "
                   "refresh.",
         },
-        "history": {"zh": "历史库（默认：tagger-history.sqlite）", "en": "history database (default: tagger-history.sqlite)"},
+        "history": {"zh": "历史库（默认：tagger-history.sqlite）",
+                    "en": "history database (default: tagger-history.sqlite)"},
         "no_history": OPTIONS.shared("no_history"),
         "replace": OPTIONS.shared("replace"),
         "out_dir": {"zh": "名单所在的文件夹（默认：导出文件旁边的 contacts_<日期>）",
@@ -135,8 +136,9 @@ def handle(args: argparse.Namespace, out: Console, err: Console) -> int:
         return 0
     day = done.campaigns[0].date if done.campaigns else (args.date or "")
     table = Table(title=TEXT("title", date=day), title_justify="left")
-    for name, justify in (("channel", "left"), ("users", "right"), ("files", "left")):
-        table.add_column(TEXT(name), justify=justify)  # type: ignore[arg-type]
+    columns: tuple[tuple[str, JustifyMethod], ...] = (("channel", "left"), ("users", "right"), ("files", "left"))
+    for name, justify in columns:
+        table.add_column(TEXT(name), justify=justify)
     for item in done.lists:
         table.add_row(escape(item.label), f"{item.users:,}", escape("\n".join(f.name for f in item.files)))
     out.print(table)

@@ -51,7 +51,8 @@ TEXT = Catalog(
                    "en": "Demo project folder: {folder} (with tagger.toml and the history {history})"},
         "final": word("written"),
         "next": {
-            "zh": "轮到你自己的导出了：在存放导出的文件夹中运行 tagger（向导逐步提问），或直接运行 tagger tag 文件.xlsx",
+            "zh": "轮到你自己的导出了：在存放导出的文件夹中运行 tagger（向导逐步提问），"
+                  "或直接运行 tagger tag 文件.xlsx",
             "en": "Now your own export: run tagger in the folder that holds it (the wizard asks step by step), "
                   "or run tagger tag FILE.xlsx",
         },

@@ -51,7 +51,8 @@ TEXT = Catalog(
         "template": {"zh": "已复制预设模板：{path}", "en": "Copied the preset template: {path}"},
         "backed_up": {"zh": "原有文件已备份到 {folder}", "en": "The previous files were backed up to {folder}"},
         "next": {
-            "zh": "下一步：编辑 {config}（目标、流失月数、偏好阈值、列名、历史库），然后在该目录运行 tagger tag 导出文件.xlsx",
+            "zh": "下一步：编辑 {config}（目标、流失月数、偏好阈值、列名、历史库），"
+                  "然后在该目录运行 tagger tag 导出文件.xlsx",
             "en": "Next: edit {config} (target, churn window, threshold, columns, history), then run "
                   "tagger tag EXPORT.xlsx in that folder",
         },

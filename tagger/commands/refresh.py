@@ -56,8 +56,8 @@ TEXT = Catalog(
         "need_export": {"zh": "请给出导出文件 EXPORT，或用 --auto DIR", "en": "give an EXPORT file or --auto DIR"},
         "backup": {"zh": "上次的工作簿已备份：{path}", "en": "last workbook backed up: {path}"},
         "kept": {"zh": "新文件另存为：{path}", "en": "new file kept as: {path}"},
-        "picked": {"zh": "自动选择：导出 {export}，上次工作簿 {workbook}", "en": "picked export {export}, last workbook "
-                   "{workbook}"},
+        "picked": {"zh": "自动选择：导出 {export}，上次工作簿 {workbook}",
+                   "en": "picked export {export}, last workbook {workbook}"},
         "none": word("none"),
     },
 )
