@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal, TypedDict
 
 import pandas as pd
@@ -327,12 +328,12 @@ class _Reading:
     warnings: list[str]
     frame: pd.DataFrame
     feature_columns: dict[str, str] = field(default_factory=dict)
-    # Dates from tomorrow (in the config's timezone) on lie in the future.
-    today: pd.Timestamp = field(init=False)
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def tomorrow(self) -> pd.Timestamp:
+        """Dates from here on (midnight ending today in the config's timezone) lie in the future."""
         now = pd.Timestamp.now(tz=self.config.timezone).tz_localize(None)
-        self.today = now.normalize() + pd.Timedelta(days=1)
+        return now.normalize() + pd.Timedelta(days=1)
 
     def report(self, problem: Problem | None, header: str, mask: pd.Series, values: pd.Series | None = None,
                **extra: str) -> None:
@@ -466,7 +467,7 @@ def _parse_date(reading: _Reading, spec: Field, header: str) -> pd.Series:
     reading.report(spec.placeholder, header, placeholder)
     reading.report(spec.blank, header, empty & ~placeholder)
     reading.report(Problem("timezone"), header, timezone_cells(column), tz=config.timezone)
-    for mask, key in ((dates >= reading.today, "future_dates"), (dates < PLAUSIBLE_FROM, "implausible_dates")):
+    for mask, key in ((dates >= reading.tomorrow, "future_dates"), (dates < PLAUSIBLE_FROM, "implausible_dates")):
         reading.report(Problem(key), header, mask.fillna(False).astype(bool))
     return dates
 
