@@ -174,7 +174,8 @@ MESSAGES = Catalog(
         "kind_group": {"zh": "分群细分", "en": "group"},
         "kind_preference": {"zh": "偏好", "en": "preference"},
         "kind_value_layer": {"zh": "价值分层", "en": "value layer"},
-        "no_value_layers": {"zh": "value_layer 需要配置 [value_layers]", "en": "value_layer needs a [value_layers] table"},
+        "no_value_layers": {"zh": "value_layer 需要配置 [value_layers]",
+                            "en": "value_layer needs a [value_layers] table"},
     },
 )
 
@@ -510,10 +511,22 @@ def _as_keys(key: str, value: Any, kind: str, config: Config) -> list[str]:
     return out
 
 
+# Shorthand keys that name labels: (the rule's key, the tags column it tests, the kind of label).
+_LABEL_SHORTHANDS = (("segment", "segment", "segment"), ("group", "group", "group"),
+                     ("preference", "primary_key", "preference"))
+# Shorthand keys on the months since the last activity, and the comparison each stands for.
+_IDLE_SHORTHANDS = (("idle_months", "=="), ("min_idle_months", ">="), ("max_idle_months", "<="))
+
+
 def _shorthand_conditions(item: Mapping[str, Any], config: Config) -> list[Condition]:
+    """The conditions a rule's shorthand keys (``segment = "休眠用户"``, ``min_idle_months = 2`` …) stand for."""
+    return [*_label_conditions(item, config), *_activity_conditions(item)]
+
+
+def _label_conditions(item: Mapping[str, Any], config: Config) -> list[Condition]:
+    """Conditions on a user's labels: segment, group, preference, value layer, or any of some preferences."""
     conditions: list[Condition] = []
-    for key, column, kind in (("segment", "segment", "segment"), ("group", "group", "group"),
-                              ("preference", "primary_key", "preference")):
+    for key, column, kind in _LABEL_SHORTHANDS:
         if key in item:
             keys = _as_keys(key, item[key], kind, config)
             conditions.append(Condition(column, "in", tuple(keys)))
@@ -526,11 +539,17 @@ def _shorthand_conditions(item: Mapping[str, Any], config: Config) -> list[Condi
         keys = _as_keys("has_preference", item["has_preference"], "preference", config)
         labels = [text for f in config.features if f.key in keys for text in f.labels.values()]
         conditions.append(Condition("__has_preference__", "in", tuple(labels)))
+    return conditions
+
+
+def _activity_conditions(item: Mapping[str, Any]) -> list[Condition]:
+    """Conditions on whether a user drove and on the months since the last activity."""
+    conditions: list[Condition] = []
     if "drove" in item:
         if not isinstance(item["drove"], bool):
             raise _RuleProblem(MESSAGES("bad_type", setting="drove", kind=MESSAGES("kind_bool"), value=item["drove"]))
         conditions.append(Condition("drove", "==", item["drove"]))
-    for key, op in (("idle_months", "=="), ("min_idle_months", ">="), ("max_idle_months", "<=")):
+    for key, op in _IDLE_SHORTHANDS:
         if key in item:
             value = item[key]
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -699,12 +718,12 @@ def assign_rules(masks: pd.DataFrame, ruleset: RuleSet, lang: str) -> pd.DataFra
         any_hit = matrix.any(axis=1)
         first = matrix.argmax(axis=1)
         columns = {c: np.where(any_hit, values[first], "")
-                   for c, values in zip(RULE_COLUMNS, (names, channels, keys, contents))}
+                   for c, values in zip(RULE_COLUMNS, (names, channels, keys, contents), strict=True)}
     else:
         columns = {c: empty.copy() for c in RULE_COLUMNS}
         for j in range(len(ruleset.rules)):  # loop over the handful of rules, not over users
             hit = matrix[:, j]
-            for c, values in zip(RULE_COLUMNS, (names, channels, keys, contents)):
+            for c, values in zip(RULE_COLUMNS, (names, channels, keys, contents), strict=True):
                 current = columns[c]
                 columns[c] = np.where(hit, np.where(current == "", values[j], current + JOIN + values[j]), current)
     return pd.DataFrame(columns, index=masks.index)
