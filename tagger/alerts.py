@@ -240,7 +240,7 @@ def _population_messages(levels: list[AlertLevel], projection: Projection) -> li
     for level in levels:
         if level.activity_drop is not None and level.current_column is None and drop >= level.activity_drop:
             messages.append(TEXT("rate_drop", level=level.name, projected=projected, previous=previous,
-                                     drop=drop, threshold=level.activity_drop, action=level.action))
+                                 drop=drop, threshold=level.activity_drop, action=level.action))
     return messages
 
 

@@ -634,7 +634,7 @@ def _play_text(value: object, where: Path | str, index: int, key: str) -> dict[s
     if isinstance(value, Mapping) and all(isinstance(value.get(lang), str) for lang in LANGUAGES):
         return {lang: value[lang] for lang in LANGUAGES}
     raise ConfigError(TEXT("bad_playbook", path=where, index=index, key=key, value=value,
-                               reason='a text, or { zh = "…", en = "…" }'))
+                           reason='a text, or { zh = "…", en = "…" }'))
 
 
 def _playbook(items: object, where: Path | str, features: list[Feature],
@@ -642,7 +642,7 @@ def _playbook(items: object, where: Path | str, features: list[Feature],
     """Validate ``[[playbook]]`` rows: known group, goal, channel, status and preference keys."""
     if not isinstance(items, list):
         raise ConfigError(TEXT("bad_playbook", path=where, index=0, key="playbook", value=items,
-                                   reason="use [[playbook]] tables"))
+                               reason="use [[playbook]] tables"))
     allowed = {
         "group": PLAY_GROUPS,
         "goal": PLAY_GOALS,
@@ -654,17 +654,17 @@ def _playbook(items: object, where: Path | str, features: list[Feature],
     for index, item in enumerate(items):
         if not isinstance(item, Mapping):
             raise ConfigError(TEXT("bad_playbook", path=where, index=index, key="playbook", value=item,
-                                       reason="each row is a table"))
+                                   reason="each row is a table"))
         values = {"status": "planned", "preference": "", **{k: item.get(k) for k in ("group", "goal", "channel")},
                   **{k: item[k] for k in ("status", "preference") if k in item}}
         for key, choices in allowed.items():
             if values[key] not in choices:
                 raise ConfigError(TEXT("bad_playbook", path=where, index=index, key=key, value=values[key],
-                                           reason="use one of " + ", ".join(c for c in choices if c)))
+                                       reason="use one of " + ", ".join(c for c in choices if c)))
         texts = {name: _play_text(item.get(name, ""), where, index, name) for name in PLAY_TEXTS}
         if not texts["strategy"]["zh"]:
             raise ConfigError(TEXT("bad_playbook", path=where, index=index, key="strategy", value="",
-                                       reason="every row names its strategy"))
+                                   reason="every row names its strategy"))
         plays.append(Play(group=values["group"], goal=values["goal"], channel=values["channel"], texts=texts,
                           status=values["status"], preference=values["preference"]))
     return tuple(plays)

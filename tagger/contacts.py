@@ -466,7 +466,7 @@ def holdout_shares(ruleset: RuleSet, default: float) -> dict[str, float]:
         arms = sum(v.share for v in rule.variants)
         if rule.variants and arms + share > 1 + 1e-9:
             raise InputError(TEXT("too_much_holdout", rule=rule.name, shares=round(arms, 6),
-                                      holdout=round(share, 6)))
+                                  holdout=round(share, 6)))
         shares[rule.name] = share
     return shares
 

@@ -248,10 +248,10 @@ class HistoryStore:
                 _create_private(self.path)
         except OSError as exc:
             raise HistoryError(TEXT("read_only", db=self.path, folder=self.path.parent,
-                                        reason=exc.strerror or exc)) from None
+                                    reason=exc.strerror or exc)) from None
         if not _writable(self.path):  # refuse before sqlite leaves a -wal/-shm it cannot remove
             raise HistoryError(TEXT("read_only", db=self.path, folder=self.path.parent,
-                                        reason=os.strerror(13)))
+                                    reason=os.strerror(13)))
         try:
             self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
             if existed:
@@ -486,7 +486,7 @@ class HistoryStore:
                 if not later and not replace:
                     key = "not_later" if stored and new_cutoff else "other_file"
                     raise HistoryError(TEXT(key, db=self.path, month=month, source=existing[0],
-                                                when=existing[2], stored=stored, new=new_cutoff))
+                                            when=existing[2], stored=stored, new=new_cutoff))
                 if later:
                     self.superseded = (existing[0], stored, new_cutoff)
                 # Earlier exports (also weekly refreshes, which always replace) calibrate the projection.

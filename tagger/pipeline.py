@@ -241,7 +241,7 @@ def resolve_month(options: TagOptions, users: Users) -> int:
     registered = month_number(users.frame["register_date"].dropna())
     if len(registered) and month < int(registered.min()):
         raise InputError(TEXT("before_registration", month=month_key(month),
-                                  first=month_key(int(registered.min()))), Location(options.export))
+                              first=month_key(int(registered.min()))), Location(options.export))
     return month
 
 
@@ -259,7 +259,7 @@ def _pick_month(options: TagOptions, users: Users) -> int:
             later = int((last > named).sum())
             if later > max(10, 0.05 * len(last)):
                 raise InputError(TEXT("month_mismatch", named=month_key(named), count=later,
-                                          latest=month_key(latest)), Location(options.export))
+                                      latest=month_key(latest)), Location(options.export))
         return named
     if latest is None:
         raise InputError(TEXT("no_month"), Location(options.export))

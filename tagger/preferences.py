@@ -108,11 +108,11 @@ def tag_preferences(
         use = ~has_counts & (fallback_key != "").to_numpy()
         primary_key = np.where(use, fallback_key.to_numpy(), primary_key)
         source = np.where(use, "top_feature", source)
-        by_key = dict(zip(keys, labels))
+        by_key = dict(zip(keys, labels, strict=True))
         fallback_label = np.array([by_key.get(k, "") for k in primary_key], dtype=object)
         tags = np.where(use, fallback_label, tags)
 
-    label_of = dict(zip(keys, labels))
+    label_of = dict(zip(keys, labels, strict=True))
     frame = pd.DataFrame(
         {
             "tags": tags,

@@ -31,6 +31,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -90,8 +91,8 @@ TEXT = Catalog(
                   "like a zip bomb; refused. Open it in Excel and save it as xlsx, or export it again",
         },
         "xml_entity": {
-            "zh": "不是有效的 xlsx：部件 {member} 含 XML 实体声明（{mark}），可能是 XML 实体攻击（实体膨胀或外部实体），"
-                  "已拒绝读取。请在 Excel 中打开后另存为 xlsx，或重新导出",
+            "zh": "不是有效的 xlsx：部件 {member} 含 XML 实体声明（{mark}），"
+                  "可能是 XML 实体攻击（实体膨胀或外部实体），已拒绝读取。请在 Excel 中打开后另存为 xlsx，或重新导出",
             "en": "not a valid xlsx: part {member} holds an XML entity declaration ({mark}), the form of XML "
                   "entity-expansion and external-entity attacks; refused. Open it in Excel and save it as xlsx, "
                   "or export it again",
@@ -110,7 +111,8 @@ TEXT = Catalog(
                   "outside the data in Excel (or copy the data to a new workbook) and save it as xlsx",
         },
         "huge_text": {
-            "zh": "部件 {member} 中有一段 {size} 的文本，远超 Excel 单元格的上限（32,767 个字符），已拒绝读取。请重新导出该文件",
+            "zh": "部件 {member} 中有一段 {size} 的文本，远超 Excel 单元格的上限（32,767 个字符），"
+                  "已拒绝读取。请重新导出该文件",
             "en": "part {member} holds a run of text of {size}, far beyond what an Excel cell can hold "
                   "(32,767 characters); refused. Export the file again",
         },
@@ -125,7 +127,7 @@ class ArchiveReport:
     members: int = 0
     total_bytes: int = 0
     scanned_bytes: int = 0
-    max_rows: dict[str, int] | None = None
+    max_rows: dict[str, int] = field(default_factory=dict)
     # Worksheet part of each sheet holding formulas or error cells (calamine reads both as blank).
     formula_parts: dict[str, str] = field(default_factory=dict)
 
@@ -139,7 +141,7 @@ def check_archive(path: str | Path) -> ArchiveReport:
         raise InputError(TEXT("bad_zip", detail=error), where=Location(path)) from error
     with archive:
         infos = archive.infolist()
-        report = ArchiveReport(members=len(infos), total_bytes=sum(i.file_size for i in infos), max_rows={})
+        report = ArchiveReport(members=len(infos), total_bytes=sum(i.file_size for i in infos))
         if len(infos) > MAX_MEMBERS:
             raise InputError(TEXT("too_many_members", count=len(infos), limit=MAX_MEMBERS), Location(path))
         if report.total_bytes > MAX_TOTAL_BYTES:
@@ -149,7 +151,7 @@ def check_archive(path: str | Path) -> ArchiveReport:
             if info.file_size > RATIO_MIN_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
                 ratio = info.file_size // max(info.compress_size, 1)
                 raise InputError(TEXT("zip_bomb", member=info.filename, packed=_size(info.compress_size),
-                                          size=_size(info.file_size), ratio=ratio, limit=MAX_RATIO), Location(path))
+                                      size=_size(info.file_size), ratio=ratio, limit=MAX_RATIO), Location(path))
         sheets = _sheet_names(archive)
         for info in infos:
             if info.is_dir() or not info.filename.lower().endswith(_XML_SUFFIXES):
@@ -185,49 +187,72 @@ def _scan_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sh
     """
     where = Location(path, sheet)
     state = _Scan()
-    carry = b""
-    offset = 0  # offset in the member of the first byte of the current chunk
     try:
         with archive.open(info) as handle:
-            while True:
-                chunk = handle.read(_CHUNK)
-                final = not chunk
-                buffer = carry + chunk
-                for mark in _ENTITY_MARKS:
-                    if mark in buffer:
-                        raise InputError(TEXT("xml_entity", member=info.filename, mark=mark.decode()),
-                                         Location(path))
-                if chunk:
-                    _track_text_runs(state, chunk, offset)
-                if cells:
-                    state.formulas = state.formulas or any(mark in buffer for mark in _FORMULA_MARKS)
-                    carry = buffer[_scan_refs(state, buffer, final):]
-                else:
-                    carry = buffer[-16:]
-                offset += len(chunk)
-                if state.longest > MAX_TEXT_BYTES:
-                    raise InputError(TEXT("huge_text", member=info.filename, size=_size(state.longest)),
-                                     Location(path))
-                if cells and state.bad_ref is not None:
-                    raise InputError(TEXT("beyond_limits", ref=_show_ref(state.bad_ref)), where)
-                if final:
-                    break
+            size = _stream_member(handle, state, info, path, where, cells=cells)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
         raise InputError(TEXT("bad_zip", detail=f"{info.filename}: {error}"), Location(path)) from error
-    state.longest = max(state.longest, offset - state.last_lt)
-    if state.longest > MAX_TEXT_BYTES:
-        raise InputError(TEXT("huge_text", member=info.filename, size=_size(state.longest)), Location(path))
+    state.longest = max(state.longest, size - state.last_lt)  # the run after the last '<'
+    _refuse_huge_text(state, info, path)
     if not cells:
         return None
     _check_dimension(archive, info, where)
-    if state.cells:
-        area = (state.max_row - state.min_row + 1) * (state.max_col - state.min_col + 1)
-        if area > MAX_RANGE_CELLS or (area > SPARSE_FLOOR and area > SPARSE_RATIO * state.cells):
-            first = _ref_text(state.min_col, state.min_row)
-            last = _ref_text(state.max_col, state.max_row)
-            raise InputError(TEXT("sparse_range", first=first, last=last, area=f"{area:,}",
-                                      cells=f"{state.cells:,}"), where)
+    _check_used_range(state, where)
     return state.max_row, state.formulas
+
+
+def _stream_member(handle: IO[bytes], state: _Scan, info: zipfile.ZipInfo, path: Path, where: Location,
+                   *, cells: bool) -> int:
+    """Read the part chunk by chunk into ``state``, refusing it at the first chunk that shows a problem.
+
+    Returns the part's size. Each chunk is looked at together with the tail of the one before
+    (``carry``), so a mark or a reference split between two chunks is still seen.
+    """
+    carry = b""
+    offset = 0  # offset in the member of the first byte of the current chunk
+    while True:
+        chunk = handle.read(_CHUNK)
+        final = not chunk
+        buffer = carry + chunk
+        _refuse_entities(buffer, info, path)
+        if chunk:
+            _track_text_runs(state, chunk, offset)
+        if cells:
+            state.formulas = state.formulas or any(mark in buffer for mark in _FORMULA_MARKS)
+            carry = buffer[_scan_refs(state, buffer, final):]
+        else:
+            carry = buffer[-16:]
+        offset += len(chunk)
+        _refuse_huge_text(state, info, path)
+        if cells and state.bad_ref is not None:
+            raise InputError(TEXT("beyond_limits", ref=_show_ref(state.bad_ref)), where)
+        if final:
+            return offset
+
+
+def _refuse_entities(buffer: bytes, info: zipfile.ZipInfo, path: Path) -> None:
+    """An XML entity declaration (the form of entity expansion and external entity attacks) refuses the file."""
+    for mark in _ENTITY_MARKS:
+        if mark in buffer:
+            raise InputError(TEXT("xml_entity", member=info.filename, mark=mark.decode()), Location(path))
+
+
+def _refuse_huge_text(state: _Scan, info: zipfile.ZipInfo, path: Path) -> None:
+    """A run of text far longer than a cell can hold refuses the file."""
+    if state.longest > MAX_TEXT_BYTES:
+        raise InputError(TEXT("huge_text", member=info.filename, size=_size(state.longest)), Location(path))
+
+
+def _check_used_range(state: _Scan, where: Location) -> None:
+    """Refuse a sheet whose cells span a range far larger than they fill (a few cells at A1 and XFD1048576)."""
+    if not state.cells:
+        return
+    area = (state.max_row - state.min_row + 1) * (state.max_col - state.min_col + 1)
+    if area > MAX_RANGE_CELLS or (area > SPARSE_FLOOR and area > SPARSE_RATIO * state.cells):
+        first = _ref_text(state.min_col, state.min_row)
+        last = _ref_text(state.max_col, state.max_row)
+        raise InputError(TEXT("sparse_range", first=first, last=last, area=f"{area:,}",
+                              cells=f"{state.cells:,}"), where)
 
 
 def _track_text_runs(state: _Scan, chunk: bytes, offset: int) -> None:

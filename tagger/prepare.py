@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal, TypedDict
 
 import pandas as pd
 
@@ -22,7 +24,7 @@ from tagger.errors import InputError, Location
 from tagger.formula_cells import EXCEL_ERRORS, FormulaCell
 from tagger.i18n import Catalog, get_language
 from tagger.readers import Table
-from tagger.sanitize import EXCEL_MAX_CHARS, clean_frame
+from tagger.sanitize import EXCEL_MAX_CHARS, Cleaned, clean_frame
 from tagger.value_layers import headers as layer_headers
 from tagger.values import (
     PLAUSIBLE_FROM,
@@ -37,7 +39,6 @@ from tagger.values import (
     timezone_cells,
 )
 
-DATE_FIELDS = ("register_date", "last_active_date", "prev_active_date")
 MAX_LISTED = 5
 # A row whose user-ID cell (or, with a blank ID, any cell) says one of these is a totals row.
 TOTAL_WORDS = frozenset({"合计", "总计", "小计", "汇总", "总数", "共计", "累计", "total", "totals", "grandtotal",
@@ -49,7 +50,8 @@ TEXT = Catalog(
     "prepare",
     {
         "missing": {
-            "zh": "缺少必需的列：{fields}。表头为：{seen}。请在导出中加上这些列，或在 tagger.toml 的 [columns] 中指定列名",
+            "zh": "缺少必需的列：{fields}。表头为：{seen}。请在导出中加上这些列，"
+                  "或在 tagger.toml 的 [columns] 中指定列名",
             "en": "missing required column(s): {fields}. Headers found: {seen}. Add them to the export or "
                   "name them under [columns] in tagger.toml",
         },
@@ -81,11 +83,12 @@ TEXT = Catalog(
                   "(or [columns] date_order = \"mdy\" in tagger.toml)",
         },
         "date_order_proven": {
-            "zh": "日期 '{value}' 的日、月写在年前面（共 {count} 个单元格），tagger 不猜顺序。“{column}”列第 {row} 行的 "
-                  "'{proof}' 只能是{order_name}，所以导出用的是{order_name}：请加 --date-order {order}，"
-                  "或在 tagger.toml 中写 [columns] date_order = \"{order}\"",
+            "zh": "日期 '{value}' 的日、月写在年前面（共 {count} 个单元格），tagger 不猜顺序。"
+                  "“{column}”列第 {row} 行的 '{proof}' 只能是{order_name}，所以导出用的是{order_name}："
+                  "请加 --date-order {order}，或在 tagger.toml 中写 [columns] date_order = \"{order}\"",
             "en": "the date '{value}' puts day and month before the year ({count} cells) and tagger does not guess "
-                  "the order. '{proof}' in row {row} of '{column}' can only be {order_name}, so the export uses {order_name}: pass "
+                  "the order. '{proof}' in row {row} of '{column}' can only be {order_name}, so the export uses "
+                  "{order_name}: pass "
                   "--date-order {order}, or write [columns] date_order = \"{order}\" in tagger.toml",
         },
         "date_not_in_order": {
@@ -119,7 +122,8 @@ TEXT = Catalog(
             "en": "row {rows} is a totals row ('{label}'); excluded, not counted as a user",
         },
         "control_chars": {
-            "zh": "{count} 个单元格含控制字符或无效字符（第 {rows} 行），已删除（无效字符替换为 �），否则 Excel 无法打开工作簿",
+            "zh": "{count} 个单元格含控制字符或无效字符（第 {rows} 行），已删除（无效字符替换为 �），"
+                  "否则 Excel 无法打开工作簿",
             "en": "{count} cells hold control or invalid characters (rows {rows}); removed (invalid ones replaced "
                   "by �), since Excel could not open the workbook otherwise",
         },
@@ -134,8 +138,8 @@ TEXT = Catalog(
             "en": "the column '{header}' named in [value_layers] is not in the export. Headers found: {seen}",
         },
         "no_active_days": {
-            "zh": "[preferences] share_of = \"sessions\"，但导出中没有活跃天数列（近三个月活跃天数 / 活跃天数 / 登录天数）；"
-                  "偏好占比按使用次数合计计算",
+            "zh": "[preferences] share_of = \"sessions\"，但导出中没有活跃天数列"
+                  "（近三个月活跃天数 / 活跃天数 / 登录天数）；偏好占比按使用次数合计计算",
             "en": "[preferences] share_of = \"sessions\" but the export has no active-days column (近三个月活跃天数 / "
                   "活跃天数 / 登录天数); shares are taken of the summed counts",
         },
@@ -171,13 +175,14 @@ TEXT = Catalog(
                   "Nothing was stored or written",
         },
         "no_users_excluded": {
-            "zh": "导出中没有用户行：{excluded} 行全是合计/总计行，已排除；请确认导出时选中了数据。历史库和工作簿均未改动",
+            "zh": "导出中没有用户行：{excluded} 行全是合计/总计行，已排除；请确认导出时选中了数据。"
+                  "历史库和工作簿均未改动",
             "en": "the export holds no user rows: all {excluded} rows are totals rows and were excluded; check "
                   "that the export selected data. Nothing was stored or written",
         },
         "error_date": {
-            "zh": "日期列中有 Excel 错误值 '{value}'（共 {count} 个单元格：{cells}），不能当作日期；请在 Excel 中修正公式"
-                  "（或复制后“粘贴为数值”）再重新导出",
+            "zh": "日期列中有 Excel 错误值 '{value}'（共 {count} 个单元格：{cells}），不能当作日期；"
+                  "请在 Excel 中修正公式（或复制后“粘贴为数值”）再重新导出",
             "en": "the date column holds the Excel error '{value}' ({count} cells: {cells}), which is not a date; "
                   "fix the formula in Excel (or copy and paste as values) and export again",
         },
@@ -235,12 +240,128 @@ class Users:
     excluded_rows: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Problem:
+    """What cells of one sort cost: a warning that names them, or (``fatal``) an error at the first one.
+
+    ``message`` is a :data:`TEXT` key, given the count, the first rows and the first value; with
+    ``by_cell`` the warning names the first cells with their values instead (``row 5: '12x'``).
+    ``refused_by`` names a config setting that, set to ``"error"``, makes the warning the error
+    ``<message>_error`` ([lifecycle] blank_last_active).
+    """
+
+    message: str
+    fatal: bool = False
+    by_cell: bool = False
+    refused_by: str = ""
+
+    def under(self, config: Config) -> Problem:
+        """This problem as ``config`` has it."""
+        if self.refused_by and getattr(config, self.refused_by) == "error":
+            return Problem(f"{self.message}_error", fatal=True)
+        return self
+
+
+# How a field's cells are parsed: "id", "date", "flag" (yes/no), "count" (a number) and "text" parse the
+# column of one field; "feature_counts" and "layer_counts" stand for the columns the config names, one
+# per [[preferences.features]] entry and per [value_layers] axis; "not_before_register" checks the parsed
+# last-active dates against the registration dates.
+Kind = Literal["id", "date", "flag", "count", "text", "feature_counts", "layer_counts", "not_before_register"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One row of :data:`FIELDS`: how an export field is parsed and what its unusable cells raise.
+
+    ``bad`` is for cells the parser cannot use (IDs Excel already rounded, unreadable counts),
+    ``blank`` for empty cells of a field that needs a value, ``placeholder`` for "never" dates
+    (9999-12-31). Some problems come with the kind and are not listed: a date the parser cannot
+    read, or a duplicate ID, always stops the run; timezones, future and implausible dates are
+    noted for every date field. Which fields an export must have is
+    :data:`tagger.columns.REQUIRED_FIELDS`, since header detection needs it before any parsing.
+    """
+
+    key: str
+    kind: Kind
+    bad: Problem | None = None
+    blank: Problem | None = None
+    placeholder: Problem | None = None
+
+
+_PLACEHOLDER_DATES = Problem("placeholder_dates")
+_BAD_ACTIVITY = Problem("bad_activity")
+
+# Every field of an export, in the order they are parsed: the columns of ``Users.frame`` and the order
+# of the warnings follow it.
+FIELDS: tuple[Field, ...] = (
+    Field("user_id", "id", blank=Problem("blank_id", fatal=True), bad=Problem("lossy_id", fatal=True)),
+    Field("register_date", "date", placeholder=Problem("placeholder_register", fatal=True),
+          blank=Problem("blank_register", fatal=True)),
+    Field("last_active_date", "date", placeholder=_PLACEHOLDER_DATES,
+          blank=Problem("blank_last_active", refused_by="blank_last_active")),
+    Field("prev_active_date", "date", placeholder=_PLACEHOLDER_DATES),
+    Field("last_active_date", "not_before_register", bad=Problem("active_before_register")),
+    Field("drove", "flag", bad=Problem("bad_flags", by_cell=True)),
+    Field("preferences.features", "feature_counts", bad=Problem("bad_counts", by_cell=True)),
+    Field("nickname", "text"),
+    Field("user_key", "text"),
+    Field("top_feature_3m", "text"),
+    Field("activity_count_3m", "count", bad=_BAD_ACTIVITY),
+    Field("active_days", "count", bad=_BAD_ACTIVITY),
+    Field("value_layers", "layer_counts", bad=_BAD_ACTIVITY),
+)
+DATE_FIELDS = tuple(spec.key for spec in FIELDS if spec.kind == "date")
+
+
+@dataclass
+class _Reading:
+    """What parsing the fields of one export shares, and what it has found so far."""
+
+    table: Table
+    config: Config
+    mapping: dict[str, str]
+    # The IDs as parsed before the text was cleaned, with their blank and lossy masks (totals rows were
+    # told apart by them).
+    ids: tuple[pd.Series, pd.Series, pd.Series]
+    cleaned: Cleaned
+    excluded: list[int]
+    warnings: list[str]
+    frame: pd.DataFrame
+    feature_columns: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def tomorrow(self) -> pd.Timestamp:
+        """Dates from here on (midnight ending today in the config's timezone) lie in the future."""
+        now = pd.Timestamp.now(tz=self.config.timezone).tz_localize(None)
+        return now.normalize() + pd.Timedelta(days=1)
+
+    def report(self, problem: Problem | None, header: str, mask: pd.Series, values: pd.Series | None = None,
+               **extra: str) -> None:
+        """Warn about the cells ``mask`` marks in column ``header``, or stop at the first when fatal.
+
+        The message shows the first marked value of ``values`` (by default the column itself).
+        """
+        if problem is None or not mask.any():
+            return
+        problem = problem.under(self.config)
+        if problem.by_cell:
+            self.warnings.append(_cell_warning(self.table, header, mask, problem.message))
+            return
+        rows = _rows(self.table, mask)
+        count = int(mask.sum())
+        shown = (self.table.frame[header] if values is None else values).iloc[_first(mask)]
+        text = TEXT(problem.message, count=count, rows=_fmt_rows(rows, count), value=_show(shown), **extra)
+        if problem.fatal:
+            raise InputError(text, _where(self.table, header, rows[0]))
+        self.warnings.append(f"{_where(self.table, header)}: {text}")
+
+
 def _rows(table: Table, mask: pd.Series) -> list[int]:
     positions = mask.to_numpy(dtype=bool).nonzero()[0][:MAX_LISTED]
     return [table.excel_row(int(i)) for i in positions]
 
 
-def _fmt_rows(rows: Sequence[int], total: int) -> str:
+def _fmt_rows(rows: Sequence[object], total: int) -> str:
     text = ", ".join(str(r) for r in rows)
     return text + (" …" if total > len(rows) else "")
 
@@ -262,15 +383,35 @@ def prepare_users(table: Table, config: Config) -> Users:
 
     The table's frame is cleaned in place first (totals rows dropped, control characters
     removed, over-long cells truncated), so the workbook shows exactly what was tagged.
+    Then each row of :data:`FIELDS` is parsed in turn, a whole column at a time.
     """
-    lang = get_language()
+    reading = _start_reading(table, config, _mapped_fields(table, config))
+    for spec in FIELDS:
+        _read(reading, spec)
+    if config.preference_share_of == "sessions" and "active_days" not in reading.mapping:
+        reading.warnings.append(TEXT("no_active_days"))
+    frame = reading.frame
+    long_texts = [(str(frame.at[row, "user_id"]), column, text) for row, column, text in reading.cleaned.full_text]
+    return Users(frame=frame, mapping=reading.mapping, feature_columns=reading.feature_columns,
+                 warnings=reading.warnings, long_texts=long_texts, excluded_rows=list(reading.excluded))
+
+
+def _mapped_fields(table: Table, config: Config) -> dict[str, str]:
+    """Canonical field → the export's header for it; an export without a required field is refused."""
     mapping = match_columns(table.frame.columns, column_aliases(config))
     missing = missing_required(mapping)
     if missing:
-        names = "、".join(FIELD_LABELS[f][lang] for f in missing)
+        names = "、".join(FIELD_LABELS[f][get_language()] for f in missing)
         seen = ", ".join(str(c) for c in table.frame.columns[:20])
         raise InputError(TEXT("missing", fields=names, seen=seen), Location(table.path, table.sheet))
+    return mapping
 
+
+def _start_reading(table: Table, config: Config, mapping: dict[str, str]) -> _Reading:
+    """The table as it will be tagged: totals rows out, formula cells checked, text cleaned.
+
+    The IDs are parsed first, since they tell the totals rows apart.
+    """
     warnings: list[str] = []
     id_header = mapping["user_id"]
     ids, blank, lossy = parse_ids(table.frame[id_header])
@@ -283,128 +424,129 @@ def prepare_users(table: Table, config: Config) -> Users:
                          Location(table.path, table.sheet))
     cleaned = clean_frame(table.frame)
     _warn_cleaned(table, cleaned, warnings)
-    raw = table.frame
-    frame = pd.DataFrame(index=raw.index)
+    return _Reading(table, config, mapping, (ids, blank, lossy), cleaned, excluded, warnings,
+                    frame=pd.DataFrame(index=table.frame.index))
 
-    if blank.any():
-        rows = _rows(table, blank)
-        raise InputError(TEXT("blank_id", count=int(blank.sum()), rows=_fmt_rows(rows, int(blank.sum()))),
-                         _where(table, id_header, rows[0]))
-    if lossy.any():
-        rows = _rows(table, lossy)
-        count = int(lossy.sum())
-        raise InputError(TEXT("lossy_id", value=ids[lossy].iloc[0], count=count, rows=_fmt_rows(rows, count)),
-                         _where(table, id_header, rows[0]))
-    if cleaned.characters.get(str(id_header)):
-        ids, _, _ = parse_ids(raw[id_header])  # the cleaned text, parsed again (only when it changed)
+
+def _read(reading: _Reading, spec: Field) -> None:
+    """Parse one row of :data:`FIELDS` into ``reading.frame`` (a field the export lacks is left out)."""
+    step = _STEPS.get(spec.kind)
+    if step is not None:
+        step(reading, spec)
+        return
+    header = reading.mapping.get(spec.key)
+    if header is not None:
+        reading.frame[spec.key] = _PARSERS[spec.kind](reading, spec, header)
+
+
+def _parse_ids(reading: _Reading, spec: Field, header: str) -> pd.Series:
+    """The user IDs: blank ones, numbers Excel has rounded and duplicates stop the run."""
+    ids, blank, lossy = reading.ids
+    reading.report(spec.blank, header, blank)
+    reading.report(spec.bad, header, lossy, values=ids)
+    if reading.cleaned.characters.get(str(header)):
+        ids, _, _ = parse_ids(reading.table.frame[header])  # the cleaned text, parsed again (only when it changed)
     duplicated = ids.duplicated(keep=False)
     if duplicated.any():
         first_id = ids[duplicated].iloc[0]
-        rows = _rows(table, ids == first_id)
+        rows = _rows(reading.table, ids == first_id)
         groups = int(ids[duplicated].nunique())
         raise InputError(TEXT("duplicate_id", id=first_id, rows=", ".join(map(str, rows)), groups=groups),
-                         _where(table, id_header, rows[0]))
-    frame["user_id"] = ids
+                         _where(reading.table, header, rows[0]))
+    return ids
 
-    today = pd.Timestamp.now(tz=config.timezone).tz_localize(None).normalize() + pd.Timedelta(days=1)
-    for name in DATE_FIELDS:
-        if name not in mapping:
-            continue
-        header = mapping[name]
-        dates, bad, empty = parse_dates(raw[header], config.timezone, config.date_order)
-        if bad.any():
-            rows = _rows(table, bad)
-            value = raw[header].iloc[_first(bad)]
-            if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:  # a csv of a sheet with errors
-                message = TEXT("error_date", cells=f"{table.letters.get(header, '')}{rows[0]}",
-                                   value=value.strip(), count=int(bad.sum()))
-            else:
-                dated = [header, *(mapping[f] for f in DATE_FIELDS if f in mapping and mapping[f] != header)]
-                message = _bad_date(table, dated, value, int(bad.sum()), config.date_order)
-            raise InputError(message, _where(table, header, rows[0]))
-        placeholder = _placeholders(raw[header], empty)
-        if placeholder.any():
-            if name == "register_date":
-                rows = _rows(table, placeholder)
-                count = int(placeholder.sum())
-                raise InputError(TEXT("placeholder_register", count=count, rows=_fmt_rows(rows, count),
-                                          value=_show(raw[header].iloc[_first(placeholder)])),
-                                 _where(table, header, rows[0]))
-            warnings.append(_rows_warning(table, header, placeholder, "placeholder_dates"))
-        if name == "last_active_date" and (empty & ~placeholder).any():
-            _blank_last_active(table, header, empty & ~placeholder, config, warnings)
-        if name == "register_date" and empty.any():
-            rows = _rows(table, empty)
-            raise InputError(TEXT("blank_register", count=int(empty.sum()),
-                                      rows=_fmt_rows(rows, int(empty.sum()))), _where(table, header, rows[0]))
-        frame[name] = dates
-        zoned = timezone_cells(raw[header])
-        if zoned.any():
-            warnings.append(_rows_warning(table, header, zoned, "timezone", tz=config.timezone))
-        for mask, key in ((dates >= today, "future_dates"), (dates < PLAUSIBLE_FROM, "implausible_dates")):
-            mask = mask.fillna(False).astype(bool)
-            if mask.any():
-                warnings.append(_rows_warning(table, header, mask, key))
 
-    early = frame["last_active_date"].notna() & (
-        frame["last_active_date"].dt.normalize() < frame["register_date"].dt.normalize())
-    if early.any():
-        where = _where(table, mapping["last_active_date"])
-        warnings.append(str(where) + ": " + TEXT(
-            "active_before_register", count=int(early.sum()), rows=_fmt_rows(_rows(table, early), int(early.sum()))))
+def _parse_date(reading: _Reading, spec: Field, header: str) -> pd.Series:
+    """A date column; see :func:`tagger.values.parse_dates` for the forms it reads."""
+    config = reading.config
+    column = reading.table.frame[header]
+    dates, bad, empty = parse_dates(column, config.timezone, config.date_order)
+    if bad.any():
+        raise _unreadable_date(reading, header, bad)
+    placeholder = _placeholders(column, empty)
+    reading.report(spec.placeholder, header, placeholder)
+    reading.report(spec.blank, header, empty & ~placeholder)
+    reading.report(Problem("timezone"), header, timezone_cells(column), tz=config.timezone)
+    for mask, key in ((dates >= reading.tomorrow, "future_dates"), (dates < PLAUSIBLE_FROM, "implausible_dates")):
+        reading.report(Problem(key), header, mask.fillna(False).astype(bool))
+    return dates
 
-    if "drove" in mapping:
-        flags, bad = parse_flags(raw[mapping["drove"]])
-        frame["drove"] = flags
-        if bad.any():
-            warnings.append(_cell_warning(table, mapping["drove"], bad, "bad_flags"))
 
-    feature_columns: dict[str, str] = {}
+def _unreadable_date(reading: _Reading, header: str, bad: pd.Series) -> InputError:
+    """The error for the first cell of ``header`` that is no date: an Excel error value, or a form not read."""
+    table, mapping = reading.table, reading.mapping
+    rows = _rows(table, bad)
+    value = table.frame[header].iloc[_first(bad)]
+    if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:  # a csv of a sheet with errors
+        message = TEXT("error_date", cells=f"{table.letters.get(header, '')}{rows[0]}", value=value.strip(),
+                       count=int(bad.sum()))
+    else:
+        dated = [header, *(mapping[f] for f in DATE_FIELDS if f in mapping and mapping[f] != header)]
+        message = _bad_date(table, dated, value, int(bad.sum()), reading.config.date_order)
+    return InputError(message, _where(table, header, rows[0]))
+
+
+def _parse_flag(reading: _Reading, spec: Field, header: str) -> pd.Series:
+    flags, bad = parse_flags(reading.table.frame[header])
+    reading.report(spec.bad, header, bad)
+    return flags
+
+
+def _parse_count(reading: _Reading, spec: Field, header: str) -> pd.Series:
+    counts, bad = parse_counts(reading.table.frame[header])
+    reading.report(spec.bad, header, bad)
+    return counts
+
+
+def _parse_text(reading: _Reading, spec: Field, header: str) -> pd.Series:
+    return reading.table.frame[header].map(lambda v: "" if v is None else str(v))
+
+
+def _check_not_before_register(reading: _Reading, spec: Field) -> None:
+    """Users last active before they registered (the registration date is used for them)."""
+    frame = reading.frame
+    active = frame[spec.key]
+    early = active.notna() & (active.dt.normalize() < frame["register_date"].dt.normalize())
+    reading.report(spec.bad, reading.mapping[spec.key], early)
+
+
+def _read_feature_counts(reading: _Reading, spec: Field) -> None:
+    """The usage count of each configured feature the export has; a note when it has none."""
+    config = reading.config
     for feature in config.features:
-        header = mapping.get(feature.field)
-        if header is None:
-            continue
-        counts, bad = parse_counts(raw[header])
-        frame[feature.field] = counts
-        feature_columns[feature.key] = header
-        if bad.any():
-            warnings.append(_cell_warning(table, header, bad, "bad_counts"))
-    if not feature_columns:
+        header = reading.mapping.get(feature.field)
+        if header is not None:
+            reading.frame[feature.field] = _parse_count(reading, spec, header)
+            reading.feature_columns[feature.key] = header
+    if not reading.feature_columns:
         names = "、".join(f.columns[0] for f in config.features if f.columns)
-        warnings.append(TEXT("no_counts", columns=names))
-
-    for name in ("nickname", "user_key", "top_feature_3m"):
-        if name in mapping:
-            frame[name] = raw[mapping[name]].map(lambda v: "" if v is None else str(v))
-    for name in ("activity_count_3m", "active_days"):
-        if name in mapping:
-            header = mapping[name]
-            frame[name], bad = parse_counts(raw[header])
-            if bad.any():
-                warnings.append(_rows_warning(table, header, bad, "bad_activity"))
-    if config.value_layers is not None:
-        _layer_columns(table, mapping, config, frame, warnings)
-    if config.preference_share_of == "sessions" and "active_days" not in mapping:
-        warnings.append(TEXT("no_active_days"))
-    long_texts = [(str(frame.at[row, "user_id"]), column, text) for row, column, text in cleaned.full_text]
-    return Users(frame=frame, mapping=mapping, feature_columns=feature_columns, warnings=warnings,
-                 long_texts=long_texts, excluded_rows=list(excluded))
+        reading.warnings.append(TEXT("no_counts", columns=names))
 
 
-def _layer_columns(table: Table, mapping: dict[str, str], config: Config, frame: pd.DataFrame,
-                   warnings: list[str]) -> None:
+def _read_layer_columns(reading: _Reading, spec: Field) -> None:
     """The ``[value_layers]`` columns as numbers; a named column missing from the export stops the run."""
-    assert config.value_layers is not None
-    for name, header in layer_headers(config.value_layers).items():
+    if reading.config.value_layers is None:
+        return
+    table, mapping = reading.table, reading.mapping
+    for name, header in layer_headers(reading.config.value_layers).items():
         if name not in mapping:  # a column another field already took (近三个月参与活动次数, a count) is shared
             mapping.update(match_columns(table.frame.columns, {name: (header,)}))
         if name not in mapping:
             seen = ", ".join(str(c) for c in table.frame.columns[:20])
             raise InputError(TEXT("no_layer_column", header=header, seen=seen), Location(table.path, table.sheet))
-        values, bad = parse_counts(table.frame[mapping[name]])
-        frame[name] = values
-        if bad.any():
-            warnings.append(_rows_warning(table, mapping[name], bad, "bad_activity"))
+        reading.frame[name] = _parse_count(reading, spec, mapping[name])
+
+
+# Kinds that parse the column of one field into a column of ``Users.frame``.
+_PARSERS: dict[str, Callable[[_Reading, Field, str], pd.Series]] = {
+    "id": _parse_ids, "date": _parse_date, "flag": _parse_flag, "count": _parse_count, "text": _parse_text,
+}
+# Kinds that read the columns the config names, or check fields already parsed.
+_STEPS: dict[str, Callable[[_Reading, Field], None]] = {
+    "feature_counts": _read_feature_counts,
+    "layer_counts": _read_layer_columns,
+    "not_before_register": _check_not_before_register,
+}
 
 
 def _check_formula_cells(table: Table, mapping: dict[str, str], warnings: list[str]) -> None:
@@ -440,14 +582,24 @@ def _placeholders(column: pd.Series, empty: pd.Series) -> pd.Series:
     return found
 
 
-def _blank_last_active(table: Table, header: str, empty: pd.Series, config: Config, warnings: list[str]) -> None:
-    """A blank last-active date counts from the registration date; say so, or refuse when configured."""
-    if config.blank_last_active == "error":
-        rows = _rows(table, empty)
-        count = int(empty.sum())
-        raise InputError(TEXT("blank_last_active_error", count=count, rows=_fmt_rows(rows, count)),
-                         _where(table, header, rows[0]))
-    warnings.append(_rows_warning(table, header, empty, "blank_last_active"))
+class _OrderProof(TypedDict):
+    """The cell that proves a column's day/month order, as the ``date_order_proven`` message names it."""
+
+    order: str
+    order_name: str
+    column: str
+    proof: object
+    row: int
+
+
+def _order_proof(table: Table, headers: Sequence[str]) -> _OrderProof | None:
+    """The first of ``headers`` whose cells settle the day/month order, and the cell that does."""
+    for header in headers:
+        proven = proven_date_order(table.frame[header])
+        if proven is not None:
+            return {"order": proven[0], "order_name": TEXT(f"order_{proven[0]}"), "column": header,
+                    "proof": table.frame[header].iloc[proven[1]], "row": table.excel_row(proven[1])}
+    return None
 
 
 def _bad_date(table: Table, headers: Sequence[str], value: object, count: int, order: str | None) -> str:
@@ -458,16 +610,10 @@ def _bad_date(table: Table, headers: Sequence[str], value: object, count: int, o
     """
     if not has_day_month_dates(pd.Series([value])):
         return TEXT("bad_date", value=value, count=count)
-    proof: dict[str, object] = {}
-    for header in headers:
-        proven = proven_date_order(table.frame[header])
-        if proven is not None:
-            proof = {"order": proven[0], "order_name": TEXT(f"order_{proven[0]}"), "column": header,
-                     "proof": table.frame[header].iloc[proven[1]], "row": table.excel_row(proven[1])}
-            break
+    proof = _order_proof(table, headers)
     if order is not None:
         message = TEXT("date_not_in_order", value=value, count=count, order=order,
-                           order_name=TEXT(f"order_{order}"))
+                       order_name=TEXT(f"order_{order}"))
         return message + (TEXT("other_order", **proof) if proof and proof["order"] != order else "")
     if proof:
         return TEXT("date_order_proven", value=value, count=count, **proof)
@@ -497,6 +643,15 @@ def _is_total(value: object) -> bool:
     return any(text.startswith(p) and re.fullmatch(r"[(（\[].*[)）\]]", text[len(p):] or "x") for p in _TOTAL_PREFIX)
 
 
+def _total_label(cells: pd.Series, id_header: str, blank_id: bool) -> object | None:
+    """The totals label of one row: its ID cell, or with a blank ID any cell; None for a user's row."""
+    if _is_total(cells[id_header]):
+        return cells[id_header]
+    if blank_id:
+        return next((v for v in cells.tolist() if _is_total(v)), None)
+    return None
+
+
 def _drop_totals(table: Table, id_header: str, ids: pd.Series, blank: pd.Series, warnings: list[str]) -> list[int]:
     """Drop totals rows (合计/总计) from ``table.frame``; returns their source rows.
 
@@ -513,13 +668,7 @@ def _drop_totals(table: Table, id_header: str, ids: pd.Series, blank: pd.Series,
     rows: list[int] = []
     label = ""
     for row in frame.index[suspects.to_numpy(dtype=bool)]:
-        cells = frame.loc[row]
-        if _is_total(cells[id_header]):
-            hit = cells[id_header]
-        elif blank[row]:
-            hit = next((v for v in cells.tolist() if _is_total(v)), None)
-        else:
-            hit = None
+        hit = _total_label(frame.loc[row], id_header, bool(blank[row]))
         if hit is not None:
             rows.append(int(row))
             label = label or str(hit).strip()
@@ -530,22 +679,19 @@ def _drop_totals(table: Table, id_header: str, ids: pd.Series, blank: pd.Series,
     return rows
 
 
-def _warn_cleaned(table: Table, cleaned, warnings: list[str]) -> None:
-    for key, by_column in (("control_chars", cleaned.characters), ("truncated", cleaned.truncated)):
-        for header, entries in by_column.items():
-            rows = [entry[0] if isinstance(entry, tuple) else entry for entry in entries]
-            extra = {"limit": f"{EXCEL_MAX_CHARS:,}", "length": f"{max(e[1] for e in entries):,}"} \
-                if key == "truncated" else {}
-            warnings.append(str(_where(table, header)) + ": " + TEXT(
-                key, count=len(rows), rows=_fmt_rows(rows[:MAX_LISTED], len(rows)), **extra))
+def _warn_cleaned(table: Table, cleaned: Cleaned, warnings: list[str]) -> None:
+    """What cleaning changed, by column: control characters removed, then over-long cells cut."""
+    for header, rows in cleaned.characters.items():
+        warnings.append(_cleaned_warning(table, header, "control_chars", rows))
+    for header, entries in cleaned.truncated.items():
+        longest = max(length for _, length in entries)
+        warnings.append(_cleaned_warning(table, header, "truncated", [row for row, _ in entries],
+                                         limit=f"{EXCEL_MAX_CHARS:,}", length=f"{longest:,}"))
 
 
-def _rows_warning(table: Table, header: str, mask: pd.Series, key: str, **extra: object) -> str:
-    rows = _rows(table, mask)
-    count = int(mask.sum())
-    value = table.frame[header].iloc[_first(mask)]
+def _cleaned_warning(table: Table, header: str, key: str, rows: Sequence[object], **extra: str) -> str:
     return str(_where(table, header)) + ": " + TEXT(
-        key, count=count, rows=_fmt_rows(rows, count), value=_show(value), **extra)
+        key, count=len(rows), rows=_fmt_rows(rows[:MAX_LISTED], len(rows)), **extra)
 
 
 def _show(value: object) -> str:

@@ -269,8 +269,8 @@ def _check_conflicts(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     if not clash.empty:
         first, second = clash.iloc[0], clash[clash["user_id"] == clash.iloc[0]["user_id"]].iloc[1]
         raise InputError(TEXT("conflict", user=first["user_id"], first=first["where"],
-                                  first_label=first["label_text"], second=second["where"],
-                                  second_label=second["label_text"]))
+                              first_label=first["label_text"], second=second["where"],
+                              second_label=second["label_text"]))
     # Each user's first row; only users on several rows (rare) are merged group by group.
     merged = frame.loc[~frame["user_id"].duplicated(), ["user_id", "label", "remark", "where"]].reset_index(drop=True)
     repeated = frame[frame["user_id"].duplicated(keep=False)]
@@ -412,8 +412,8 @@ def carry_step(result: TagResult, last: LastWorkbook | None,
     from tagger.alerts import compute_alerts
 
     note = TEXT("carried", overrides=int((result.tags["override"] != "").sum()),
-                    remarks=int((result.tags["remark"] != "").sum()), reach=len(reach_rows), changed=changed,
-                    unmatched=len(unmatched))
+                remarks=int((result.tags["remark"] != "").sum()), reach=len(reach_rows), changed=changed,
+                unmatched=len(unmatched))
     return replace(carried, alerts=compute_alerts(carried), notes=[*result.notes, note]), written_keys
 
 
@@ -615,7 +615,7 @@ def _write(result: TagResult, last: Path | None, output: Path, store: HistorySto
         target = kept_as = sibling_name(output)
         who = TEXT("by_user", user=owner[1]) if owner[1] else TEXT("someone")
         result = replace(result, warnings=[*result.warnings, TEXT("locked", path=output.name, who=who,
-                                                                       lock=owner[0].name, kept=target)])
+                                                                  lock=owner[0].name, kept=target)])
     return RefreshOutcome(write_step(result, target, store, progress, reach_keys), saved, kept_as)
 
 

@@ -175,7 +175,8 @@ TEXT = Catalog(
         "kind_group": {"zh": "分群细分", "en": "group"},
         "kind_preference": {"zh": "偏好", "en": "preference"},
         "kind_value_layer": {"zh": "价值分层", "en": "value layer"},
-        "no_value_layers": {"zh": "value_layer 需要配置 [value_layers]", "en": "value_layer needs a [value_layers] table"},
+        "no_value_layers": {"zh": "value_layer 需要配置 [value_layers]",
+                            "en": "value_layer needs a [value_layers] table"},
     },
 )
 
@@ -284,10 +285,10 @@ def load_rules(config: Config) -> RuleSet:
             rule = _build_rule(item, position, label, config, module)
         except _RuleProblem as problem:
             raise ConfigError(TEXT("bad_rule", where=where, position=position, name=label,
-                                       reason=problem.reason)) from None
+                                   reason=problem.reason)) from None
         if rule.name in names:
             raise ConfigError(TEXT("bad_rule", where=where, position=position, name=label,
-                                       reason=TEXT("duplicate_name", name=rule.name, other=names[rule.name])))
+                                   reason=TEXT("duplicate_name", name=rule.name, other=names[rule.name])))
         names[rule.name] = position
         rules.append(rule)
     ordered = sorted(rules, key=lambda r: (-r.priority, r.position))
@@ -442,7 +443,7 @@ def _variants(item: Mapping[str, Any], channel: str, labels: Mapping[str, str], 
     held = holdout or 0.0
     if shares + held > 1 + 1e-9:
         raise _RuleProblem(TEXT("shares_sum", shares=round(shares, 6), holdout=held,
-                                    total=round(shares + held, 6)))
+                                total=round(shares + held, 6)))
     return tuple(arms)
 
 
@@ -480,7 +481,7 @@ def _rule_function(item: Mapping[str, Any], module: Any) -> tuple[Callable[[pd.D
     if not callable(function):
         available = sorted(k for k, v in vars(module).items() if callable(v) and not k.startswith("_"))
         raise _RuleProblem(TEXT("no_function", path=module.__tagger_path__, function=name,
-                                    available=", ".join(available) or "-"))
+                                available=", ".join(available) or "-"))
     return function, name
 
 
@@ -506,15 +507,27 @@ def _as_keys(key: str, value: Any, kind: str, config: Config) -> list[str]:
         if not isinstance(v, str) or v.strip().casefold() not in known:
             allowed = ", ".join(sorted(set(known.values())))
             raise _RuleProblem(TEXT("bad_label", setting=key, value=v, kind=TEXT(f"kind_{kind}"),
-                                        allowed=allowed))
+                                    allowed=allowed))
         out.append(known[v.strip().casefold()])
     return out
 
 
+# Shorthand keys that name labels: (the rule's key, the tags column it tests, the kind of label).
+_LABEL_SHORTHANDS = (("segment", "segment", "segment"), ("group", "group", "group"),
+                     ("preference", "primary_key", "preference"))
+# Shorthand keys on the months since the last activity, and the comparison each stands for.
+_IDLE_SHORTHANDS = (("idle_months", "=="), ("min_idle_months", ">="), ("max_idle_months", "<="))
+
+
 def _shorthand_conditions(item: Mapping[str, Any], config: Config) -> list[Condition]:
+    """The conditions a rule's shorthand keys (``segment = "休眠用户"``, ``min_idle_months = 2`` …) stand for."""
+    return [*_label_conditions(item, config), *_activity_conditions(item)]
+
+
+def _label_conditions(item: Mapping[str, Any], config: Config) -> list[Condition]:
+    """Conditions on a user's labels: segment, group, preference, value layer, or any of some preferences."""
     conditions: list[Condition] = []
-    for key, column, kind in (("segment", "segment", "segment"), ("group", "group", "group"),
-                              ("preference", "primary_key", "preference")):
+    for key, column, kind in _LABEL_SHORTHANDS:
         if key in item:
             keys = _as_keys(key, item[key], kind, config)
             conditions.append(Condition(column, "in", tuple(keys)))
@@ -527,11 +540,17 @@ def _shorthand_conditions(item: Mapping[str, Any], config: Config) -> list[Condi
         keys = _as_keys("has_preference", item["has_preference"], "preference", config)
         labels = [text for f in config.features if f.key in keys for text in f.labels.values()]
         conditions.append(Condition("__has_preference__", "in", tuple(labels)))
+    return conditions
+
+
+def _activity_conditions(item: Mapping[str, Any]) -> list[Condition]:
+    """Conditions on whether a user drove and on the months since the last activity."""
+    conditions: list[Condition] = []
     if "drove" in item:
         if not isinstance(item["drove"], bool):
             raise _RuleProblem(TEXT("bad_type", setting="drove", kind=TEXT("kind_bool"), value=item["drove"]))
         conditions.append(Condition("drove", "==", item["drove"]))
-    for key, op in (("idle_months", "=="), ("min_idle_months", ">="), ("max_idle_months", "<=")):
+    for key, op in _IDLE_SHORTHANDS:
         if key in item:
             value = item[key]
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -660,7 +679,7 @@ def rule_masks(frame: pd.DataFrame, ruleset: RuleSet) -> pd.DataFrame:
             if cond.column != "__has_preference__" and cond.column not in frame.columns:
                 available = ", ".join(str(c) for c in frame.columns if not str(c).startswith("share_"))
                 raise ConfigError(TEXT("unknown_column", position=rule.position, name=rule.name,
-                                           column=cond.column, available=available))
+                                       column=cond.column, available=available))
             mask &= _column_mask(frame, cond)
         if rule.function is not None:
             mask &= _function_mask(rule, frame)
@@ -681,7 +700,7 @@ def _function_mask(rule: Rule, frame: pd.DataFrame) -> np.ndarray:
             mask = pd.Series(mask).astype("boolean").fillna(False).to_numpy(dtype=bool)
     except Exception as exc:  # noqa: BLE001 - user code; report which rule broke
         raise ConfigError(TEXT("bad_mask", position=rule.position, name=rule.name,
-                                   function=rule.function_name, reason=f"{type(exc).__name__}: {exc}")) from None
+                               function=rule.function_name, reason=f"{type(exc).__name__}: {exc}")) from None
     return mask
 
 
@@ -700,12 +719,12 @@ def assign_rules(masks: pd.DataFrame, ruleset: RuleSet, lang: str) -> pd.DataFra
         any_hit = matrix.any(axis=1)
         first = matrix.argmax(axis=1)
         columns = {c: np.where(any_hit, values[first], "")
-                   for c, values in zip(RULE_COLUMNS, (names, channels, keys, contents))}
+                   for c, values in zip(RULE_COLUMNS, (names, channels, keys, contents), strict=True)}
     else:
         columns = {c: empty.copy() for c in RULE_COLUMNS}
         for j in range(len(ruleset.rules)):  # loop over the handful of rules, not over users
             hit = matrix[:, j]
-            for c, values in zip(RULE_COLUMNS, (names, channels, keys, contents)):
+            for c, values in zip(RULE_COLUMNS, (names, channels, keys, contents), strict=True):
                 current = columns[c]
                 columns[c] = np.where(hit, np.where(current == "", values[j], current + JOIN + values[j]), current)
     return pd.DataFrame(columns, index=masks.index)

@@ -10,6 +10,7 @@ name their rows and columns. Nothing is guessed: a form that could mean two date
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import unicodedata
@@ -75,7 +76,7 @@ def parse_ids(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
             lossy[i] = abs(int(v)) >= 10**15
         elif isinstance(v, (float, np.floating)) and float(v).is_integer():
             out[i] = str(int(v))
-            lossy[i] = abs(v) >= 10**15
+            lossy[i] = abs(float(v)) >= 10**15
         else:
             out[i] = normalize_id(v)
     ids = pd.Series(out, index=series.index, dtype=object)
@@ -132,10 +133,8 @@ def ambiguous_date(value: object) -> tuple[str, str] | None:
     first, second, year = int(match[1]), int(match[2]), int(match[3])
     readings = []
     for month, day in ((first, second), (second, first)):
-        try:
+        with contextlib.suppress(ValueError):  # no such day in that reading
             readings.append(dt.date(year, month, day).isoformat())
-        except ValueError:
-            pass
     return (readings[0], readings[1]) if len(readings) == 2 and readings[0] != readings[1] else None
 
 
@@ -247,47 +246,67 @@ def parse_dates(series: pd.Series, tz: str = "Asia/Shanghai",
         kinds = kinds.where(~placeholder, "other")
     real = kinds == "date"
     if real.any():
-        try:
-            stamps = pd.to_datetime(series[real].to_numpy())
-            if getattr(stamps, "tz", None) is not None:
-                raise TypeError("timezone-aware")
-        except (TypeError, ValueError):
-            stamps = pd.to_datetime(series[real].map(_as_datetime))
-        result[real] = pd.Series(stamps, index=series[real].index).astype("datetime64[ns]")
+        result[real] = _real_dates(series[real])
     numeric = kinds == "number"
     if numeric.any():
         result[numeric] = _from_serial(series[numeric].astype(float))
-    text = (kinds == "text") & ~blank
-    for layout in FAST_LAYOUTS:  # the common export layouts, parsed in one vectorised pass
+    text = _read_fast_layouts(series, (kinds == "text") & ~blank, result)
+    if text.any():
+        _read_other_texts(series[text], tz, order, result)
+    bad = result.isna() & ~blank
+    return result, bad, blank
+
+
+def _real_dates(values: pd.Series) -> pd.Series:
+    """Cells that already are dates (datetime, date, Timestamp), as naive timestamps."""
+    try:
+        stamps = pd.to_datetime(values.to_numpy())
+        if getattr(stamps, "tz", None) is not None:
+            raise TypeError("timezone-aware")
+    except (TypeError, ValueError):  # mixed or zoned values: one at a time
+        stamps = pd.to_datetime(values.map(_as_datetime))
+    return pd.Series(stamps, index=values.index).astype("datetime64[ns]")
+
+
+def _read_fast_layouts(series: pd.Series, text: pd.Series, result: pd.Series) -> pd.Series:
+    """Read the text cells ``text`` marks that have a common export layout into ``result``; returns the rest.
+
+    Each layout is parsed in one vectorised pass over the cells still unread.
+    """
+    for layout in FAST_LAYOUTS:
         if not text.any():
             break
         fast = pd.to_datetime(series[text], format=layout, errors="coerce")
         hit = fast.notna()
         result[hit[hit].index] = fast[hit].astype("datetime64[ns]")
         text = text & ~hit.reindex(series.index, fill_value=False)
-    if text.any():
-        raw = series[text].map(lambda s: unicodedata.normalize("NFKC", s).strip())
-        parts = raw.str.extract(_DATE)
-        matched = parts["y"].notna()
-        if matched.any():
-            result[matched[matched].index] = _from_parts(parts[matched], tz)
-        rest = raw[~matched]
-        compact = rest.str.extract(_COMPACT_DATE)
-        is_compact = compact["y"].notna()
-        if is_compact.any():
-            result[is_compact[is_compact].index] = _from_parts(
-                compact[is_compact].assign(H=None, M=None, S=None), tz)
-        serial_text = rest[~is_compact]
-        serial_text = serial_text[serial_text.str.match(_SERIAL_TEXT)]
-        if len(serial_text):
-            result[serial_text.index] = _from_serial(serial_text.astype(float))
-        if order in ("mdy", "dmy"):
-            left = rest[~is_compact]
-            ordered = _ordered_dates(left, order, tz)
-            hit = ordered.notna()
-            result[hit[hit].index] = ordered[hit]
-    bad = result.isna() & ~blank
-    return result, bad, blank
+    return text
+
+
+def _read_other_texts(texts: pd.Series, tz: str, order: str | None, result: pd.Series) -> None:
+    """Read the text forms the fast layouts miss into ``result``; cells of no accepted form stay NaT.
+
+    Those are ``2024年7月1日`` and other ``_DATE`` forms, ``20240701``, serials stored as text, and
+    day-and-month-first dates when ``order`` is ``"mdy"`` or ``"dmy"``.
+    """
+    raw = texts.map(lambda s: unicodedata.normalize("NFKC", s).strip())
+    parts = raw.str.extract(_DATE)
+    matched = parts["y"].notna()
+    if matched.any():
+        result[matched[matched].index] = _from_parts(parts[matched], tz)
+    rest = raw[~matched]
+    compact = rest.str.extract(_COMPACT_DATE)
+    is_compact = compact["y"].notna()
+    if is_compact.any():
+        result[is_compact[is_compact].index] = _from_parts(compact[is_compact].assign(H=None, M=None, S=None), tz)
+    left = rest[~is_compact]
+    serial_text = left[left.str.match(_SERIAL_TEXT)]
+    if len(serial_text):
+        result[serial_text.index] = _from_serial(serial_text.astype(float))
+    if order in ("mdy", "dmy"):
+        ordered = _ordered_dates(left, order, tz)
+        hit = ordered.notna()
+        result[hit[hit].index] = ordered[hit]
 
 
 _YEAR_TEXT = re.compile(r"^\s*(\d{4})(?:\s*[-/.年]|\d{4}(?:\D|$))")
@@ -296,7 +315,7 @@ _YEAR_TEXT = re.compile(r"^\s*(\d{4})(?:\s*[-/.年]|\d{4}(?:\D|$))")
 def _year(value: object, kind: str) -> int | None:
     if kind == "date":
         return int(value.year) if hasattr(value, "year") else None
-    if kind == "text":
+    if kind == "text" and isinstance(value, str):
         match = _YEAR_TEXT.match(unicodedata.normalize("NFKC", value))
         return int(match[1]) if match else None
     return None

@@ -148,8 +148,8 @@ def plan(result: TagResult) -> Plan:
     wanted = fc.months_after(m.month, period[-1]) if period else None
     if wanted is not None and len(wanted) > fc.MAX_AHEAD:
         raise ConfigError(CONFIG_TEXT("bad_value", path=config.source or f"preset {config.preset}",
-                                   key="forecast.target_months", value=list(period),
-                                   reason=f"ends more than {fc.MAX_AHEAD} months after {m.month}"))
+                                      key="forecast.target_months", value=list(period),
+                                      reason=f"ends more than {fc.MAX_AHEAD} months after {m.month}"))
     assumptions = fc.default_assumptions(result.trend, m, basis=config.rate_basis, months=wanted)
     start = fc.Start(new=m.segments["new"], mau=m.mau, dormant=m.segments["dormant"], churned=m.segments["churned"],
                      cumulative=m.cumulative)
