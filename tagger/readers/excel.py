@@ -188,6 +188,7 @@ def _read_workbook(
     formula_parts = check_archive(path).formula_parts if kind == "zip" else {}
     head = head_copy(path, scan_rows) if kind == "zip" and columnar_usable(path) else None
     book = _open_checked(path, kind, head)
+    columns: tuple[np.ndarray, np.ndarray | None] | None
     try:
         chosen, warnings = _choose_sheet(book, path, sheet, aliases, scan_rows)
         columns = _columnar(path, chosen) if head is not None else None

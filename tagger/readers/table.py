@@ -66,9 +66,9 @@ def _build_table(
     where they are as ``empty``.
     """
     if empty is None:
-        empty = data == ""
+        empty = np.asarray(data == "", dtype=bool)
         data[empty] = None
-    has_data = ~empty.all(axis=0)
+    has_data = ~np.all(empty, axis=0)
     warnings: list[str] = []
     names, columns, letters = _name_columns(header, has_data, path, sheet, header_row, warnings)
     rows = np.flatnonzero(~empty.all(axis=1))
