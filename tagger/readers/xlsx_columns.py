@@ -238,7 +238,8 @@ def _strings(column: Any) -> np.ndarray:
     if pc.count_distinct(sample).as_py() * 4 > len(sample):
         return np.asarray(column.to_numpy(zero_copy_only=False), dtype=object)
     encoded = pc.dictionary_encode(column)
-    return _take(encoded.dictionary.to_pylist(), encoded.indices.fill_null(0).to_numpy(zero_copy_only=False))
+    distinct = [*encoded.dictionary.to_pylist(), None]  # None for the empty cells (all of them, at worst)
+    return _take(distinct, encoded.indices.fill_null(len(distinct) - 1).to_numpy(zero_copy_only=False))
 
 
 def _shared(keys: np.ndarray, objects: Callable[[np.ndarray], list[Any]]) -> np.ndarray:
