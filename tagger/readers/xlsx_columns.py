@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 
 _CHUNK = 1 << 20
+_HEAD_LIMIT = 64 << 20  # bytes of a part's first rows (or of what follows its rows) a head copy holds at most
+_OVERLAP = 4096  # a row tag cut by a chunk boundary is looked for again from this far back
 _SAMPLE = 10_000  # rows a text column's repetition is judged on
 _ROW = re.compile(rb"<row\b[^>]*>")
 _ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
@@ -67,7 +69,9 @@ def head_copy(path: Path, scan_rows: int) -> bytes | None:
     """The workbook with each worksheet cut after row ``scan_rows`` (merged ranges kept), as xlsx bytes.
 
     None when the workbook is not a plain xlsx (xlsb, ods), uses the 1904 date
-    system, or a row lacks its number: the caller then reads the whole workbook.
+    system, a row lacks its number or the first rows are implausibly large: the
+    caller then reads the whole workbook. Finding the merged ranges (after the
+    rows) means inflating the whole part once more: 0.2 s at 100,000 rows.
 
     >>> import tempfile, xlsxwriter, python_calamine
     >>> path = Path(tempfile.mkdtemp()) / "h.xlsx"
@@ -101,17 +105,19 @@ def _cut_rows(archive: zipfile.ZipFile, name: str, scan_rows: int) -> bytes | No
     """One worksheet part with its rows after ``scan_rows`` left out; None if a row has no number."""
     kept = bytearray()
     with archive.open(name) as handle:
-        while True:
+        while len(kept) <= _HEAD_LIMIT:
             chunk = handle.read(_CHUNK)
-            start = max(len(kept) - 64, 0)  # a row tag may straddle two chunks
+            start = max(len(kept) - _OVERLAP, 0)
             kept += chunk
             cut = _first_row_after(kept, start, scan_rows, final=not chunk)
             if cut == -2:
                 return None
             if cut >= 0:
-                return bytes(kept[:cut]) + _SHEET_DATA_END + _after_sheet_data(handle, kept[cut:])
+                rest = _after_sheet_data(handle, bytes(kept[cut:]))
+                return None if rest is None else bytes(kept[:cut]) + _SHEET_DATA_END + rest
             if not chunk:
                 return bytes(kept)
+    return None
 
 
 def _first_row_after(data: bytearray, start: int, scan_rows: int, *, final: bool) -> int:
@@ -129,17 +135,29 @@ def _first_row_after(data: bytearray, start: int, scan_rows: int, *, final: bool
     return -2 if final else -1
 
 
-def _after_sheet_data(handle: Any, rest: bytearray) -> bytes:
+def _after_sheet_data(handle: Any, carry: bytes) -> bytes | None:
     """What follows ``</sheetData>`` (merged ranges among it), reading the part on to find it."""
-    carry = bytes(rest)
     while True:
         at = carry.find(_SHEET_DATA_END)
         if at >= 0:
-            return carry[at + len(_SHEET_DATA_END):] + handle.read()
+            return _rest(handle, carry[at + len(_SHEET_DATA_END):])
         chunk = handle.read(_CHUNK)
         if not chunk:
             return b"</worksheet>"
         carry = carry[-len(_SHEET_DATA_END):] + chunk
+
+
+def _rest(handle: Any, tail: bytes) -> bytes | None:
+    """The part's remaining bytes, unless they exceed :data:`_HEAD_LIMIT`."""
+    pieces = [tail]
+    size = len(tail)
+    while size <= _HEAD_LIMIT:
+        chunk = handle.read(_CHUNK)
+        if not chunk:
+            return b"".join(pieces)
+        pieces.append(chunk)
+        size += len(chunk)
+    return None
 
 
 def read_columns(
