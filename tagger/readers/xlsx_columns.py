@@ -24,6 +24,7 @@ python-calamine reads in milliseconds.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import io
 import re
 import zipfile
@@ -57,12 +58,7 @@ def usable(path: Path) -> bool:
     """Whether ``path`` can take the columnar read: an OOXML workbook (not xlsb/ods) with fastexcel installed."""
     if path.suffix.lower() not in _OOXML_SUFFIXES:
         return False
-    try:
-        import fastexcel  # noqa: F401 (only whether it is installed)
-        import pyarrow  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return all(importlib.util.find_spec(name) is not None for name in ("fastexcel", "pyarrow"))
 
 
 def head_copy(path: Path, scan_rows: int) -> bytes | None:
@@ -177,7 +173,7 @@ def read_columns(
         loaded = fastexcel.read_excel(str(path)).load_sheet(
             sheet, header_row=header - start[0], schema_sample_rows=None, dtype_coercion="strict")
         batch = loaded.to_arrow()
-    except Exception:  # noqa: BLE001 - fastexcel raises its own error types for mixed columns; calamine decides
+    except (fastexcel.FastExcelError, OSError, ValueError):  # a column mixing types among them
         return None
     del loaded
     first = _first_column(batch.schema.names, raw_header)
