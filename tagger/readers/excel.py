@@ -192,15 +192,17 @@ def _read_workbook(
     columns: tuple[np.ndarray, np.ndarray | None] | None
     try:
         chosen, warnings = _choose_sheet(book, path, sheet, aliases, scan_rows)
-        columns = _columnar(path, chosen) if head is not None else None
-        if columns is None and head is None:
-            columns = _object_matrix(chosen.sheet.to_python(skip_empty_area=False), _data_start(chosen)), None
+        assert chosen.header is not None
+        if head is None:  # the whole workbook is open, its sheet parsed already
+            columns = _object_matrix(chosen.sheet.to_python(skip_empty_area=False), chosen.header + 1), None
+        else:
+            columns = _columnar(path, chosen)
     finally:
         book.close()
-    if columns is None:  # the head copy chose the sheet; a column mixing types is read whole by calamine
+    if columns is None:  # a column mixing types, or anything uncertain: python-calamine reads the sheet
         columns = _calamine_matrix(path, kind, chosen), None
     data, empty = columns
-    table = _build_table(chosen.head[_data_start(chosen) - 1], data, path, chosen.name, _data_start(chosen), empty)
+    table = _build_table(chosen.head[chosen.header], data, path, chosen.name, chosen.header + 1, empty)
     table.warnings[:0] = warnings
     if chosen.name in formula_parts:
         table.formula_cells = _formula_cells_by_header(table, formula_cells(path, formula_parts[chosen.name]))
@@ -215,12 +217,6 @@ def _choose_sheet(
     if sheet is not None:
         return _named_sheet(book, path, sheet, aliases, scan_rows), []
     return _auto_sheet(book, path, aliases, scan_rows)
-
-
-def _data_start(chosen: _Candidate) -> int:
-    """The 1-based row of the header, which is the 0-based index of the first data row."""
-    assert chosen.header is not None
-    return chosen.header + 1
 
 
 def _columnar(path: Path, chosen: _Candidate) -> tuple[np.ndarray, np.ndarray] | None:
@@ -239,7 +235,8 @@ def _calamine_matrix(path: Path, kind: str, chosen: _Candidate) -> np.ndarray:
         rows = _load_sheet(book, path, chosen.name).to_python(skip_empty_area=False)
     finally:
         book.close()
-    return _object_matrix(rows, _data_start(chosen))
+    assert chosen.header is not None
+    return _object_matrix(rows, chosen.header + 1)
 
 
 def _formula_cells_by_header(table: Table, cells: Sequence[FormulaCell]) -> dict[str, list[FormulaCell]]:
