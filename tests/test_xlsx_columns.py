@@ -113,3 +113,20 @@ def test_head_copy_keeps_the_first_rows_and_the_merges(tmp_path: Path) -> None:
     head = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(copy)).get_sheet_by_index(0)
     assert head.height == 5
     assert sorted(head.merged_cell_ranges or []) == [((0, 0), (1, 0)), ((0, 1), (0, 2))]
+
+
+def test_the_1904_date_system_is_left_to_calamine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "mac.xlsx"
+    book = xlsxwriter.Workbook(str(path), {"date_1904": True})
+    sheet = book.add_worksheet()
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write_row(0, 0, HEADER[:3])
+    for row in range(1, 20):
+        sheet.write_row(row, 0, [f"u{row}"])
+        sheet.write_datetime(row, 1, dt.datetime(2024, 1, row), day)
+        sheet.write_datetime(row, 2, dt.datetime(2024, 7, row), day)
+    book.close()
+    assert xlsx_columns.head_copy(path, 30) is None
+    table = _read(path, columnar=True, monkeypatch=monkeypatch)
+    assert table.frame.loc[2, "注册时间"] == dt.date(2024, 1, 1)
+    _assert_same(table, _read(path, columnar=False, monkeypatch=monkeypatch))
