@@ -133,7 +133,10 @@ def read_export(
 
 
 def head_rows(
-    path: str | Path, sheet: str | None = None, rows: int = SCAN_ROWS, aliases: Mapping[str, Sequence[str]] = DEFAULT_ALIASES
+    path: str | Path,
+    sheet: str | None = None,
+    rows: int = SCAN_ROWS,
+    aliases: Mapping[str, Sequence[str]] = DEFAULT_ALIASES,
 ) -> list[list[str]]:
     """The first ``rows`` rows of ``path`` as text, decoded and split as :func:`read_export` would.
 
@@ -145,7 +148,8 @@ def head_rows(
 
 
 __all__ = [
-    "DELIMITERS", "EXCEL_SUFFIXES", "EXPORT_SUFFIXES", "TEXT", "OLE_MAGIC", "READERS", "SCAN_ROWS", "TEXT_SUFFIXES", "ZIP_MAGIC",
+    "DELIMITERS", "EXCEL_SUFFIXES", "EXPORT_SUFFIXES", "TEXT", "OLE_MAGIC", "READERS", "SCAN_ROWS",
+    "TEXT_SUFFIXES", "ZIP_MAGIC",
     "Reader", "Request", "SheetInfo", "Table", "claimed_by_suffix", "head_rows", "list_sheets", "ole_container",
     "read_export", "sniff",
 ]

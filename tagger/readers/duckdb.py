@@ -38,8 +38,7 @@ class DuckDBReader:
         import duckdb
 
         with unreadable_as_input_error(path), duckdb.connect(str(path), read_only=True) as con:
-            return [SheetInfo(name, True, int(con.execute(f"SELECT count(*) FROM {_quoted(name)}").fetchone()[0]))
-                    for name in _tables(con)]
+            return [SheetInfo(name, True, _row_count(con, name)) for name in _tables(con)]
 
     def read(self, path: Path, request: Request) -> Table:
         name = request.table or DEFAULT_TABLE
@@ -47,6 +46,12 @@ class DuckDBReader:
 
     def head(self, path: Path, sheet: str | None, rows: int, aliases: Mapping[str, Sequence[str]]) -> list[list[str]]:
         return table_head(self.read(path, Request(aliases=aliases, table=sheet)), rows)
+
+
+def _row_count(con: DuckDBPyConnection, name: str) -> int:
+    """Rows of one table, for the sheet picker (``count(*)`` always returns one row)."""
+    row = con.execute(f"SELECT count(*) FROM {_quoted(name)}").fetchone()
+    return int(row[0]) if row is not None else 0
 
 
 def _load(path: Path, name: str) -> pd.DataFrame:

@@ -1,10 +1,11 @@
 """Excel workbooks (xlsx/xlsm/xlsb/ods in a zip, xls in an OLE container), read with python-calamine.
 
-Reading uses python-calamine, not fastexcel: fastexcel is faster on raw reads but
-infers one dtype per column from the first rows, so an ID typed as a number after
-row 1,000 comes back as an indistinguishable string and a text date becomes NaT,
-which breaks the cell value contract of :mod:`tagger.readers` (measured with
-fastexcel 0.21).
+The data rows of an xlsx sheet whose columns each hold one type are read by
+fastexcel instead (:mod:`tagger.readers.xlsx_columns`): the same cells, in a
+third less memory. fastexcel infers one dtype per column, so a column mixing
+types (an ID typed as a number after row 1,000) is read by python-calamine,
+which keeps each cell's own type, as the cell value contract of
+:mod:`tagger.readers` requires.
 
 A hidden ``配置`` sheet in front is skipped, merged two-level headers are filled,
 and error cells or formulas saved without a value (which calamine reads as blank)
@@ -13,6 +14,7 @@ are listed per column so validation can name them.
 
 from __future__ import annotations
 
+import io
 import mmap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +31,8 @@ from tagger.readers.base import Request, mismatch_warnings
 from tagger.readers.header import _find_header, _header_text, _join, _no_header_detail, _quoted, _sentence_break
 from tagger.readers.messages import TEXT
 from tagger.readers.table import SheetInfo, Table, _build_table
+from tagger.readers.xlsx_columns import head_copy, read_columns
+from tagger.readers.xlsx_columns import usable as columnar_usable
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -122,11 +126,18 @@ def _open_workbook(path: Path, kind: str) -> tuple[calamine.CalamineWorkbook, di
     that holds formulas or error cells (which calamine reads as blank).
     """
     parts = check_archive(path).formula_parts if kind == "zip" else {}
+    return _open_checked(path, kind), parts
+
+
+def _open_checked(path: Path, kind: str, head: bytes | None = None) -> calamine.CalamineWorkbook:
+    """Open a workbook :func:`check_archive` has passed (``head``: its first rows, from :func:`head_copy`)."""
     try:
+        if head is not None:
+            return calamine.CalamineWorkbook.from_filelike(io.BytesIO(head))
         if path.suffix.lower() in EXCEL_SUFFIXES[kind]:
-            return calamine.CalamineWorkbook.from_path(str(path)), parts
+            return calamine.CalamineWorkbook.from_path(str(path))
         with path.open("rb") as handle:
-            return calamine.CalamineWorkbook.from_filelike(handle), parts
+            return calamine.CalamineWorkbook.from_filelike(handle)
     except calamine.PasswordError as error:
         raise InputError(TEXT("encrypted"), where=Location(path)) from error
     except (calamine.CalamineError, ValueError, OSError) as error:
@@ -158,6 +169,7 @@ class _Candidate:
     sheet: calamine.CalamineSheet
     head: list[list[str]]
     header: int | None
+    raw: list[list[Any]]  # the first rows as stored, merged cells not filled
 
 
 def _scan(
@@ -165,32 +177,66 @@ def _scan(
 ) -> _Candidate:
     sheet = _load_sheet(book, path, name)
     rows = sheet.to_python(skip_empty_area=False, nrows=scan_rows)
+    raw = [list(row) for row in rows]
     _fill_merged(rows, sheet.merged_cell_ranges or [])
     head = [[_header_text(value) for value in row] for row in rows]
-    return _Candidate(name, sheet, head, _find_header(head, aliases))
+    return _Candidate(name, sheet, head, _find_header(head, aliases), raw)
 
 
 def _read_workbook(
     path: Path, kind: str, sheet: str | None, aliases: Mapping[str, Sequence[str]], scan_rows: int
 ) -> Table:
-    book, formula_parts = _open_workbook(path, kind)
+    formula_parts = check_archive(path).formula_parts if kind == "zip" else {}
+    head = head_copy(path, scan_rows) if kind == "zip" and columnar_usable(path) else None
+    book = _open_checked(path, kind, head)
+    columns: tuple[np.ndarray, np.ndarray | None] | None
     try:
-        warnings: list[str] = []
-        if sheet is not None:
-            chosen = _named_sheet(book, path, sheet, aliases, scan_rows)
-        else:
-            chosen, warnings = _auto_sheet(book, path, aliases, scan_rows)
+        chosen, warnings = _choose_sheet(book, path, sheet, aliases, scan_rows)
         assert chosen.header is not None
-        rows = chosen.sheet.to_python(skip_empty_area=False)
+        if head is None:  # the whole workbook is open, its sheet parsed already
+            columns = _object_matrix(chosen.sheet.to_python(skip_empty_area=False), chosen.header + 1), None
+        else:
+            columns = _columnar(path, chosen)
     finally:
         book.close()
-    data = _object_matrix(rows, chosen.header + 1)
-    del rows
-    table = _build_table(chosen.head[chosen.header], data, path, chosen.name, chosen.header + 1)
+    if columns is None:  # a column mixing types, or anything uncertain: python-calamine reads the sheet
+        columns = _calamine_matrix(path, kind, chosen), None
+    data, empty = columns
+    table = _build_table(chosen.head[chosen.header], data, path, chosen.name, chosen.header + 1, empty)
     table.warnings[:0] = warnings
     if chosen.name in formula_parts:
         table.formula_cells = _formula_cells_by_header(table, formula_cells(path, formula_parts[chosen.name]))
     return table
+
+
+def _choose_sheet(
+    book: calamine.CalamineWorkbook, path: Path, sheet: str | None, aliases: Mapping[str, Sequence[str]],
+    scan_rows: int,
+) -> tuple[_Candidate, list[str]]:
+    """The named sheet, else the first visible one with a header row (with a warning naming the others)."""
+    if sheet is not None:
+        return _named_sheet(book, path, sheet, aliases, scan_rows), []
+    return _auto_sheet(book, path, aliases, scan_rows)
+
+
+def _columnar(path: Path, chosen: _Candidate) -> tuple[np.ndarray, np.ndarray] | None:
+    """The chosen sheet's data rows through fastexcel (:mod:`tagger.readers.xlsx_columns`), if certain."""
+    start = chosen.sheet.start
+    if start is None:
+        return None
+    assert chosen.header is not None
+    return read_columns(path, chosen.name, start, chosen.header, chosen.raw[chosen.header])
+
+
+def _calamine_matrix(path: Path, kind: str, chosen: _Candidate) -> np.ndarray:
+    """The chosen sheet's data rows through python-calamine, from the whole workbook."""
+    book = _open_checked(path, kind)
+    try:
+        rows = _load_sheet(book, path, chosen.name).to_python(skip_empty_area=False)
+    finally:
+        book.close()
+    assert chosen.header is not None
+    return _object_matrix(rows, chosen.header + 1)
 
 
 def _formula_cells_by_header(table: Table, cells: Sequence[FormulaCell]) -> dict[str, list[FormulaCell]]:

@@ -69,11 +69,11 @@ def _no_header_detail(head: Sequence[Sequence[str]], aliases: Mapping[str, Seque
     if best is None:
         return TEXT("no_header_empty", scan=scan_rows, missing=_field_names(REQUIRED_FIELDS))
     cells = head[best[2]]
-    matched = match_columns(cells, aliases)
-    missing = missing_required(matched)
+    found = match_columns(cells, aliases)
+    missing = missing_required(found)
     return TEXT(
         "no_header", scan=scan_rows, row=best[2] + 1, seen=_seen_headers(cells), missing=_field_names(missing),
-        example=_mapping_example(missing, [c for c in cells if normalize_header(c) and c not in matched.values()],
+        example=_mapping_example(missing, [c for c in cells if normalize_header(c) and c not in found.values()],
                                  aliases),
     )
 

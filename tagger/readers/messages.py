@@ -26,7 +26,8 @@ TEXT = Catalog(
             "Open it in Excel, save it as xlsx (Excel Workbook) and try again",
         },
         "xml2003_as_excel": {
-            "zh": "这个文件实际是 XML 电子表格 2003 格式，不是 xlsx/xls。请在 Excel 中打开它，另存为 xlsx（Excel 工作簿）后重试",
+            "zh": "这个文件实际是 XML 电子表格 2003 格式，不是 xlsx/xls。"
+                  "请在 Excel 中打开它，另存为 xlsx（Excel 工作簿）后重试",
             "en": "this file is actually an XML Spreadsheet 2003 file, not xlsx/xls. "
             "Open it in Excel, save it as xlsx (Excel Workbook) and try again",
         },
@@ -77,7 +78,8 @@ TEXT = Catalog(
         },
         "no_header": {
             "zh": "缺少必需列：{missing}（前 {scan} 行中没有含全部必需列的表头行）。最接近的表头在第 {row} 行：{seen}。"
-                  "若其中一列就是所缺的列，请在 tagger.toml 中指定，例如 [columns] {example}，或运行 tagger wizard 选择",
+                  "若其中一列就是所缺的列，请在 tagger.toml 中指定，例如 [columns] {example}，"
+                  "或运行 tagger wizard 选择",
             "en": "missing required columns: {missing} (no row in the first {scan} rows has them all). The closest "
                   "header is row {row}: {seen}. If one of these is the missing column, map it in tagger.toml, e.g. "
                   "[columns] {example}, or run tagger wizard to choose it",
@@ -97,7 +99,8 @@ TEXT = Catalog(
             "Name the sheet to read another one",
         },
         "duplicate_header": {
-            "zh": "列 {first} 和 {second} 的表头都是 '{header}'（第 {row} 行），无法确定用哪一列。请删除或重命名其中一列后重试",
+            "zh": "列 {first} 和 {second} 的表头都是 '{header}'（第 {row} 行），无法确定用哪一列。"
+                  "请删除或重命名其中一列后重试",
             "en": "columns {first} and {second} both have the header '{header}' (row {row}), so it is unclear "
             "which one to use; delete or rename one of them and try again",
         },
@@ -126,7 +129,8 @@ TEXT = Catalog(
             "export the file again",
         },
         "bad_bom_encoding": {
-            "zh": "文件开头标明是 {encoding} 编码，但第 {row} 行（字节 {offset}）不是合法的 {encoding}。请重新导出该文件",
+            "zh": "文件开头标明是 {encoding} 编码，但第 {row} 行（字节 {offset}）不是合法的 {encoding}。"
+                  "请重新导出该文件",
             "en": "the file starts with a {encoding} byte order mark but row {row} (byte {offset}) is not valid "
             "{encoding}; export the file again",
         },
@@ -141,7 +145,8 @@ TEXT = Catalog(
             "en": "the quote opened in row {row} is never closed; the file ends inside it",
         },
         "quote_swallowed": {
-            "zh": "第 {row} 行的引号没有正确闭合，后面的换行和内容被并进了这一行（只解析出 {found} 个字段，表头有 {expected} 个）",
+            "zh": "第 {row} 行的引号没有正确闭合，后面的换行和内容被并进了这一行"
+                  "（只解析出 {found} 个字段，表头有 {expected} 个）",
             "en": "a quote in row {row} is not closed properly, so the following line breaks and text were "
             "merged into that row ({found} fields found, the header has {expected})",
         },

@@ -52,16 +52,23 @@ class Table:
 
 
 def _build_table(
-    header: Sequence[object], data: np.ndarray, path: Path, sheet: str | None, header_row: int
+    header: Sequence[object],
+    data: np.ndarray,
+    path: Path,
+    sheet: str | None,
+    header_row: int,
+    empty: np.ndarray | None = None,
 ) -> Table:
     """Name the columns, drop empty rows/columns and index rows by their source row number.
 
     ``data`` is modified in place (``''`` becomes ``None``) to avoid copying a
-    million-row matrix.
+    million-row matrix; a reader that already has ``None`` for empty cells passes
+    where they are as ``empty``.
     """
-    empty = data == ""
-    data[empty] = None
-    has_data = ~empty.all(axis=0)
+    if empty is None:
+        empty = np.asarray(data == "", dtype=bool)
+        data[empty] = None
+    has_data = ~np.all(empty, axis=0)
     warnings: list[str] = []
     names, columns, letters = _name_columns(header, has_data, path, sheet, header_row, warnings)
     rows = np.flatnonzero(~empty.all(axis=1))

@@ -210,7 +210,8 @@ def _ends_with_newline(path: Path) -> bool:
 def _head_text(path: Path, encoding: str, scan_rows: int) -> str:
     """The first ``scan_rows`` lines, enough to find the delimiter and the header row."""
     with path.open(encoding=encoding, newline="") as handle:
-        return "".join(line for _, line in zip(range(scan_rows), handle))
+        # strict=False: at most scan_rows lines, from a file that is usually far longer (or shorter)
+        return "".join(line for _, line in zip(range(scan_rows), handle, strict=False))
 
 
 def _sniff_delimiter(
@@ -239,7 +240,7 @@ def _parse_head(text: str, delimiter: str, scan_rows: int) -> list[list[str]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[list[str]] = []
     try:
-        for _, row in zip(range(scan_rows), reader):
+        for _, row in zip(range(scan_rows), reader, strict=False):  # at most scan_rows rows of any text
             rows.append(row)
     except csv.Error as error:
         raise _HeadError(rows, _csv_error_message(error, reader.line_num), reader.line_num) from error
