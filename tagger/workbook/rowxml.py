@@ -34,7 +34,7 @@ from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 # Deflate level of the streamed sheets and of the package: level 1 is 3× faster than
 # zlib's default 6 on this XML for 1.4× the size (benchmarks/README.md).
 COMPRESS_LEVEL = 1
-BLOCK_ROWS = 5_000  # rows per XML block: ~10 MB of text in flight, whatever the sheet's size
+BLOCK_ROWS = 2_000  # rows per XML block: ~4 MB of XML in flight whatever the sheet's size (benchmarks/README.md)
 MAX_STRING = 32_767  # Excel's cell limit, in UTF-16 units (xlsxwriter truncates to it)
 ERROR_CODES = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"})
 

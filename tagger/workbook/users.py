@@ -528,6 +528,10 @@ def coded(series: pd.Series, convert: Callable[[Any], Any] | None = None) -> Cod
     The Users sheet keeps its columns until the rows are streamed; a byte or two a row
     instead of a reference (8 bytes) to a string. A missing cell keeps what it holds (None
     and NaN stay apart: a formula's cached value shows them differently).
+
+    >>> column = coded(pd.Series(["b", None, "a", "b"], dtype=object), lambda v: v and v.upper())
+    >>> column.block(0, 4), column.codes.dtype.name
+    (['B', None, 'A', 'B'], 'uint8')
     """
     codes, uniques = pd.factorize(series)
     values = list(uniques)
