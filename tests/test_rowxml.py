@@ -171,3 +171,35 @@ def test_splice_refuses_an_unknown_sheet(tmp_path: Path) -> None:
     book.close()
     with pytest.raises(KeyError):
         rowxml.splice(package, tmp_path / "out.xlsx", [rowxml.SheetRows("B", 0, 1, [])])
+
+
+def _value_sources(n: int) -> list[tuple[rowxml.Values, list[object]]]:
+    """Columns kept as arrays, codes, patched numbers and per-block makers, each with the list it stands for."""
+    labels = np.array(["活跃用户", "", "a<b", None], dtype=object)
+    codes = np.arange(n) % len(labels)
+    numbers = np.arange(n, dtype=float) / 4
+    positions, others = np.array([2, 9, 10, n - 1]), [None, "12次", None, "abc"]
+    patched = numbers.tolist()
+    for position, value in zip(positions.tolist(), others, strict=True):
+        patched[position] = value
+    return [
+        (rowxml.Coded(codes.astype(np.uint8), labels), labels[codes].tolist()),
+        (rowxml.Patched(numbers, positions, others), patched),
+        (rowxml.Lazy(n, lambda start, stop: [f"u{i}" for i in range(start, stop)]), [f"u{i}" for i in range(n)]),
+        (numbers, numbers.tolist()),
+    ]
+
+
+def test_arrays_and_codes_give_the_values_and_xml_of_their_lists() -> None:
+    n = 23
+    for values, listed in _value_sources(n):
+        assert rowxml.block_of(values, 0, n) == listed
+        for start, stop in ((0, n), (5, 17), (20, n)):
+            part = rowxml.part_of(values, start, stop)
+            assert len(part) == stop - start
+            assert rowxml.block_of(part, 0, stop - start) == listed[start:stop]
+            assert rowxml.block_of(part, 1, 4) == listed[start + 1:start + 4]
+        for kind in ("text", "number", "auto", "formula"):
+            streamed, reference = (rowxml.SheetRows("s", 1, n, [rowxml.ColumnCells(0, kind, v, formula="A2")])
+                                   for v in (values, listed))
+            assert "".join(streamed.blocks(block_rows=4)) == "".join(reference.blocks(block_rows=4))

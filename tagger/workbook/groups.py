@@ -10,7 +10,7 @@ channel cells have dropdowns, and ``tagger refresh`` carries edited rows forward
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,7 +31,7 @@ from tagger.workbook.labels import HEADINGS, SHEETS
 from tagger.workbook.overview import shown_groups
 from tagger.workbook.params import status_label
 from tagger.workbook.readback import cell_text, find, header_row
-from tagger.workbook.rowxml import ColumnCells, SheetRows
+from tagger.workbook.rowxml import ColumnCells, Lazy, SheetRows
 from tagger.workbook.sheet import Published, Tab
 from tagger.workbook.styles import Styles
 import tagger.workbook.users as users_sheet
@@ -226,38 +226,56 @@ def _write_playbook(grid: Grid, ws: Any, styles: Styles, result: TagResult, grou
 
 def _members(styles: Styles, result: TagResult, name: str, members: np.ndarray, plays: Sequence[Play],
              first_row: int, lang: str) -> SheetRows:
-    """The group's users below the summary, as rows streamed in by :func:`rowxml.splice`."""
-    frame = result.users.frame
-    ids = [str(v) for v in frame["user_id"].take(members).tolist()]
-    nicks = _texts(frame["nickname"].take(members).tolist()) if "nickname" in frame else [""] * len(members)
-    tag_text = _texts(result.tags["tags"].take(members).tolist())
-    primary = _texts(result.tags["primary"].take(members).tolist())
-    keys = result.tags["primary_key"].take(members).tolist()
+    """The group's users below the summary, as rows streamed in by :func:`rowxml.splice`.
+
+    Only the members' row numbers are kept; each block's texts are taken from the frames
+    when its XML is built, so the group sheets hold no per-user strings while waiting.
+    """
+    frame, tags = result.users.frame, result.tags
     channels = {c.key: c.label(lang) for c in result.config.channels}
-    picks = {key: suggestion(plays, key) for key in set(keys)}
+    picks = {key: suggestion(plays, key) for key in set(tags["primary_key"].take(members).tolist())}
     played = {key: (channels.get(p.channel, p.channel), p.text("content", lang)) if p is not None else ("", "")
               for key, p in picks.items()}
+
+    def ids(rows: np.ndarray) -> list[str]:
+        return [str(v) for v in frame["user_id"].take(rows).tolist()]
+
+    def nicknames(rows: np.ndarray) -> list[str]:
+        return _texts(frame["nickname"].take(rows).tolist()) if "nickname" in frame else [""] * len(rows)
+
     # Trigger rules (tagger.rules, applied by refresh) name a channel and content per user; they win.
-    ruled_channel = _column(result, "channel", members)
-    ruled_content = _column(result, "content", members)
-    channel = [ruled or played[key][0] for ruled, key in zip(ruled_channel, keys, strict=True)]
-    content = [text if ruled else played[key][1]
-               for ruled, text, key in zip(ruled_channel, ruled_content, keys, strict=True)]
+    def channel(rows: np.ndarray) -> list[str]:
+        keys = tags["primary_key"].take(rows).tolist()
+        return [ruled or played[key][0] for ruled, key in zip(_column(result, "channel", rows), keys, strict=True)]
+
+    def content(rows: np.ndarray) -> list[str]:
+        keys = tags["primary_key"].take(rows).tolist()
+        ruled = zip(_column(result, "channel", rows), _column(result, "content", rows), keys, strict=True)
+        return [text if by_rule else played[key][1] for by_rule, text, key in ruled]
+
+    def column_of(name: str) -> Callable[[np.ndarray], list[str]]:
+        return lambda rows: _texts(tags[name].take(rows).tolist())
+
     text = styles["text"]._get_xf_index()
-    columns = [ids, nicks, primary, channel, content, tag_text]
-    cells = [ColumnCells(col, "text", values, text) for col, values in enumerate(columns)]
+    makers = [ids, nicknames, column_of("primary"), channel, content, column_of("tags")]
+    cells = [ColumnCells(col, "text", _of_members(members, make), text) for col, make in enumerate(makers)]
     return SheetRows(name, first_row, len(members), cells)
+
+
+def _of_members(members: np.ndarray, make: Callable[[np.ndarray], list[str]]) -> Lazy:
+    """A member column made a block at a time: ``make`` is given the block's rows of the frames."""
+    return Lazy(len(members), lambda start, stop: make(members[start:stop]))
 
 
 def _texts(values: Sequence[object]) -> list[str]:
     return [v if isinstance(v, str) else "" for v in values]
 
 
-def _column(result: TagResult, name: str, members: np.ndarray) -> list[str]:
-    """A text column of the tags for the members ("" where absent)."""
+def _column(result: TagResult, name: str, rows: np.ndarray) -> list[str]:
+    """A text column of the tags for ``rows`` ("" where absent)."""
     if name not in result.tags:
-        return [""] * len(members)
-    return _texts(result.tags[name].take(members).tolist())
+        return [""] * len(rows)
+    return _texts(result.tags[name].take(rows).tolist())
 
 
 # --------------------------------------------------------------------------- reading it back (tagger refresh)

@@ -34,7 +34,7 @@ from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 # Deflate level of the streamed sheets and of the package: level 1 is 3× faster than
 # zlib's default 6 on this XML for 1.4× the size (benchmarks/README.md).
 COMPRESS_LEVEL = 1
-BLOCK_ROWS = 5_000  # rows per XML block: ~10 MB of text in flight, whatever the sheet's size
+BLOCK_ROWS = 2_000  # rows per XML block: ~4 MB of XML in flight whatever the sheet's size (benchmarks/README.md)
 MAX_STRING = 32_767  # Excel's cell limit, in UTF-16 units (xlsxwriter truncates to it)
 ERROR_CODES = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"})
 
@@ -99,6 +99,98 @@ def _is_blank(value: Any) -> bool:
     return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
 
 
+@dataclass(frozen=True)
+class Coded:
+    """A column of few distinct values: one small integer code per row into ``labels``.
+
+    A million rows of a handful of labels cost a byte or two a row instead of an
+    8-byte reference each; the block's values are looked up when its XML is built.
+    """
+
+    codes: np.ndarray
+    labels: np.ndarray  # object array, one entry per code
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def block(self, start: int, stop: int) -> list[Any]:
+        out: list[Any] = self.labels[self.codes[start:stop]].tolist()
+        return out
+
+    def part(self, start: int, stop: int) -> Coded:
+        return Coded(self.codes[start:stop], self.labels)
+
+    def take(self, rows: np.ndarray) -> Coded:
+        """The values of ``rows`` (0-based positions), still coded."""
+        return Coded(self.codes[rows], self.labels)
+
+
+@dataclass(frozen=True)
+class Patched:
+    """An array of numbers with a few cells holding something else (a blank, a text).
+
+    ``positions`` (sorted) are the rows whose value is ``others[i]`` instead of the number.
+    """
+
+    numbers: np.ndarray
+    positions: np.ndarray
+    others: Sequence[Any]
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def block(self, start: int, stop: int) -> list[Any]:
+        out: list[Any] = self.numbers[start:stop].tolist()
+        low, high = np.searchsorted(self.positions, (start, stop)).tolist()
+        for position, value in zip(self.positions[low:high].tolist(), self.others[low:high], strict=True):
+            out[position - start] = value
+        return out
+
+    def part(self, start: int, stop: int) -> Patched:
+        low, high = np.searchsorted(self.positions, (start, stop)).tolist()
+        return Patched(self.numbers[start:stop], self.positions[low:high] - start, self.others[low:high])
+
+
+@dataclass(frozen=True)
+class Lazy:
+    """Values made a block at a time by ``make(start, stop)`` from columns kept as arrays."""
+
+    length: int
+    make: Callable[[int, int], list[Any]]
+    offset: int = 0
+
+    def __len__(self) -> int:
+        return self.length
+
+    def block(self, start: int, stop: int) -> list[Any]:
+        return self.make(self.offset + start, self.offset + min(stop, self.length))
+
+    def part(self, start: int, stop: int) -> Lazy:
+        stop = min(stop, self.length)
+        return Lazy(max(stop - start, 0), self.make, self.offset + start)
+
+
+# A column's values: a list, a numpy array (converted a block at a time) or one of the above.
+Values = Sequence[Any] | np.ndarray | Coded | Patched | Lazy
+
+
+def block_of(values: Values, start: int, stop: int) -> list[Any]:
+    """Rows ``start:stop`` of ``values`` as Python objects (what the XML of one block is built from)."""
+    if isinstance(values, (Coded, Patched, Lazy)):
+        return values.block(start, stop)
+    if isinstance(values, np.ndarray):
+        out: list[Any] = values[start:stop].tolist()
+        return out
+    return list(values[start:stop])
+
+
+def part_of(values: Values, start: int, stop: int) -> Values:
+    """Rows ``start:stop`` of ``values`` as values of the same kind (a view where it can be)."""
+    if isinstance(values, (Coded, Patched, Lazy)):
+        return values.part(start, stop)
+    return values[start:stop]
+
+
 @dataclass
 class ColumnCells:
     """How one column's cells are written: ``kind`` decides the XML of each value.
@@ -106,12 +198,13 @@ class ColumnCells:
     Kinds: ``text`` (inline strings), ``number`` (floats; anything else falls back to
     ``auto``), ``auto`` (text stays text, numbers numbers, dates dates), ``formula`` (one
     shared formula over the whole column, ``formula`` being the text of its first row,
-    with the cached value of every row). Styles are xlsxwriter's xf indices.
+    with the cached value of every row). Styles are xlsxwriter's xf indices. ``values`` may
+    be arrays or coded columns: they become Python objects a block at a time (:func:`block_of`).
     """
 
     col: int
     kind: str
-    values: Sequence[Any]
+    values: Values
     style: int | None = None
     text_style: int | None = None
     date_style: int | None = None
@@ -124,7 +217,7 @@ class ColumnCells:
 
     def cells(self, rows: Sequence[str], start: int, stop: int, first_row: str, last_row: str) -> list[str]:
         """XML of rows ``start:stop`` of this column (``rows`` are their 1-based numbers as text)."""
-        values = self.values[start:stop]
+        values = block_of(self.values, start, stop)
         if self.kind == "text":
             return self._text(rows, values, self.style)
         if self.kind == "formula":
@@ -390,4 +483,5 @@ class _Writer:
             raise self._error
 
 
-__all__ = ["COMPRESS_LEVEL", "ColumnCells", "SheetRows", "splice", "sheet_paths", "escape_data", "escape_inline"]
+__all__ = ["COMPRESS_LEVEL", "ColumnCells", "Coded", "Lazy", "Patched", "SheetRows", "Values", "block_of", "part_of",
+           "splice", "sheet_paths", "escape_data", "escape_inline"]

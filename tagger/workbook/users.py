@@ -45,7 +45,7 @@ from tagger.workbook.grid import join_plus, sheet_ref
 from tagger.workbook.labels import HEADINGS, SHEETS
 from tagger.workbook.readback import (Header, Prefixed, cell_text, find, find_heading, header_row, spellings,
                                       typed_columns)
-from tagger.workbook.rowxml import ColumnCells, SheetRows
+from tagger.workbook.rowxml import Coded, ColumnCells, Patched, SheetRows, Values, block_of, part_of
 from tagger.workbook.sheet import Published, Tab
 from tagger.workbook.styles import Styles
 
@@ -76,24 +76,33 @@ TEXT = Catalog(
 )
 
 
-def excel_serials(dates: pd.Series) -> list[float | None]:
-    """Dates as Excel serial numbers (None for missing), computed for the whole column at once."""
+def excel_serials(dates: pd.Series) -> np.ndarray:
+    """Dates as Excel serial numbers (NaN for missing: a blank cell), computed for the whole column at once."""
     values = dates.to_numpy(dtype="datetime64[s]")
-    serials = (values - EPOCH) / np.timedelta64(1, "D")
-    return [None if np.isnan(s) else float(s) for s in serials]
+    serials: np.ndarray = (values - EPOCH) / np.timedelta64(1, "D")
+    return serials
 
 
 @dataclass
 class Column:
-    """One column of the Users sheet: its values (constants, or the cached values of a formula)."""
+    """One column of the Users sheet: its values (constants, or the cached values of a formula).
+
+    ``values`` stay arrays or coded columns (:mod:`tagger.workbook.rowxml`'s ``Values``) until
+    their rows are streamed: a Python object per cell for a million users would be most of
+    the run's memory. :meth:`block` gives rows as Python objects.
+    """
 
     key: str
     heading: str
     kind: str  # text | date | number | auto | formula | input
-    values: Sequence[Any]
+    values: Values
     width: float
     style: str | None = None
     template: list[str] = field(default_factory=list)  # formula split on fx.ROW
+
+    def block(self, start: int, stop: int) -> list[Any]:
+        """Rows ``start:stop`` of the column as Python objects."""
+        return block_of(self.values, start, stop)
 
 
 @dataclass
@@ -151,8 +160,8 @@ def _source_columns(result: TagResult) -> list[Column]:
         key = name or f"col{index}"
         if name == "user_id":
             ids = zip(raw[header].tolist(), frame["user_id"].tolist(), strict=True)
-            values = [v if isinstance(v, str) else i for v, i in ids]
-            columns.append(Column(key, heading, "text", values, content_width(values, 21)))
+            shown = np.array([v if isinstance(v, str) else i for v, i in ids], dtype=object)
+            columns.append(Column(key, heading, "text", shown, content_width(shown, 21)))
         elif name in DATE_FIELDS:
             columns.append(Column(key, heading, "date", excel_serials(frame[name]), 20, "date"))
         elif header in count_fields or name == "active_days" or header in layer_columns:
@@ -162,7 +171,7 @@ def _source_columns(result: TagResult) -> list[Column]:
             columns.append(Column(field_name, heading, "number",
                                   _counts_as_read(raw[header], frame[field_name]), max(width, 10)))
         else:
-            values = raw[header].tolist()
+            values = _as_stored(raw[header])
             columns.append(Column(key, heading, "auto", values, content_width(values, width)))
     return columns
 
@@ -179,14 +188,14 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def content_width(values: Sequence[Any], least: float, sample: int = 2_000, widest: int = 60) -> float:
+def content_width(values: Values, least: float, sample: int = 2_000, widest: int = 60) -> float:
     """A width that shows the column's values, from a sample of its first rows.
 
     IDs, phone numbers and other unbroken digits or ASCII codes are never clipped; free
     text stops at ``widest`` (the cell still holds all of it).
     """
     texts = [v if isinstance(v, str) else f"{v:.16G}" if isinstance(v, float) else str(v)
-             for v in values[:sample] if v is not None and v == v and v != ""]
+             for v in block_of(values, 0, sample) if v is not None and v == v and v != ""]
     if not texts:
         return least
     longest = max(texts, key=display_width)
@@ -196,17 +205,32 @@ def content_width(values: Sequence[Any], least: float, sample: int = 2_000, wide
     return max(least, needed)
 
 
-def _counts_as_read(raw: pd.Series, parsed: pd.Series) -> list[Any]:
-    """Parsed counts (``12次`` → 12); unreadable cells keep their text, which formulas count as 0."""
-    out: list[Any] = []
-    for value, number in zip(raw.tolist(), parsed.tolist(), strict=True):
-        if number == number and number is not None:  # not NaN
-            out.append(float(number))
-        elif value is None or (isinstance(value, float) and value != value) or value == "":
-            out.append(None)
+def _as_stored(column: pd.Series) -> Values:
+    """A column as an array whose values, a block at a time, are the column's own (``Series.tolist``'s).
+
+    An object or plain number column is its array itself (no copy); any other type (dates,
+    pandas' own types: rare here) is listed, since its array's values differ from its cells'.
+    """
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "Obiuf":
+        return column.to_numpy()
+    return column.tolist()
+
+
+def _counts_as_read(raw: pd.Series, parsed: pd.Series) -> Patched:
+    """Parsed counts (``12次`` → 12); unreadable cells keep their text, which formulas count as 0.
+
+    The numbers stay one float array; only the cells that are not numbers (blank, or text)
+    are listed apart.
+    """
+    numbers = parsed.to_numpy(dtype=float, na_value=np.nan)
+    positions = np.flatnonzero(np.isnan(numbers))
+    others: list[Any] = []
+    for value in raw.take(positions).tolist():
+        if value is None or (isinstance(value, float) and value != value) or value == "":
+            others.append(None)
         else:
-            out.append(str(value))
-    return out
+            others.append(str(value))
+    return Patched(numbers, positions, others)
 
 
 class UsersRun:
@@ -229,7 +253,7 @@ class UsersRun:
         return {key: segment_label(key) for key in {*self.tags["segment"].unique(), *self.tags["group"].unique()}}
 
     @cached_property
-    def typed(self) -> tuple[list[str], list[str]]:
+    def typed(self) -> tuple[Coded, Coded]:
         """人工标签 and 备注 as the sheet shows them."""
         return _typed_columns(self.result)
 
@@ -266,7 +290,7 @@ class UsersRun:
         )
 
 
-Values = Callable[[UsersRun], Sequence[Any]]
+CachedValues = Callable[[UsersRun], Values]
 Formula = Callable[[UsersRun, fx.UserCells], str]
 
 
@@ -287,7 +311,7 @@ class Spec:
     kind: str
     width: float
     style: str | None
-    values: Values
+    values: CachedValues
     formula: Formula | None = None
     when: Callable[[UsersRun], bool] = _always
     heading: str | None = None  # default: HEADINGS(key)
@@ -322,21 +346,22 @@ def _window_specs(run: UsersRun) -> list[Spec]:
     return specs
 
 
-def _earlier_months(name: str) -> Values:
-    return lambda run: run.frame[name + PREV_SUFFIX].astype(float).tolist()
+def _earlier_months(name: str) -> CachedValues:
+    return lambda run: _as_stored(run.frame[name + PREV_SUFFIX].astype(float))
 
 
-def _over_window(name: str) -> Values:
-    return lambda run: window_usage(run.frame, name).fillna(0.0).tolist()
+def _over_window(name: str) -> CachedValues:
+    return lambda run: _as_stored(window_usage(run.frame, name).fillna(0.0))
 
 
 def _window_formula(name: str) -> Formula:
     return lambda run, cells: fx.window(run.letters[name], run.letters[name + PREV_SUFFIX])
 
 
-def _layer_names(run: UsersRun) -> list[str]:
-    assert run.layers is not None  # by the column's ``when``
-    return [run.layers.name(k, run.lang) for k in run.tags["value_layer"]]
+def _layer_names(run: UsersRun) -> Coded:
+    layers = run.layers
+    assert layers is not None  # by the column's ``when``
+    return coded(run.tags["value_layer"], lambda k: layers.name(k, run.lang))
 
 
 def _value_layer_formula(run: UsersRun, cells: fx.UserCells) -> str:
@@ -358,17 +383,21 @@ def _shared_letter(run: UsersRun, name: str) -> str | None:
     return run.letters[key]
 
 
-def _yes_no(run: UsersRun) -> list[str]:
-    yes, no = fx.TEXT("yes"), fx.TEXT("no")
-    return [yes if a else no for a in run.tags["active"].to_numpy(bool).tolist()]
+def _yes_no(run: UsersRun) -> Coded:
+    labels = np.array([fx.TEXT("no"), fx.TEXT("yes")], dtype=object)
+    return Coded(run.tags["active"].to_numpy(bool).astype(np.uint8), labels)
 
 
-def _ages(run: UsersRun) -> list[int]:
-    return (run.month - month_number(run.frame["register_date"])).astype(int).to_numpy().tolist()
+def _ages(run: UsersRun) -> np.ndarray:
+    ages: np.ndarray = (run.month - month_number(run.frame["register_date"])).astype(int).to_numpy()
+    return ages
 
 
-def _idle(run: UsersRun) -> list[int | None]:
-    return [None if v is pd.NA else int(v) for v in run.tags["idle_months"].tolist()]
+def _idle(run: UsersRun) -> Patched:
+    """Whole months since the last activity; None (no cached number) where there is none."""
+    idle = run.tags["idle_months"]
+    missing = np.flatnonzero(idle.isna().to_numpy())
+    return Patched(idle.to_numpy(dtype="int64", na_value=0), missing, [None] * len(missing))
 
 
 def _sessions_base(run: UsersRun) -> bool:
@@ -377,17 +406,20 @@ def _sessions_base(run: UsersRun) -> bool:
     return share_of_sessions and "active_days" in run.letters and bool(run.count_features)
 
 
-def _prev_hist(run: UsersRun) -> list[float | None]:
+def _prev_hist(run: UsersRun) -> np.ndarray:
     assert run.result.prev_tags is not None  # by the column's ``when``
     stored = run.result.prev_tags.set_index("user_id")["last_active_date"]
     return excel_serials(stored.reindex(run.frame["user_id"].to_numpy()).reset_index(drop=True))
 
 
-def _prev_groups(run: UsersRun) -> list[str]:
+def _prev_groups(run: UsersRun) -> np.ndarray:
+    """Last month's group labels, one shared label object per row (分群流转 counts them as a Series)."""
     assert run.result.prev_tags is not None  # by the column's ``when``
     stored_group = run.result.prev_tags.set_index("user_id")["group"]
     prev_groups = stored_group.reindex(run.frame["user_id"].to_numpy())
-    return [segment_label(g) if isinstance(g, str) and g else TEXT("not_in_prev") for g in prev_groups]
+    labels = coded(prev_groups, lambda g: segment_label(g) if isinstance(g, str) and g else TEXT("not_in_prev"))
+    per_row: np.ndarray = labels.labels[labels.codes]
+    return per_row
 
 
 def _rules_fired(run: UsersRun) -> bool:
@@ -399,19 +431,37 @@ def _prev_overridden(run: UsersRun) -> bool:
     return "prev_override" in run.tags and bool((run.tags["prev_override"] != "").any())
 
 
-def _effective_groups(run: UsersRun) -> list[Any]:
+def _effective_groups(run: UsersRun) -> Coded:
     effective = run.tags["effective_group"] if "effective_group" in run.tags else run.tags["group"]
-    return shared_texts(effective, segment_label)
+    return coded(effective, segment_label)
 
 
-def _texts(column: str) -> Values:
-    """A column of the tags as it is (a few distinct texts, shared)."""
-    return lambda run: shared_texts(run.tags[column])
+def _texts(column: str) -> CachedValues:
+    """A column of the tags as it is (a few distinct texts, coded)."""
+    return lambda run: coded(run.tags[column])
 
 
-def _labelled(column: str) -> Values:
+def _labelled(column: str) -> CachedValues:
     """A column of segment or group keys, as their labels."""
-    return lambda run: shared_texts(run.tags[column], run.labels.get)
+    return lambda run: coded(run.tags[column], run.labels.get)
+
+
+def _why(run: UsersRun) -> Coded:
+    """分群说明: a sentence per user, though it only depends on (segment, months idle, group).
+
+    :func:`formulas.explain` is asked once per distinct combination, and the rows are codes
+    into those sentences.
+    """
+    tags = run.tags
+    combined = np.zeros(len(tags), dtype=np.int64)
+    for name in ("segment", "idle_months", "group"):
+        codes, uniques = pd.factorize(tags[name], use_na_sentinel=False)
+        combined = combined * len(uniques) + codes
+    codes, _ = pd.factorize(combined)
+    first = np.unique(codes, return_index=True)[1]
+    sample = tags.iloc[first]
+    sentences = fx.explain(sample, run.month, sample["group"].map(run.labels), run.lang)
+    return Coded(_small(codes, len(sentences)), _objects(sentences))
 
 
 # The Users sheet after the export's own columns, in order. The helper columns the formulas read
@@ -422,8 +472,7 @@ COMPUTED: tuple[Spec | Family, ...] = (
     Spec("group", "formula", 16, "text", _labelled("group"), lambda r, c: fx.group(c, r.lang)),
     Spec("tags", "formula", 20, "text", _texts("tags"), lambda r, c: fx.tags(c, r.lang)),
     Spec("primary", "formula", 12, "text", _texts("primary"), lambda r, c: fx.primary(c, r.lang)),
-    Spec("why", "formula", 40, "text", lambda r: fx.explain(r.tags, r.month, r.tags["group"].map(r.labels), r.lang),
-         lambda r, c: fx.why(c, r.lang)),
+    Spec("why", "formula", 40, "text", _why, lambda r, c: fx.why(c, r.lang)),
     Spec("value_layer", "formula", 14, "text", _layer_names, _value_layer_formula,
          when=lambda r: "value_layer" in r.tags and r.layers is not None),
     Spec("override", "input", 14, "input", lambda r: r.typed[0]),
@@ -432,13 +481,13 @@ COMPUTED: tuple[Spec | Family, ...] = (
     Spec("age", "formula", 9, None, _ages, lambda r, c: fx.age(c)),
     Spec("idle", "formula", 9, None, _idle, lambda r, c: fx.idle(c, r.lang)),
     Spec("prev_state", "formula", 14, "text",
-         lambda r: shared_texts(r.tags["prev_group"], lambda k: fx.prev_state_label(k, r.lang)),
+         lambda r: coded(r.tags["prev_group"], lambda k: fx.prev_state_label(k, r.lang)),
          lambda r, c: fx.prev_state(c, r.lang)),
     Family(_window_specs),
-    Spec("usage_total", "formula", 10, None, lambda r: r.counts.sum(axis=1).tolist(), lambda r, c: fx.total(c),
+    Spec("usage_total", "formula", 10, None, lambda r: _as_stored(r.counts.sum(axis=1)), lambda r, c: fx.total(c),
          when=lambda r: bool(r.count_features)),
     Spec("pref_base", "formula", 10, None,
-         lambda r: share_base(r.counts, window_usage(r.frame, "active_days")).tolist(),
+         lambda r: _as_stored(pd.Series(share_base(r.counts, window_usage(r.frame, "active_days")))),
          lambda r, c: fx.share_base(r.over_window("active_days"), c), when=_sessions_base),
     Spec("prev_hist", "date", 20, "date", _prev_hist,
          when=lambda r: r.result.prev_source == "history" and r.result.prev_tags is not None),
@@ -449,7 +498,7 @@ COMPUTED: tuple[Spec | Family, ...] = (
     Spec("effective_group", "formula", 18, "text", _effective_groups,
          lambda r, c: fx.effective_group(r.letters["override"], r.letters["group"])),
     Spec("prev_override", "text", 14, "text",
-         lambda r: r.tags["prev_override"].map(lambda k: segment_label(k) if k else "").tolist(),
+         lambda r: coded(r.tags["prev_override"], lambda k: segment_label(k) if k else ""),
          when=_prev_overridden),
 )
 
@@ -474,24 +523,53 @@ def plan_users(result: TagResult) -> UsersPlan:
                      rows=len(result.tags))
 
 
-def shared_texts(series: pd.Series, convert: Callable[[Any], Any] | None = None) -> list[Any]:
-    """A few distinct values over a million rows: one Python object per distinct value, not per row.
+def coded(series: pd.Series, convert: Callable[[Any], Any] | None = None) -> Coded:
+    """A few distinct values over a million rows: a small code per row, ``convert`` once per value.
 
-    The Users sheet keeps its columns until the rows are streamed; a list of references to
-    a handful of label strings costs 8 bytes a row instead of ~70.
+    The Users sheet keeps its columns until the rows are streamed; a byte or two a row
+    instead of a reference (8 bytes) to a string. A missing cell keeps what it holds (None
+    and NaN stay apart: a formula's cached value shows them differently).
+
+    >>> column = coded(pd.Series(["b", None, "a", "b"], dtype=object), lambda v: v and v.upper())
+    >>> column.block(0, 4), column.codes.dtype.name
+    (['B', None, 'A', 'B'], 'uint8')
     """
-    lookup = {key: (convert(key) if convert else key) for key in series.unique()}
-    return [lookup.get(key, key) for key in series.tolist()]
+    codes, uniques = pd.factorize(series)
+    values = list(uniques)
+    missing = np.flatnonzero(codes < 0)
+    if len(missing):
+        kinds: dict[tuple[type, bool], int] = {}
+        for position, value in zip(missing.tolist(), series.take(missing).tolist(), strict=True):
+            kind = (type(value), value is None)
+            if kind not in kinds:
+                kinds[kind] = len(values)
+                values.append(value)
+            codes[position] = kinds[kind]
+    labels = [convert(v) for v in values] if convert else values
+    return Coded(_small(codes, len(labels)), _objects(labels))
 
 
-def _typed_columns(result: TagResult) -> tuple[list[str], list[str]]:
+def _small(codes: np.ndarray, count: int) -> np.ndarray:
+    """``codes`` (0 … count-1) in the narrowest unsigned integer type that holds them."""
+    return codes.astype(np.min_scalar_type(max(count - 1, 0)))
+
+
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    """A one-dimensional object array of ``values`` (never split into a 2-D one)."""
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out
+
+
+def _typed_columns(result: TagResult) -> tuple[Coded, Coded]:
     """人工标签 and 备注 as the sheet shows them: carried by a refresh, else the stored ones ``tag`` applied."""
     carried, tags = result.carried, result.tags
     if carried is not None:
-        return carried.overrides.tolist(), carried.remarks.tolist()
-    blank = [""] * len(tags)
-    labels = tags["override"].map(lambda k: segment_label(k) if k else "").tolist() if "override" in tags else blank
-    return labels, tags["remark"].tolist() if "remark" in tags else blank
+        return coded(pd.Series(carried.overrides)), coded(pd.Series(carried.remarks))
+    blank = Coded(np.zeros(len(tags), dtype=np.uint8), _objects([""]))
+    labels = coded(tags["override"], lambda k: segment_label(k) if k else "") if "override" in tags else blank
+    return labels, coded(tags["remark"]) if "remark" in tags else blank
 
 
 def tabs(result: TagResult) -> list[Tab]:
@@ -519,7 +597,7 @@ def _cells(styles: Styles, plan: UsersPlan, start: int, stop: int) -> list[Colum
     out = []
     shared = 0
     for col, column in enumerate(plan.columns):
-        values = column.values[start:stop]
+        values = part_of(column.values, start, stop)
         if column.kind == "formula":
             first = "2".join(column.template)  # the formula of the first data row, shared below it
             out.append(ColumnCells(col, "formula", values, index(column.style),
