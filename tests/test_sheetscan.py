@@ -65,7 +65,7 @@ def _typical(*, with_date: bool = False) -> list[tuple[int, int, Any]]:
     cells += [(21, 0, "u021"), (21, 2, "活跃用户"), (21, 3, Formula('=A22&"<x>"'))]  # a formula typed into 备注
     cells += [(22, 0, "u022"), (22, 2, True), (22, 3, -1.25e20)]
     cells += [(23, 2, "活跃用户"), (23, 3, "no ID on this row")]  # no ID: not a row of edits
-    cells += [(24, 0, "   "), (25, 0, "u025")]
+    cells += [(24, 0, "   "), (25, 0, "u025"), (26, 0, ""), (26, 3, "an empty ID")]
     if with_date:
         cells.append((25, 3, dt.date(2024, 7, 1)))
     return cells

@@ -54,6 +54,9 @@ _XML_SPACE = " \t\n"
 _ENTITY = re.compile(rb"&(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);")
 
 
+_UNSET = object()  # a wanted cell not (yet) seen
+
+
 class Unsure(Exception):
     """A wanted cell in a form this module does not read: python-calamine reads the sheet instead."""
 
@@ -67,11 +70,14 @@ class _Shared:
 
 @dataclass
 class _Scan:
-    """What one pass over the sheet found: the wanted cells' values by (row, sheet column)."""
+    """What one pass over the sheet found: the wanted cells' values, row by row."""
 
     positions: dict[int, list[int]]  # sheet column → positions in the wanted columns
     first_row: int
-    cells: dict[tuple[int, int], Any] = field(default_factory=dict)
+    width: int
+    rows: dict[int, list[Any]] = field(default_factory=dict)  # row → value per wanted column (_UNSET: none)
+    in_order: bool = True  # rows came in ascending order (they do, from every writer seen)
+    last_row: int = 0
     shared: bool = False  # some cell refers to a shared string
     numbers: set[int] = field(default_factory=set)  # style indexes of the number cells read
     started: bool = False  # <sheetData> found
@@ -110,7 +116,7 @@ def _read(package: zipfile.ZipFile, sheet: str, columns: Sequence[int | None], f
     for position, column in enumerate(columns):
         if column is not None:
             positions.setdefault(column, []).append(position)
-    scan = _Scan(positions, first_row)
+    scan = _Scan(positions, first_row, len(columns))
     with package.open(member) as stream:
         for piece, last in _whole_rows(stream):
             _scan_piece(scan, piece, last)
@@ -120,7 +126,7 @@ def _read(package: zipfile.ZipFile, sheet: str, columns: Sequence[int | None], f
     if scan.numbers and not scan.numbers <= _plain_styles(package, parts.get("styles")):
         raise Unsure("a number under a date format")
     strings = _shared_strings(package, parts.get("sharedStrings"), scan) if scan.shared else {}
-    return _rows(scan, strings, len(columns))
+    return _rows(scan, strings)
 
 
 def _whole_rows(stream: Any) -> Iterator[tuple[bytes, bool]]:
@@ -155,14 +161,24 @@ def _scan_piece(scan: _Scan, piece: bytes, last: bool) -> None:
         row = int(match[2])
         if row < scan.first_row:
             continue
-        key = (row, scan.letters[match[1]])
-        if key in scan.cells:
-            raise Unsure("a cell written twice")
         plain = match[3]
         if plain is not None:
-            scan.cells[key] = plain.decode("utf-8").strip(_XML_SPACE) or None
+            value = plain.decode("utf-8").strip(_XML_SPACE) or None
         else:
-            scan.cells[key] = _cell(scan, match[4], match[6] or b"")
+            value = _cell(scan, match[4], match[6] or b"")
+        _keep(scan, row, scan.letters[match[1]], value)
+
+
+def _keep(scan: _Scan, row: int, column: int, value: Any) -> None:
+    values = scan.rows.get(row)
+    if values is None:
+        values = scan.rows[row] = [_UNSET] * scan.width
+        scan.in_order = scan.in_order and row > scan.last_row
+        scan.last_row = row
+    for position in scan.positions[column]:
+        if values[position] is not _UNSET:
+            raise Unsure("a cell written twice")
+        values[position] = value
 
 
 def _cell(scan: _Scan, attributes: bytes, body: bytes) -> Any:
@@ -257,7 +273,7 @@ def _shared_strings(package: zipfile.ZipFile, part: str | None, scan: _Scan) -> 
     """The shared strings the wanted cells refer to; rich text among them is left to calamine."""
     if part is None:
         raise Unsure("no shared strings")
-    wanted = {value.index for value in scan.cells.values() if isinstance(value, _Shared)}
+    wanted = {value.index for values in scan.rows.values() for value in values if isinstance(value, _Shared)}
     found: dict[int, str | None] = {}
     for index, item in enumerate(_SHARED_ITEM.finditer(package.read(part))):
         if index in wanted:
@@ -270,15 +286,16 @@ def _shared_strings(package: zipfile.ZipFile, part: str | None, scan: _Scan) -> 
     return found
 
 
-def _rows(scan: _Scan, strings: dict[int, str | None], width: int) -> list[Row]:
+def _rows(scan: _Scan, strings: dict[int, str | None]) -> list[Row]:
     """The rows whose first wanted column holds a value, in sheet order."""
-    rows: dict[int, list[Any]] = {}
-    for (row, column), value in sorted(scan.cells.items()):
-        if isinstance(value, _Shared):
-            value = strings[value.index]
-        for position in scan.positions[column]:
-            rows.setdefault(row, [None] * width)[position] = value
-    return [(row, values) for row, values in rows.items() if values[0] is not None]
+    rows = scan.rows if scan.in_order else dict(sorted(scan.rows.items()))
+    out = []
+    for row, values in rows.items():
+        read = [None if value is _UNSET else strings[value.index] if isinstance(value, _Shared) else value
+                for value in values]
+        if read[0] is not None:
+            out.append((row, read))
+    return out
 
 
 __all__ = ["scan_columns", "CHUNK"]
