@@ -29,6 +29,7 @@ from tagger.columns import column_letter, normalize_header
 from tagger.i18n import LANGUAGES
 from tagger.workbook.labels import HEADINGS
 from tagger.workbook.rowxml import sheet_paths
+from tagger.workbook.sheetscan import scan_columns
 
 CHUNK = 1 << 24  # bytes of sheet XML scanned at a time
 _OVERLAP = 1 << 16  # a formula cell split across two chunks is still seen whole
@@ -117,6 +118,19 @@ def typed_columns(path: Path, sheet: str, columns: Sequence[int | None], first_r
                 if c == col:
                     values[i] = text
     return out
+
+
+def keyed_rows(path: Path, sheet: str, columns: Sequence[int | None], first_row: int) -> list[tuple[int, list[Any]]]:
+    """The rows of :func:`typed_columns` whose first column holds a value (the rows a sheet's IDs are on).
+
+    Read in one pass over the sheet's XML (:func:`~tagger.workbook.sheetscan.scan_columns`)
+    when every wanted cell is in a form that pass reads; otherwise by :func:`typed_columns`.
+    Either way the values are the same.
+    """
+    scanned = scan_columns(path, sheet, columns, first_row)
+    if scanned is not None:
+        return scanned
+    return [(row, values) for row, values in typed_columns(path, sheet, columns, first_row) if values[0] is not None]
 
 
 def _formulas(path: Path, sheet: str, letters: set[str]) -> dict[tuple[int, int], str]:

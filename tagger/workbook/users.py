@@ -44,7 +44,7 @@ from tagger.vocabulary import word
 from tagger.workbook.grid import join_plus, sheet_ref
 from tagger.workbook.labels import HEADINGS, SHEETS
 from tagger.workbook.readback import (Header, Prefixed, cell_text, find, find_heading, header_row, spellings,
-                                      typed_columns)
+                                      keyed_rows)
 from tagger.workbook.rowxml import Coded, ColumnCells, Patched, SheetRows, Values, block_of, part_of
 from tagger.workbook.sheet import Published, Tab
 from tagger.workbook.styles import Styles
@@ -673,7 +673,7 @@ def read(ws: Any, header: Header, id_spellings: set[str], path: Path) -> TypedEd
     remark_col = find(names, spellings("remark"))
     labels = valid_labels()
     typed = []  # (excel row, raw ID, label text, remark): IDs are parsed together below, not row by row
-    for excel_row, (raw_id, label, note) in typed_columns(path, ws.title, [id_col, label_col, remark_col], index + 2):
+    for excel_row, (raw_id, label, note) in keyed_rows(path, ws.title, [id_col, label_col, remark_col], index + 2):
         if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
             continue
         typed.append((excel_row, raw_id, cell_text(label), cell_text(note)))
