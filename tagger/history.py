@@ -14,7 +14,7 @@ import calendar
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -599,8 +599,10 @@ class HistoryStore:
         """
         now = datetime.now().isoformat(timespec="microseconds")
         kept = edits[(edits["label"] != "") | (edits["remark"] != "")]
-        cleared = sorted(set(seen) - set(kept["user_id"]))
         with self.write() as conn:
+            # Only users holding an override can lose one: a million seen users are not a million deletes.
+            held = {uid for (uid,) in conn.execute("SELECT user_id FROM overrides WHERE month = ?", (month,))}
+            cleared = sorted((held & set(seen)) - set(kept["user_id"]))
             conn.executemany("DELETE FROM overrides WHERE user_id = ? AND month = ?", ((uid, month) for uid in cleared))
             conn.executemany(
                 "INSERT OR REPLACE INTO overrides (user_id, month, label, remark, source, updated_at) "
@@ -765,10 +767,25 @@ def _snapshots_before(old: dict[str, object], old_cutoff: str | None,
     return [s for s in kept if new_cutoff is None or str(s.get("cutoff", "")) < new_cutoff]
 
 
-def _user_rows(users: pd.DataFrame) -> Iterator[tuple[str, str, str, str, str, str]]:
+CHUNK_ROWS = 50_000
+"""Users turned into sqlite parameters at a time: a million users' rows never exist as Python objects at once."""
+
+
+def _user_rows(users: pd.DataFrame) -> Iterator[tuple[str, str | None, str | None, str, str, str]]:
+    """(user_id, register, last active, segment, group, preference) per user, built a chunk at a time."""
     missing = [c for c in USER_COLUMNS if c not in users.columns]
     if missing:
         raise ValueError(f"history rows need columns {missing}")
+    return _chunked(users, _user_chunk)
+
+
+def _chunked(frame: pd.DataFrame, rows: Callable[[pd.DataFrame], Iterable[tuple[Any, ...]]]) -> Iterator[Any]:
+    """``rows`` of each CHUNK_ROWS-row slice of ``frame`` in turn, so executemany streams them."""
+    for start in range(0, len(frame), CHUNK_ROWS):
+        yield from rows(frame.iloc[start:start + CHUNK_ROWS])
+
+
+def _user_chunk(users: pd.DataFrame) -> Iterable[tuple[str, str | None, str | None, str, str, str]]:
     register = _timestamps(users["register_date"])
     last = _timestamps(users["last_active_date"].fillna(users["register_date"]))
     return zip(users["user_id"].astype(str).tolist(), register, last, users["segment"].astype(str).tolist(),
@@ -787,7 +804,11 @@ def _timestamps(dates: pd.Series) -> list[str | None]:
 
 
 def _usage_rows(usage: pd.DataFrame) -> Iterator[tuple[str, str, float]]:
-    """(user_id, field, value) for every filled count."""
+    """(user_id, field, value) for every filled count, built a chunk of users at a time."""
+    return _chunked(usage, _usage_chunk)
+
+
+def _usage_chunk(usage: pd.DataFrame) -> Iterable[tuple[str, str, float]]:
     long = usage.melt(id_vars="user_id", var_name="field", value_name="value").dropna(subset=["value"])
     return zip(long["user_id"].astype(str).tolist(), long["field"].astype(str).tolist(),
                long["value"].astype(float).tolist(), strict=True)

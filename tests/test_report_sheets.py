@@ -14,17 +14,23 @@ from tagger.campaigns import build_review, evaluate
 from tagger.pipeline import TagOptions, run
 from tagger.workbook import sheet_context
 from tagger.workbook.alerts import SHEETS, write_alerts, write_review
+from tagger.workbook.rowxml import splice
 from tagger.workbook.sheet import Tab
 from tests.test_alerts import mid_month_export
 from tests.test_campaigns import known  # noqa: F401 - fixture
 
 
 def write_both(result, path: Path) -> openpyxl.Workbook:
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False})
+    """The two sheets as the workbook writer makes them: xlsxwriter, then the published rows streamed in."""
+    package = path.with_suffix(".package.xlsx")
+    book = xlsxwriter.Workbook(str(package), {"constant_memory": True, "strings_to_formulas": False})
     ctx = sheet_context(book, result)
+    streams = []
     for key, write in (("alerts", write_alerts), ("review", write_review)):
-        write(ctx, book.add_worksheet(SHEETS(key)), Tab(SHEETS(key)))
+        published = write(ctx, book.add_worksheet(SHEETS(key)), Tab(SHEETS(key)))
+        streams.extend(published.rows if published is not None else [])
     book.close()
+    splice(package, path, streams)
     return openpyxl.load_workbook(path)
 
 
@@ -48,7 +54,15 @@ def test_alert_and_review_sheets(tmp_path: Path, known) -> None:  # noqa: F811
     assert "即将休眠用户（上月活跃、本月尚未活跃）：3 人" in first
     listed = first.index("即将休眠用户（上月活跃、本月尚未活跃）：3 人")
     assert sorted(first[listed + 2: listed + 5]) == ["R1", "R2", "R3"]
-    assert all(alerts.cell(r, 1).data_type == "s" for r in range(listed + 2, listed + 5))
+    assert all(alerts.cell(r, 1).data_type == "s" for r in range(listed + 3, listed + 6))  # 1-based: title, heading
+    # The streamed rows keep each column's kind and format: R1 last active 2024-06-28, 17 days before the 15th.
+    r1 = next(r for r in range(listed + 3, listed + 6) if alerts.cell(r, 1).value == "R1")
+    heads = [alerts.cell(listed + 2, c).value for c in range(1, 9)]
+    row = {h: alerts.cell(r1, c + 1) for c, h in enumerate(heads)}
+    assert row["最近活跃"].value.date().isoformat() == "2024-06-28" and row["最近活跃"].number_format == "yyyy-mm-dd"
+    assert row["间隔天数"].value == 17 and row["间隔天数"].alignment.horizontal == "center"
+    assert row["主偏好"].value == "控车偏好" and row["主偏好"].number_format == "@"
+    assert row["生效分群（人工优先）"].value == "休眠用户" and row["级别"].value is None  # 17 days: no level yet
     row = first.index("预计月末活跃用户") + 1
     assert alerts.cell(row, 2).value == 9  # 6 seen by day 15 of 31 ÷ (15/31) ** 0.5, the default curve
     labelled = {alerts.cell(r, 1).value: alerts.cell(r, 2).value for r in range(1, alerts.max_row + 1)}

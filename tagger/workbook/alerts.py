@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from tagger.campaigns import MIN_GROUP
@@ -19,6 +20,9 @@ from tagger.i18n import Catalog, get_language
 from tagger.segments import GROUPS, SEGMENTS, UNSPLIT
 from tagger.segments import label as segment_label
 from tagger.vocabulary import word
+from tagger.workbook.rowxml import ColumnCells, SheetRows
+from tagger.workbook.sheet import Published
+from tagger.workbook.users import excel_serials
 
 if TYPE_CHECKING:
     from tagger.pipeline import TagResult
@@ -245,8 +249,8 @@ def _group_text(key: object) -> str:
     return segment_label(str(key)) if key in (*GROUPS, *SEGMENTS, UNSPLIT) else str(key)
 
 
-def write_alerts(ctx: SheetContext, ws: Any, tab: Tab) -> None:
-    """Fill the 预警 sheet from ``result.alerts``."""
+def write_alerts(ctx: SheetContext, ws: Any, tab: Tab) -> Published:
+    """Fill the 预警 sheet from ``result.alerts``; the at-risk users' rows are published to be streamed in."""
     styles, result = ctx.styles, ctx.result
     alerts = result.alerts
     assert alerts is not None, "the alerts sheet is listed only for a result that carries alerts"
@@ -266,7 +270,7 @@ def write_alerts(ctx: SheetContext, ws: Any, tab: Tab) -> None:
     for pref, channel, users in alerts.by_preference_channel.itertuples(index=False):
         sheet.cells([pref or TEXT("none"), channel or TEXT("none"), users], ["text", "text", "int"])
     sheet.gap()
-    _at_risk(sheet, alerts.at_risk)
+    return Published(rows=[_at_risk(sheet, alerts.at_risk, tab.name)])
 
 
 def _projection(sheet: _Sheet, p: Any) -> None:
@@ -324,15 +328,29 @@ def _levels(sheet: _Sheet, alerts: Any) -> None:
         sheet.title(message, "note")
 
 
-def _at_risk(sheet: _Sheet, users: pd.DataFrame) -> None:
+def _at_risk(sheet: _Sheet, users: pd.DataFrame, name: str) -> SheetRows:
+    """The list's title and heading; its rows (a tenth of a million-user export) are streamed in at the end."""
     sheet.title(TEXT("list", n=f"{len(users):,}"), "section")
     heads = ("user_id", "effective_group", "preference", "channel", "content", "last_active", "idle_days", "level")
     sheet.cells([TEXT(h) for h in heads[:-1]] + [TEXT("level")], style="header")
-    kinds = ["text"] * 5 + ["day", "center", "text"]
-    for uid, group, pref, channel, content, last, idle, level in users[
-            ["user_id", "group", "preference", "channel", "content", "last_active_date", "idle_days",
-             "level"]].itertuples(index=False):
-        sheet.cells([str(uid), _group_text(group), pref, channel, content, last, idle, level], kinds)
+    styles = sheet.styles
+    text, day, center = (styles[key]._get_xf_index() for key in ("text", "day", "center"))
+    groups = {key: _group_text(key) for key in users["group"].unique().tolist()}
+    columns = [
+        ColumnCells(0, "text", users["user_id"].astype(str).to_numpy(dtype=object), text),
+        ColumnCells(1, "text", users["group"].map(groups).to_numpy(dtype=object), text),
+        *(ColumnCells(col, "text", _texts(users[key]), text)
+          for col, key in enumerate(("preference", "channel", "content"), start=2)),
+        ColumnCells(5, "number", excel_serials(users["last_active_date"]), day),
+        ColumnCells(6, "number", pd.to_numeric(users["idle_days"]).to_numpy(dtype=float), center),
+        ColumnCells(7, "text", _texts(users["level"]), text),
+    ]
+    return SheetRows(name, sheet.row, len(users), columns)
+
+
+def _texts(values: pd.Series) -> np.ndarray:
+    """A text column for the row writer: "" where a value is missing (an empty cell, as before)."""
+    return values.where(values.notna(), "").astype(str).to_numpy(dtype=object)
 
 
 def _effect_table(sheet: _Sheet, title: str, table: pd.DataFrame, by: str, labels: Any = str,

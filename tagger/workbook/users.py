@@ -655,7 +655,7 @@ def find_header(head: list[tuple[Any, ...]], id_spellings: set[str]) -> Header |
 class TypedEdits:
     """What people typed on one Users sheet, and what the caller should warn about."""
 
-    records: pd.DataFrame  # user_id, label (group key), label_text, remark, where (sheet and row)
+    records: pd.DataFrame  # rows with a label or a remark: user_id, label (group key), label_text, remark, where
     seen: set[str]  # every user ID on the sheet, labelled or not
     lossy: list[Location]  # rows skipped: an ID Excel turned into a rounded number
     prefixed: tuple[str, Location] | None  # the 人工标签 heading as found, when only its start matched
@@ -681,12 +681,14 @@ def read(ws: Any, header: Header, id_spellings: set[str], path: Path) -> TypedEd
     edits = TypedEdits(pd.DataFrame(), set(), [], prefixed)
     records = []
     for (excel_row, _, label_text, remark), parsed, lost in zip(typed, ids.tolist(), lossy.tolist(), strict=True):
-        where = Location(path, ws.title, excel_row)
         if lost:
-            edits.lossy.append(where)
+            edits.lossy.append(Location(path, ws.title, excel_row))
             continue
         user = normalize_id(parsed)
         edits.seen.add(user)
+        if not label_text and not remark:
+            continue  # most rows: the user is seen (an emptied cell clears), nothing was typed
+        where = Location(path, ws.title, excel_row)
         key = ""
         if label_text:
             key = labels.get(normalize_header(label_text), "")
