@@ -33,12 +33,13 @@ import datetime as dt
 import math
 import os
 import re
+import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pandas as pd
 
@@ -53,8 +54,8 @@ from tagger.history import TRACKING_FIELDS, TRACKING_NUMBERS, HistoryStore
 from tagger.i18n import LANGUAGES, Catalog, language
 from tagger.preflight import check_archive
 from tagger.readers import EXPORT_SUFFIXES, SCAN_ROWS, ole_container
-from tagger.pipeline import (CarriedEdits, Progress, RunSetup, SilentProgress, TagOptions, TagResult, open_history,
-                             output_path, prepare_export, tag_export, write_step)
+from tagger.pipeline import (CarriedEdits, Prepared, Progress, RunSetup, SilentProgress, TagOptions, TagResult,
+                             open_history, output_path, prepare_export, tag_export, write_step)
 from tagger.prepare import column_aliases
 from tagger.overrides import apply_overrides, apply_stored_overrides, previous_month, rerun_rules
 from tagger.segments import GROUPS, SEGMENTS
@@ -68,6 +69,8 @@ from tagger.workbook import users as users_sheet
 from tagger.workbook.labels import HEADINGS
 from tagger.workbook.readback import Header, cell_text
 from tagger.workbook.users import valid_labels
+
+T = TypeVar("T")
 
 TEXT = Catalog(
     "refresh",
@@ -373,17 +376,59 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
     setup = RunSetup.of(replace(options.tag, write=False))  # a later cut-off supersedes by itself
     with language(setup.lang):
         # The last workbook is read and checked before anything is stored: one it cannot use stops the run.
-        last = read_usable_workbook(options.workbook, setup.config)
-        # Its check reads an existing history before the export is read; the run keeps that connection.
+        last, prepared = read_both(options.workbook, setup, progress)
+        # Its check reads an existing history; the run keeps that connection.
         early = last is not None and setup.history_path is not None and setup.history_path.is_file()
         with open_history(setup.history_path if early else None) as checked:
             if last is not None:
                 check_newest(last, checked, force=options.force)
-            prepared = prepare_export(setup, progress)
             with nullcontext(checked) if early else open_history(setup.history_path) as store:
                 result = tag_export(setup, prepared, store, progress)
                 carried, reach_keys = carry_step(result, last, store)
                 return _write(carried, options.workbook, output, store, progress, reach_keys)
+
+
+def read_both(workbook: Path | None, setup: RunSetup, progress: Progress) -> tuple[LastWorkbook | None, Prepared]:
+    """The last workbook (:func:`read_usable_workbook`) and the prepared export, read side by side.
+
+    The workbook is checked and read on a second thread while this one reads the export:
+    both spend most of their time in zlib, numpy and fastexcel, which let the other thread
+    run, so on two cores a refresh costs little more than a tag. Errors come as if the
+    workbook had been read first: its error wins over the export's, and neither stores anything.
+    """
+    if workbook is None:
+        return None, prepare_export(setup, progress)
+    beside = _Beside(lambda: read_usable_workbook(workbook, setup.config))
+    try:
+        prepared = prepare_export(setup, progress)
+    except Exception:
+        beside.result()  # the workbook's own error, when it has one, is the one to show
+        raise
+    return beside.result(), prepared
+
+
+class _Beside(Generic[T]):
+    """A call run on a daemon thread (Ctrl-C never waits for it); ``result()`` returns or raises what it did."""
+
+    def __init__(self, call: Callable[[], T]) -> None:
+        self._call = call
+        self._outcome: tuple[T] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="tagger-last-workbook", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._outcome = (self._call(),)
+        except BaseException as error:  # noqa: BLE001 - handed to the caller's thread by result()
+            self._error = error
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._outcome is not None
+        return self._outcome[0]
 
 
 def carry_step(result: TagResult, last: LastWorkbook | None,

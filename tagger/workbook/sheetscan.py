@@ -54,9 +54,6 @@ _XML_SPACE = " \t\n"
 _ENTITY = re.compile(rb"&(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);")
 
 
-_UNSET = object()  # a wanted cell not (yet) seen
-
-
 class Unsure(Exception):
     """A wanted cell in a form this module does not read: python-calamine reads the sheet instead."""
 
@@ -75,9 +72,8 @@ class _Scan:
     positions: dict[int, list[int]]  # sheet column → positions in the wanted columns
     first_row: int
     width: int
-    rows: dict[int, list[Any]] = field(default_factory=dict)  # row → value per wanted column (_UNSET: none)
-    in_order: bool = True  # rows came in ascending order (they do, from every writer seen)
-    last_row: int = 0
+    rows: list[Row] = field(default_factory=list)  # in sheet order; None where a wanted cell is empty or absent
+    last_cell: int = -1  # row * 16,384 + column of the last wanted cell read: each must come after it
     shared: bool = False  # some cell refers to a shared string
     numbers: set[int] = field(default_factory=set)  # style indexes of the number cells read
     started: bool = False  # <sheetData> found
@@ -170,14 +166,19 @@ def _scan_piece(scan: _Scan, piece: bytes, last: bool) -> None:
 
 
 def _keep(scan: _Scan, row: int, column: int, value: Any) -> None:
-    values = scan.rows.get(row)
-    if values is None:
-        values = scan.rows[row] = [_UNSET] * scan.width
-        scan.in_order = scan.in_order and row > scan.last_row
-        scan.last_row = row
+    """Put a cell's value in its row; a cell out of sheet order (or written twice) is left to calamine.
+
+    Every writer seen writes cells in order, row by row and left to right, so each row's
+    list is made once, when its first wanted cell is met, and the rows need no sorting.
+    """
+    cell = row * 16_384 + column
+    if cell <= scan.last_cell:
+        raise Unsure("cells out of order or written twice")
+    if scan.last_cell < 0 or cell // 16_384 != scan.last_cell // 16_384:
+        scan.rows.append((row, [None] * scan.width))
+    scan.last_cell = cell
+    values = scan.rows[-1][1]
     for position in scan.positions[column]:
-        if values[position] is not _UNSET:
-            raise Unsure("a cell written twice")
         values[position] = value
 
 
@@ -273,7 +274,7 @@ def _shared_strings(package: zipfile.ZipFile, part: str | None, scan: _Scan) -> 
     """The shared strings the wanted cells refer to; rich text among them is left to calamine."""
     if part is None:
         raise Unsure("no shared strings")
-    wanted = {value.index for values in scan.rows.values() for value in values if isinstance(value, _Shared)}
+    wanted = {value.index for _, values in scan.rows for value in values if isinstance(value, _Shared)}
     found: dict[int, str | None] = {}
     for index, item in enumerate(_SHARED_ITEM.finditer(package.read(part))):
         if index in wanted:
@@ -288,14 +289,12 @@ def _shared_strings(package: zipfile.ZipFile, part: str | None, scan: _Scan) -> 
 
 def _rows(scan: _Scan, strings: dict[int, str | None]) -> list[Row]:
     """The rows whose first wanted column holds a value, in sheet order."""
-    rows = scan.rows if scan.in_order else dict(sorted(scan.rows.items()))
-    out = []
-    for row, values in rows.items():
-        read = [None if value is _UNSET else strings[value.index] if isinstance(value, _Shared) else value
-                for value in values]
-        if read[0] is not None:
-            out.append((row, read))
-    return out
+    if scan.shared:
+        for _, values in scan.rows:
+            for position, value in enumerate(values):
+                if isinstance(value, _Shared):
+                    values[position] = strings[value.index]
+    return [(row, values) for row, values in scan.rows if values[0] is not None]
 
 
 __all__ = ["scan_columns", "CHUNK"]

@@ -672,22 +672,25 @@ def read(ws: Any, header: Header, id_spellings: set[str], path: Path) -> TypedEd
         prefixed = found, Location(path, ws.title, index + 1, found, column_letter(label_col))
     remark_col = find(names, spellings("remark"))
     labels = valid_labels()
-    typed = []  # (excel row, raw ID, label text, remark): IDs are parsed together below, not row by row
-    for excel_row, (raw_id, label, note) in keyed_rows(path, ws.title, [id_col, label_col, remark_col], index + 2):
-        if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
-            continue
-        typed.append((excel_row, raw_id, cell_text(label), cell_text(note)))
-    ids, _, lossy = parse_ids(pd.Series([t[1] for t in typed], dtype=object))
+    wanted = [id_col, label_col, remark_col]
+    rows = [(excel_row, values) for excel_row, values in keyed_rows(path, ws.title, wanted, index + 2)
+            if not (isinstance(values[0], str) and not values[0].strip())]
+    parsed, _, lossy = parse_ids(pd.Series([values[0] for _, values in rows], dtype=object))
+    lost = lossy.to_numpy(bool)
+    users = [normalize_id(user) for user in parsed.tolist()]
     edits = TypedEdits(pd.DataFrame(), set(), [], prefixed)
+    edits.lossy = [Location(path, ws.title, rows[i][0]) for i in np.flatnonzero(lost).tolist()]
+    edits.seen = {user for user, gone in zip(users, lost.tolist(), strict=True) if not gone}
     records = []
-    for (excel_row, _, label_text, remark), parsed, lost in zip(typed, ids.tolist(), lossy.tolist(), strict=True):
-        if lost:
-            edits.lossy.append(Location(path, ws.title, excel_row))
+    # Most rows hold only an ID: the user is seen (an emptied cell clears), nothing was typed.
+    typed = [i for i, (_, values) in enumerate(rows) if values[1] is not None or values[2] is not None]
+    for i in typed:
+        if lost[i]:
             continue
-        user = normalize_id(parsed)
-        edits.seen.add(user)
+        excel_row, (_, label, note) = rows[i]
+        label_text, remark = cell_text(label), cell_text(note)
         if not label_text and not remark:
-            continue  # most rows: the user is seen (an emptied cell clears), nothing was typed
+            continue
         where = Location(path, ws.title, excel_row)
         key = ""
         if label_text:
@@ -697,7 +700,7 @@ def read(ws: Any, header: Header, id_spellings: set[str], path: Path) -> TypedEd
                 letter = column_letter(label_col) if label_col is not None else None
                 raise InputError(TEXT("bad_label", value=label_text, allowed=allowed),
                                  Location(path, ws.title, excel_row, HEADINGS("override"), letter))
-        records.append({"user_id": user, "label": key, "label_text": label_text, "remark": remark,
+        records.append({"user_id": users[i], "label": key, "label_text": label_text, "remark": remark,
                         "where": where})
     edits.records = pd.DataFrame(records, columns=["user_id", "label", "label_text", "remark", "where"])
     return edits
