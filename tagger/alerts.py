@@ -201,7 +201,7 @@ def compute_alerts(result: TagResult) -> Alerts:
     names = np.array([lv.name for lv in levels] + [""], dtype=object)
     at_risk_mask = (month_number(frame["last_active_date"]) == month - 1).fillna(False).to_numpy(dtype=bool)
     at_risk_mask &= ~tags["active"].to_numpy(dtype=bool)
-    channel, content = _suggested_actions(result, lang)
+    channel, content = _suggested_actions(result, lang, at_risk_mask)
     at_risk = pd.DataFrame({
         "user_id": frame["user_id"], "group": tags.get("effective_group", tags["group"]),
         "preference": tags["primary"], "channel": channel, "content": content,
@@ -214,20 +214,28 @@ def compute_alerts(result: TagResult) -> Alerts:
                   _population_messages(levels, projection))
 
 
-def _suggested_actions(result: TagResult, lang: str) -> tuple[pd.Series, pd.Series]:
-    """Channel and content per user: the rule that fired, else the playbook row the group sheets suggest."""
+def _suggested_actions(result: TagResult, lang: str, listed: np.ndarray) -> tuple[pd.Series, pd.Series]:
+    """Channel and content per user: the rule that fired, else the playbook row the group sheets suggest.
+
+    The playbook (per-user conditions only) is matched for the ``listed`` users alone: the
+    at-risk list is a tenth of the export, and nobody else's suggestion is shown.
+    """
     from tagger.rules import apply_rules, playbook_rules
 
     tags = result.tags
     blank = pd.Series("", index=tags.index, dtype=object)
     channel = tags["channel"].fillna("") if "channel" in tags else blank
     content = tags["content"].fillna("") if "content" in tags else blank
-    if not (channel == "").any():
+    missing = ((channel == "") & listed).to_numpy(bool)
+    if not missing.any():
         return channel, content
     base = tags.assign(group=tags["effective_group"]) if "effective_group" in tags else tags
-    played = apply_rules(base, result.users.frame, result.table.frame, playbook_rules(result.config, lang), lang)
-    missing = channel == ""
-    return channel.where(~missing, played["channel"]), content.where(~missing | (content != ""), played["content"])
+    rows = tags.index[missing]  # by label, as the rule frame joins the export, the fields and the tags
+    played = apply_rules(base.loc[rows], result.users.frame.reindex(rows), result.table.frame.reindex(rows),
+                         playbook_rules(result.config, lang), lang)
+    ruled = pd.Series(missing, index=tags.index)
+    return (channel.where(~ruled, played["channel"]),
+            content.where(~ruled | (content != ""), played["content"]))
 
 
 def _population_messages(levels: list[AlertLevel], projection: Projection) -> list[str]:

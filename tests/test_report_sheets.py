@@ -63,6 +63,8 @@ def test_alert_and_review_sheets(tmp_path: Path, known) -> None:  # noqa: F811
     assert row["间隔天数"].value == 17 and row["间隔天数"].alignment.horizontal == "center"
     assert row["主偏好"].value == "控车偏好" and row["主偏好"].number_format == "@"
     assert row["生效分群（人工优先）"].value == "休眠用户" and row["级别"].value is None  # 17 days: no level yet
+    # The playbook's row for a dormant user with 控车偏好, as the 休眠用户 sheet suggests it.
+    assert (row["建议渠道"].value, row["建议内容"].value) == ("push", "胎压/电瓶/车门未锁等车辆状态提醒")
     row = first.index("预计月末活跃用户") + 1
     assert alerts.cell(row, 2).value == 9  # 6 seen by day 15 of 31 ÷ (15/31) ** 0.5, the default curve
     labelled = {alerts.cell(r, 1).value: alerts.cell(r, 2).value for r in range(1, alerts.max_row + 1)}
