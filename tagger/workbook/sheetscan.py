@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import unescape
 
+import numpy as np
+
 from tagger.columns import column_letter
 from tagger.workbook.rowxml import sheet_paths
 
@@ -141,7 +143,12 @@ def _whole_rows(stream: Any) -> Iterator[tuple[bytes, bool]]:
 
 
 def _scan_piece(scan: _Scan, piece: bytes, last: bool) -> None:
-    """Read the wanted cells of ``piece``; every cell must start with its reference for none to be missed."""
+    """Read the wanted cells of ``piece``; every cell must start with its reference for none to be missed.
+
+    Cells come in sheet order, row by row and left to right, from every writer seen; each
+    row's list is made once, when its first wanted cell is met, and a cell out of that order
+    (or written twice) leaves the sheet to calamine.
+    """
     start = 0
     if not scan.started and b"</row>" in piece:  # the first rows: <sheetData> opens before them
         start = piece.find(b"<sheetData")
@@ -150,36 +157,43 @@ def _scan_piece(scan: _Scan, piece: bytes, last: bool) -> None:
         scan.started = True
     end = piece.find(b"</sheetData>") if last else -1
     end = len(piece) if end < 0 else end
-    # Within <sheetData> only cells open with "<c": each must be <c r="…" for the pattern to see them all.
-    if piece.count(b"<c", start, end) != piece.count(b'<c r="', start, end):
+    if not _references_first(piece, start, end):
         raise Unsure("a cell without its reference first")
+    rows, positions, letters, width, first_row = scan.rows, scan.positions, scan.letters, scan.width, scan.first_row
+    previous = scan.last_cell
     for match in scan.pattern.finditer(piece, start, end):
         row = int(match[2])
-        if row < scan.first_row:
+        if row < first_row:
             continue
         plain = match[3]
         if plain is not None:
             value = plain.decode("utf-8").strip(_XML_SPACE) or None
         else:
             value = _cell(scan, match[4], match[6] or b"")
-        _keep(scan, row, scan.letters[match[1]], value)
+        column = letters[match[1]]
+        cell = row * 16_384 + column
+        if cell <= previous:
+            raise Unsure("cells out of order or written twice")
+        if cell // 16_384 != previous // 16_384:
+            rows.append((row, [None] * width))
+        previous = cell
+        values = rows[-1][1]
+        for position in positions[column]:
+            values[position] = value
+    scan.last_cell = previous
 
 
-def _keep(scan: _Scan, row: int, column: int, value: Any) -> None:
-    """Put a cell's value in its row; a cell out of sheet order (or written twice) is left to calamine.
+def _references_first(piece: bytes, start: int, end: int) -> bool:
+    """Whether every ``<c`` of ``piece[start:end]`` opens as ``<c r="``, the only form the pattern sees.
 
-    Every writer seen writes cells in order, row by row and left to right, so each row's
-    list is made once, when its first wanted cell is met, and the rows need no sorting.
+    Within <sheetData> only cells open with "<c" (a "<" in text is escaped). numpy compares
+    the bytes, so the other thread (the export's read) runs meanwhile.
     """
-    cell = row * 16_384 + column
-    if cell <= scan.last_cell:
-        raise Unsure("cells out of order or written twice")
-    if scan.last_cell < 0 or cell // 16_384 != scan.last_cell // 16_384:
-        scan.rows.append((row, [None] * scan.width))
-    scan.last_cell = cell
-    values = scan.rows[-1][1]
-    for position in scan.positions[column]:
-        values[position] = value
+    data = np.frombuffer(piece, dtype=np.uint8, count=end - start, offset=start)
+    opens = np.flatnonzero((data[:-1] == 60) & (data[1:] == 99))
+    tail = np.frombuffer(piece[end:end + 4].ljust(4, b"\0"), dtype=np.uint8)
+    data = np.concatenate([data, tail])
+    return all(bool((data[opens + 2 + k] == byte).all()) for k, byte in enumerate(b' r="'))
 
 
 def _cell(scan: _Scan, attributes: bytes, body: bytes) -> Any:

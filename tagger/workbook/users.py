@@ -39,7 +39,7 @@ from tagger.window import PREV_SUFFIX, usage_fields, window_usage
 from tagger.preferences import share_base
 from tagger.segments import GROUPS, SEGMENTS
 from tagger.segments import label as segment_label
-from tagger.values import month_number, normalize_id, parse_ids, parse_month
+from tagger.values import month_number, parse_ids, parse_month
 from tagger.vocabulary import word
 from tagger.workbook.grid import join_plus, sheet_ref
 from tagger.workbook.labels import HEADINGS, SHEETS
@@ -677,7 +677,7 @@ def read(ws: Any, header: Header, id_spellings: set[str], path: Path) -> TypedEd
             if not (isinstance(values[0], str) and not values[0].strip())]
     parsed, _, lossy = parse_ids(pd.Series([values[0] for _, values in rows], dtype=object))
     lost = lossy.to_numpy(bool)
-    users = [normalize_id(user) for user in parsed.tolist()]
+    users: list[str] = parsed.tolist()  # parse_ids gives IDs in their matching form (normalize_id)
     edits = TypedEdits(pd.DataFrame(), set(), [], prefixed)
     edits.lossy = [Location(path, ws.title, rows[i][0]) for i in np.flatnonzero(lost).tolist()]
     edits.seen = {user for user, gone in zip(users, lost.tolist(), strict=True) if not gone}
