@@ -62,6 +62,20 @@ def test_refresh_with_alerts_review_and_unmatched(tmp_path: Path) -> None:
     assert written[-3:] == ["预警", "复盘", "未匹配人工标注"]
 
 
+def test_refresh_without_history_lists_only_typed_labels_as_unmatched(tmp_path: Path) -> None:
+    """With ``--no-history`` a user gone from the export, with nothing typed for them, is no unmatched label."""
+    export = edge_export(tmp_path)
+    first = run(TagOptions(export=export, use_history=False, output=tmp_path / "first.xlsx")).output
+    book = openpyxl.load_workbook(first)
+    ws = book["用户明细"]
+    ws.cell(ws.max_row + 1, 1).value = "999000999"  # a user this export does not hold; 人工标签 and 备注 empty
+    book.save(first)
+    options = TagOptions(export=export, use_history=False, output=tmp_path / "second.xlsx")
+    result = refresh(RefreshOptions(options, workbook=first)).result
+    assert "未匹配人工标注" not in tabs(result) and result.carried is not None
+    assert result.carried.unmatched.empty
+
+
 def test_value_layers(tmp_path: Path) -> None:
     result = layers(tmp_path)
     written = tabs(result)
