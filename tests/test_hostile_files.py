@@ -207,6 +207,17 @@ def test_entity_in_a_part_no_parser_reads_is_still_refused(tmp_path: Path) -> No
         check_archive(path)
 
 
+@pytest.mark.parametrize("bangs", [3, 5_000])
+def test_entity_after_many_exclamation_marks_is_still_refused(tmp_path: Path, bangs: int) -> None:
+    """The scan skips from "!" to "!"; past a thousand in a chunk it searches the chunk whole: found either way."""
+    base = write_xlsx(tmp_path / "base.xlsx", [["1001", "好!" * bangs, "2024-07-01"]])
+    clean = check_archive(base)  # text full of "!" and no declaration: nothing to refuse
+    assert clean.scanned_bytes > 0
+    path = rewrite_zip(base, tmp_path / "bang.xlsx", {SST: sub(rb"(</sst>)", XXE + rb"\1")})  # after the text
+    with pytest.raises(InputError, match="<!DOCTYPE"):
+        check_archive(path)
+
+
 def test_corrupt_zip_names_the_damage(run_cli, tmp_path: Path) -> None:
     path = tmp_path / "cut.xlsx"
     path.write_bytes(write_xlsx(tmp_path / "base.xlsx").read_bytes()[:1500])
