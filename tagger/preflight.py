@@ -57,7 +57,8 @@ _WINDOW = 12  # a reference is at most 3 letters + 7 digits (+ quote); longer is
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 _ENTITY_MARKS = (b"<!DOCTYPE", b"<!ENTITY")
 _BANGS = 1_000  # "!"s looked at one by one in a chunk before searching it for each mark
-_FORMULA_MARKS = (b"<f>", b"<f ", b"<f/>", b't="e"')
+_FORMULA_ENDS = (b">", b" ", b"/")  # what follows "<f" in a formula element (<f>, <f t=…>, <f/>)
+_ERROR_CELL = b't="e"'
 _SPACE = np.zeros(256, dtype=bool)
 _SPACE[[9, 10, 13, 32]] = True
 _LETTER = np.zeros(256, dtype=bool)
@@ -219,7 +220,7 @@ def _stream_member(handle: IO[bytes], state: _Scan, info: zipfile.ZipInfo, path:
         if chunk:
             _track_text_runs(state, chunk, offset)
         if cells:
-            state.formulas = state.formulas or any(mark in buffer for mark in _FORMULA_MARKS)
+            state.formulas = state.formulas or _holds_formula(buffer)
             carry = buffer[_scan_refs(state, buffer, final):]
         else:
             carry = buffer[-16:]
@@ -229,6 +230,22 @@ def _stream_member(handle: IO[bytes], state: _Scan, info: zipfile.ZipInfo, path:
             raise InputError(TEXT("beyond_limits", ref=_show_ref(state.bad_ref)), where)
         if final:
             return offset
+
+
+def _holds_formula(buffer: bytes) -> bool:
+    """Whether ``buffer`` holds a formula element or an error cell (python-calamine reads both as blank).
+
+    Two searches of the buffer (``<f``, then ``t="e"``) instead of one per form.
+
+    >>> _holds_formula(b'<c r="A1"><f>1+1</f>'), _holds_formula(b'<filterColumn/><c t="e">'), _holds_formula(b"<c/>")
+    (True, True, False)
+    """
+    at = buffer.find(b"<f")
+    while at >= 0:
+        if buffer[at + 2 : at + 3] in _FORMULA_ENDS:
+            return True
+        at = buffer.find(b"<f", at + 2)
+    return _ERROR_CELL in buffer
 
 
 def _refuse_entities(buffer: bytes, info: zipfile.ZipInfo, path: Path) -> None:

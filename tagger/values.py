@@ -38,8 +38,12 @@ FALSE_WORDS = {"否", "无", "没有", "未开车", "不开车", "n", "no", "fal
 EMPTY_WORDS = {"", "-", "--", "—", "n/a", "null", "none", "nan", "#n/a"}
 
 
-def _is_blank(series: pd.Series) -> pd.Series:
-    return series.isna() | series.map(lambda v: isinstance(v, str) and not v.strip())
+def _is_blank(series: pd.Series, kinds: pd.Series) -> pd.Series:
+    """Missing cells and text of only blanks (the text cells are looked at only when there are some)."""
+    blank = series.isna()
+    if (kinds == "text").any():
+        blank |= series.map(lambda v: isinstance(v, str) and not v.strip())
+    return blank
 
 
 def normalize_id(value: object) -> str:
@@ -237,8 +241,8 @@ def parse_dates(series: pd.Series, tz: str = "Asia/Shanghai",
     ([False, False, False, False, True], [False, False, False, True, False])
     """
     result = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
-    blank = _is_blank(series)
-    kinds = series.map(_kind)
+    kinds = kinds_of(series)
+    blank = _is_blank(series, kinds)
 
     placeholder = placeholder_dates(series, kinds)
     if placeholder.any():  # "never" markers such as 9999-12-31: missing, named by the caller
@@ -329,12 +333,12 @@ def placeholder_dates(series: pd.Series, kinds: pd.Series | None = None) -> pd.S
     >>> placeholder_dates(pd.Series(["9999-12-31", "2024-07-01", dt.datetime(1, 1, 1), "00010101", 45474])).tolist()
     [True, False, True, True, False]
     """
-    kinds = series.map(_kind) if kinds is None else kinds
+    kinds = kinds_of(series) if kinds is None else kinds
     found = pd.Series(False, index=series.index)
     dates = kinds == "date"
     if dates.any():
-        found[dates] = [not _IN_RANGE[0] <= (_year(v, "date") or _IN_RANGE[0]) <= _IN_RANGE[1]
-                        for v in series[dates].to_numpy()]
+        date_years = np.array([getattr(v, "year", None) or _IN_RANGE[0] for v in series[dates].to_numpy()])
+        found[dates] = (date_years < _IN_RANGE[0]) | (date_years > _IN_RANGE[1])
     texts = (kinds == "text").to_numpy()
     if texts.any():
         values = series.to_numpy()[texts]
@@ -346,6 +350,27 @@ def placeholder_dates(series: pd.Series, kinds: pd.Series | None = None) -> pd.S
 
 # The years a nanosecond timestamp holds in full (1677-09-21 .. 2262-04-11).
 _IN_RANGE = (1678, 2261)
+
+
+# What pandas infers for a column of one type (nulls aside), as the kind :func:`_kind` gives each cell.
+_UNIFORM_KINDS = {"string": "text", "datetime": "date", "date": "date", "datetime64": "date",
+                  "floating": "number", "integer": "number", "mixed-integer-float": "number"}
+
+
+def kinds_of(series: pd.Series) -> pd.Series:
+    """:func:`_kind` of every cell; a column of one type (what the columnar reader gives) is told at once.
+
+    >>> kinds_of(pd.Series(["a", None, "b"])).tolist(), kinds_of(pd.Series([1.0, "x", True])).tolist()
+    (['text', 'other', 'text'], ['number', 'text', 'other'])
+    """
+    kind = _UNIFORM_KINDS.get(pd.api.types.infer_dtype(series, skipna=True))
+    if kind is None:
+        return series.map(_kind)
+    kinds = pd.Series(kind, index=series.index, dtype=object)
+    missing = series.isna()
+    if missing.any():  # None, NaN, NaT: each as _kind says (NaT is a date to it)
+        kinds[missing] = series[missing].map(_kind)
+    return kinds
 
 
 def _kind(value: object) -> str:
