@@ -66,6 +66,11 @@ def clean_text(text: str) -> str:
     return _SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
 
 
+# Columns pandas infers as holding no text at all (nulls aside): nothing to clean in them.
+_NO_TEXT = frozenset({"empty", "floating", "integer", "mixed-integer-float", "decimal", "complex", "boolean",
+                      "datetime64", "datetime", "date", "timedelta64", "timedelta", "time", "period", "interval"})
+
+
 def clean_frame(frame: pd.DataFrame) -> Cleaned:
     """Clean every text cell of ``frame`` in place; returns what changed, by column and row."""
     report = Cleaned()
@@ -73,8 +78,11 @@ def clean_frame(frame: pd.DataFrame) -> Cleaned:
         series = frame[column]
         if series.dtype != object:
             continue
+        inferred = pd.api.types.infer_dtype(series, skipna=True)
+        if inferred in _NO_TEXT:
+            continue
         values = series.to_numpy()
-        texts = [v for v in values if type(v) is str]
+        texts = series.dropna().tolist() if inferred == "string" else [v for v in values if type(v) is str]
         if not texts:
             continue
         joined = "\n".join(texts)
