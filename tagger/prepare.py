@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal, TypedDict
 
+import numpy as np
 import pandas as pd
 
 from tagger.columns import FIELD_LABELS, REQUIRED_FIELDS, build_aliases, match_columns, missing_required
@@ -499,7 +500,14 @@ def _parse_count(reading: _Reading, spec: Field, header: str) -> pd.Series:
 
 
 def _parse_text(reading: _Reading, spec: Field, header: str) -> pd.Series:
-    return reading.table.frame[header].map(lambda v: "" if v is None else str(v))
+    """The column as text: None is "", anything else its ``str``; a column of text is taken as it is."""
+    column = reading.table.frame[header]
+    if pd.api.types.infer_dtype(column, skipna=True) != "string":
+        return column.map(lambda v: "" if v is None else str(v))
+    values = column.to_numpy(dtype=object).copy()
+    for i in np.flatnonzero(pd.isna(values)).tolist():  # the few missing cells, as the rule above says
+        values[i] = "" if values[i] is None else str(values[i])
+    return pd.Series(values, index=column.index, dtype=object)
 
 
 def _check_not_before_register(reading: _Reading, spec: Field) -> None:

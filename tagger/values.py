@@ -404,6 +404,10 @@ def _from_serial(serials: pd.Series) -> pd.Series:
     return out.dt.round("s")
 
 
+# Columns pandas infers as holding no booleans (nulls aside): no cell of them can be True or False.
+_NO_BOOLS = frozenset({"floating", "integer", "mixed-integer-float", "string", "empty", "decimal"})
+
+
 def parse_counts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Usage counts as floats: numbers, ``1,234``, ``12次``; blank/``-``/``--`` are missing (NaN).
 
@@ -416,7 +420,9 @@ def parse_counts(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     # Plain numbers and digit strings parse in one vectorised pass; only the rest
     # (blanks, "1,234", "12次", "--", yes/no cells, junk) is looked at cell by cell.
     counts = pd.to_numeric(series, errors="coerce").astype(float)
-    slow = ~np.isfinite(counts.to_numpy()) | series.map(type).isin((bool, np.bool_)).to_numpy()
+    slow = ~np.isfinite(counts.to_numpy())
+    if pd.api.types.infer_dtype(series, skipna=True) not in _NO_BOOLS:  # True would read as 1
+        slow |= series.map(type).isin((bool, np.bool_)).to_numpy()
     empty = pd.Series(False, index=series.index)
     if slow.any():
         rest = series[slow]
@@ -457,7 +463,10 @@ def parse_flags(series: pd.Series) -> tuple[pd.Series, pd.Series]:
             return False
         return None if text in EMPTY_WORDS else "bad"
 
-    raw = series.map(one)
+    # A flag column holds a handful of distinct values: each is read once.
+    codes, distinct = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
+    read = np.array([one(v) for v in distinct] + [None], dtype=object)  # code -1 (missing) reads as None
+    raw = pd.Series(read[codes], index=series.index, dtype=object)
     bad = raw.map(lambda v: v == "bad")
     flags = raw.where(~bad, None).astype("boolean")
     return flags, bad
