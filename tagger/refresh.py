@@ -391,10 +391,10 @@ def refresh(options: RefreshOptions, progress: Progress | None = None) -> Refres
 def read_both(workbook: Path | None, setup: RunSetup, progress: Progress) -> tuple[LastWorkbook | None, Prepared]:
     """The last workbook (:func:`read_usable_workbook`) and the prepared export, read side by side.
 
-    The workbook is checked and read on a second thread while this one reads the export:
-    both spend most of their time in zlib, numpy and fastexcel, which let the other thread
-    run, so on two cores a refresh costs little more than a tag. Errors come as if the
-    workbook had been read first: its error wins over the export's, and neither stores anything.
+    The workbook is checked and read on a second thread while this one reads the export.
+    Its hostile-file check is zlib and numpy, which let the other thread run, so on two
+    cores it costs next to nothing; its Python parts overlap about half. Errors come as if
+    the workbook had been read first: its error wins over the export's, and neither stores anything.
     """
     if workbook is None:
         return None, prepare_export(setup, progress)
