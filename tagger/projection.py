@@ -137,7 +137,8 @@ def days_in_month(month: str) -> int:
 def cutoff(last_active: pd.Series, month: str) -> pd.Timestamp | None:
     """The data's cut-off date: the latest activity inside ``month`` (None when nobody was active in it)."""
     dates = pd.to_datetime(last_active, errors="coerce")
-    inside = dates[dates.dt.strftime("%Y-%m") == month]
+    year, number = (int(part) for part in month.split("-"))
+    inside = dates[((dates.dt.year == year) & (dates.dt.month == number)).fillna(False).to_numpy(bool)]
     return inside.max() if len(inside) else None
 
 
