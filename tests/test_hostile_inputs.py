@@ -56,6 +56,24 @@ def test_refresh_with_an_empty_export_keeps_the_stored_month_and_the_workbook(ru
     assert workbook.read_bytes() == before
 
 
+def test_refresh_with_a_damaged_workbook_and_an_empty_export_names_the_workbook(run_cli, tmp_path: Path) -> None:
+    """Both are read side by side; the last workbook's error is the one shown, as when it was read first."""
+    history = tmp_path / "h.sqlite"
+    full = write_csv(tmp_path / "users_2024-07.csv", BODY)
+    workbook = tmp_path / "七月.xlsx"
+    code, _, err = run_cli("tag", full, "--history", history, "-o", workbook)
+    assert code == 0, err
+    damaged = tmp_path / "七月_坏.xlsx"
+    damaged.write_bytes(workbook.read_bytes()[:1500])
+    empty = write_csv(tmp_path / "users_2024-07-15.csv", "")
+    out = tmp_path / "八月.xlsx"
+    code, _, err = run_cli("refresh", empty, "--workbook", damaged, "-o", out, "--history", history,
+                           "--month", "2024-07", "--replace")
+    line = one_error(code, err, "七月_坏.xlsx", "已损坏")
+    assert "没有用户行" not in line
+    assert stored_users(history, "2024-07") == 3 and not out.exists()
+
+
 # --------------------------------------------------------------------------- Excel error cells, formulas
 
 
