@@ -38,12 +38,11 @@ FALSE_WORDS = {"否", "无", "没有", "未开车", "不开车", "n", "no", "fal
 EMPTY_WORDS = {"", "-", "--", "—", "n/a", "null", "none", "nan", "#n/a"}
 
 
-def _is_blank(series: pd.Series, kinds: pd.Series) -> pd.Series:
+def _is_blank(series: pd.Series, kinds: pd.Series, missing: pd.Series) -> pd.Series:
     """Missing cells and text of only blanks (the text cells are looked at only when there are some)."""
-    blank = series.isna()
-    if (kinds == "text").any():
-        blank |= series.map(lambda v: isinstance(v, str) and not v.strip())
-    return blank
+    if not (kinds == "text").any():
+        return missing
+    return missing | series.map(lambda v: isinstance(v, str) and not v.strip())
 
 
 def normalize_id(value: object) -> str:
@@ -241,8 +240,9 @@ def parse_dates(series: pd.Series, tz: str = "Asia/Shanghai",
     ([False, False, False, False, True], [False, False, False, True, False])
     """
     result = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
-    kinds = kinds_of(series)
-    blank = _is_blank(series, kinds)
+    missing = series.isna()  # once: both the kinds and the blanks start from it
+    kinds = kinds_of(series, missing)
+    blank = _is_blank(series, kinds, missing)
 
     placeholder = placeholder_dates(series, kinds)
     if placeholder.any():  # "never" markers such as 9999-12-31: missing, named by the caller
@@ -357,7 +357,7 @@ _UNIFORM_KINDS = {"string": "text", "datetime": "date", "date": "date", "datetim
                   "floating": "number", "integer": "number", "mixed-integer-float": "number"}
 
 
-def kinds_of(series: pd.Series) -> pd.Series:
+def kinds_of(series: pd.Series, missing: pd.Series | None = None) -> pd.Series:
     """:func:`_kind` of every cell; a column of one type (what the columnar reader gives) is told at once.
 
     >>> kinds_of(pd.Series(["a", None, "b"])).tolist(), kinds_of(pd.Series([1.0, "x", True])).tolist()
@@ -367,7 +367,7 @@ def kinds_of(series: pd.Series) -> pd.Series:
     if kind is None:
         return series.map(_kind)
     kinds = pd.Series(kind, index=series.index, dtype=object)
-    missing = series.isna()
+    missing = series.isna() if missing is None else missing
     if missing.any():  # None, NaN, NaT: each as _kind says (NaT is a date to it)
         kinds[missing] = series[missing].map(_kind)
     return kinds
@@ -464,9 +464,12 @@ def parse_flags(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         return None if text in EMPTY_WORDS else "bad"
 
     # A flag column holds a handful of distinct values: each is read once.
-    codes, distinct = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
-    read = np.array([one(v) for v in distinct] + [None], dtype=object)  # code -1 (missing) reads as None
-    raw = pd.Series(read[codes], index=series.index, dtype=object)
+    values = series.to_numpy(dtype=object)
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    read = np.array([*(one(v) for v in distinct), None], dtype=object)[codes]  # code -1 picks the None
+    for i in np.flatnonzero(codes < 0).tolist():  # factorize's missing (None, NaN, NaT, NA): each as one() reads it
+        read[i] = one(values[i])
+    raw = pd.Series(read, index=series.index, dtype=object)
     bad = raw.map(lambda v: v == "bad")
     flags = raw.where(~bad, None).astype("boolean")
     return flags, bad

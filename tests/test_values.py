@@ -85,3 +85,12 @@ def test_parse_month() -> None:
     assert parse_month("2024-07") == 2024 * 12 + 6
     with pytest.raises(ValueError):
         parse_month("2024-13")
+
+
+def test_flags_read_each_distinct_value_once_and_missing_cells_as_before() -> None:
+    """None and NaN are blank; NaT is no yes/no answer (bad), as when every cell was read on its own."""
+    flags, bad = parse_flags(pd.Series(["是", pd.NaT, None, float("nan"), "否", "是", "也许"], dtype=object))
+    assert flags.tolist() == [True, pd.NA, pd.NA, pd.NA, False, True, pd.NA]
+    assert bad.tolist() == [False, True, False, False, False, False, True]
+    flags, bad = parse_flags(pd.Series([None, None], dtype=object))  # nothing but missing cells
+    assert flags.isna().all() and not bad.any()
