@@ -678,9 +678,9 @@ def read(ws: Any, header: Header, id_spellings: set[str], path: Path) -> TypedEd
     parsed, _, lossy = parse_ids(pd.Series([values[0] for _, values in rows], dtype=object))
     lost = lossy.to_numpy(bool)
     users: list[str] = parsed.tolist()  # parse_ids gives IDs in their matching form (normalize_id)
-    edits = TypedEdits(pd.DataFrame(), set(), [], prefixed)
-    edits.lossy = [Location(path, ws.title, rows[i][0]) for i in np.flatnonzero(lost).tolist()]
-    edits.seen = {user for user, gone in zip(users, lost.tolist(), strict=True) if not gone}
+    seen = {user for user, gone in zip(users, lost.tolist(), strict=True) if not gone}
+    lossy_rows = [Location(path, ws.title, rows[i][0]) for i in np.flatnonzero(lost).tolist()]
+    edits = TypedEdits(pd.DataFrame(), seen, lossy_rows, prefixed)
     records = []
     # Most rows hold only an ID: the user is seen (an emptied cell clears), nothing was typed.
     typed = [i for i, (_, values) in enumerate(rows) if values[1] is not None or values[2] is not None]
