@@ -80,10 +80,14 @@ def write_preferences(ctx: SheetContext, ws: Any, tab: Tab) -> None:
              styles["header"])
     cum = cum_cell
     total = len(tags)
+    # Who holds each preference, found once: the per-group table below reuses it (a million users
+    # searched once per feature, not once per feature and group).
+    holders = {feature.label(lang): text.str.contains(feature.label(lang), regex=False).to_numpy(bool)
+               for feature in features}
     for i, feature in enumerate(features):
         row = top + 2 + i
         label = feature.label(lang)
-        held = int(text.str.contains(label, regex=False).sum())
+        held = int(holders[label].sum())
         main = int((tags["primary"] == label).sum())
         grid.text(row, 0, label)
         grid.formula(row, 1, "=" + plan.countif("tags", fx.quote(f"*{label}*")), held, styles["int"])
@@ -100,14 +104,14 @@ def write_preferences(ctx: SheetContext, ws: Any, tab: Tab) -> None:
     for i, key in enumerate(groups):
         row = top + 2 + i
         label = segment_label(key)
-        members = tags["group"] == key
+        members = (tags["group"] == key).to_numpy(bool)
         size = int(members.sum())
         grid.text(row, 0, label)
         grid.formula(row, 1, "=" + count_cells[key], size, styles["int"])
         size_ref = grid.ref(row, 1, sheet=False)
         for j, feature in enumerate(features):
             flabel = feature.label(lang)
-            held = int((members & text.str.contains(flabel, regex=False)).sum())
+            held = int((members & holders[flabel]).sum())
             holding = plan.countifs(("group", fx.quote(label)), ("tags", fx.quote(f"*{flabel}*")))
             grid.formula(row, 2 + j, f'=IF({size_ref}>0,({holding})/{size_ref},"")',
                          held / size if size else None, styles["pct"])

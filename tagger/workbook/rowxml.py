@@ -31,6 +31,8 @@ from xml.etree import ElementTree
 import numpy as np
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 
+from tagger.workbook.rowworker import encoded_blocks
+
 # Deflate level of the streamed sheets and of the package: level 1 is 3× faster than
 # zlib's default 6 on this XML for 1.4× the size (benchmarks/README.md).
 COMPRESS_LEVEL = 1
@@ -352,17 +354,30 @@ class SheetRows:
         """0-based index of the last row (``first - 1`` when there are none)."""
         return self.first + self.count - 1
 
-    def blocks(self, block_rows: int = BLOCK_ROWS) -> Iterator[str]:
-        """The XML of the rows, ``block_rows`` at a time."""
+    def block_count(self, block_rows: int = BLOCK_ROWS) -> int:
+        """How many blocks of ``block_rows`` rows the rows make."""
+        return -(-self.count // block_rows)
+
+    def block_size(self, index: int, block_rows: int = BLOCK_ROWS) -> int:
+        """How many rows block ``index`` holds (the last may be short)."""
+        return min(block_rows, self.count - index * block_rows)
+
+    def block(self, index: int, block_rows: int = BLOCK_ROWS) -> str:
+        """The XML of block ``index``: rows ``index * block_rows`` onwards, ``block_rows`` of them at most."""
+        start = index * block_rows
+        stop = min(start + block_rows, self.count)
         first_row, last_row = str(self.first + 1), str(self.last + 1)
-        for start in range(0, self.count, block_rows):
-            stop = min(start + block_rows, self.count)
-            rows = [str(self.first + 1 + i) for i in range(start, stop)]
-            columns = [c.cells(rows, start, stop, first_row, last_row) for c in self.columns]
-            cells_by_row = zip(*columns, strict=True)
-            yield "".join([f'<row r="{r}">{"".join(cells)}</row>' for r, cells in zip(rows, cells_by_row, strict=True)])
+        rows = [str(self.first + 1 + i) for i in range(start, stop)]
+        columns = [c.cells(rows, start, stop, first_row, last_row) for c in self.columns]
+        cells_by_row = zip(*columns, strict=True)
+        return "".join([f'<row r="{r}">{"".join(cells)}</row>' for r, cells in zip(rows, cells_by_row, strict=True)])
+
+    def blocks(self, block_rows: int = BLOCK_ROWS) -> Iterator[str]:
+        """The XML of the rows, ``block_rows`` at a time, built in this process."""
+        for index in range(self.block_count(block_rows)):
+            yield self.block(index, block_rows)
             if self.on_block is not None:
-                self.on_block(stop - start)
+                self.on_block(self.block_size(index, block_rows))
 
 
 _DIMENSION = re.compile(r'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"/>')
@@ -419,7 +434,8 @@ def splice(source: Path, target: Path, streams: Iterable[SheetRows], level: int 
     """Write ``target``: the package at ``source`` with each stream's rows added to its sheet.
 
     Compression runs on a second thread (zlib releases the GIL), so deflating one block
-    overlaps building the next.
+    overlaps building the next; on a machine with a second core a forked worker builds every
+    other block of a big sheet (:mod:`tagger.workbook.rowworker`).
     """
     by_sheet: dict[str, SheetRows] = {}
     for rows in streams:
@@ -447,10 +463,14 @@ def _stream_sheet(out: zipfile.ZipFile, entry: zipfile.ZipInfo, xml: str, rows: 
     head, tail = _sheet_parts(xml, rows)
     with out.open(entry, "w", force_zip64=True) as sink:
         pipe = _Writer(sink)
-        pipe.put(head)
-        for block in rows.blocks():
-            pipe.put(block)
-        pipe.put(tail)
+        pipe.put(head.encode("utf-8"))
+        blocks = encoded_blocks(rows, BLOCK_ROWS)
+        try:
+            for block in blocks:
+                pipe.put(block)
+        finally:  # a failed write stops the worker too
+            blocks.close()
+        pipe.put(tail.encode("utf-8"))
         pipe.close()
 
 
@@ -471,10 +491,10 @@ class _Writer:
                 except BaseException as error:  # re-raised on the caller's thread
                     self._error = error
 
-    def put(self, text: str) -> None:
+    def put(self, data: bytes) -> None:
         if self._error is not None:
             self.close()
-        self._queue.put(text.encode("utf-8"))
+        self._queue.put(data)
 
     def close(self) -> None:
         self._queue.put(None)
