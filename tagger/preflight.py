@@ -35,6 +35,7 @@ from typing import IO
 
 import numpy as np
 
+from tagger.deflate import open_for_reading
 from tagger.errors import InputError, Location
 from tagger.i18n import Catalog
 
@@ -190,7 +191,7 @@ def _scan_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sh
     where = Location(path, sheet)
     state = _Scan()
     try:
-        with archive.open(info) as handle:
+        with open_for_reading(archive, info) as handle:
             size = _stream_member(handle, state, info, path, where, cells=cells)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
         raise InputError(TEXT("bad_zip", detail=f"{info.filename}: {error}"), Location(path)) from error

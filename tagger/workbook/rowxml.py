@@ -31,10 +31,11 @@ from xml.etree import ElementTree
 import numpy as np
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 
+from tagger.deflate import open_for_writing
 from tagger.workbook.rowworker import encoded_blocks
 
-# Deflate level of the streamed sheets and of the package: level 1 is 3× faster than
-# zlib's default 6 on this XML for 1.4× the size (benchmarks/README.md).
+# zlib's deflate level for the package's parts (the streamed sheets are deflated by ISA-L,
+# tagger.deflate): level 1 is 3× faster than zlib's default 6 on this XML for 1.3× the size.
 COMPRESS_LEVEL = 1
 BLOCK_ROWS = 2_000  # rows per XML block: ~4 MB of XML in flight whatever the sheet's size (benchmarks/README.md)
 MAX_STRING = 32_767  # Excel's cell limit, in UTF-16 units (xlsxwriter truncates to it)
@@ -461,7 +462,7 @@ def splice(source: Path, target: Path, streams: Iterable[SheetRows], level: int 
 
 def _stream_sheet(out: zipfile.ZipFile, entry: zipfile.ZipInfo, xml: str, rows: SheetRows) -> None:
     head, tail = _sheet_parts(xml, rows)
-    with out.open(entry, "w", force_zip64=True) as sink:
+    with open_for_writing(out, entry) as sink:  # ISA-L: 4× zlib's speed for the same size
         pipe = _Writer(sink)
         pipe.put(head.encode("utf-8"))
         blocks = encoded_blocks(rows, BLOCK_ROWS)

@@ -29,6 +29,7 @@ from xml.sax.saxutils import unescape
 import numpy as np
 
 from tagger.columns import column_letter
+from tagger.deflate import open_for_reading
 from tagger.workbook.rowxml import sheet_paths
 
 CHUNK = 1 << 24  # bytes of sheet XML scanned at a time; a chunk is cut after its last whole row
@@ -115,7 +116,7 @@ def _read(package: zipfile.ZipFile, sheet: str, columns: Sequence[int | None], f
         if column is not None:
             positions.setdefault(column, []).append(position)
     scan = _Scan(positions, first_row, len(columns))
-    with package.open(member) as stream:
+    with open_for_reading(package, package.getinfo(member)) as stream:
         for piece, last in _whole_rows(stream):
             _scan_piece(scan, piece, last)
         if not scan.started:
