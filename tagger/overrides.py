@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from tagger.history import HistoryStore
-from tagger.rules import apply_rules, load_rules
+from tagger.rules import RuleSet, apply_rules, load_rules
 from tagger.segments import acting_tags
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 
 RULE_COLUMNS = ("rule", "channel", "channel_key", "content")  # what a rule decides for a user
+LABEL_COLUMNS = ("override", "prev_override", "remark", "effective_group", "group_source")  # what apply_overrides adds
 
 
 def previous_month(month: str) -> str:
@@ -69,10 +70,10 @@ def apply_overrides(result: TagResult, overrides: pd.DataFrame) -> Labelled:
     return Labelled(tags, current[~present].reset_index(drop=True))
 
 
-def _per_user(ids: pd.Series, rows: pd.DataFrame, column: str) -> list[str] | np.ndarray:
+def _per_user(ids: pd.Series, rows: pd.DataFrame, column: str) -> str | np.ndarray:
     """``rows[column]`` for each user ID ("" where none; the last row wins)."""
     if not len(rows):
-        return [""] * len(ids)
+        return ""  # one value for every user: pandas fills the column without a million-item list
     table = rows.drop_duplicates("user_id", keep="last").set_index("user_id")[column]
     return ids.map(table).fillna("").astype(object).to_numpy()
 
@@ -86,11 +87,25 @@ def apply_stored_overrides(result: TagResult, store: HistoryStore) -> TagResult:
 def rerun_rules(result: TagResult) -> TagResult:
     """The result with the rules on the effective group: a user ops moved by hand gets that group's action."""
     ruleset = load_rules(result.config)
-    if not ruleset or "effective_group" not in result.tags:
+    if not ruleset or "effective_group" not in result.tags or _rules_hold(result.tags, ruleset):
         return result
     tags = result.tags
     ruled = apply_rules(acting_tags(tags), result.users.frame, result.table.frame, ruleset, result.lang)
     return replace(result, tags=tags.assign(**{column: ruled[column] for column in RULE_COLUMNS}))
+
+
+def _rules_hold(tags: pd.DataFrame, ruleset: RuleSet) -> bool:
+    """Whether the rule columns ``tags`` already hold are what re-running the rules would give.
+
+    They are when no label of this month moved anyone and no rule can see the label columns
+    (a condition on one of them, or a Python function, which sees every column): then the rules
+    would read exactly what they read when the month was tagged. Most runs hold no label at
+    all, and re-running a million users' rules costs seconds.
+    """
+    if not set(RULE_COLUMNS) <= set(tags.columns) or (tags["group_source"] == "manual").any():
+        return False
+    return all(rule.function is None and not any(c.column in LABEL_COLUMNS for c in rule.conditions)
+               for rule in ruleset.rules)
 
 
 __all__ = ["Labelled", "apply_overrides", "apply_stored_overrides", "previous_month", "rerun_rules"]

@@ -58,10 +58,10 @@ def test_a_damaged_stream_raises_zlibs_error(tmp_path: Path) -> None:
     middle = info.header_offset + 30 + len(info.filename) + info.compress_size // 2
     raw[middle:middle + 64] = b"\xff" * 64
     path.write_bytes(bytes(raw))
-    with zipfile.ZipFile(path) as archive, pytest.raises(zlib.error, match="deflate"):
-        with deflate.open_for_reading(archive, archive.getinfo(info.filename)) as stream:
-            while stream.read(65_536):
-                pass
+    with zipfile.ZipFile(path) as archive, pytest.raises(zlib.error, match="deflate"), \
+            deflate.open_for_reading(archive, archive.getinfo(info.filename)) as stream:
+        while stream.read(65_536):
+            pass
 
 
 def test_a_stored_member_is_read_as_stored(tmp_path: Path) -> None:

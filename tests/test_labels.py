@@ -16,8 +16,10 @@ import pytest
 
 from tagger.contacts import ContactOptions, make_contacts
 from tagger.history import HistoryStore
-from tagger.overrides import apply_stored_overrides
+from tagger.overrides import RULE_COLUMNS, apply_stored_overrides
 from tagger.pipeline import TagOptions, run
+from tagger.rules import apply_rules, load_rules
+from tagger.segments import acting_tags
 from tagger.refresh import RefreshOptions, previous_month, refresh, workbook_month
 
 HEADER = "用户ID,昵称,注册时间,最近一次活跃时间,上次活跃时间,是否开车\n"
@@ -198,3 +200,24 @@ def test_next_month_shows_last_months_label_without_applying_it(
 def test_previous_month_wraps_the_year() -> None:
     assert previous_month("2024-01") == "2023-12"
     assert previous_month("2024-08") == "2024-07"
+
+
+
+def test_a_month_nobody_labelled_keeps_the_rules_columns_a_rerun_would_give(
+        tmp_path: Path, july_labelled: tuple[Path, Path, Path]) -> None:
+    """No label moves anyone in August, so the rules are not re-run on the effective groups: the
+    columns kept must be the ones re-running them gives (last month's labels are shown, not acted on)."""
+    _, _, history = july_labelled
+    august = export(tmp_path, "2024-08", AUGUST)
+    config = tmp_path / "tagger.toml"
+    config.write_text(RULE, encoding="utf-8")
+    result = run(TagOptions(export=august, config=config, history=history, write=False))
+    with HistoryStore(history) as store:
+        labelled = apply_stored_overrides(result, store)
+    assert labelled.tags["prev_override"].tolist().count("dormant") == 1  # U1's July label, shown
+    rerun = apply_rules(acting_tags(labelled.tags), labelled.users.frame, labelled.table.frame,
+                        load_rules(labelled.config), labelled.lang)
+    for column in RULE_COLUMNS:
+        assert labelled.tags[column].tolist() == rerun[column].tolist()
+    rules = dict(zip(labelled.users.frame["user_id"], labelled.tags["rule"], strict=True))
+    assert rules == {"U1": "", "U2": "休眠召回", "U3": "", "U4": ""}  # U2 is computed dormant in August

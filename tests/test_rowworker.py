@@ -27,8 +27,9 @@ ROWS, BLOCK = 400, 7  # 58 blocks
 def _rows(n: int = ROWS, make=None, on_block=None) -> rowxml.SheetRows:
     labels = np.array(["活跃用户", "", "a<b&c", None], dtype=object)
     numbers = np.arange(n, dtype=float) / 4
+    make = make or (lambda start, stop: [f"u{i}" for i in range(start, stop)])
     columns = [
-        rowxml.ColumnCells(0, "text", rowxml.Lazy(n, make or (lambda start, stop: [f"u{i}" for i in range(start, stop)]))),
+        rowxml.ColumnCells(0, "text", rowxml.Lazy(n, make)),
         rowxml.ColumnCells(1, "number", numbers),
         rowxml.ColumnCells(2, "auto", rowxml.Coded((np.arange(n) % 4).astype(np.uint8), labels)),
         rowxml.ColumnCells(3, "formula", rowxml.Patched(numbers, np.array([3, n - 1]), ["", "x"]), formula="B2*2"),
