@@ -33,16 +33,16 @@ import datetime as dt
 import math
 import os
 import re
-import threading
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import pandas as pd
 
+from tagger.beside import Beside
 from tagger.campaigns import (build_review, evaluate, fill_reach_rows, group_key, reach_key,
                               reach_ledger, AtRiskCheck, at_risk_check)
 from tagger.columns import normalize_header
@@ -70,7 +70,6 @@ from tagger.workbook.labels import HEADINGS
 from tagger.workbook.readback import Header, cell_text
 from tagger.workbook.users import valid_labels
 
-T = TypeVar("T")
 
 TEXT = Catalog(
     "refresh",
@@ -398,37 +397,13 @@ def read_both(workbook: Path | None, setup: RunSetup, progress: Progress) -> tup
     """
     if workbook is None:
         return None, prepare_export(setup, progress)
-    beside = _Beside(lambda: read_usable_workbook(workbook, setup.config))
+    beside = Beside(lambda: read_usable_workbook(workbook, setup.config), "tagger-last-workbook")
     try:
         prepared = prepare_export(setup, progress)
     except Exception:
         beside.result()  # the workbook's own error, when it has one, is the one to show
         raise
     return beside.result(), prepared
-
-
-class _Beside(Generic[T]):
-    """A call run on a daemon thread (Ctrl-C never waits for it); ``result()`` returns or raises what it did."""
-
-    def __init__(self, call: Callable[[], T]) -> None:
-        self._call = call
-        self._outcome: tuple[T] | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="tagger-last-workbook", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._outcome = (self._call(),)
-        except BaseException as error:  # noqa: BLE001 - handed to the caller's thread by result()
-            self._error = error
-
-    def result(self) -> T:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._outcome is not None
-        return self._outcome[0]
 
 
 def carry_step(result: TagResult, last: LastWorkbook | None,

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import python_calamine as calamine
 
+from tagger.beside import Beside
 from tagger.errors import InputError, Location
 from tagger.formula_cells import FormulaCell, formula_cells
 from tagger.preflight import check_archive
@@ -186,8 +187,14 @@ def _scan(
 def _read_workbook(
     path: Path, kind: str, sheet: str | None, aliases: Mapping[str, Sequence[str]], scan_rows: int
 ) -> Table:
-    formula_parts = check_archive(path).formula_parts if kind == "zip" else {}
-    head = head_copy(path, scan_rows) if kind == "zip" and columnar_usable(path) else None
+    head: bytes | None = None
+    formula_parts: dict[str, str] = {}
+    if kind == "zip":
+        # The head copy reads only zip bytes (no XML parser), bounded in size, so it runs beside the
+        # hostile-file check; nothing parses the file before the check has passed, and its error wins.
+        copying = Beside(lambda: head_copy(path, scan_rows) if columnar_usable(path) else None, "tagger-head-copy")
+        formula_parts = check_archive(path).formula_parts
+        head = copying.result()
     book = _open_checked(path, kind, head)
     columns: tuple[np.ndarray, np.ndarray | None] | None
     try:
