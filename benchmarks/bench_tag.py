@@ -7,8 +7,9 @@ Run on demand, never in the test suite:
     python benchmarks/bench_tag.py --users 1000000 --formats xlsx --no-pandas   # skip the slow baseline
     PYTHONPATH=../old python benchmarks/bench_tag.py --no-floor --no-pandas     # another checkout, to compare
 
-Every measurement runs in a fresh subprocess so its peak RSS is its own, and all of them
-run in one invocation so their ratios hold on a busy machine. The baselines:
+Every measurement runs in a fresh subprocess so its peak RSS is its own (its peak PSS, the
+writer's forked helper included, is sampled too), and all of them run in one invocation so
+their ratios hold on a busy machine. The baselines:
 
 - **xlsxwriter floor**: the fastest reader (fastexcel) plus xlsxwriter ``constant_memory``
   writing the same Users-sheet cells — every per-user formula with its cached value — cell
@@ -37,9 +38,32 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / ".data"
 
 PRELUDE = r"""
-import json, resource, sys, time
+import json, os, resource, sys, threading, time
 from pathlib import Path
 start = time.perf_counter()
+
+# Peak RSS counts this process only; the writer's forked helper shares most of its pages.
+# The proportional set size (PSS) of this process and its children, sampled twice a second,
+# is what the run costs the machine, the helper included (Linux only).
+tree_peak = [0]
+def _pss(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            return next((int(line.split()[1]) for line in f if line.startswith("Pss:")), 0)
+    except OSError:
+        return 0
+def _sample_tree():
+    me = os.getpid()
+    while True:
+        try:
+            with open(f"/proc/{me}/task/{me}/children") as f:
+                children = [int(c) for c in f.read().split()]
+        except OSError:
+            children = []
+        tree_peak[0] = max(tree_peak[0], _pss(me) + sum(_pss(c) for c in children))
+        time.sleep(0.5)
+if os.path.exists("/proc/self/smaps_rollup"):
+    threading.Thread(target=_sample_tree, daemon=True).start()
 
 class Timer:
     def __init__(self):
@@ -56,7 +80,8 @@ class Timer:
 
 def report(**extra):
     print(json.dumps({"seconds": round(time.perf_counter() - start, 2),
-                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), **extra}))
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                      "peak_pss_mb": round(tree_peak[0] / 1024) or None, **extra}))
 """
 
 TAG = PRELUDE + r"""
@@ -178,8 +203,9 @@ def main() -> None:
     args = parser.parse_args()
     machine = platform.processor() or platform.machine()
     print(f"machine: {machine}, {_cores()} cores, Python {platform.python_version()}")
-    print("| run | input | rows | total s | read s | tag s | history s | write s | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| run | input | rows | total s | read s | tag s | history s | write s | peak RSS MB "
+          "| peak PSS MB, with helper |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for fmt in args.formats:
         export = export_for(args.users, fmt)
         with tempfile.TemporaryDirectory() as tmp:
@@ -193,11 +219,11 @@ def main() -> None:
             floor = pandas = None
             if fmt == "xlsx" and not args.no_floor:
                 floor = measure(FLOOR, export, Path(tmp) / "floor.xlsx", history)
-                print(f"| xlsxwriter floor | {fmt} | | {floor['seconds']} | {floor['read']} | | | | |")
+                print(f"| xlsxwriter floor | {fmt} | | {floor['seconds']} | {floor['read']} | | | | | |")
             if fmt == "xlsx" and not args.no_pandas:
                 pandas = measure(PANDAS, export, Path(tmp) / "pandas.xlsx")
                 print(f"| pandas + openpyxl | {fmt} | {pandas['rows']:,} | {pandas['seconds']} | | | | | "
-                      f"{pandas['peak_rss_mb']} |")
+                      f"{pandas['peak_rss_mb']} | {pandas['peak_pss_mb'] or ''} |")
         ratios = []
         if floor:
             ratios.append(f"tag / xlsxwriter floor = {tag['seconds'] / floor['seconds']:.2f}")
@@ -213,7 +239,7 @@ def _row(name: str, fmt: str, r: dict) -> None:
     s = r.get("steps", {})
     rows = f"{r['rows']:,}" if "rows" in r else ""
     print(f"| {name} | {fmt} | {rows} | {r['seconds']} | {s.get('read', '')} | {s.get('tag', '')} "
-          f"| {s.get('history', '')} | {s.get('write', '')} | {r['peak_rss_mb']} |")
+          f"| {s.get('history', '')} | {s.get('write', '')} | {r['peak_rss_mb']} | {r.get('peak_pss_mb') or ''} |")
 
 
 def _cores() -> int:
