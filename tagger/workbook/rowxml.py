@@ -434,9 +434,9 @@ def _local(tag: str) -> str:
 def splice(source: Path, target: Path, streams: Iterable[SheetRows], level: int = COMPRESS_LEVEL) -> None:
     """Write ``target``: the package at ``source`` with each stream's rows added to its sheet.
 
-    Compression runs on a second thread (zlib releases the GIL), so deflating one block
-    overlaps building the next; on a machine with a second core a forked worker builds every
-    other block of a big sheet (:mod:`tagger.workbook.rowworker`).
+    Compression runs on a second thread (ISA-L and zlib release the GIL), so deflating one
+    block overlaps building the next; on a machine with a second core a forked worker builds
+    blocks of a big sheet beside this process (:mod:`tagger.workbook.rowworker`).
     """
     by_sheet: dict[str, SheetRows] = {}
     for rows in streams:
