@@ -41,12 +41,16 @@ def test_export_of_only_totals_rows_is_refused(run_cli, tmp_path: Path) -> None:
     one_error(code, err, "totals_2024-07.csv", "no user rows", "totals rows")
 
 
-def test_refresh_with_an_empty_export_keeps_the_stored_month_and_the_workbook(run_cli, tmp_path: Path) -> None:
-    history = tmp_path / "h.sqlite"
-    full = write_csv(tmp_path / "users_2024-07.csv", BODY)
-    workbook = tmp_path / "七月.xlsx"
-    code, _, err = run_cli("tag", full, "--history", history, "-o", workbook)
+def _july_tagged(run_cli, folder: Path) -> tuple[Path, Path]:
+    """July's three users tagged into a history and a workbook: (history, workbook)."""
+    history, workbook = folder / "h.sqlite", folder / "七月.xlsx"
+    code, _, err = run_cli("tag", write_csv(folder / "users_2024-07.csv", BODY), "--history", history, "-o", workbook)
     assert code == 0, err
+    return history, workbook
+
+
+def test_refresh_with_an_empty_export_keeps_the_stored_month_and_the_workbook(run_cli, tmp_path: Path) -> None:
+    history, workbook = _july_tagged(run_cli, tmp_path)
     before = workbook.read_bytes()
     empty = write_csv(tmp_path / "users_2024-07-15.csv", "")
     code, _, err = run_cli("refresh", empty, "--workbook", workbook, "-o", workbook, "--history", history,
@@ -58,11 +62,7 @@ def test_refresh_with_an_empty_export_keeps_the_stored_month_and_the_workbook(ru
 
 def test_refresh_with_a_damaged_workbook_and_an_empty_export_names_the_workbook(run_cli, tmp_path: Path) -> None:
     """Both are read side by side; the last workbook's error is the one shown, as when it was read first."""
-    history = tmp_path / "h.sqlite"
-    full = write_csv(tmp_path / "users_2024-07.csv", BODY)
-    workbook = tmp_path / "七月.xlsx"
-    code, _, err = run_cli("tag", full, "--history", history, "-o", workbook)
-    assert code == 0, err
+    history, workbook = _july_tagged(run_cli, tmp_path)
     damaged = tmp_path / "七月_坏.xlsx"
     damaged.write_bytes(workbook.read_bytes()[:1500])
     empty = write_csv(tmp_path / "users_2024-07-15.csv", "")
